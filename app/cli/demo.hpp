@@ -1,0 +1,20 @@
+#pragma once
+// `taskscope-cli demo`: a small workload on the executor and a report of what it recorded.
+
+#include <cstddef>
+#include <iosfwd>
+
+namespace taskscope::cli {
+
+struct demo_options {
+    std::size_t workers = 2;
+    bool stealing = true;
+    bool lifo_slot = true;
+    bool blocking_sleep = false; ///< the sleeper blocks its worker instead of awaiting a timer
+    std::size_t timeline_columns = 72;
+};
+
+/// Runs the demo workload and prints the report to `out`. Returns a process exit code.
+int run_demo(const demo_options& options, std::ostream& out);
+
+} // namespace taskscope::cli

@@ -1,0 +1,179 @@
+#pragma once
+// The trace schema: every scheduling decision taskscope records is one `event`.
+// Change a field or a kind's meaning only together with `schema_version`.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace taskscope::trace {
+
+inline constexpr std::uint32_t schema_version = 1;
+
+/// What happened. The comment after each kind says how it fills `task`, `arg`, `arg2`
+/// and `detail`; unnamed fields are zero.
+enum class event_kind : std::uint8_t {
+    track_started = 0,  ///< first event of every thread: detail=track_kind, arg=index in kind
+    task_spawned,       ///< task, arg=parent task (0 = from outside), arg2=name id
+    poll_begin,         ///< task, arg2=depth of this worker's local queue after the pop
+    poll_end,           ///< task, detail=poll_result, arg2=local queue depth after the poll
+    task_cancelled,     ///< task destroyed without finishing (runtime shutdown)
+    wake,               ///< task=woken, arg=waking task (0 = none), detail=wake_source
+    steal,              ///< arg=victim worker, arg2=tasks moved, detail=0
+    global_push,        ///< task (first of the batch), arg=count, arg2=global depth after
+    global_pop,         ///< task, arg2=global depth after
+    queue_depth,        ///< arg=worker index, arg2=depth of that worker's local queue
+    block_begin,        ///< task blocks its thread: task, arg=intended duration in ns
+    block_end,          ///< task
+    blocking_job_begin, ///< blocking-pool job: task=job id, arg=spawning task, arg2=name id
+    blocking_job_end,   ///< task=job id
+    worker_park,        ///< the recording worker goes to sleep
+    worker_unpark,      ///< the recording worker wakes up
+    timer_armed,        ///< task, arg=deadline in ns on the trace clock
+    timer_fired,        ///< task
+    io_ready,           ///< task, arg=file descriptor, detail=readiness bits
+    request_begin,      ///< HTTP request: task, arg=request id, arg2=route name id
+    request_end,        ///< task, arg=request id, arg2=status code
+    marker,             ///< arg2=name id, arg=value
+    events_dropped,     ///< arg=events lost so far on track arg2 (a running total)
+};
+inline constexpr std::size_t event_kind_count = 23;
+
+/// How a poll ended.
+enum class poll_result : std::uint8_t { pending = 0, ready = 1, threw = 2 };
+
+/// Who or what called a waker.
+enum class wake_source : std::uint8_t {
+    task = 0,     ///< another task (join completion, hand-off)
+    self = 1,     ///< the task woke itself during its own poll
+    yield = 2,    ///< `yield_now`
+    timer = 3,    ///< a timer fired
+    io = 4,       ///< socket readiness
+    channel = 5,  ///< a channel or other primitive
+    blocking = 6, ///< a blocking-pool job finished
+    external = 7, ///< a thread outside the runtime
+};
+
+/// What kind of thread a track (a timeline lane) belongs to.
+enum class track_kind : std::uint8_t { worker = 0, driver = 1, blocking = 2, external = 3 };
+
+/// One recorded event: 32 bytes, trivially copyable, written with a few stores.
+struct event {
+    std::uint64_t time_ns; ///< nanoseconds since the trace's epoch
+    std::uint64_t task;    ///< subject task id; 0 = none
+    std::uint64_t arg;     ///< kind-specific, see `event_kind`
+    std::uint32_t arg2;    ///< kind-specific, see `event_kind`
+    std::uint16_t track;   ///< which thread recorded it (see `track_started`)
+    event_kind kind;
+    std::uint8_t detail; ///< kind-specific small value (poll_result, wake_source, ...)
+};
+
+static_assert(sizeof(event) == 32, "the on-disk and in-memory record is 32 bytes");
+static_assert(alignof(event) == 8);
+static_assert(std::is_trivially_copyable_v<event>);
+static_assert(std::is_standard_layout_v<event>);
+static_assert(offsetof(event, track) == 28 && offsetof(event, kind) == 30);
+
+[[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
+    switch (k) {
+    case event_kind::track_started:
+        return "track_started";
+    case event_kind::task_spawned:
+        return "task_spawned";
+    case event_kind::poll_begin:
+        return "poll_begin";
+    case event_kind::poll_end:
+        return "poll_end";
+    case event_kind::task_cancelled:
+        return "task_cancelled";
+    case event_kind::wake:
+        return "wake";
+    case event_kind::steal:
+        return "steal";
+    case event_kind::global_push:
+        return "global_push";
+    case event_kind::global_pop:
+        return "global_pop";
+    case event_kind::queue_depth:
+        return "queue_depth";
+    case event_kind::block_begin:
+        return "block_begin";
+    case event_kind::block_end:
+        return "block_end";
+    case event_kind::blocking_job_begin:
+        return "blocking_job_begin";
+    case event_kind::blocking_job_end:
+        return "blocking_job_end";
+    case event_kind::worker_park:
+        return "worker_park";
+    case event_kind::worker_unpark:
+        return "worker_unpark";
+    case event_kind::timer_armed:
+        return "timer_armed";
+    case event_kind::timer_fired:
+        return "timer_fired";
+    case event_kind::io_ready:
+        return "io_ready";
+    case event_kind::request_begin:
+        return "request_begin";
+    case event_kind::request_end:
+        return "request_end";
+    case event_kind::marker:
+        return "marker";
+    case event_kind::events_dropped:
+        return "events_dropped";
+    }
+    return "unknown";
+}
+static_assert(static_cast<std::size_t>(event_kind::events_dropped) + 1 == event_kind_count);
+
+[[nodiscard]] constexpr std::string_view to_string(poll_result r) noexcept {
+    switch (r) {
+    case poll_result::pending:
+        return "pending";
+    case poll_result::ready:
+        return "ready";
+    case poll_result::threw:
+        return "threw";
+    }
+    return "unknown";
+}
+
+[[nodiscard]] constexpr std::string_view to_string(wake_source s) noexcept {
+    switch (s) {
+    case wake_source::task:
+        return "task";
+    case wake_source::self:
+        return "self";
+    case wake_source::yield:
+        return "yield";
+    case wake_source::timer:
+        return "timer";
+    case wake_source::io:
+        return "io";
+    case wake_source::channel:
+        return "channel";
+    case wake_source::blocking:
+        return "blocking";
+    case wake_source::external:
+        return "external";
+    }
+    return "unknown";
+}
+
+[[nodiscard]] constexpr std::string_view to_string(track_kind k) noexcept {
+    switch (k) {
+    case track_kind::worker:
+        return "worker";
+    case track_kind::driver:
+        return "driver";
+    case track_kind::blocking:
+        return "blocking";
+    case track_kind::external:
+        return "external";
+    }
+    return "unknown";
+}
+
+} // namespace taskscope::trace

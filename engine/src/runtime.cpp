@@ -1,0 +1,570 @@
+#include "runtime_core.hpp"
+#include "taskscope/time.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace taskscope {
+namespace detail {
+namespace {
+
+using trace::event_kind;
+
+/// A worker polls at most this many tasks in a row from its LIFO slot before the slot's
+/// task goes to the back of the queue, so two tasks waking each other cannot starve the rest.
+constexpr int max_lifo_polls = 3;
+
+runtime_options normalised(runtime_options options) {
+    if (options.single_threaded) {
+        options.workers = 1;
+    }
+    if (options.workers == 0) {
+        options.workers = std::max(1u, std::thread::hardware_concurrency());
+    }
+    if (options.workers > 255) {
+        throw std::invalid_argument("taskscope: at most 255 workers (asked for " +
+                                    std::to_string(options.workers) + ")");
+    }
+    if (options.global_queue_interval == 0) {
+        options.global_queue_interval = 1;
+    }
+    return options;
+}
+
+std::uint8_t byte(auto value) noexcept {
+    return static_cast<std::uint8_t>(value);
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- owned tasks
+
+void owned_tasks::insert(task_header& task) noexcept {
+    task.m_owned_shard = static_cast<std::uint32_t>(task.m_id % shard_count);
+    shard& s = m_shards[task.m_owned_shard];
+    std::lock_guard lock(s.mutex);
+    task.m_prev_owned = nullptr;
+    task.m_next_owned = s.head;
+    if (s.head) {
+        s.head->m_prev_owned = &task;
+    }
+    s.head = &task;
+    m_count.fetch_add(1, std::memory_order_relaxed); // relaxed: a statistic
+}
+
+void owned_tasks::remove(task_header& task) noexcept {
+    shard& s = m_shards[task.m_owned_shard];
+    std::lock_guard lock(s.mutex);
+    if (task.m_prev_owned) {
+        task.m_prev_owned->m_next_owned = task.m_next_owned;
+    } else {
+        s.head = task.m_next_owned;
+    }
+    if (task.m_next_owned) {
+        task.m_next_owned->m_prev_owned = task.m_prev_owned;
+    }
+    task.m_prev_owned = task.m_next_owned = nullptr;
+    m_count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+task_header* owned_tasks::any() noexcept {
+    for (shard& s : m_shards) {
+        std::lock_guard lock(s.mutex);
+        if (s.head) {
+            return s.head;
+        }
+    }
+    return nullptr;
+}
+
+// ---------------------------------------------------------------- worker
+
+worker::worker(runtime_core& rt, std::size_t index)
+    : m_runtime(rt)
+    , m_index(index)
+    , m_rng(0x9e3779b97f4a7c15ull * (index + 1)) {}
+
+void worker::begin_on_this_thread() {
+    t_current_worker = this;
+    if (m_trace_owner != std::this_thread::get_id()) {
+        m_trace = m_runtime.m_hub.register_thread(trace::track_kind::worker,
+                                                  static_cast<std::uint32_t>(m_index));
+        m_trace_owner = std::this_thread::get_id();
+    }
+}
+
+void worker::record(trace::event_kind kind, std::uint64_t task, std::uint64_t arg,
+                    std::uint32_t arg2, std::uint8_t detail) noexcept {
+    if (m_trace != nullptr && m_runtime.m_hub.enabled()) {
+        m_trace->record(kind, task, arg, arg2, detail);
+    }
+}
+
+void worker::run_thread() {
+    begin_on_this_thread();
+    while (!m_runtime.is_shutdown()) {
+        task_header* task = next_task();
+        if (task == nullptr) {
+            task = steal_work();
+        }
+        if (task == nullptr) {
+            park();
+            continue;
+        }
+        if (m_searching) {
+            m_searching = false;
+            if (m_runtime.m_idle.transition_from_searching()) {
+                m_runtime.notify_parked(); // we were the last one looking: hand over
+            }
+        }
+        run_task(*task);
+    }
+    t_current_worker = nullptr;
+}
+
+void worker::run_until(const join_core& done) {
+    worker* const outer = t_current_worker;
+    begin_on_this_thread();
+    while (!done.is_done() && !m_runtime.is_shutdown()) {
+        fire_due_timers();
+        if (task_header* task = next_task()) {
+            run_task(*task);
+            continue;
+        }
+        record(event_kind::worker_park);
+        m_parker.park(m_runtime.m_timers.next_deadline());
+        record(event_kind::worker_unpark);
+    }
+    t_current_worker = outer;
+}
+
+void worker::fire_due_timers() {
+    m_runtime.m_timers.take_due(std::chrono::steady_clock::now(), m_due_timers);
+    for (const waker& w : m_due_timers) {
+        record(event_kind::timer_fired, w.task_id());
+        w.wake(trace::wake_source::timer);
+    }
+    m_due_timers.clear();
+}
+
+task_header* worker::pop_global() noexcept {
+    std::size_t depth = 0;
+    task_header* task = m_runtime.m_inject.pop(depth);
+    if (task != nullptr) {
+        record(event_kind::global_pop, task->m_id, 0, static_cast<std::uint32_t>(depth));
+    }
+    return task;
+}
+
+task_header* worker::next_task() noexcept {
+    // Every `global_queue_interval` polls the global queue goes first, so tasks queued
+    // from outside are not starved by a worker that always has local work.
+    if (++m_tick % m_runtime.m_options.global_queue_interval == 0) {
+        if (task_header* task = pop_global()) {
+            return task;
+        }
+    }
+    if (task_header* task = m_queue.pop()) {
+        return task;
+    }
+    return pop_global();
+}
+
+task_header* worker::steal_work() noexcept {
+    if (!m_searching) {
+        if (!m_runtime.m_idle.transition_to_searching()) {
+            return nullptr; // enough workers are already looking
+        }
+        m_searching = true;
+    }
+    const std::size_t n = m_runtime.m_workers.size();
+    if (m_runtime.m_options.stealing && n > 1) {
+        // xorshift64: a cheap random start spreads thieves over victims
+        m_rng ^= m_rng << 13;
+        m_rng ^= m_rng >> 7;
+        m_rng ^= m_rng << 17;
+        const std::size_t start = m_rng % n;
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t victim = (start + i) % n;
+            if (victim == m_index) {
+                continue;
+            }
+            std::uint32_t moved = 0;
+            if (task_header* task =
+                    m_runtime.m_workers[victim]->m_queue.steal_into(m_queue, moved)) {
+                record(event_kind::steal, task->m_id, victim, moved);
+                record(event_kind::queue_depth, 0, m_index, queued());
+                return task;
+            }
+        }
+    }
+    return pop_global();
+}
+
+void worker::run_task(task_header& task) noexcept {
+    poll(task);
+    for (int lifo_polls = 0; m_lifo != nullptr;) {
+        task_header* next = std::exchange(m_lifo, nullptr);
+        if (lifo_polls == max_lifo_polls || m_runtime.is_shutdown()) {
+            push_back(*next);
+            m_runtime.notify_parked();
+            break;
+        }
+        ++lifo_polls;
+        poll(*next);
+    }
+}
+
+void worker::poll(task_header& task) noexcept {
+    // acq_rel: a wake that happened before this exchange is visible to the poll; a later
+    // one sees `running` and sets `notified`.
+    task.m_state.exchange(task_state::running, std::memory_order_acq_rel);
+    record(event_kind::poll_begin, task.m_id, 0, queued());
+    t_current_task = &task;
+    bool resume = true;
+    if (task.m_leaf != nullptr) {
+        context cx(task);
+        resume = task.m_leaf->poll_leaf(cx);
+        if (resume) {
+            task.m_leaf = nullptr;
+        }
+    }
+    if (resume) {
+        task.m_resume_point.resume();
+    }
+    t_current_task = nullptr;
+
+    if (task.root_done()) {
+        const bool threw = task.root_threw();
+        task.m_state.exchange(task_state::complete, std::memory_order_acq_rel);
+        record(event_kind::poll_end, task.m_id, 0, queued(),
+               byte(threw ? trace::poll_result::threw : trace::poll_result::ready));
+        task.complete(threw); // may wake a joiner into the LIFO slot, may free `task`
+        return;
+    }
+    record(event_kind::poll_end, task.m_id, 0, queued(), byte(trace::poll_result::pending));
+    std::uint32_t expected = task_state::running;
+    // acq_rel: publishes the poll's writes to whoever wakes the task next
+    if (!task.m_state.compare_exchange_strong(expected, task_state::idle,
+                                              std::memory_order_acq_rel)) {
+        // Woken while running (yield_now, a self-wake, a fast timer): run it again later,
+        // behind the tasks already waiting.
+        task.m_state.exchange(task_state::scheduled, std::memory_order_acq_rel);
+        schedule_local(task, true);
+    }
+}
+
+void worker::push_back(task_header& task) noexcept {
+    m_queue.push_back(&task, [this](task_header** tasks, std::uint32_t count) {
+        const std::size_t depth = m_runtime.m_inject.push(tasks, count);
+        if (depth != 0) {
+            record(event_kind::global_push, tasks[0]->m_id, count,
+                   static_cast<std::uint32_t>(depth));
+        }
+    });
+}
+
+void worker::schedule_local(task_header& task, bool is_yield) noexcept {
+    bool notify = true;
+    if (is_yield || !m_runtime.m_options.lifo_slot) {
+        push_back(task);
+    } else if (task_header* previous = std::exchange(m_lifo, &task)) {
+        push_back(*previous);
+    } else {
+        notify = false; // the LIFO slot is not stealable: nothing for others to take
+    }
+    if (notify && !m_runtime.m_options.single_threaded) {
+        m_runtime.notify_parked();
+    }
+}
+
+void worker::park() {
+    if (m_lifo != nullptr || !m_queue.empty()) {
+        return;
+    }
+    const bool last_searcher = m_runtime.m_idle.transition_to_parked(m_index, m_searching);
+    m_searching = false;
+    if (last_searcher) {
+        m_runtime.notify_if_work_pending();
+    }
+    record(event_kind::worker_park);
+    while (!m_runtime.is_shutdown()) {
+        m_parker.park();
+        if (!m_runtime.m_idle.is_parked(m_index)) {
+            m_searching = true; // the notifier counted us as searching
+            break;
+        }
+    }
+    record(event_kind::worker_unpark);
+}
+
+void worker::clear_queues() noexcept {
+    m_lifo = nullptr;
+    while (m_queue.pop() != nullptr) {
+    }
+}
+
+// ---------------------------------------------------------------- runtime core
+
+runtime_core::runtime_core(const runtime_options& options)
+    : m_options(normalised(options))
+    , m_hub(m_options.trace)
+    , m_idle(m_options.workers)
+    , m_blocking(m_hub, m_options.max_blocking_threads, m_options.blocking_idle_timeout) {
+    for (std::size_t i = 0; i < m_options.workers; ++i) {
+        m_workers.push_back(std::make_unique<worker>(*this, i));
+    }
+    if (m_options.single_threaded) {
+        return; // block_on's caller is the worker and drives the timers
+    }
+    m_driver = std::jthread([this](std::stop_token stop) { driver_main(stop); });
+    for (auto& w : m_workers) {
+        m_worker_threads.emplace_back([raw = w.get()] { raw->run_thread(); });
+    }
+}
+
+runtime_core::~runtime_core() {
+    shutdown();
+}
+
+void runtime_core::driver_main(std::stop_token stop) {
+    trace::detail::trace_buffer* buffer = m_hub.register_thread(trace::track_kind::driver, 0);
+    std::vector<waker> due;
+    while (!stop.stop_requested()) {
+        m_timers.wait_until_due(stop);
+        m_timers.take_due(std::chrono::steady_clock::now(), due);
+        for (const waker& w : due) {
+            if (buffer != nullptr && m_hub.enabled()) {
+                buffer->record(event_kind::timer_fired, w.task_id());
+            }
+            w.wake(trace::wake_source::timer);
+        }
+        due.clear();
+    }
+}
+
+void runtime_core::schedule(task_header& task, bool is_yield) noexcept {
+    worker* const here = t_current_worker;
+    if (here != nullptr && &here->m_runtime == this) {
+        here->schedule_local(task, is_yield);
+        return;
+    }
+    task_header* one[1] = {&task};
+    const std::size_t depth = m_inject.push(one, 1);
+    if (depth == 0) {
+        return; // shut down: the task stays owned and is cancelled
+    }
+    record(event_kind::global_push, task.m_id, 1, static_cast<std::uint32_t>(depth));
+    if (m_options.single_threaded) {
+        m_workers[0]->unpark();
+    } else {
+        notify_parked();
+    }
+}
+
+void runtime_core::notify_parked() noexcept {
+    // seq_cst fence: the push before this call and the idle-state load below are ordered
+    // against a parking worker's state change and queue re-check (see idle.hpp).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    try {
+        if (auto index = m_idle.worker_to_notify()) {
+            m_workers[*index]->unpark();
+        }
+    } catch (...) {
+        // std::mutex::lock failing (EAGAIN/EDEADLK) is a broken process; nothing to add
+    }
+}
+
+void runtime_core::notify_if_work_pending() noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (auto& w : m_workers) {
+        if (!w->m_queue.empty()) {
+            notify_parked();
+            return;
+        }
+    }
+    if (!m_inject.empty()) {
+        notify_parked();
+    }
+}
+
+void runtime_core::shutdown() {
+    std::lock_guard lock(m_shutdown_mutex);
+    if (!m_shutdown.exchange(true, std::memory_order_acq_rel)) {
+        for (auto& w : m_workers) {
+            w->unpark();
+        }
+        if (m_driver.joinable()) {
+            m_driver.request_stop();
+            m_driver.join();
+        }
+        for (auto& t : m_worker_threads) {
+            t.join();
+        }
+        m_worker_threads.clear();
+        m_blocking.shutdown();
+        m_inject.close();
+        for (auto& w : m_workers) {
+            w->clear_queues();
+        }
+        m_timers.clear(); // the returned wakers are released here, unlocked
+    }
+    cancel_owned_tasks();
+    m_hub.flush();
+}
+
+void runtime_core::cancel_owned_tasks() noexcept {
+    // Destroying a frame runs destructors that may drop wakers and join handles of other
+    // tasks; those stay owned (and alive) until their own turn here.
+    while (task_header* task = m_owned.any()) {
+        task->m_state.store(task_state::complete, std::memory_order_release);
+        record(event_kind::task_cancelled, task->m_id);
+        task->cancel(); // leaves m_owned, may free `task`
+    }
+}
+
+// ---------------------------------------------------------------- free functions
+
+void wake_task(task_header& task, trace::wake_source source, std::uint64_t waker_task) noexcept {
+    std::uint32_t state = task.m_state.load(std::memory_order_relaxed);
+    for (;;) {
+        if ((state & task_state::complete) != 0) {
+            return;
+        }
+        std::uint32_t next = state;
+        if (state == task_state::idle) {
+            next = task_state::scheduled;
+        } else if ((state & task_state::running) != 0) {
+            next = state | task_state::notified;
+        }
+        // acq_rel even when unchanged: a successful RMW orders the waker's writes before
+        // the exchange that starts the next poll (see worker::poll).
+        if (task.m_state.compare_exchange_weak(state, next, std::memory_order_acq_rel,
+                                               std::memory_order_relaxed)) {
+            break;
+        }
+    }
+    runtime_core& rt = *task.m_runtime;
+    rt.record(event_kind::wake, task.m_id, waker_task, 0, byte(source));
+    if (state == task_state::idle) {
+        rt.schedule(task, source == trace::wake_source::yield);
+    }
+}
+
+runtime_core* current_runtime() noexcept {
+    if (t_current_worker != nullptr) {
+        return &t_current_worker->m_runtime;
+    }
+    if (t_current_task != nullptr) {
+        return t_current_task->m_runtime;
+    }
+    return nullptr;
+}
+
+runtime_core& current_runtime_or_throw(const char* what) {
+    if (runtime_core* rt = current_runtime()) {
+        return *rt;
+    }
+    throw std::logic_error(std::string("taskscope::") + what +
+                           " was called outside a runtime; call it from inside a task, or use "
+                           "the runtime object's member of the same name");
+}
+
+std::uint64_t allocate_task_id(runtime_core& rt) noexcept {
+    // relaxed: ids only need to be unique
+    return rt.m_next_task_id.fetch_add(1, std::memory_order_relaxed);
+}
+
+void spawn_task(runtime_core& rt, task_header& task) noexcept {
+    rt.m_owned.insert(task);
+    const task_header* parent = t_current_task;
+    rt.record(event_kind::task_spawned, task.m_id, parent ? parent->m_id : 0, task.m_name);
+    if (rt.is_shutdown()) {
+        task.m_state.store(task_state::complete, std::memory_order_release);
+        rt.record(event_kind::task_cancelled, task.m_id);
+        task.cancel();
+        return;
+    }
+    rt.schedule(task, false);
+}
+
+void release_owned_task(runtime_core& rt, task_header& task) noexcept {
+    rt.m_owned.remove(task);
+}
+
+void submit_blocking(runtime_core& rt, blocking_job_base& job) {
+    rt.m_blocking.submit(job);
+}
+
+trace::name_id name_for(std::string_view name) {
+    return name.empty() ? trace::default_task_name : trace::intern(name);
+}
+
+void drive_until(runtime_core& rt, const join_core& done) {
+    if (rt.m_options.single_threaded) {
+        rt.m_workers[0]->run_until(done);
+    } else {
+        done.wait();
+    }
+}
+
+void arm_timer(task_header& task, std::chrono::steady_clock::time_point deadline, const waker& w) {
+    runtime_core& rt = *task.m_runtime;
+    rt.record(event_kind::timer_armed, task.m_id, rt.m_hub.to_trace_ns(deadline));
+    rt.m_timers.arm(deadline, w);
+}
+
+} // namespace detail
+
+// ---------------------------------------------------------------- runtime
+
+runtime::runtime(runtime_options options)
+    : m_core(std::make_unique<detail::runtime_core>(options)) {}
+
+runtime::~runtime() {
+    shutdown();
+}
+
+void runtime::shutdown() {
+    m_core->shutdown();
+}
+
+trace::trace_hub& runtime::trace() noexcept {
+    return m_core->m_hub;
+}
+
+const runtime_options& runtime::options() const noexcept {
+    return m_core->m_options;
+}
+
+std::size_t runtime::worker_count() const noexcept {
+    return m_core->m_workers.size();
+}
+
+std::size_t runtime::live_tasks() const noexcept {
+    return m_core->m_owned.size();
+}
+
+void runtime::check_block_on() const {
+    if (detail::t_current_task != nullptr || detail::t_current_worker != nullptr) {
+        throw std::logic_error("taskscope: block_on was called from inside a task; "
+                               "co_await the task or its join_handle instead");
+    }
+    if (m_core->is_shutdown()) {
+        throw std::logic_error("taskscope: block_on on a runtime that was shut down");
+    }
+}
+
+void blocking_sleep(std::chrono::nanoseconds d) {
+    detail::runtime_core* rt = detail::current_runtime();
+    const std::uint64_t task = detail::t_current_task ? detail::t_current_task->m_id : 0;
+    if (rt != nullptr) {
+        rt->record(trace::event_kind::block_begin, task, static_cast<std::uint64_t>(d.count()));
+    }
+    std::this_thread::sleep_for(d);
+    if (rt != nullptr) {
+        rt->record(trace::event_kind::block_end, task);
+    }
+}
+
+} // namespace taskscope

@@ -1,0 +1,142 @@
+#pragma once
+// The scheduler behind `runtime`: workers, queues, the timer driver and the blocking pool.
+
+#include "blocking_pool.hpp"
+#include "idle.hpp"
+#include "inject_queue.hpp"
+#include "local_queue.hpp"
+#include "parker.hpp"
+#include "taskscope/runtime.hpp"
+#include "timer_queue.hpp"
+#include "trace_buffer.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace taskscope::detail {
+
+class worker {
+public:
+    worker(runtime_core& rt, std::size_t index);
+
+    /// Thread main of a worker thread (multi-threaded mode).
+    void run_thread();
+    /// Single-threaded mode: the calling thread polls every task until `done` finishes.
+    void run_until(const join_core& done);
+
+    /// Queues a task woken or spawned on this worker's own thread.
+    void schedule_local(task_header& task, bool is_yield) noexcept;
+    void unpark() { m_parker.unpark(); }
+    /// Shutdown, after the thread stopped: forget queued tasks (the runtime cancels them).
+    void clear_queues() noexcept;
+
+    [[nodiscard]] std::uint32_t queued() const noexcept {
+        return m_queue.size() + (m_lifo != nullptr ? 1u : 0u);
+    }
+
+    runtime_core& m_runtime;
+    const std::size_t m_index;
+    local_queue<task_header> m_queue;
+
+private:
+    task_header* next_task() noexcept;
+    task_header* steal_work() noexcept;
+    task_header* pop_global() noexcept;
+    void run_task(task_header& task) noexcept;
+    void poll(task_header& task) noexcept;
+    void park();
+    void push_back(task_header& task) noexcept;
+    void fire_due_timers();
+    void begin_on_this_thread();
+    void record(trace::event_kind kind, std::uint64_t task = 0, std::uint64_t arg = 0,
+                std::uint32_t arg2 = 0, std::uint8_t detail = 0) noexcept;
+
+    task_header* m_lifo = nullptr; // owner-only: the next task to run, not stealable
+    bool m_searching = false;
+    std::uint32_t m_tick = 0;
+    std::uint64_t m_rng;
+    trace::detail::trace_buffer* m_trace = nullptr;
+    std::thread::id m_trace_owner;
+    parker m_parker;
+    std::vector<waker> m_due_timers; // single-threaded mode: reused between ticks
+};
+
+/// Tasks that are spawned and not finished, so shutdown can destroy them. Sharded by id
+/// to keep spawns on different workers off each other's lock.
+class owned_tasks {
+public:
+    void insert(task_header& task) noexcept;
+    void remove(task_header& task) noexcept;
+    /// Some owned task, or nullptr when none is left.
+    task_header* any() noexcept;
+    [[nodiscard]] std::size_t size() const noexcept {
+        return m_count.load(std::memory_order_relaxed);
+    }
+
+private:
+    static constexpr std::size_t shard_count = 16;
+    // alignas: each shard on its own cache line, so two workers using two shards do
+    // not contend
+    struct alignas(64) shard {
+        std::mutex mutex;
+        task_header* head = nullptr;
+    };
+    std::array<shard, shard_count> m_shards;
+    std::atomic<std::size_t> m_count{0};
+};
+
+class runtime_core {
+public:
+    explicit runtime_core(const runtime_options& options);
+    ~runtime_core();
+
+    void shutdown();
+    [[nodiscard]] bool is_shutdown() const noexcept {
+        // acquire: pairs with the release in shutdown()
+        return m_shutdown.load(std::memory_order_acquire);
+    }
+
+    /// Queues a task that just became runnable: on this worker's queue when called from
+    /// one of this runtime's workers, else on the global queue.
+    void schedule(task_header& task, bool is_yield) noexcept;
+    /// Wakes one sleeping worker if work is waiting and nobody is looking for it.
+    void notify_parked() noexcept;
+    /// A last searcher's check before it sleeps: any queued work wakes a worker.
+    void notify_if_work_pending() noexcept;
+
+    void record(trace::event_kind kind, std::uint64_t task = 0, std::uint64_t arg = 0,
+                std::uint32_t arg2 = 0, std::uint8_t detail = 0) noexcept {
+        if (trace::detail::trace_buffer* buffer = m_hub.this_thread_buffer()) {
+            buffer->record(kind, task, arg, arg2, detail);
+        }
+    }
+
+    const runtime_options m_options;
+    trace::trace_hub m_hub;
+    // alignas: every spawn increments it; keep it off the lines the workers read
+    alignas(64) std::atomic<std::uint64_t> m_next_task_id{1};
+    alignas(64) inject_queue m_inject;
+    std::vector<std::unique_ptr<worker>> m_workers;
+    idle_set m_idle;
+    timer_queue m_timers;
+    blocking_pool m_blocking;
+    owned_tasks m_owned;
+
+private:
+    void driver_main(std::stop_token stop);
+    void cancel_owned_tasks() noexcept;
+
+    std::atomic<bool> m_shutdown{false};
+    std::mutex m_shutdown_mutex;
+    std::vector<std::thread> m_worker_threads;
+    std::jthread m_driver;
+};
+
+/// The worker running on this thread, if any.
+inline thread_local worker* t_current_worker = nullptr;
+
+} // namespace taskscope::detail

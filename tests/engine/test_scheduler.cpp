@@ -1,0 +1,277 @@
+#include "gate.hpp"
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <set>
+#include <thread>
+
+using namespace taskscope;
+using namespace std::chrono_literals;
+using trace::event_kind;
+
+namespace {
+
+void spin_for(std::chrono::microseconds d) {
+    const auto end = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < end) {
+    }
+}
+
+task<int> busy(int i) {
+    spin_for(100us);
+    co_return i;
+}
+
+task<int> fan_out(int n) {
+    std::vector<join_handle<int>> children;
+    for (int i = 0; i < n; ++i) {
+        children.push_back(spawn(busy(i), "busy"));
+    }
+    int sum = 0;
+    for (auto& c : children) {
+        sum += co_await c;
+    }
+    co_return sum;
+}
+
+/// Worker index of every poll of tasks named `name`.
+std::set<int> workers_polling(const std::vector<trace::event>& events, std::string_view name) {
+    const auto track_worker = testing::worker_of_track(events);
+    const auto name_id = trace::intern(name);
+    std::set<std::uint64_t> ids;
+    for (const auto& e : testing::of_kind(events, event_kind::task_spawned)) {
+        if (e.arg2 == name_id) {
+            ids.insert(e.task);
+        }
+    }
+    std::set<int> workers;
+    for (const auto& e : testing::of_kind(events, event_kind::poll_begin)) {
+        if (ids.count(e.task) != 0) {
+            workers.insert(track_worker.at(e.track));
+        }
+    }
+    return workers;
+}
+
+} // namespace
+
+TEST_CASE("with stealing on, an idle worker steals from the busy one", "[scheduler][steal]") {
+    testing::traced_runtime t({.workers = 2, .stealing = true});
+    CHECK(t.rt.block_on(fan_out(200), "root") == 199 * 200 / 2);
+    const auto events = t.finish();
+    const auto steals = testing::of_kind(events, event_kind::steal);
+    CHECK_FALSE(steals.empty());
+    for (const auto& s : steals) {
+        CHECK(s.arg2 >= 1); // moved at least the task it returned
+        CHECK(s.arg < 2);   // victim is a worker
+    }
+    CHECK(workers_polling(events, "busy") == std::set<int>{0, 1});
+}
+
+TEST_CASE("with stealing off, no steals: the spawning worker runs every child",
+          "[scheduler][steal]") {
+    testing::traced_runtime t({.workers = 2, .stealing = false});
+    CHECK(t.rt.block_on(fan_out(200), "root") == 199 * 200 / 2);
+    const auto events = t.finish();
+    CHECK(testing::of_kind(events, event_kind::steal).empty());
+    CHECK(workers_polling(events, "busy").size() == 1);
+}
+
+TEST_CASE("wakes from a foreign thread resume the task", "[scheduler][waker]") {
+    testing::traced_runtime t({.workers = 2});
+    testing::gate g;
+    auto waiter = [&g]() -> task<int> {
+        co_await g.wait();
+        co_return 5;
+    };
+    auto handle = t.rt.spawn(waiter(), "waiter");
+    std::thread opener([&g] {
+        std::this_thread::sleep_for(20ms);
+        g.open();
+    });
+    CHECK(handle.get() == 5);
+    opener.join();
+    const auto events = t.finish();
+    const auto id = testing::task_named(events, "waiter");
+    const auto wakes = testing::of_task(events, event_kind::wake, id);
+    REQUIRE(wakes.size() == 1);
+    CHECK(wakes[0].detail == static_cast<std::uint8_t>(trace::wake_source::external));
+}
+
+TEST_CASE("a task woken while it runs is polled exactly once more", "[scheduler][waker]") {
+    // The leaf hands its waker to another thread and waits, inside the poll, until that
+    // thread has called wake: the wake lands while the task is running.
+    struct wake_me_while_running {
+        int* polls;
+        poll_result<void> poll(context& cx) {
+            if (++*polls > 1) {
+                return ready();
+            }
+            std::thread other([w = cx.waker()] { w.wake(); });
+            other.join(); // the wake has happened; this poll has not ended yet
+            return pending;
+        }
+    };
+    testing::traced_runtime t({.workers = 1});
+    int polls = 0;
+    auto body = [&polls]() -> task<void> { co_await wake_me_while_running{&polls}; };
+    t.rt.block_on(body(), "self");
+    CHECK(polls == 2);
+    const auto events = t.finish();
+    const auto id = testing::task_named(events, "self");
+    const auto begins = testing::of_task(events, event_kind::poll_begin, id);
+    const auto ends = testing::of_task(events, event_kind::poll_end, id);
+    REQUIRE(begins.size() == 2);
+    REQUIRE(ends.size() == 2);
+    const auto wake = testing::of_task(events, event_kind::wake, id);
+    REQUIRE(wake.size() == 1);
+    // the wake happened during the first poll
+    CHECK(wake[0].time_ns >= begins[0].time_ns);
+    CHECK(wake[0].time_ns <= ends[0].time_ns);
+}
+
+TEST_CASE("many wakes of one suspended task queue it once and give one poll",
+          "[scheduler][waker]") {
+    // Single-threaded, so nothing polls between block_on calls: the task is suspended
+    // (idle) while eight threads wake it at once.
+    testing::traced_runtime t({.single_threaded = true});
+    testing::gate g;
+    std::vector<waker> copies;
+    struct capture {
+        std::vector<waker>* out;
+        int polls = 0;
+        poll_result<void> poll(context& cx) {
+            if (polls++ > 0) {
+                return ready();
+            }
+            for (int i = 0; i < 8; ++i) {
+                out->push_back(cx.waker());
+            }
+            return pending;
+        }
+    };
+    auto body = [&]() -> task<void> {
+        co_await capture{&copies};
+        co_await g.wait();
+    };
+    auto h = t.rt.spawn(body(), "multi");
+    t.rt.block_on([]() -> task<void> { co_await yield_now(); }()); // polls "multi" once
+    REQUIRE(copies.size() == 8);
+    REQUIRE_FALSE(h.is_finished());
+    std::vector<std::thread> wakers;
+    for (auto& w : copies) {
+        wakers.emplace_back([w] { w.wake(); });
+    }
+    for (auto& th : wakers) {
+        th.join();
+    }
+    g.open(); // the gate's waiter is not registered yet: nothing more to wake
+    t.rt.block_on(std::move(h));
+    const auto events = t.finish();
+    const auto id = testing::task_named(events, "multi");
+    CHECK(testing::of_task(events, event_kind::wake, id).size() == 8);
+    CHECK(testing::of_task(events, event_kind::global_push, id).size() == 2); // spawn + 1 wake
+    CHECK(testing::of_task(events, event_kind::poll_begin, id).size() == 2);
+}
+
+TEST_CASE("yield_now lets the other tasks on the worker run", "[scheduler][yield]") {
+    testing::traced_runtime t({.workers = 1});
+    std::vector<int> order;
+    auto yielder = [&order](int id) -> task<void> {
+        for (int i = 0; i < 3; ++i) {
+            order.push_back(id);
+            co_await yield_now();
+        }
+    };
+    auto both = [&]() -> task<void> {
+        auto a = spawn(yielder(1), "yielder");
+        auto b = spawn(yielder(2), "yielder");
+        co_await a;
+        co_await b;
+    };
+    t.rt.block_on(both());
+    // interleaved (each yield goes behind the other task), never 1,1,1,2,2,2
+    REQUIRE(order.size() == 6);
+    for (std::size_t i = 1; i < order.size(); ++i) {
+        CHECK(order[i] != order[i - 1]);
+    }
+    const auto events = t.finish();
+    int yields = 0;
+    for (const auto& e : testing::of_kind(events, event_kind::wake)) {
+        yields += e.detail == static_cast<std::uint8_t>(trace::wake_source::yield);
+    }
+    CHECK(yields == 6);
+}
+
+TEST_CASE("the LIFO slot runs a freshly woken task next; without it the queue is FIFO",
+          "[scheduler][lifo]") {
+    for (const bool lifo : {true, false}) {
+        DYNAMIC_SECTION("lifo_slot=" << lifo) {
+            runtime rt({.workers = 1, .lifo_slot = lifo});
+            std::vector<int> order;
+            auto record = [&order](int id) -> task<void> {
+                order.push_back(id);
+                co_return;
+            };
+            auto root = [&]() -> task<void> {
+                auto a = spawn(record(1));
+                auto b = spawn(record(2));
+                auto c = spawn(record(3));
+                co_await a;
+                co_await b;
+                co_await c;
+            };
+            rt.block_on(root());
+            // LIFO: 3 sits in the slot and runs first, then the queue in order.
+            CHECK(order == (lifo ? std::vector<int>{3, 1, 2} : std::vector<int>{1, 2, 3}));
+        }
+    }
+}
+
+TEST_CASE("single-threaded mode polls everything on the caller's thread", "[scheduler][single]") {
+    testing::traced_runtime t({.single_threaded = true});
+    const auto caller = std::this_thread::get_id();
+    std::atomic<int> off_thread{0};
+    auto child = [&](int i) -> task<int> {
+        off_thread += std::this_thread::get_id() != caller;
+        co_await sleep_for(1ms);
+        off_thread += std::this_thread::get_id() != caller;
+        co_return i;
+    };
+    auto root = [&]() -> task<int> {
+        std::vector<join_handle<int>> hs;
+        for (int i = 0; i < 10; ++i) {
+            hs.push_back(spawn(child(i)));
+        }
+        int s = 0;
+        for (auto& h : hs) {
+            s += co_await h;
+        }
+        s += co_await spawn_blocking([] { return 100; });
+        co_return s;
+    };
+    CHECK(t.rt.block_on(root()) == 145);
+    CHECK(off_thread == 0);
+    CHECK(t.rt.worker_count() == 1);
+    const auto events = t.finish();
+    std::set<std::uint16_t> poll_tracks;
+    for (const auto& e : testing::of_kind(events, event_kind::poll_begin)) {
+        poll_tracks.insert(e.track);
+    }
+    CHECK(poll_tracks.size() == 1);
+}
+
+TEST_CASE("tasks spawned before block_on in single-threaded mode run when it drives",
+          "[scheduler][single]") {
+    runtime rt({.single_threaded = true});
+    std::atomic<bool> ran{false};
+    auto early = rt.spawn([](std::atomic<bool>& r) -> task<void> {
+        r = true;
+        co_return;
+    }(ran));
+    std::this_thread::sleep_for(5ms);
+    CHECK_FALSE(ran.load()); // nobody drives yet
+    rt.block_on(std::move(early));
+    CHECK(ran.load());
+}
