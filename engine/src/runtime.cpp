@@ -206,8 +206,9 @@ void worker::run_task(task_header& task) noexcept {
     for (int lifo_polls = 0; m_lifo != nullptr;) {
         task_header* next = std::exchange(m_lifo, nullptr);
         if (lifo_polls == max_lifo_polls || m_runtime.is_shutdown()) {
+            // Behind the queued tasks, on this worker: no need to wake another (tokio does
+            // the same), which keeps a chain of spawns on one worker without futex calls.
             push_back(*next);
-            m_runtime.notify_parked();
             break;
         }
         ++lifo_polls;

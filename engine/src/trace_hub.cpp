@@ -18,8 +18,6 @@ struct thread_buffer_cache {
 };
 thread_local thread_buffer_cache t_cache;
 
-constexpr std::size_t external_buffer_events = 4096;
-
 } // namespace
 
 void memory_sink::consume(std::span<const event> batch) {
@@ -140,7 +138,7 @@ detail::trace_buffer* trace_hub::this_thread_buffer() noexcept {
                 return entry.buffer.get();
             }
         }
-        return register_locked(track_kind::external, m_external_count++, external_buffer_events);
+        return register_locked(track_kind::external, m_external_count++, m_options.buffer_events);
     } catch (...) {
         return nullptr; // could not allocate a buffer: record nothing from this thread
     }
@@ -180,12 +178,19 @@ void trace_hub::drain_once() {
         return delta <= 0 ? 0
                           : static_cast<std::uint64_t>(static_cast<double>(delta) * ns_per_tick);
     };
+    // Each buffer's events are already in time order (one thread, a monotonic clock), so
+    // the batch is a few sorted runs: merging them costs O(n log runs), not a full sort.
+    m_run_ends.clear();
+    bool runs_sorted = true; // false if some thread's clock went backwards
     {
         std::lock_guard lock(m_tracks_mutex);
         for (auto& entry : m_tracks) {
+            std::uint64_t previous = 0;
             entry.buffer->drain([&](const event& raw) {
                 event e = raw;
                 e.time_ns = to_ns(raw.time_ns);
+                runs_sorted = runs_sorted && e.time_ns >= previous;
+                previous = e.time_ns;
                 m_batch.push_back(e);
                 if (e.kind == event_kind::track_started) {
                     m_track_events.push_back(e);
@@ -200,6 +205,9 @@ void trace_hub::drain_once() {
                 m_batch.push_back(event{at, 0, drops, entry.buffer->track(), entry.buffer->track(),
                                         event_kind::events_dropped, 0});
             }
+            if (m_run_ends.empty() ? !m_batch.empty() : m_run_ends.back() != m_batch.size()) {
+                m_run_ends.push_back(m_batch.size());
+            }
         }
         std::erase_if(m_tracks,
                       [](const track_entry& e) { return e.retired && e.buffer->empty(); });
@@ -207,8 +215,29 @@ void trace_hub::drain_once() {
     if (m_batch.empty()) {
         return;
     }
-    std::stable_sort(m_batch.begin(), m_batch.end(),
-                     [](const event& a, const event& b) { return a.time_ns < b.time_ns; });
+    const auto earlier = [](const event& a, const event& b) { return a.time_ns < b.time_ns; };
+    if (!runs_sorted) {
+        std::stable_sort(m_batch.begin(), m_batch.end(), earlier);
+        m_run_ends.clear();
+    }
+    // Merge neighbouring runs pairwise until one is left (std::inplace_merge is stable).
+    while (m_run_ends.size() > 1) {
+        std::size_t begin = 0;
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < m_run_ends.size(); i += 2) {
+            if (i + 1 < m_run_ends.size()) {
+                std::inplace_merge(m_batch.begin() + static_cast<std::ptrdiff_t>(begin),
+                                   m_batch.begin() + static_cast<std::ptrdiff_t>(m_run_ends[i]),
+                                   m_batch.begin() + static_cast<std::ptrdiff_t>(m_run_ends[i + 1]),
+                                   earlier);
+                begin = m_run_ends[i + 1];
+            } else {
+                begin = m_run_ends[i];
+            }
+            m_run_ends[kept++] = begin;
+        }
+        m_run_ends.resize(kept);
+    }
     for (auto& sink : m_sinks) {
         sink->consume(m_batch);
     }

@@ -136,7 +136,8 @@ private:
     std::mutex m_drain_mutex; // one drain at a time; guards m_sinks and m_batch
     std::vector<std::shared_ptr<trace_sink>> m_sinks;
     std::vector<event> m_batch;
-    std::vector<event> m_track_events; // every track_started drained so far
+    std::vector<event> m_track_events;   // every track_started drained so far
+    std::vector<std::size_t> m_run_ends; // where each buffer's sorted run ends in m_batch
     std::atomic<std::uint64_t> m_total_dropped{0};
 
     std::mutex m_wait_mutex;
