@@ -37,46 +37,6 @@ std::uint8_t byte(auto value) noexcept {
 
 } // namespace
 
-// ---------------------------------------------------------------- owned tasks
-
-void owned_tasks::insert(task_header& task) noexcept {
-    task.m_owned_shard = static_cast<std::uint32_t>(task.m_id % shard_count);
-    shard& s = m_shards[task.m_owned_shard];
-    std::lock_guard lock(s.mutex);
-    task.m_prev_owned = nullptr;
-    task.m_next_owned = s.head;
-    if (s.head) {
-        s.head->m_prev_owned = &task;
-    }
-    s.head = &task;
-    m_count.fetch_add(1, std::memory_order_relaxed); // relaxed: a statistic
-}
-
-void owned_tasks::remove(task_header& task) noexcept {
-    shard& s = m_shards[task.m_owned_shard];
-    std::lock_guard lock(s.mutex);
-    if (task.m_prev_owned) {
-        task.m_prev_owned->m_next_owned = task.m_next_owned;
-    } else {
-        s.head = task.m_next_owned;
-    }
-    if (task.m_next_owned) {
-        task.m_next_owned->m_prev_owned = task.m_prev_owned;
-    }
-    task.m_prev_owned = task.m_next_owned = nullptr;
-    m_count.fetch_sub(1, std::memory_order_relaxed);
-}
-
-task_header* owned_tasks::any() noexcept {
-    for (shard& s : m_shards) {
-        std::lock_guard lock(s.mutex);
-        if (s.head) {
-            return s.head;
-        }
-    }
-    return nullptr;
-}
-
 // ---------------------------------------------------------------- worker
 
 worker::worker(runtime_core& rt, std::size_t index)
@@ -157,6 +117,7 @@ task_header* worker::pop_global() noexcept {
 }
 
 task_header* worker::next_task() noexcept {
+    m_runtime.m_owned.drain(static_cast<std::uint32_t>(m_index));
     // Every `global_queue_interval` polls the global queue goes first, so tasks queued
     // from outside are not starved by a worker that always has local work.
     if (++m_tick % m_runtime.m_options.global_queue_interval == 0) {
@@ -283,6 +244,7 @@ void worker::park() {
     if (m_lifo != nullptr || !m_queue.empty()) {
         return;
     }
+    m_runtime.m_owned.drain(static_cast<std::uint32_t>(m_index)); // free what finished elsewhere
     const bool last_searcher = m_runtime.m_idle.transition_to_parked(m_index, m_searching);
     m_searching = false;
     if (last_searcher) {
@@ -311,7 +273,8 @@ runtime_core::runtime_core(const runtime_options& options)
     : m_options(normalised(options))
     , m_hub(m_options.trace)
     , m_idle(m_options.workers)
-    , m_blocking(m_hub, m_options.max_blocking_threads, m_options.blocking_idle_timeout) {
+    , m_blocking(m_hub, m_options.max_blocking_threads, m_options.blocking_idle_timeout)
+    , m_owned(m_options.workers) {
     for (std::size_t i = 0; i < m_options.workers; ++i) {
         m_workers.push_back(std::make_unique<worker>(*this, i));
     }
@@ -409,6 +372,7 @@ void runtime_core::shutdown() {
             w->clear_queues();
         }
         m_timers.clear(); // the returned wakers are released here, unlocked
+        m_owned.stop();
     }
     cancel_owned_tasks();
     m_hub.flush();
@@ -477,7 +441,7 @@ std::uint64_t allocate_task_id(runtime_core& rt) noexcept {
 }
 
 void spawn_task(runtime_core& rt, task_header& task) noexcept {
-    rt.m_owned.insert(task);
+    rt.m_owned.insert(task, rt.worker_here());
     const task_header* parent = t_current_task;
     rt.record(event_kind::task_spawned, task.m_id, parent ? parent->m_id : 0, task.m_name);
     if (rt.is_shutdown()) {
@@ -489,8 +453,18 @@ void spawn_task(runtime_core& rt, task_header& task) noexcept {
     rt.schedule(task, false);
 }
 
+void count_finished_task(runtime_core& rt) noexcept {
+    rt.m_owned.count_finished(rt.worker_here());
+}
+
 void release_owned_task(runtime_core& rt, task_header& task) noexcept {
-    rt.m_owned.remove(task);
+    rt.m_owned.release(task, rt.worker_here());
+}
+
+std::uint32_t runtime_core::worker_here() const noexcept {
+    const worker* here = t_current_worker;
+    return here != nullptr && &here->m_runtime == this ? static_cast<std::uint32_t>(here->m_index)
+                                                       : owned_tasks::external;
 }
 
 void submit_blocking(runtime_core& rt, blocking_job_base& job) {
@@ -543,7 +517,7 @@ std::size_t runtime::worker_count() const noexcept {
 }
 
 std::size_t runtime::live_tasks() const noexcept {
-    return m_core->m_owned.size();
+    return m_core->m_owned.live();
 }
 
 void runtime::check_block_on() const {

@@ -5,6 +5,7 @@
 #include "idle.hpp"
 #include "inject_queue.hpp"
 #include "local_queue.hpp"
+#include "owned_tasks.hpp"
 #include "parker.hpp"
 #include "taskscope/runtime.hpp"
 #include "timer_queue.hpp"
@@ -65,30 +66,6 @@ private:
     std::vector<waker> m_due_timers; // single-threaded mode: reused between ticks
 };
 
-/// Tasks that are spawned and not finished, so shutdown can destroy them. Sharded by id
-/// to keep spawns on different workers off each other's lock.
-class owned_tasks {
-public:
-    void insert(task_header& task) noexcept;
-    void remove(task_header& task) noexcept;
-    /// Some owned task, or nullptr when none is left.
-    task_header* any() noexcept;
-    [[nodiscard]] std::size_t size() const noexcept {
-        return m_count.load(std::memory_order_relaxed);
-    }
-
-private:
-    static constexpr std::size_t shard_count = 16;
-    // alignas: each shard on its own cache line, so two workers using two shards do
-    // not contend
-    struct alignas(64) shard {
-        std::mutex mutex;
-        task_header* head = nullptr;
-    };
-    std::array<shard, shard_count> m_shards;
-    std::atomic<std::size_t> m_count{0};
-};
-
 class runtime_core {
 public:
     explicit runtime_core(const runtime_options& options);
@@ -125,6 +102,9 @@ public:
     timer_queue m_timers;
     blocking_pool m_blocking;
     owned_tasks m_owned;
+
+    /// The calling thread's worker index in this runtime, or owned_tasks::external.
+    [[nodiscard]] std::uint32_t worker_here() const noexcept;
 
 private:
     void driver_main(std::stop_token stop);

@@ -45,7 +45,6 @@ double median(std::vector<double> v) {
 }
 
 /// Median over g_runs of `per_op(run())`, where run returns elapsed ns for `ops` operations.
-/// Events lost to full trace buffers are reported by the caller (see report_drops).
 double measure(const std::function<double()>& run, int ops) {
     run(); // warm-up: threads started, allocator primed
     std::vector<double> samples;
@@ -208,84 +207,82 @@ struct figures {
     double spawn_many = 0, spawn_many_remote = 0, yield_many = 0, ping_pong = 0, chained = 0;
 };
 
-figures run_taskscope(bool tracing) {
-    trace::trace_options topts;
-    topts.enabled = tracing;
-    topts.buffer_events = 1 << 16; // the default: 2 MiB per thread, cache-friendly
-    runtime rt({.workers = 2, .trace = topts});
-    auto sink = std::make_shared<counting_sink>();
-    rt.trace().add_sink(sink);
-    const std::string suffix = tracing ? "_trace_on" : "_trace_off";
-    figures f;
-    std::uint64_t dropped_before = 0;
-    // Drops make a traced run look cheaper than it is, so each case says how many it had.
-    const auto report_drops = [&](const char* name) {
-        rt.trace().flush();
-        const std::uint64_t now = rt.trace().dropped();
-        if (tracing) {
-            std::printf("bench scheduler/%s_dropped %llu events\n", name,
-                        static_cast<unsigned long long>(now - dropped_before));
+/// One sample of each workload on `rt`: elapsed ns for the whole run.
+double run_spawn_many(runtime& rt) {
+    const auto t0 = clock_type::now();
+    rt.block_on(spawn_many_inside());
+    return elapsed_ns(t0);
+}
+double run_spawn_many_remote(runtime& rt) {
+    const auto t0 = clock_type::now();
+    countdown c(spawn_count);
+    for (int i = 0; i < spawn_count; ++i) {
+        rt.spawn(arrive(c)).detach();
+    }
+    while (!c.done.load(std::memory_order_acquire)) {
+        std::this_thread::yield();
+    }
+    return elapsed_ns(t0);
+}
+double run_yield_many(runtime& rt) {
+    const auto t0 = clock_type::now();
+    rt.block_on(yield_many());
+    return elapsed_ns(t0);
+}
+double run_ping_pong(runtime& rt) {
+    const auto t0 = clock_type::now();
+    rt.block_on(ping_pong());
+    return elapsed_ns(t0);
+}
+double run_chained(runtime& rt) {
+    const auto t0 = clock_type::now();
+    rt.block_on(chained_spawn());
+    return elapsed_ns(t0);
+}
+
+/// Runs every workload on two runtimes, tracing off and on, alternating sample by sample
+/// so both see the same machine conditions; the overhead compares their medians.
+std::pair<figures, figures> run_taskscope() {
+    trace::trace_options off_options;
+    off_options.enabled = false;
+    trace::trace_options on_options; // the defaults: on, 64 Ki events (2 MiB) per thread
+    runtime off({.workers = 2, .trace = off_options});
+    runtime on({.workers = 2, .trace = on_options});
+    on.trace().add_sink(std::make_shared<counting_sink>());
+    figures f_off, f_on;
+
+    const auto compare = [&](const char* name, double (*run)(runtime&), int ops, const char* unit,
+                             double& out_off, double& out_on) {
+        run(off);
+        run(on);
+        on.trace().flush();
+        const std::uint64_t dropped_before = on.trace().dropped();
+        std::vector<double> s_off, s_on;
+        for (int i = 0; i < g_runs; ++i) {
+            s_off.push_back(run(off) / ops);
+            s_on.push_back(run(on) / ops);
         }
-        dropped_before = now;
+        on.trace().flush();
+        out_off = median(s_off);
+        out_on = median(s_on);
+        print(std::string("scheduler/") + name + "_trace_off", out_off, unit);
+        print(std::string("scheduler/") + name + "_trace_on", out_on, unit);
+        // Drops make a traced run look cheaper than it is, so each case says how many.
+        std::printf("bench scheduler/%s_dropped %llu events\n", name,
+                    static_cast<unsigned long long>(on.trace().dropped() - dropped_before));
+        std::printf("bench overhead/%s %.1f %%\n", name, 100.0 * (out_on - out_off) / out_off);
+        std::fflush(stdout);
     };
-
-    f.spawn_many = measure(
-        [&] {
-            const auto t0 = clock_type::now();
-            rt.block_on(spawn_many_inside());
-            return elapsed_ns(t0);
-        },
-        spawn_count);
-    print("scheduler/spawn_many" + suffix, f.spawn_many, "ns/task");
-    report_drops("spawn_many");
-
-    f.spawn_many_remote = measure(
-        [&] {
-            const auto t0 = clock_type::now();
-            countdown c(spawn_count);
-            for (int i = 0; i < spawn_count; ++i) {
-                rt.spawn(arrive(c)).detach();
-            }
-            while (!c.done.load(std::memory_order_acquire)) {
-                std::this_thread::yield();
-            }
-            return elapsed_ns(t0);
-        },
-        spawn_count);
-    print("scheduler/spawn_many_remote" + suffix, f.spawn_many_remote, "ns/task");
-    report_drops("spawn_many_remote");
-
-    f.yield_many = measure(
-        [&] {
-            const auto t0 = clock_type::now();
-            rt.block_on(yield_many());
-            return elapsed_ns(t0);
-        },
-        yield_tasks * yields_per_task);
-    print("scheduler/yield_many" + suffix, f.yield_many, "ns/yield");
-    report_drops("yield_many");
-
-    f.ping_pong = measure(
-        [&] {
-            const auto t0 = clock_type::now();
-            rt.block_on(ping_pong());
-            return elapsed_ns(t0);
-        },
-        ping_pong_rounds);
-    print("scheduler/ping_pong" + suffix, f.ping_pong, "ns/round");
-    report_drops("ping_pong");
-
-    f.chained = measure(
-        [&] {
-            const auto t0 = clock_type::now();
-            rt.block_on(chained_spawn());
-            return elapsed_ns(t0);
-        },
-        chain_length);
-    print("scheduler/chained_spawn" + suffix, f.chained, "ns/task");
-    report_drops("chained_spawn");
-    rt.shutdown();
-    return f;
+    compare("spawn_many", run_spawn_many, spawn_count, "ns/task", f_off.spawn_many,
+            f_on.spawn_many);
+    compare("spawn_many_remote", run_spawn_many_remote, spawn_count, "ns/task",
+            f_off.spawn_many_remote, f_on.spawn_many_remote);
+    compare("yield_many", run_yield_many, yield_tasks * yields_per_task, "ns/yield",
+            f_off.yield_many, f_on.yield_many);
+    compare("ping_pong", run_ping_pong, ping_pong_rounds, "ns/round", f_off.ping_pong,
+            f_on.ping_pong);
+    compare("chained_spawn", run_chained, chain_length, "ns/task", f_off.chained, f_on.chained);
+    return {f_off, f_on};
 }
 
 // ---- peers ----
@@ -451,16 +448,8 @@ int main(int argc, char** argv) {
     }
     std::printf("# taskscope scheduler benchmark: 2 workers, median of %d runs\n", g_runs);
     run_recording_cost();
-    const figures off = run_taskscope(false);
-    const figures on = run_taskscope(true);
-    const auto overhead = [](const char* name, double a, double b) {
-        std::printf("bench overhead/%s %.1f %%\n", name, 100.0 * (b - a) / a);
-    };
-    overhead("spawn_many", off.spawn_many, on.spawn_many);
-    overhead("spawn_many_remote", off.spawn_many_remote, on.spawn_many_remote);
-    overhead("yield_many", off.yield_many, on.yield_many);
-    overhead("ping_pong", off.ping_pong, on.ping_pong);
-    overhead("chained_spawn", off.chained, on.chained);
+    const auto [off, on] = run_taskscope();
+    (void)on;
 #if TASKSCOPE_BENCH_TBB
     const tbb_figures tbb = run_tbb();
     print_ratio("spawn_many", "tbb", off.spawn_many, tbb.spawn_many);

@@ -52,7 +52,11 @@ runtime_core& current_runtime_or_throw(const char* what);
 std::uint64_t allocate_task_id(runtime_core& rt) noexcept;
 /// Registers a new task with its runtime, records its spawn and schedules its first poll.
 void spawn_task(runtime_core& rt, task_header& task) noexcept;
-/// Called by a finished or cancelled task: leaves its runtime's list of owned tasks.
+/// Called by a finished or cancelled task before its join is told, so that a joiner
+/// never sees the task still counted as live.
+void count_finished_task(runtime_core& rt) noexcept;
+/// Called by a finished or cancelled task last: leaves its runtime's list of owned tasks
+/// and drops the runtime's reference (at once, or when the owning worker next drains).
 void release_owned_task(runtime_core& rt, task_header& task) noexcept;
 void submit_blocking(runtime_core& rt, blocking_job_base& job);
 trace::name_id name_for(std::string_view name);
@@ -99,9 +103,9 @@ private:
         m_leaf = nullptr;
     }
     void finish(bool cancelled) noexcept {
-        release_owned_task(*m_runtime, *this);
+        count_finished_task(*m_runtime);
         join_core::finish(trace::wake_source::task, cancelled ? 0 : m_id);
-        unref(); // the runtime's reference
+        release_owned_task(*m_runtime, *this); // drops the runtime's reference
     }
 
     handle_type m_root;

@@ -81,9 +81,10 @@ public:
     leaf_poller* m_leaf = nullptr;
 
     task_header* m_next_in_queue = nullptr; // inject queue link
-    task_header* m_prev_owned = nullptr;    // owned-task list links,
-    task_header* m_next_owned = nullptr;    // guarded by the list's mutex
-    std::uint32_t m_owned_shard = 0;
+    task_header* m_prev_owned = nullptr;    // owned-task list links (see owned_tasks.hpp)
+    task_header* m_next_owned = nullptr;
+    task_header* m_next_done = nullptr; // on the owner's remote_done stack
+    std::uint32_t m_owner = 0;          // the worker whose list holds the task
 
 protected:
     virtual ~task_header() = default;
