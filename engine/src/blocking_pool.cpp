@@ -2,6 +2,8 @@
 
 #include "trace_buffer.hpp"
 
+#include <algorithm>
+
 namespace taskscope::detail {
 
 blocking_pool::blocking_pool(trace::trace_hub& hub, std::size_t max_threads,
@@ -15,29 +17,50 @@ blocking_pool::~blocking_pool() {
 }
 
 void blocking_pool::submit(blocking_job_base& job) {
+    std::vector<std::thread> finished;
     {
         std::unique_lock lock(m_mutex);
-        if (!m_shutdown) {
-            job.m_id = m_next_job++;
-            job.m_next = nullptr;
-            if (m_tail) {
-                m_tail->m_next = &job;
-            } else {
-                m_head = &job;
-            }
-            m_tail = &job;
-            if (m_idle > 0) {
-                lock.unlock();
-                m_cv.notify_one();
-            } else if (m_live < m_max_threads) {
-                ++m_live;
-                const std::uint32_t index = m_started++;
-                m_threads.emplace_back([this, index] { thread_main(index); });
-            }
+        if (m_shutdown) {
+            lock.unlock();
+            job.cancel();
             return;
         }
+        job.m_id = m_next_job++;
+        job.m_next = nullptr;
+        if (m_tail) {
+            m_tail->m_next = &job;
+        } else {
+            m_head = &job;
+        }
+        m_tail = &job;
+        finished = take_exited_locked();
+        if (m_idle > m_notified) {
+            // An idle thread that no other job has claimed yet takes this one.
+            ++m_notified;
+            m_cv.notify_one();
+        } else if (m_live < m_max_threads) {
+            ++m_live;
+            const std::uint32_t index = m_started++;
+            m_threads.emplace_back([this, index] { thread_main(index); });
+        }
     }
-    job.cancel();
+    for (auto& t : finished) {
+        t.join(); // already past its last use of the pool
+    }
+}
+
+std::vector<std::thread> blocking_pool::take_exited_locked() {
+    std::vector<std::thread> done;
+    for (const std::thread::id id : m_exited) {
+        auto it = std::find_if(m_threads.begin(), m_threads.end(),
+                               [id](const std::thread& t) { return t.get_id() == id; });
+        if (it != m_threads.end()) {
+            done.push_back(std::move(*it));
+            m_threads.erase(it);
+        }
+    }
+    m_exited.clear();
+    return done;
 }
 
 void blocking_pool::thread_main(std::uint32_t index) {
@@ -46,11 +69,14 @@ void blocking_pool::thread_main(std::uint32_t index) {
     for (;;) {
         while (m_head == nullptr && !m_shutdown) {
             ++m_idle;
-            const bool timed_out = !m_cv.wait_for(lock, m_idle_timeout,
-                                                  [&] { return m_head != nullptr || m_shutdown; });
+            const auto status = m_cv.wait_for(lock, m_idle_timeout);
             --m_idle;
-            if (timed_out) {
+            if (m_notified > 0) {
+                --m_notified; // count a notify as consumed by whichever idle thread woke
+            }
+            if (status == std::cv_status::timeout && m_head == nullptr && !m_shutdown) {
                 --m_live;
+                m_exited.push_back(std::this_thread::get_id());
                 lock.unlock();
                 m_hub.unregister_thread();
                 return;

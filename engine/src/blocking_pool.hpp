@@ -29,6 +29,7 @@ public:
 
 private:
     void thread_main(std::uint32_t index);
+    std::vector<std::thread> take_exited_locked();
 
     trace::trace_hub& m_hub;
     const std::size_t m_max_threads;
@@ -38,11 +39,13 @@ private:
     std::condition_variable m_cv;
     blocking_job_base* m_head = nullptr;
     blocking_job_base* m_tail = nullptr;
-    std::size_t m_idle = 0;
+    std::size_t m_idle = 0;     // threads waiting for a job
+    std::size_t m_notified = 0; // of those, already sent a job (not awake yet)
     std::size_t m_live = 0;
     std::uint32_t m_started = 0;
     bool m_shutdown = false;
     std::vector<std::thread> m_threads;
+    std::vector<std::thread::id> m_exited; // timed-out threads, joined by the next submit
     std::uint64_t m_next_job = 1;
 };
 

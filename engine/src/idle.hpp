@@ -2,12 +2,14 @@
 // Which workers sleep, and how many are searching for work. One packed atomic holds
 // (unparked << 16 | searching) so "is anyone searching, is anyone asleep" is one load.
 //
-// The protocol (tokio's): a producer that queued work calls worker_to_notify(); it wakes
-// one sleeper only if no worker is searching (a searcher will find the work, and when it
-// does, it wakes the next sleeper). At most half the workers search at once. A worker
-// that parks as the last searcher re-checks every queue first, so work queued while it
-// was searching cannot be stranded. Every change to the state is seq_cst and pairs with
-// the producers' seq_cst load after their push (a Dekker-style handshake).
+// The protocol (tokio's, with one change): a producer that queued work calls
+// worker_to_notify(); it wakes one sleeper only if no worker is searching (a searcher will
+// find the work, and when it does, it wakes the next sleeper). At most half the workers
+// search at once. Every worker that parks re-checks every queue after announcing it
+// sleeps — tokio re-checks only in the last searcher, which leaves a window: a worker
+// refused a search slot parks while the only searcher has just taken a long task, and a
+// task pushed in between waits for that long task. Every change to the state is seq_cst
+// and pairs with the producers' fence before their load (a Dekker-style handshake).
 
 #include <algorithm>
 #include <atomic>
@@ -41,6 +43,7 @@ public:
     bool transition_from_searching() noexcept { return searching(m_state.fetch_sub(1)) == 1; }
 
     /// Records that `worker` goes to sleep. Returns true if it was the last searcher.
+    /// The caller then re-checks the queues (runtime_core::notify_if_work_pending).
     bool transition_to_parked(std::size_t worker, bool is_searching) {
         std::lock_guard lock(m_mutex);
         const std::uint32_t dec = (1u << unparked_shift) | (is_searching ? 1u : 0u);

@@ -22,21 +22,31 @@ namespace taskscope::detail {
 class owned_tasks {
 public:
     static constexpr std::uint32_t external = 0xffffffffu;
+    static constexpr std::uint32_t not_owned = 0xfffffffeu; // refused: the runtime had stopped
 
     explicit owned_tasks(std::size_t workers) : m_lists(workers) {}
 
-    /// Records a new task. `here` is the calling worker's index, or `external`.
-    void insert(task_header& task, std::uint32_t here) noexcept {
-        task.m_owner = here;
-        if (here == external) {
+    /// Records a new task. `here` is the calling worker's index, or `external`. Returns
+    /// false, without recording it, once stop() was called: the caller cancels the task.
+    bool insert(task_header& task, std::uint32_t here) noexcept {
+        if (here == external || m_stopped.load(std::memory_order_acquire)) {
+            // Workers have stopped before stop(), so only this path can race with it: the
+            // mutex orders this insert against stop()'s flag.
             std::lock_guard lock(m_external_mutex);
-            link(m_external_head, task);
             m_external_spawned.fetch_add(1, std::memory_order_relaxed); // relaxed: a count
-            return;
+            if (m_stopped.load(std::memory_order_relaxed)) {
+                task.m_owner = not_owned;
+                return false;
+            }
+            task.m_owner = external;
+            link(m_external_head, task);
+            return true;
         }
+        task.m_owner = here;
         worker_list& list = m_lists[here];
         link(list.head, task);
         bump(list.spawned);
+        return true;
     }
 
     /// A task finished or was cancelled on the calling thread (`here` as for insert).
@@ -54,7 +64,9 @@ public:
         const std::uint32_t owner = task.m_owner;
         // acquire: a stop() by this thread or before it happens-before this unlink
         const bool stopped = m_stopped.load(std::memory_order_acquire);
-        if (owner == external) {
+        if (owner == not_owned) {
+            task.unref();
+        } else if (owner == external) {
             {
                 std::lock_guard lock(m_external_mutex);
                 unlink(m_external_head, task);
@@ -92,9 +104,13 @@ public:
         }
     }
 
-    /// The workers stopped: from now on one thread at a time touches the lists.
+    /// The workers stopped: from now on one thread at a time touches the worker lists, and
+    /// insert() refuses new tasks.
     void stop() noexcept {
-        m_stopped.store(true, std::memory_order_release);
+        {
+            std::lock_guard lock(m_external_mutex);
+            m_stopped.store(true, std::memory_order_release);
+        }
         for (std::uint32_t w = 0; w < m_lists.size(); ++w) {
             drain(w);
         }

@@ -1,6 +1,8 @@
 #include "runtime_core.hpp"
 #include "taskscope/time.hpp"
 
+#include <cstdio>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -83,11 +85,28 @@ void worker::run_thread() {
 }
 
 void worker::run_until(const join_core& done) {
-    worker* const outer = t_current_worker;
+    // acq_rel: the previous driver's writes to this worker's state are visible
+    if (m_driving.exchange(true, std::memory_order_acq_rel)) {
+        throw std::logic_error("taskscope: block_on on a single-threaded runtime from two threads "
+                               "at once; one thread drives it at a time");
+    }
+    struct restore {
+        worker& self;
+        worker* outer;
+        ~restore() {
+            t_current_worker = outer;
+            self.m_driving.store(false, std::memory_order_release);
+            self.m_driving.notify_all(); // a shutdown() on another thread may wait for us
+        }
+    } guard{*this, t_current_worker};
     begin_on_this_thread();
     while (!done.is_done() && !m_runtime.is_shutdown()) {
-        fire_due_timers();
-        if (task_header* task = next_task()) {
+        fire_due_timers(); // a woken task lands in the LIFO slot: run it first
+        task_header* task = std::exchange(m_lifo, nullptr);
+        if (task == nullptr) {
+            task = next_task();
+        }
+        if (task != nullptr) {
             run_task(*task);
             continue;
         }
@@ -95,7 +114,6 @@ void worker::run_until(const join_core& done) {
         m_parker.park(m_runtime.m_timers.next_deadline());
         record(event_kind::worker_unpark);
     }
-    t_current_worker = outer;
 }
 
 void worker::fire_due_timers() {
@@ -245,11 +263,12 @@ void worker::park() {
         return;
     }
     m_runtime.m_owned.drain(static_cast<std::uint32_t>(m_index)); // free what finished elsewhere
-    const bool last_searcher = m_runtime.m_idle.transition_to_parked(m_index, m_searching);
+    m_runtime.m_idle.transition_to_parked(m_index, m_searching);
     m_searching = false;
-    if (last_searcher) {
-        m_runtime.notify_if_work_pending();
-    }
+    // Every worker re-checks the queues after announcing it sleeps, not only the last
+    // searcher: a worker refused a search slot can otherwise sleep past work pushed while
+    // the only searcher had just found a (long) task (see idle.hpp).
+    m_runtime.notify_if_work_pending();
     record(event_kind::worker_park);
     while (!m_runtime.is_shutdown()) {
         m_parker.park();
@@ -281,9 +300,14 @@ runtime_core::runtime_core(const runtime_options& options)
     if (m_options.single_threaded) {
         return; // block_on's caller is the worker and drives the timers
     }
-    m_driver = std::jthread([this](std::stop_token stop) { driver_main(stop); });
-    for (auto& w : m_workers) {
-        m_worker_threads.emplace_back([raw = w.get()] { raw->run_thread(); });
+    try {
+        m_driver = std::jthread([this](std::stop_token stop) { driver_main(stop); });
+        for (auto& w : m_workers) {
+            m_worker_threads.emplace_back([raw = w.get()] { raw->run_thread(); });
+        }
+    } catch (...) {
+        shutdown(); // join what started, then report the failure
+        throw;
     }
 }
 
@@ -353,6 +377,10 @@ void runtime_core::notify_if_work_pending() noexcept {
 }
 
 void runtime_core::shutdown() {
+    if (current_runtime() == this) {
+        throw std::logic_error("taskscope: shutdown was called from inside one of the runtime's "
+                               "own tasks; stop the runtime from the thread that owns it");
+    }
     std::lock_guard lock(m_shutdown_mutex);
     if (!m_shutdown.exchange(true, std::memory_order_acq_rel)) {
         for (auto& w : m_workers) {
@@ -366,15 +394,24 @@ void runtime_core::shutdown() {
             t.join();
         }
         m_worker_threads.clear();
-        m_blocking.shutdown();
+        // Single-threaded mode: a block_on on another thread leaves its loop after the
+        // current poll; wait for it, as for a worker thread.
+        for (auto& w : m_workers) {
+            while (w->m_driving.load(std::memory_order_acquire)) {
+                w->m_driving.wait(true, std::memory_order_acquire);
+            }
+        }
         m_inject.close();
         for (auto& w : m_workers) {
             w->clear_queues();
         }
         m_timers.clear(); // the returned wakers are released here, unlocked
-        m_owned.stop();
+        m_owned.stop();   // from here on a spawn is refused and cancelled by the spawner
+        cancel_owned_tasks();
+        // Last, so that a blocking job waiting on a task sees it cancelled, not hang:
+        // queued jobs are cancelled, running ones finish.
+        m_blocking.shutdown();
     }
-    cancel_owned_tasks();
     m_hub.flush();
 }
 
@@ -441,16 +478,17 @@ std::uint64_t allocate_task_id(runtime_core& rt) noexcept {
 }
 
 void spawn_task(runtime_core& rt, task_header& task) noexcept {
-    rt.m_owned.insert(task, rt.worker_here());
     const task_header* parent = t_current_task;
     rt.record(event_kind::task_spawned, task.m_id, parent ? parent->m_id : 0, task.m_name);
-    if (rt.is_shutdown()) {
+    if (!rt.m_owned.insert(task, rt.worker_here())) {
+        // The runtime has shut down: the task never runs. (Had the insert succeeded, the
+        // shutdown's own cancel pass would own the task; it is never cancelled twice.)
         task.m_state.store(task_state::complete, std::memory_order_release);
         rt.record(event_kind::task_cancelled, task.m_id);
         task.cancel();
         return;
     }
-    rt.schedule(task, false);
+    rt.schedule(task, false); // after shutdown began: dropped, and cancelled by shutdown
 }
 
 void count_finished_task(runtime_core& rt) noexcept {
@@ -518,6 +556,10 @@ std::size_t runtime::worker_count() const noexcept {
 
 std::size_t runtime::live_tasks() const noexcept {
     return m_core->m_owned.live();
+}
+
+std::size_t runtime::blocking_threads() const {
+    return m_core->m_blocking.thread_count();
 }
 
 void runtime::check_block_on() const {

@@ -42,6 +42,7 @@ public:
     runtime_core& m_runtime;
     const std::size_t m_index;
     local_queue<task_header> m_queue;
+    std::atomic<bool> m_driving{false}; // single-threaded mode: a block_on is running
 
 private:
     task_header* next_task() noexcept;

@@ -96,13 +96,20 @@ depot& the_depot() {
     return *d;
 }
 
+/// Set when this thread's cache was destroyed (thread exit; for the main thread, before
+/// static objects are destroyed). Trivially destructible, so it outlives the cache: blocks
+/// freed afterwards, say by a static runtime, bypass the cache.
+thread_local bool t_cache_gone = false;
+
 class thread_cache {
 public:
     ~thread_cache() {
+        t_cache_gone = true;
         for (std::size_t cls = 0; cls < class_count; ++cls) {
             if (m_lists[cls].head) {
                 the_depot().put(cls, m_lists[cls]);
             }
+            m_lists[cls] = {};
         }
     }
 
@@ -150,6 +157,9 @@ void* allocate_task_memory(std::size_t size) {
     if (size == 0 || cls >= class_count) {
         return ::operator new(size);
     }
+    if (t_cache_gone) {
+        return ::operator new(block_size(cls));
+    }
     return t_cache.allocate(cls);
 }
 
@@ -157,6 +167,10 @@ void free_task_memory(void* block, std::size_t size) noexcept {
     const std::size_t cls = class_of(size);
     if (size == 0 || cls >= class_count) {
         ::operator delete(block, size);
+        return;
+    }
+    if (t_cache_gone) {
+        ::operator delete(block, block_size(cls));
         return;
     }
     t_cache.free(block, cls);

@@ -94,3 +94,82 @@ TEST_CASE("a blocking job queued at shutdown is cancelled", "[shutdown][blocking
     second = {};
     CHECK(live_counter::live.load() == before);
 }
+
+TEST_CASE("spawning from another thread while shutdown runs cancels each task once", "[shutdown]") {
+    for (int round = 0; round < 20; ++round) {
+        runtime rt({.workers = 2});
+        std::atomic<bool> stop{false};
+        std::vector<join_handle<int>> handles;
+        std::thread spawner([&] {
+            while (!stop) {
+                handles.push_back(rt.spawn(sleeps_long()));
+            }
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(round % 3));
+        rt.shutdown();
+        stop = true;
+        spawner.join();
+        CHECK(rt.live_tasks() == 0);
+        for (auto& h : handles) {
+            CHECK(h.is_finished());
+            CHECK_THROWS_AS(h.get(), task_cancelled);
+        }
+    }
+}
+
+TEST_CASE("single-threaded: shutdown from another thread waits for block_on to let go",
+          "[shutdown][single]") {
+    runtime rt({.single_threaded = true});
+    auto forever = []() -> task<int> {
+        live_counter alive;
+        for (;;) {
+            co_await yield_now();
+        }
+    };
+    const int before = live_counter::live.load();
+    std::thread driver([&] { CHECK_THROWS_AS(rt.block_on(forever()), task_cancelled); });
+    while (live_counter::live.load() == before) {
+        std::this_thread::sleep_for(1ms);
+    }
+    rt.shutdown();
+    driver.join();
+    CHECK(live_counter::live.load() == before);
+}
+
+TEST_CASE("shutdown does not hang on a blocking job that waits for a task",
+          "[shutdown][blocking]") {
+    runtime rt({.workers = 1});
+    std::atomic<bool> waiting{false};
+    auto job = rt.spawn_blocking([h = rt.spawn(sleeps_long()), &waiting]() mutable {
+        waiting = true;
+        return h.get(); // the task sleeps an hour: only shutdown ends this
+    });
+    while (!waiting) {
+        std::this_thread::sleep_for(1ms);
+    }
+    rt.shutdown();
+    CHECK_THROWS_AS(job.get(), task_cancelled);
+}
+
+TEST_CASE("shutdown and get() inside a task are refused with a clear error", "[shutdown]") {
+    runtime rt({.workers = 1});
+    auto stopper = [&rt]() -> task<std::string> {
+        try {
+            rt.shutdown();
+        } catch (const std::logic_error& e) {
+            co_return e.what();
+        }
+        co_return "not refused";
+    };
+    CHECK_THAT(rt.block_on(stopper()), Catch::Contains("inside one of the runtime's own tasks"));
+    auto getter = [&rt]() -> task<std::string> {
+        auto h = rt.spawn(sleeps_long());
+        try {
+            (void)h.get();
+        } catch (const std::logic_error& e) {
+            co_return e.what();
+        }
+        co_return "not refused";
+    };
+    CHECK_THAT(rt.block_on(getter()), Catch::Contains("co_await the handle"));
+}

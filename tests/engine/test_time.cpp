@@ -199,3 +199,55 @@ TEST_CASE("the blocking pool grows for concurrent jobs", "[time][blocking]") {
         CHECK(j.get());
     }
 }
+
+TEST_CASE("an idle blocking thread exits after the idle timeout", "[time][blocking]") {
+    runtime rt({.workers = 1, .blocking_idle_timeout = std::chrono::milliseconds(20)});
+    CHECK(rt.blocking_threads() == 0);
+    CHECK(rt.spawn_blocking([] { return 1; }).get() == 1);
+    // Bounded wait for the pool to shrink; a pool that never shrinks fails after 10 s.
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (rt.blocking_threads() != 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(5ms);
+    }
+    CHECK(rt.blocking_threads() == 0);
+    // and it grows again on demand
+    CHECK(rt.spawn_blocking([] { return 2; }).get() == 2);
+}
+
+TEST_CASE("single-threaded: a lone sleep wakes the driving block_on", "[time][single]") {
+    runtime rt({.single_threaded = true});
+    auto body = []() -> task<int> {
+        co_await sleep_for(10ms);
+        co_return 7;
+    };
+    CHECK(rt.block_on(body()) == 7);
+}
+
+TEST_CASE("the blocking pool starts threads while idle ones are already claimed",
+          "[time][blocking]") {
+    // Four threads go idle, then eight jobs arrive at once: four may reuse the idle threads,
+    // the other four need new threads. Each job waits (bounded) until all eight run.
+    runtime rt({.workers = 1});
+    std::vector<join_handle<void>> warm;
+    for (int i = 0; i < 4; ++i) {
+        warm.push_back(rt.spawn_blocking([] { std::this_thread::sleep_for(20ms); }));
+    }
+    for (auto& w : warm) {
+        w.get();
+    }
+    std::atomic<int> running{0};
+    std::vector<join_handle<bool>> jobs;
+    for (int i = 0; i < 8; ++i) {
+        jobs.push_back(rt.spawn_blocking([&running] {
+            ++running;
+            const auto give_up = std::chrono::steady_clock::now() + 10s;
+            while (running.load() < 8 && std::chrono::steady_clock::now() < give_up) {
+                std::this_thread::sleep_for(1ms);
+            }
+            return running.load() >= 8;
+        }));
+    }
+    for (auto& j : jobs) {
+        CHECK(j.get());
+    }
+}

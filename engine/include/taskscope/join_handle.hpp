@@ -153,6 +153,10 @@ public:
     /// rethrows its exception. Do not call it from inside a task: await the handle.
     T get() {
         check();
+        if (detail::t_current_task != nullptr) {
+            throw std::logic_error("taskscope: join_handle::get() was called inside a task, where "
+                                   "it would block the worker; co_await the handle instead");
+        }
         m_slot->wait();
         return m_slot->take();
     }

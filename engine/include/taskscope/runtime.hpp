@@ -162,11 +162,11 @@ private:
 
 template <class T>
 join_handle<T> spawn_on(runtime_core& rt, task<T> t, std::string_view name) {
-    auto root = t.release();
-    if (!root) {
+    if (!t.valid()) {
         throw std::invalid_argument("taskscope: spawned an empty task");
     }
-    auto* cell = new task_cell<T>(rt, name_for(name), root);
+    const trace::name_id id = name_for(name); // may throw: the task still owns its frame
+    auto* cell = new task_cell<T>(rt, id, t.release());
     spawn_task(rt, *cell);
     return join_handle<T>(cell);
 }
@@ -237,6 +237,8 @@ public:
     [[nodiscard]] std::size_t worker_count() const noexcept;
     /// Tasks spawned and not yet finished.
     [[nodiscard]] std::size_t live_tasks() const noexcept;
+    /// Threads in the blocking pool now (it grows on demand and shrinks when idle).
+    [[nodiscard]] std::size_t blocking_threads() const;
 
 private:
     void check_block_on() const;

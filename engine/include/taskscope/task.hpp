@@ -88,6 +88,11 @@ private:
     std::exception_ptr m_error;
 };
 
+template <class A>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<task<T>> : std::true_type {};
+
 class promise_base : public uses_task_memory {
 public:
     std::suspend_always initial_suspend() const noexcept { return {}; }
@@ -112,6 +117,11 @@ public:
         if constexpr (poll_future<A>) {
             return leaf_awaiter<A>(std::forward<A>(awaitable));
         } else {
+            // Only these suspend correctly: the worker must know where a task stopped and
+            // who will wake it, which a foreign awaitable would not tell it.
+            static_assert(is_task<std::remove_cvref_t<A>>::value,
+                          "co_await in a taskscope::task takes a task<T>, a join_handle<T>, or "
+                          "a poll-style future (an object with poll_result<T> poll(context&))");
             return std::forward<A>(awaitable);
         }
     }
