@@ -275,3 +275,58 @@ TEST_CASE("tasks spawned before block_on in single-threaded mode run when it dri
     rt.block_on(std::move(early));
     CHECK(ran.load());
 }
+
+namespace {
+/// Two tasks hand a baton back and forth, each waking the other: with a LIFO slot the
+/// woken one always runs next on that worker.
+struct baton {
+    int holder = 0;
+    std::atomic<long> rounds{0};
+    waker waiting[2];
+};
+struct wait_turn {
+    baton* b;
+    int me;
+    poll_result<void> poll(context& cx) {
+        if (b->holder == me) {
+            return ready();
+        }
+        b->waiting[me] = cx.waker();
+        return pending;
+    }
+};
+task<void> player(baton& b, int me, std::atomic<bool>& stop, long limit) {
+    while (!stop && b.rounds < limit) {
+        co_await wait_turn{&b, me};
+        ++b.rounds;
+        b.holder = 1 - me;
+        b.waiting[1 - me].wake();
+    }
+    b.holder = 1 - me;
+    b.waiting[1 - me].wake();
+}
+} // namespace
+
+TEST_CASE("two tasks waking each other do not starve a task from the global queue",
+          "[scheduler][lifo]") {
+    // The LIFO slot is capped at three polls in a row, and the global queue is checked
+    // every global_queue_interval ticks, so the outside task runs long before the
+    // ping-pong would have ended on its own.
+    constexpr long limit = 20'000'000;
+    runtime rt({.workers = 1});
+    baton b;
+    std::atomic<bool> stop{false};
+    auto p0 = rt.spawn(player(b, 0, stop, limit));
+    auto p1 = rt.spawn(player(b, 1, stop, limit));
+    while (b.rounds < 100) {
+        std::this_thread::yield();
+    }
+    auto outsider = [](baton& shared, std::atomic<bool>& halt) -> task<long> {
+        halt = true;
+        co_return shared.rounds.load();
+    };
+    const long rounds_when_polled = rt.spawn(outsider(b, stop)).get();
+    p0.get();
+    p1.get();
+    CHECK(rounds_when_polled < limit);
+}

@@ -41,6 +41,24 @@ std::vector<trace::event> sleeper_and_quick_tasks(bool blocking) {
     return t.finish();
 }
 
+/// Submits `n` blocking jobs that each wait (up to a generous deadline) until all `n` run
+/// at once; each returns whether they did. A pool that cannot run `n` at once makes
+/// them give up and return false.
+std::vector<join_handle<bool>> jobs_that_meet(runtime& rt, std::atomic<int>& running, int n) {
+    std::vector<join_handle<bool>> jobs;
+    for (int i = 0; i < n; ++i) {
+        jobs.push_back(rt.spawn_blocking([&running, n] {
+            ++running;
+            const auto give_up = std::chrono::steady_clock::now() + 10s;
+            while (running.load() < n && std::chrono::steady_clock::now() < give_up) {
+                std::this_thread::sleep_for(1ms);
+            }
+            return running.load() >= n;
+        }));
+    }
+    return jobs;
+}
+
 } // namespace
 
 TEST_CASE("blocking_sleep blocks its worker: nothing else is polled there meanwhile",
@@ -180,23 +198,10 @@ TEST_CASE("spawn_blocking runs off the workers, and its result joins", "[time][b
 }
 
 TEST_CASE("the blocking pool grows for concurrent jobs", "[time][blocking]") {
-    // Each job waits until all four run at once; a pool that did not grow would leave
-    // them waiting until the (generous) deadline and report false.
     runtime rt({.workers = 1});
     std::atomic<int> running{0};
-    std::vector<join_handle<bool>> jobs;
-    for (int i = 0; i < 4; ++i) {
-        jobs.push_back(rt.spawn_blocking([&running] {
-            ++running;
-            const auto give_up = std::chrono::steady_clock::now() + 10s;
-            while (running.load() < 4 && std::chrono::steady_clock::now() < give_up) {
-                std::this_thread::sleep_for(1ms);
-            }
-            return running.load() == 4;
-        }));
-    }
-    for (auto& j : jobs) {
-        CHECK(j.get());
+    for (auto& job : jobs_that_meet(rt, running, 4)) {
+        CHECK(job.get());
     }
 }
 
@@ -236,18 +241,7 @@ TEST_CASE("the blocking pool starts threads while idle ones are already claimed"
         w.get();
     }
     std::atomic<int> running{0};
-    std::vector<join_handle<bool>> jobs;
-    for (int i = 0; i < 8; ++i) {
-        jobs.push_back(rt.spawn_blocking([&running] {
-            ++running;
-            const auto give_up = std::chrono::steady_clock::now() + 10s;
-            while (running.load() < 8 && std::chrono::steady_clock::now() < give_up) {
-                std::this_thread::sleep_for(1ms);
-            }
-            return running.load() >= 8;
-        }));
-    }
-    for (auto& j : jobs) {
-        CHECK(j.get());
+    for (auto& job : jobs_that_meet(rt, running, 8)) {
+        CHECK(job.get());
     }
 }
