@@ -68,6 +68,20 @@ public:
         return worker;
     }
 
+    /// A sleeping worker that found work on its own (it drove the reactor) takes itself
+    /// off the sleeper list. Returns false if a notifier already did (and counted it as
+    /// searching).
+    bool unpark_self(std::size_t worker) {
+        std::lock_guard lock(m_mutex);
+        auto it = std::find(m_sleepers.begin(), m_sleepers.end(), worker);
+        if (it == m_sleepers.end()) {
+            return false;
+        }
+        m_sleepers.erase(it);
+        m_state.fetch_add(1u << unparked_shift);
+        return true;
+    }
+
     /// Whether `worker` is still on the sleeper list (a wake-up without a notify).
     bool is_parked(std::size_t worker) {
         std::lock_guard lock(m_mutex);

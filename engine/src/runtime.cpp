@@ -16,6 +16,9 @@ using trace::event_kind;
 /// task goes to the back of the queue, so two tasks waking each other cannot starve the rest.
 constexpr int max_lifo_polls = 3;
 
+/// A busy worker polls the reactor and timers (without waiting) every this many ticks.
+constexpr std::uint32_t event_interval = 61;
+
 runtime_options normalised(runtime_options options) {
     if (options.single_threaded) {
         options.workers = 1;
@@ -65,7 +68,11 @@ void worker::record(trace::event_kind kind, std::uint64_t task, std::uint64_t ar
 void worker::run_thread() {
     begin_on_this_thread();
     while (!m_runtime.is_shutdown()) {
-        task_header* task = next_task();
+        // The reactor or a timer, driven by this worker, may have put a task in the slot.
+        task_header* task = std::exchange(m_lifo, nullptr);
+        if (task == nullptr) {
+            task = next_task();
+        }
         if (task == nullptr) {
             task = steal_work();
         }
@@ -101,7 +108,7 @@ void worker::run_until(const join_core& done) {
     } guard{*this, t_current_worker};
     begin_on_this_thread();
     while (!done.is_done() && !m_runtime.is_shutdown()) {
-        fire_due_timers(); // a woken task lands in the LIFO slot: run it first
+        // A task woken by the reactor or a timer lands in the LIFO slot: run it first.
         task_header* task = std::exchange(m_lifo, nullptr);
         if (task == nullptr) {
             task = next_task();
@@ -111,18 +118,31 @@ void worker::run_until(const join_core& done) {
             continue;
         }
         record(event_kind::worker_park);
-        m_parker.park(m_runtime.m_timers.next_deadline());
+        park_once(); // the only worker: it always gets the reactor
         record(event_kind::worker_unpark);
     }
 }
 
-void worker::fire_due_timers() {
-    m_runtime.m_timers.take_due(std::chrono::steady_clock::now(), m_due_timers);
-    for (const waker& w : m_due_timers) {
-        record(event_kind::timer_fired, w.task_id());
-        w.wake(trace::wake_source::timer);
+void worker::unpark() {
+    if (m_parker.unpark()) {
+        m_runtime.m_reactor->wake();
     }
-    m_due_timers.clear();
+}
+
+void worker::park_once() {
+    std::unique_lock driver(m_runtime.m_driver_mutex, std::try_to_lock);
+    if (driver.owns_lock()) {
+        m_parker.park_driving([this] { m_runtime.drive(true); });
+    } else {
+        m_parker.park();
+    }
+}
+
+void worker::maintenance() {
+    std::unique_lock driver(m_runtime.m_driver_mutex, std::try_to_lock);
+    if (driver.owns_lock()) {
+        m_runtime.drive(false);
+    }
 }
 
 task_header* worker::pop_global() noexcept {
@@ -136,9 +156,16 @@ task_header* worker::pop_global() noexcept {
 
 task_header* worker::next_task() noexcept {
     m_runtime.m_owned.drain(static_cast<std::uint32_t>(m_index));
+    if (++m_tick % event_interval == 0) {
+        try {
+            maintenance();
+        } catch (...) {
+            // a failing mutex is a broken process; the tasks still run
+        }
+    }
     // Every `global_queue_interval` polls the global queue goes first, so tasks queued
     // from outside are not starved by a worker that always has local work.
-    if (++m_tick % m_runtime.m_options.global_queue_interval == 0) {
+    if (m_tick % m_runtime.m_options.global_queue_interval == 0) {
         if (task_header* task = pop_global()) {
             return task;
         }
@@ -271,7 +298,13 @@ void worker::park() {
     m_runtime.notify_if_work_pending();
     record(event_kind::worker_park);
     while (!m_runtime.is_shutdown()) {
-        m_parker.park();
+        park_once();
+        if (m_lifo != nullptr || !m_queue.empty()) {
+            // Driving the reactor queued work here: wake ourselves. If a notifier got
+            // there first, it counted us as searching.
+            m_searching = !m_runtime.m_idle.unpark_self(m_index);
+            break;
+        }
         if (!m_runtime.m_idle.is_parked(m_index)) {
             m_searching = true; // the notifier counted us as searching
             break;
@@ -292,16 +325,16 @@ runtime_core::runtime_core(const runtime_options& options)
     : m_options(normalised(options))
     , m_hub(m_options.trace)
     , m_idle(m_options.workers)
+    , m_reactor(reactor::create(m_options.reactor))
     , m_blocking(m_hub, m_options.max_blocking_threads, m_options.blocking_idle_timeout)
     , m_owned(m_options.workers) {
     for (std::size_t i = 0; i < m_options.workers; ++i) {
         m_workers.push_back(std::make_unique<worker>(*this, i));
     }
     if (m_options.single_threaded) {
-        return; // block_on's caller is the worker and drives the timers
+        return; // block_on's caller is the worker
     }
     try {
-        m_driver = std::jthread([this](std::stop_token stop) { driver_main(stop); });
         for (auto& w : m_workers) {
             m_worker_threads.emplace_back([raw = w.get()] { raw->run_thread(); });
         }
@@ -315,19 +348,35 @@ runtime_core::~runtime_core() {
     shutdown();
 }
 
-void runtime_core::driver_main(std::stop_token stop) {
-    trace::detail::trace_buffer* buffer = m_hub.register_thread(trace::track_kind::driver, 0);
-    std::vector<waker> due;
-    while (!stop.stop_requested()) {
-        m_timers.wait_until_due(stop);
-        m_timers.take_due(std::chrono::steady_clock::now(), due);
-        for (const waker& w : due) {
-            if (buffer != nullptr && m_hub.enabled()) {
-                buffer->record(event_kind::timer_fired, w.task_id());
-            }
-            w.wake(trace::wake_source::timer);
+void runtime_core::drive(bool block) {
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (block) {
+        // Any timer armed from here on wakes us, until we know how long we will sleep.
+        m_driver_sleep_until.store(INT64_MAX);
+        deadline = m_timers.next_deadline();
+        if (deadline) {
+            m_driver_sleep_until.store(deadline->time_since_epoch().count());
         }
-        due.clear();
+    } else {
+        deadline = std::chrono::steady_clock::now(); // poll, do not wait
+    }
+    m_reactor->poll(deadline, *this);
+    m_driver_sleep_until.store(INT64_MIN);
+    fire_due_timers();
+}
+
+void runtime_core::fire_due_timers() {
+    m_timers.take_due(std::chrono::steady_clock::now(), m_due_timers);
+    for (const waker& w : m_due_timers) {
+        record(event_kind::timer_fired, w.task_id());
+        w.wake(trace::wake_source::timer);
+    }
+    m_due_timers.clear();
+}
+
+void runtime_core::timer_armed(std::chrono::steady_clock::time_point deadline) noexcept {
+    if (deadline.time_since_epoch().count() < m_driver_sleep_until.load()) {
+        m_reactor->wake();
     }
 }
 
@@ -344,7 +393,7 @@ void runtime_core::schedule(task_header& task, bool is_yield) noexcept {
     }
     record(event_kind::global_push, task.m_id, 1, static_cast<std::uint32_t>(depth));
     if (m_options.single_threaded) {
-        m_workers[0]->unpark();
+        m_workers[0]->unpark(); // it may sleep in the reactor
     } else {
         notify_parked();
     }
@@ -385,10 +434,6 @@ void runtime_core::shutdown() {
     if (!m_shutdown.exchange(true, std::memory_order_acq_rel)) {
         for (auto& w : m_workers) {
             w->unpark();
-        }
-        if (m_driver.joinable()) {
-            m_driver.request_stop();
-            m_driver.join();
         }
         for (auto& t : m_worker_threads) {
             t.join();
@@ -525,6 +570,7 @@ void arm_timer(task_header& task, std::chrono::steady_clock::time_point deadline
     runtime_core& rt = *task.m_runtime;
     rt.record(event_kind::timer_armed, task.m_id, rt.m_hub.to_trace_ns(deadline));
     rt.m_timers.arm(deadline, w);
+    rt.timer_armed(deadline);
 }
 
 } // namespace detail

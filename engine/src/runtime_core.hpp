@@ -5,6 +5,7 @@
 #include "idle.hpp"
 #include "inject_queue.hpp"
 #include "local_queue.hpp"
+#include "net/reactor.hpp"
 #include "owned_tasks.hpp"
 #include "parker.hpp"
 #include "taskscope/runtime.hpp"
@@ -31,7 +32,8 @@ public:
 
     /// Queues a task woken or spawned on this worker's own thread.
     void schedule_local(task_header& task, bool is_yield) noexcept;
-    void unpark() { m_parker.unpark(); }
+    /// Wakes the worker, whether it sleeps on its parker or inside the reactor.
+    void unpark();
     /// Shutdown, after the thread stopped: forget queued tasks (the runtime cancels them).
     void clear_queues() noexcept;
 
@@ -51,8 +53,12 @@ private:
     void run_task(task_header& task) noexcept;
     void poll(task_header& task) noexcept;
     void park();
+    /// Sleeps once: inside the reactor if no other thread drives it, else on the parker.
+    void park_once();
+    /// Every `event_interval` ticks a busy worker polls the reactor and timers without
+    /// waiting, so I/O and timers progress while every worker has work.
+    void maintenance();
     void push_back(task_header& task) noexcept;
-    void fire_due_timers();
     void begin_on_this_thread();
     void record(trace::event_kind kind, std::uint64_t task = 0, std::uint64_t arg = 0,
                 std::uint32_t arg2 = 0, std::uint8_t detail = 0) noexcept;
@@ -64,7 +70,6 @@ private:
     trace::detail::trace_buffer* m_trace = nullptr;
     std::thread::id m_trace_owner;
     parker m_parker;
-    std::vector<waker> m_due_timers; // single-threaded mode: reused between ticks
 };
 
 class runtime_core {
@@ -83,8 +88,14 @@ public:
     void schedule(task_header& task, bool is_yield) noexcept;
     /// Wakes one sleeping worker if work is waiting and nobody is looking for it.
     void notify_parked() noexcept;
-    /// A last searcher's check before it sleeps: any queued work wakes a worker.
+    /// A parking worker's check before it sleeps: any queued work wakes a worker.
     void notify_if_work_pending() noexcept;
+
+    /// Polls the reactor and fires due timers; the caller holds m_driver_mutex. With
+    /// `block`, waits until the next timer, an I/O event, or reactor wake().
+    void drive(bool block);
+    /// A timer was armed: wake the driving thread if it sleeps past `deadline`.
+    void timer_armed(std::chrono::steady_clock::time_point deadline) noexcept;
 
     void record(trace::event_kind kind, std::uint64_t task = 0, std::uint64_t arg = 0,
                 std::uint32_t arg2 = 0, std::uint8_t detail = 0) noexcept {
@@ -101,6 +112,8 @@ public:
     std::vector<std::unique_ptr<worker>> m_workers;
     idle_set m_idle;
     timer_queue m_timers;
+    std::unique_ptr<reactor> m_reactor;
+    std::mutex m_driver_mutex; // held by the one thread polling the reactor and timers
     blocking_pool m_blocking;
     owned_tasks m_owned;
 
@@ -108,13 +121,17 @@ public:
     [[nodiscard]] std::uint32_t worker_here() const noexcept;
 
 private:
-    void driver_main(std::stop_token stop);
     void cancel_owned_tasks() noexcept;
+    void fire_due_timers();
+
+    // steady_clock ns the driving thread sleeps until: INT64_MAX while it computes its
+    // deadline or waits with none, INT64_MIN when nobody waits in the reactor.
+    std::atomic<std::int64_t> m_driver_sleep_until{INT64_MIN};
+    std::vector<waker> m_due_timers; // used under m_driver_mutex
 
     std::atomic<bool> m_shutdown{false};
     std::mutex m_shutdown_mutex;
     std::vector<std::thread> m_worker_threads;
-    std::jthread m_driver;
 };
 
 /// The worker running on this thread, if any.

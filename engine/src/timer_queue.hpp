@@ -1,15 +1,13 @@
 #pragma once
-// Pending timers: a min-heap of (deadline, waker) behind a mutex. The driver thread waits
-// for the earliest deadline; arming an earlier timer interrupts that wait.
+// Pending timers: a min-heap of (deadline, waker) behind a mutex. Whichever thread drives
+// the reactor sleeps until the earliest deadline; arming an earlier one wakes it.
 
 #include "taskscope/waker.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <stop_token>
 #include <vector>
 
 namespace taskscope::detail {
@@ -19,16 +17,9 @@ public:
     using time_point = std::chrono::steady_clock::time_point;
 
     void arm(time_point deadline, waker w) {
-        bool earliest = false;
-        {
-            std::lock_guard lock(m_mutex);
-            earliest = m_heap.empty() || deadline < m_heap.front().deadline;
-            m_heap.push_back({deadline, m_next_seq++, std::move(w)});
-            std::push_heap(m_heap.begin(), m_heap.end(), later);
-        }
-        if (earliest) {
-            m_cv.notify_one();
-        }
+        std::lock_guard lock(m_mutex);
+        m_heap.push_back({deadline, m_next_seq++, std::move(w)});
+        std::push_heap(m_heap.begin(), m_heap.end(), later);
     }
 
     /// Moves the wakers of every timer due at `now` into `out`.
@@ -47,23 +38,6 @@ public:
             return std::nullopt;
         }
         return m_heap.front().deadline;
-    }
-
-    /// Driver thread: sleeps until the earliest timer is due or `stop` is requested.
-    void wait_until_due(std::stop_token stop) {
-        std::unique_lock lock(m_mutex);
-        while (!stop.stop_requested()) {
-            if (m_heap.empty()) {
-                m_cv.wait(lock, stop, [&] { return !m_heap.empty(); });
-                continue;
-            }
-            const time_point next = m_heap.front().deadline;
-            if (std::chrono::steady_clock::now() >= next) {
-                return;
-            }
-            m_cv.wait_until(lock, stop, next,
-                            [&] { return m_heap.empty() || m_heap.front().deadline < next; });
-        }
     }
 
     /// Drops every timer (shutdown); returns the wakers so they are released unlocked.
@@ -88,7 +62,6 @@ private:
     }
 
     std::mutex m_mutex;
-    std::condition_variable_any m_cv;
     std::vector<entry> m_heap;
     std::uint64_t m_next_seq = 0;
 };

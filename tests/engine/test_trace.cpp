@@ -153,8 +153,6 @@ TEST_CASE("a sink added after the threads started still learns every track", "[t
         tracks.emplace(e.detail, e.arg);
     }
     const auto worker = static_cast<std::uint8_t>(trace::track_kind::worker);
-    const auto driver = static_cast<std::uint8_t>(trace::track_kind::driver);
     CHECK(tracks.count({worker, 0}) == 1);
     CHECK(tracks.count({worker, 1}) == 1);
-    CHECK(tracks.count({driver, 0}) == 1);
 }

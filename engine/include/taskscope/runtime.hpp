@@ -20,6 +20,25 @@
 
 namespace taskscope {
 
+/// Which system call waits for socket readiness.
+enum class reactor_backend : std::uint8_t {
+    automatic, ///< epoll on Linux
+    epoll,     ///< Linux, edge-triggered
+    poll,      ///< portable poll(): the BSDs, macOS, and (as WSAPoll) Windows
+};
+
+[[nodiscard]] constexpr std::string_view to_string(reactor_backend b) noexcept {
+    switch (b) {
+    case reactor_backend::automatic:
+        return "automatic";
+    case reactor_backend::epoll:
+        return "epoll";
+    case reactor_backend::poll:
+        return "poll";
+    }
+    return "unknown";
+}
+
 /// The knobs a lesson turns. An aggregate: `runtime rt({.workers = 1, .lifo_slot = false});`
 struct runtime_options {
     std::size_t workers = 2;      ///< worker threads (ignored when single_threaded)
@@ -29,6 +48,7 @@ struct runtime_options {
     std::uint32_t global_queue_interval = 31; ///< check the global queue every N polls
     std::size_t max_blocking_threads = 512;
     std::chrono::milliseconds blocking_idle_timeout{10'000};
+    reactor_backend reactor = reactor_backend::automatic;
     trace::trace_options trace{};
 };
 

@@ -1,0 +1,77 @@
+#pragma once
+// The reactor: turns socket readiness into wakes. One backend is chosen at run time:
+// epoll (Linux, edge-triggered) or poll() (portable: the path for the BSDs and macOS and,
+// through WSAPoll, Windows; tested on Linux too).
+//
+// Readiness protocol, per registration (after tokio's ScheduledIo): the reactor bumps a
+// `tick` and sets the readable/writable bits on every event and takes the waiting wakers.
+// An I/O operation that gets EAGAIN clears its bit and stores its waker under the same
+// lock, but only if the tick has not moved since it read the bit — otherwise an event
+// arrived in between and it simply tries again. No edge is lost.
+
+#include "taskscope/runtime.hpp"
+#include "taskscope/waker.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace taskscope::detail {
+
+class runtime_core;
+
+/// A socket the reactor watches. Owned by its tcp object until `reactor::remove`, then
+/// by the reactor, which frees it once no poll can still report it.
+struct io_registration {
+    int fd = -1;
+    std::mutex mutex; // guards everything below
+    std::uint64_t tick = 0;
+    bool readable = true; // until an operation sees EAGAIN: try the system call first
+    bool writable = true;
+    bool closed = false;
+    waker reader;
+    waker writer;
+};
+
+/// Readiness bits in `io_ready` events (the `detail` byte).
+inline constexpr std::uint8_t io_readable = 1;
+inline constexpr std::uint8_t io_writable = 2;
+
+class reactor {
+public:
+    using time_point = std::chrono::steady_clock::time_point;
+
+    static std::unique_ptr<reactor> create(reactor_backend backend);
+    virtual ~reactor() = default;
+
+    [[nodiscard]] virtual reactor_backend backend() const noexcept = 0;
+    /// Starts watching `reg.fd`. Throws std::system_error.
+    virtual void add(io_registration& reg) = 0;
+    /// Stops watching and takes ownership: `reg` is freed after the next poll begins.
+    void remove(io_registration* reg) noexcept;
+    /// A waker was stored: the poll() backend must add the fd to its set.
+    virtual void interest_changed() noexcept {}
+    /// Waits for readiness until `deadline` (none: indefinitely) or wake(), and wakes the
+    /// tasks waiting on ready sockets (recorded as io_ready on the calling thread).
+    virtual void poll(std::optional<time_point> deadline, runtime_core& rt) = 0;
+    /// Interrupts a poll() in progress on another thread (or the next one).
+    virtual void wake() noexcept = 0;
+
+protected:
+    /// Marks readiness and wakes the waiting tasks.
+    static void dispatch(io_registration& reg, bool readable, bool writable,
+                         runtime_core& rt) noexcept;
+    /// Frees the registrations removed before this call.
+    void free_removed() noexcept;
+    virtual void unwatch(io_registration& reg) noexcept = 0;
+    static int timeout_ms(std::optional<time_point> deadline) noexcept;
+
+private:
+    std::mutex m_removed_mutex;
+    std::vector<io_registration*> m_removed;
+};
+
+} // namespace taskscope::detail

@@ -1,0 +1,446 @@
+#include "taskscope/net/tcp.hpp"
+
+#include "../runtime_core.hpp"
+#include "reactor.hpp"
+#include "taskscope/time.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <optional>
+#include <sys/socket.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace taskscope::net {
+namespace {
+
+using detail::io_registration;
+using detail::runtime_core;
+
+io_status status_for(int err) noexcept {
+    switch (err) {
+    case ECONNRESET:
+    case EPIPE:
+        return io_status::connection_reset;
+    case ECONNREFUSED:
+        return io_status::connection_refused;
+    case EMFILE:
+    case ENFILE:
+        return io_status::too_many_files;
+    case ETIMEDOUT:
+        return io_status::timed_out;
+    default:
+        return io_status::error;
+    }
+}
+
+io_result failure(int err) noexcept {
+    return {status_for(err), 0, err};
+}
+
+struct socket_address {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+};
+
+/// A numeric IPv4/IPv6 address, "localhost", or "" (any address).
+std::optional<socket_address> parse_address(std::string_view host, std::uint16_t port) {
+    socket_address a;
+    std::string name(host);
+    if (name.empty() || name == "*") {
+        name = "0.0.0.0";
+    } else if (name == "localhost") {
+        name = "127.0.0.1";
+    }
+    if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+        name = name.substr(1, name.size() - 2);
+    }
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+    if (::inet_pton(AF_INET, name.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        a.length = sizeof(sockaddr_in);
+        return a;
+    }
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+    if (::inet_pton(AF_INET6, name.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        a.length = sizeof(sockaddr_in6);
+        return a;
+    }
+    return std::nullopt;
+}
+
+/// Registers `fd` with the reactor, taking ownership of it (closed on failure).
+io_registration* register_socket(runtime_core& rt, int fd) {
+    auto* reg = new io_registration;
+    reg->fd = fd;
+    try {
+        rt.m_reactor->add(*reg);
+    } catch (...) {
+        delete reg;
+        ::close(fd);
+        throw;
+    }
+    return reg;
+}
+
+void release_socket(runtime_core* rt, io_registration*& reg) noexcept {
+    if (reg == nullptr) {
+        return;
+    }
+    const int fd = reg->fd;
+    rt->m_reactor->remove(reg); // first: no event may name a reused descriptor
+    ::close(fd);
+    reg = nullptr;
+}
+
+/// Tries `op` while the socket is ready; when it would block, stores the task's waker
+/// (unless an event arrived since readiness was read, in which case it tries again).
+/// `op` returns nullopt for EAGAIN.
+template <class Op>
+poll_result<io_result> poll_io(context& cx, runtime_core& rt, io_registration& reg, bool read_side,
+                               io_deadline* deadline, Op&& op) {
+    for (;;) {
+        std::uint64_t tick = 0;
+        bool ready = false;
+        {
+            std::lock_guard lock(reg.mutex);
+            tick = reg.tick;
+            ready = read_side ? reg.readable : reg.writable;
+        }
+        if (ready) {
+            if (std::optional<io_result> done = op()) {
+                return *done;
+            }
+        }
+        {
+            std::lock_guard lock(reg.mutex);
+            if (reg.tick != tick) {
+                continue; // readiness changed while we tried: try again
+            }
+            if (read_side) {
+                reg.readable = false;
+                reg.reader = cx.waker();
+            } else {
+                reg.writable = false;
+                reg.writer = cx.waker();
+            }
+        }
+        rt.m_reactor->interest_changed();
+        if (deadline != nullptr && deadline->expired_or_arm(cx)) {
+            return io_result{io_status::timed_out, 0, ETIMEDOUT};
+        }
+        return pending;
+    }
+}
+
+} // namespace
+
+bool io_deadline::expired_or_arm(context& cx) {
+    const time_point now = std::chrono::steady_clock::now();
+    if (now >= m_at) {
+        return true;
+    }
+    // A timer already armed for a moment in (now, m_at] wakes the task in time.
+    if (m_armed <= now || m_armed > m_at) {
+        detail::arm_timer(cx.task(), m_at, cx.waker());
+        m_armed = m_at;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------- stream
+
+tcp_stream::tcp_stream(tcp_stream&& other) noexcept
+    : m_runtime(other.m_runtime)
+    , m_io(std::exchange(other.m_io, nullptr)) {}
+
+tcp_stream& tcp_stream::operator=(tcp_stream&& other) noexcept {
+    if (this != &other) {
+        close();
+        m_runtime = other.m_runtime;
+        m_io = std::exchange(other.m_io, nullptr);
+    }
+    return *this;
+}
+
+tcp_stream::~tcp_stream() {
+    close();
+}
+
+void tcp_stream::close() noexcept {
+    release_socket(m_runtime, m_io);
+}
+
+void tcp_stream::shutdown_write() noexcept {
+    if (m_io != nullptr) {
+        ::shutdown(m_io->fd, SHUT_WR);
+    }
+}
+
+int tcp_stream::native_handle() const noexcept {
+    return m_io != nullptr ? m_io->fd : -1;
+}
+
+std::string tcp_stream::peer() const {
+    if (m_io == nullptr) {
+        return "(closed)";
+    }
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(m_io->fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        return "(unknown)";
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    std::uint16_t port = 0;
+    if (addr.ss_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
+        ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        port = ntohs(v4->sin_port);
+        return std::string(text) + ":" + std::to_string(port);
+    }
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    port = ntohs(v6->sin6_port);
+    return "[" + std::string(text) + "]:" + std::to_string(port);
+}
+
+poll_result<io_result> read_future::poll(context& cx) {
+    tcp_stream& s = *m_stream;
+    if (s.m_io == nullptr) {
+        return io_result{io_status::not_connected, 0, 0};
+    }
+    const int fd = s.m_io->fd;
+    return poll_io(cx, *s.m_runtime, *s.m_io, true, m_deadline, [&]() -> std::optional<io_result> {
+        for (;;) {
+            const ssize_t n = ::recv(fd, m_buffer.data(), m_buffer.size(), 0);
+            if (n > 0) {
+                return io_result{io_status::ok, static_cast<std::size_t>(n), 0};
+            }
+            if (n == 0) {
+                return io_result{io_status::closed, 0, 0};
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return std::nullopt;
+            }
+            return failure(errno);
+        }
+    });
+}
+
+poll_result<io_result> write_future::poll(context& cx) {
+    tcp_stream& s = *m_stream;
+    if (s.m_io == nullptr) {
+        return io_result{io_status::not_connected, 0, 0};
+    }
+    const int fd = s.m_io->fd;
+    return poll_io(cx, *s.m_runtime, *s.m_io, false, m_deadline, [&]() -> std::optional<io_result> {
+        for (;;) {
+            const ssize_t n = ::send(fd, m_data.data(), m_data.size(), MSG_NOSIGNAL);
+            if (n >= 0) {
+                return io_result{io_status::ok, static_cast<std::size_t>(n), 0};
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return std::nullopt;
+            }
+            return failure(errno);
+        }
+    });
+}
+
+task<io_result> tcp_stream::write_all(std::string_view data, io_deadline* deadline) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const io_result r =
+            co_await write(std::span<const char>(data.data() + done, data.size() - done), deadline);
+        if (!r.ok()) {
+            co_return io_result{r.status, done, r.system_error};
+        }
+        done += r.bytes;
+    }
+    co_return io_result{io_status::ok, done, 0};
+}
+
+// ---------------------------------------------------------------- connect
+
+connect_future::connect_future(std::string host, std::uint16_t port, io_deadline* deadline)
+    : m_host(std::move(host))
+    , m_port(port)
+    , m_deadline(deadline) {}
+
+connect_future::connect_future(connect_future&& other) noexcept
+    : m_host(std::move(other.m_host))
+    , m_port(other.m_port)
+    , m_deadline(other.m_deadline)
+    , m_runtime(other.m_runtime)
+    , m_io(std::exchange(other.m_io, nullptr)) {}
+
+connect_future::~connect_future() {
+    release_socket(m_runtime, m_io);
+}
+
+poll_result<connect_result> connect_future::poll(context& cx) {
+    if (m_io == nullptr) { // first poll: start connecting
+        m_runtime = cx.task().m_runtime;
+        const auto address = parse_address(m_host, m_port);
+        if (!address) {
+            return connect_result{io_result{io_status::error, 0, EINVAL}, {}};
+        }
+        const int fd =
+            ::socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            return connect_result{failure(errno), {}};
+        }
+        const int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        int rc = 0;
+        do {
+            rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address->storage),
+                           address->length);
+        } while (rc != 0 && errno == EINTR);
+        if (rc != 0 && errno != EINPROGRESS) {
+            const int err = errno;
+            ::close(fd);
+            return connect_result{failure(err), {}};
+        }
+        m_io = register_socket(*m_runtime, fd);
+    }
+    const int fd = m_io->fd;
+    // Writable means the connection attempt finished; SO_ERROR says how.
+    auto r = poll_io(cx, *m_runtime, *m_io, false, m_deadline, [&]() -> std::optional<io_result> {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+            err = errno;
+        }
+        if (err == EINPROGRESS || err == EALREADY) {
+            return std::nullopt;
+        }
+        return err == 0 ? io_result{} : failure(err);
+    });
+    if (!r.is_ready()) {
+        return pending;
+    }
+    io_result result = r.take();
+    if (!result.ok()) {
+        return connect_result{result, {}};
+    }
+    {
+        std::lock_guard lock(m_io->mutex);
+        m_io->writable = true; // the stream's first write just tries
+    }
+    return connect_result{result, tcp_stream(*m_runtime, std::exchange(m_io, nullptr))};
+}
+
+// ---------------------------------------------------------------- listener
+
+tcp_listener::tcp_listener(tcp_listener&& other) noexcept
+    : m_runtime(other.m_runtime)
+    , m_io(std::exchange(other.m_io, nullptr))
+    , m_port(other.m_port) {}
+
+tcp_listener& tcp_listener::operator=(tcp_listener&& other) noexcept {
+    if (this != &other) {
+        close();
+        m_runtime = other.m_runtime;
+        m_io = std::exchange(other.m_io, nullptr);
+        m_port = other.m_port;
+    }
+    return *this;
+}
+
+tcp_listener::~tcp_listener() {
+    close();
+}
+
+void tcp_listener::close() noexcept {
+    release_socket(m_runtime, m_io);
+}
+
+tcp_listener tcp_listener::bind(std::string_view host, std::uint16_t port, int backlog) {
+    runtime_core& rt = detail::current_runtime_or_throw("net::tcp_listener::bind");
+    const std::string where = std::string(host) + ":" + std::to_string(port);
+    const auto address = parse_address(host, port);
+    if (!address) {
+        throw std::system_error(EINVAL, std::generic_category(),
+                                "cannot listen on " + where +
+                                    ": use a numeric IPv4/IPv6 address or localhost");
+    }
+    const int fd =
+        ::socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), "socket for " + where);
+    }
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address->storage), address->length) != 0 ||
+        ::listen(fd, backlog) != 0) {
+        const int err = errno;
+        ::close(fd);
+        throw std::system_error(err, std::generic_category(), "cannot listen on " + where);
+    }
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    tcp_listener listener;
+    listener.m_port = bound.ss_family == AF_INET
+                          ? ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port)
+                          : ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port);
+    listener.m_runtime = &rt;
+    listener.m_io = register_socket(rt, fd);
+    return listener;
+}
+
+poll_result<accept_result> accept_future::poll(context& cx) {
+    tcp_listener& l = *m_listener;
+    if (l.m_io == nullptr) {
+        return accept_result{io_result{io_status::not_connected, 0, 0}, {}};
+    }
+    const int listen_fd = l.m_io->fd;
+    int accepted = -1;
+    auto r =
+        poll_io(cx, *l.m_runtime, *l.m_io, true, m_deadline, [&]() -> std::optional<io_result> {
+            for (;;) {
+                accepted = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (accepted >= 0) {
+                    return io_result{};
+                }
+                if (errno == EINTR || errno == ECONNABORTED) {
+                    continue;
+                }
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    return std::nullopt;
+                }
+                return failure(errno);
+            }
+        });
+    if (!r.is_ready()) {
+        return pending;
+    }
+    io_result result = r.take();
+    if (!result.ok()) {
+        return accept_result{result, {}};
+    }
+    const int one = 1;
+    ::setsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    try {
+        return accept_result{result,
+                             tcp_stream(*l.m_runtime, register_socket(*l.m_runtime, accepted))};
+    } catch (const std::system_error& e) {
+        return accept_result{failure(e.code().value()), {}};
+    }
+}
+
+} // namespace taskscope::net
