@@ -166,11 +166,19 @@ task_header* worker::next_task() noexcept {
     // Every `global_queue_interval` polls the global queue goes first, so tasks queued
     // from outside are not starved by a worker that always has local work.
     if (m_tick % m_runtime.m_options.global_queue_interval == 0) {
+        std::size_t pinned_left = 0;
+        if (task_header* task = m_pinned_queue.pop(pinned_left)) {
+            return task;
+        }
         if (task_header* task = pop_global()) {
             return task;
         }
     }
     if (task_header* task = m_queue.pop()) {
+        return task;
+    }
+    std::size_t pinned_left = 0;
+    if (task_header* task = m_pinned_queue.pop(pinned_left)) {
         return task;
     }
     return pop_global();
@@ -262,6 +270,11 @@ void worker::poll(task_header& task) noexcept {
 }
 
 void worker::push_back(task_header& task) noexcept {
+    if (task.m_pinned != task_header::not_pinned) {
+        task_header* one[1] = {&task};
+        m_pinned_queue.push(one, 1); // not stealable
+        return;
+    }
     m_queue.push_back(&task, [this](task_header** tasks, std::uint32_t count) {
         const std::size_t depth = m_runtime.m_inject.push(tasks, count);
         if (depth != 0) {
@@ -286,7 +299,7 @@ void worker::schedule_local(task_header& task, bool is_yield) noexcept {
 }
 
 void worker::park() {
-    if (m_lifo != nullptr || !m_queue.empty()) {
+    if (m_lifo != nullptr || !m_queue.empty() || !m_pinned_queue.empty()) {
         return;
     }
     m_runtime.m_owned.drain(static_cast<std::uint32_t>(m_index)); // free what finished elsewhere
@@ -299,7 +312,7 @@ void worker::park() {
     record(event_kind::worker_park);
     while (!m_runtime.is_shutdown()) {
         park_once();
-        if (m_lifo != nullptr || !m_queue.empty()) {
+        if (m_lifo != nullptr || !m_queue.empty() || !m_pinned_queue.empty()) {
             // Driving the reactor queued work here: wake ourselves. If a notifier got
             // there first, it counted us as searching.
             m_searching = !m_runtime.m_idle.unpark_self(m_index);
@@ -315,6 +328,7 @@ void worker::park() {
 
 void worker::clear_queues() noexcept {
     m_lifo = nullptr;
+    m_pinned_queue.close();
     while (m_queue.pop() != nullptr) {
     }
 }
@@ -382,7 +396,17 @@ void runtime_core::timer_armed(std::chrono::steady_clock::time_point deadline) n
 
 void runtime_core::schedule(task_header& task, bool is_yield) noexcept {
     worker* const here = t_current_worker;
-    if (here != nullptr && &here->m_runtime == this) {
+    const bool on_worker = here != nullptr && &here->m_runtime == this;
+    if (task.m_pinned != task_header::not_pinned &&
+        !(on_worker && here->m_index == task.m_pinned)) {
+        // Pinned to another worker: its own queue, then make sure it is awake.
+        task_header* one[1] = {&task};
+        if (m_workers[task.m_pinned]->m_pinned_queue.push(one, 1) != 0) {
+            m_workers[task.m_pinned]->unpark();
+        }
+        return;
+    }
+    if (on_worker) {
         here->schedule_local(task, is_yield);
         return;
     }
@@ -542,6 +566,15 @@ void count_finished_task(runtime_core& rt) noexcept {
 
 void release_owned_task(runtime_core& rt, task_header& task) noexcept {
     rt.m_owned.release(task, rt.worker_here());
+}
+
+std::uint32_t worker_index_for_spawn_local(runtime_core& rt) {
+    const std::uint32_t here = rt.worker_here();
+    if (here == owned_tasks::external) {
+        throw std::logic_error("taskscope::spawn_local must be called from inside a task (it "
+                               "pins the new task to the calling worker)");
+    }
+    return here;
 }
 
 std::uint32_t runtime_core::worker_here() const noexcept {

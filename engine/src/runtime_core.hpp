@@ -44,6 +44,7 @@ public:
     runtime_core& m_runtime;
     const std::size_t m_index;
     local_queue<task_header> m_queue;
+    inject_queue m_pinned_queue; // spawn_local tasks: only this worker pops them
     std::atomic<bool> m_driving{false}; // single-threaded mode: a block_on is running
 
 private:

@@ -330,3 +330,30 @@ TEST_CASE("two tasks waking each other do not starve a task from the global queu
     p1.get();
     CHECK(rounds_when_polled < limit);
 }
+
+TEST_CASE("spawn_local pins tasks to the spawning worker even with stealing on",
+          "[scheduler][local]") {
+    testing::traced_runtime t({.workers = 2, .stealing = true});
+    auto root = []() -> task<int> {
+        std::vector<join_handle<int>> children;
+        for (int i = 0; i < 100; ++i) {
+            children.push_back(spawn_local(busy(i), "pinned"));
+        }
+        int sum = 0;
+        for (auto& c : children) {
+            sum += co_await c;
+        }
+        co_return sum;
+    };
+    CHECK(t.rt.block_on(root(), "root") == 99 * 100 / 2);
+    const auto events = t.finish();
+    // the other worker was idle and allowed to steal, yet every child ran where it was made
+    const auto pinned_on = workers_polling(events, "pinned");
+    REQUIRE(pinned_on.size() == 1);
+    // ...the worker of the root's first poll, which spawned them
+    const auto root_id = testing::task_named(events, "root");
+    const auto root_polls = testing::of_task(events, event_kind::poll_begin, root_id);
+    REQUIRE_FALSE(root_polls.empty());
+    CHECK(*pinned_on.begin() == testing::worker_of_track(events).at(root_polls.front().track));
+    CHECK_THROWS_AS(spawn_local(busy(1)), std::logic_error); // not on a worker
+}

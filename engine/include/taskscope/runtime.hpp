@@ -180,13 +180,18 @@ private:
     std::atomic<std::uint32_t> m_refs{2}; // the pool's, and the join_handle's
 };
 
+/// The index of the worker running on this thread, for spawn_local (throws elsewhere).
+std::uint32_t worker_index_for_spawn_local(runtime_core& rt);
+
 template <class T>
-join_handle<T> spawn_on(runtime_core& rt, task<T> t, std::string_view name) {
+join_handle<T> spawn_on(runtime_core& rt, task<T> t, std::string_view name,
+                        std::uint32_t pinned = task_header::not_pinned) {
     if (!t.valid()) {
         throw std::invalid_argument("taskscope: spawned an empty task");
     }
     const trace::name_id id = name_for(name); // may throw: the task still owns its frame
     auto* cell = new task_cell<T>(rt, id, t.release());
+    cell->m_pinned = pinned;
     spawn_task(rt, *cell);
     return join_handle<T>(cell);
 }
@@ -270,6 +275,15 @@ private:
 template <class T>
 join_handle<T> spawn(task<T> t, std::string_view name = {}) {
     return detail::spawn_on(detail::current_runtime_or_throw("spawn"), std::move(t), name);
+}
+
+/// Spawns onto the calling worker: the task is never stolen and always polled on this
+/// worker's thread (how "all connections on the accepting task's thread" is done).
+/// Call it from inside a task.
+template <class T>
+join_handle<T> spawn_local(task<T> t, std::string_view name = {}) {
+    detail::runtime_core& rt = detail::current_runtime_or_throw("spawn_local");
+    return detail::spawn_on(rt, std::move(t), name, detail::worker_index_for_spawn_local(rt));
 }
 
 /// Runs `fn` on the blocking pool of the current runtime.

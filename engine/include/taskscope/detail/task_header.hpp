@@ -85,6 +85,9 @@ public:
     task_header* m_next_owned = nullptr;
     task_header* m_next_done = nullptr; // on the owner's remote_done stack
     std::uint32_t m_owner = 0;          // the worker whose list holds the task
+    std::uint32_t m_pinned = not_pinned; // spawn_local: the only worker that may poll it
+
+    static constexpr std::uint32_t not_pinned = 0xffffffffu;
 
 protected:
     virtual ~task_header() = default;
