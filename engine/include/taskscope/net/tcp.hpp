@@ -120,8 +120,8 @@ private:
     std::string m_host;
     std::uint16_t m_port;
     io_deadline* m_deadline;
-    detail::runtime_core* m_runtime = nullptr;
-    detail::io_registration* m_io = nullptr; // while connecting
+    taskscope::detail::runtime_core* m_runtime = nullptr;
+    taskscope::detail::io_registration* m_io = nullptr; // while connecting
 };
 
 /// A connected socket. Must not outlive its runtime.
@@ -155,11 +155,11 @@ public:
     [[nodiscard]] std::string peer() const;
 
     /// Internal: adopts a connected non-blocking socket registered with `rt`'s reactor.
-    tcp_stream(detail::runtime_core& rt, detail::io_registration* io) noexcept
+    tcp_stream(taskscope::detail::runtime_core& rt, taskscope::detail::io_registration* io) noexcept
         : m_runtime(&rt)
         , m_io(io) {}
-    detail::runtime_core* m_runtime = nullptr;
-    detail::io_registration* m_io = nullptr;
+    taskscope::detail::runtime_core* m_runtime = nullptr;
+    taskscope::detail::io_registration* m_io = nullptr;
 };
 
 struct connect_result {
@@ -198,8 +198,8 @@ public:
     void close() noexcept;
     [[nodiscard]] bool is_open() const noexcept { return m_io != nullptr; }
 
-    detail::runtime_core* m_runtime = nullptr;
-    detail::io_registration* m_io = nullptr;
+    taskscope::detail::runtime_core* m_runtime = nullptr;
+    taskscope::detail::io_registration* m_io = nullptr;
     std::uint16_t m_port = 0;
 };
 

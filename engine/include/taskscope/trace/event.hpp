@@ -9,7 +9,7 @@
 
 namespace taskscope::trace {
 
-inline constexpr std::uint32_t schema_version = 1;
+inline constexpr std::uint32_t schema_version = 2;
 
 /// What happened. The comment after each kind says how it fills `task`, `arg`, `arg2`
 /// and `detail`; unnamed fields are zero.
@@ -33,8 +33,8 @@ enum class event_kind : std::uint8_t {
     timer_armed,        ///< task, arg=deadline in ns on the trace clock
     timer_fired,        ///< task
     io_ready,           ///< task, arg=file descriptor, detail=readiness bits
-    request_begin,      ///< HTTP request: task, arg=request id, arg2=route name id
-    request_end,        ///< task, arg=request id, arg2=status code
+    request_begin,     ///< HTTP request: task, arg=request id, arg2=route name id, detail=0 server / 1 client
+    request_end,       ///< the task's last request_begin ends: arg=response bytes, arg2=status, detail as begin
     marker,             ///< arg2=name id, arg=value
     events_dropped,     ///< arg=events lost so far on track arg2 (a running total)
 };

@@ -1,0 +1,455 @@
+#include "taskscope/net/http_server.hpp"
+
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "../runtime_core.hpp"
+#include "http_parser.hpp"
+#include "http_response.hpp"
+#include "reactor.hpp"
+#include "record_here.hpp"
+#include "taskscope/runtime.hpp"
+#include "taskscope/time.hpp"
+
+namespace taskscope::net {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+std::string_view to_string(sleep_mode m) noexcept {
+    switch (m) {
+    case sleep_mode::async: return "async";
+    case sleep_mode::blocking: return "blocking";
+    case sleep_mode::offload: return "offload";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(accept_mode m) noexcept {
+    switch (m) {
+    case accept_mode::inline_each: return "inline";
+    case accept_mode::concurrent: return "concurrent";
+    case accept_mode::spawn: return "spawn";
+    }
+    return "unknown";
+}
+
+std::optional<sleep_mode> parse_sleep_mode(std::string_view text) noexcept {
+    for (auto m : {sleep_mode::async, sleep_mode::blocking, sleep_mode::offload}) {
+        if (text == to_string(m)) {
+            return m;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<accept_mode> parse_accept_mode(std::string_view text) noexcept {
+    for (auto m : {accept_mode::inline_each, accept_mode::concurrent, accept_mode::spawn}) {
+        if (text == to_string(m)) {
+            return m;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string http_server_stats_json(const http_server::state& st);
+
+struct http_server::state {
+    explicit state(http_server_options o) : options(std::move(o)) {
+        if (!options.log) {
+            options.log = [](std::string_view line) {
+                std::fprintf(stderr, "taskscope http: %.*s\n", static_cast<int>(line.size()),
+                             line.data());
+            };
+        }
+    }
+
+    http_server_options options;
+    tcp_listener listener;
+    std::atomic<sleep_mode> sleep{sleep_mode::async};
+    std::atomic<bool> stopping{false};
+    std::atomic<std::int64_t> grace_ns{5'000'000'000};
+    std::atomic<std::uint64_t> next_request{1};
+
+    mutable std::mutex mutex; // guards what follows
+    http_stats stats;
+    std::set<int> connection_fds;
+    int listen_fd = -1;
+
+    void count(std::string_view route, int status) {
+        std::lock_guard lock(mutex);
+        ++stats.served;
+        ++stats.routes[std::string(route)];
+        ++stats.statuses[status];
+    }
+};
+
+namespace {
+
+using detail::http_request;
+using detail::http_request_parser;
+using detail::parse_status;
+
+
+struct response {
+    int status = 200;
+    std::string body;
+    std::string_view content_type = "text/plain; charset=utf-8";
+};
+
+response plain(int status, std::string body) { return {status, std::move(body)}; }
+
+/// Reads `ms=` (required to be 0..max); nullopt with a 400 response when it is not.
+std::optional<std::uint32_t> millis(const http_request& request, std::uint32_t max, response& error) {
+    const auto text = detail::query_param(request.query, "ms");
+    if (!text || text->empty()) {
+        error = plain(400, "missing ms: try ?ms=200\n");
+        return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    for (char c : *text) {
+        if (c < '0' || c > '9' || value > max) {
+            error = plain(400, "ms must be a whole number from 0 to " + std::to_string(max) + "\n");
+            return std::nullopt;
+        }
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (value > max) {
+        error = plain(400, "ms must be a whole number from 0 to " + std::to_string(max) + "\n");
+        return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(value);
+}
+
+void spin_for(std::chrono::microseconds d) {
+    const auto end = clock_type::now() + d;
+    while (clock_type::now() < end) {
+    }
+}
+
+task<response> route_sleep(http_server::state& st, const http_request& request) {
+    response error;
+    const auto ms = millis(request, st.options.max_sleep_ms, error);
+    if (!ms) {
+        co_return error;
+    }
+    sleep_mode mode = st.sleep.load(std::memory_order_relaxed);
+    if (const auto override_text = detail::query_param(request.query, "mode")) {
+        const auto parsed = parse_sleep_mode(*override_text);
+        if (!parsed) {
+            co_return plain(400, "mode must be async, blocking or offload\n");
+        }
+        mode = *parsed;
+    }
+    const auto d = std::chrono::milliseconds(*ms);
+    switch (mode) {
+    case sleep_mode::async: co_await sleep_for(d); break;
+    case sleep_mode::blocking: blocking_sleep(d); break;
+    case sleep_mode::offload:
+        co_await spawn_blocking([d] { std::this_thread::sleep_for(d); }, "sleep (offloaded)");
+        break;
+    }
+    co_return plain(200, "slept " + std::to_string(*ms) + " ms (" + std::string(to_string(mode)) +
+                             ")\n");
+}
+
+task<response> route_cpu(http_server::state& st, const http_request& request) {
+    response error;
+    const auto ms = millis(request, st.options.max_sleep_ms, error);
+    if (!ms) {
+        co_return error;
+    }
+    const bool yielding = detail::query_param(request.query, "yield").value_or("0") == "1";
+    for (std::uint32_t slice = 0; slice < *ms; ++slice) {
+        spin_for(1ms);
+        if (yielding) {
+            co_await yield_now();
+        }
+    }
+    co_return plain(200, "computed " + std::to_string(*ms) + " ms" +
+                             (yielding ? " (yielding)" : "") + "\n");
+}
+
+std::string_view route_of(std::string_view path) noexcept {
+    for (std::string_view known : {"/", "/sleep", "/cpu", "/stats"}) {
+        if (path == known) {
+            return known;
+        }
+    }
+    return "other";
+}
+
+trace::name_id route_name_id(std::string_view route) {
+    static const trace::name_id ids[] = {trace::intern("/"), trace::intern("/sleep"),
+                                         trace::intern("/cpu"), trace::intern("/stats"),
+                                         trace::intern("other")};
+    const std::string_view names[] = {"/", "/sleep", "/cpu", "/stats", "other"};
+    for (std::size_t i = 0; i < 5; ++i) {
+        if (route == names[i]) {
+            return ids[i];
+        }
+    }
+    return ids[4];
+}
+
+/// Handles one request; `route` names it for the trace and the counters.
+task<response> handle_request(http_server::state& st, const http_request& request,
+                              std::string_view& route) {
+    const std::string_view path = request.path();
+    if (path == "/") {
+        route = "/";
+        co_return plain(200, "hello from taskscope\n");
+    }
+    if (path == "/sleep") {
+        route = "/sleep";
+        co_return co_await route_sleep(st, request);
+    }
+    if (path == "/cpu") {
+        route = "/cpu";
+        co_return co_await route_cpu(st, request);
+    }
+    if (path == "/stats") {
+        route = "/stats";
+        response r{200, {}, "application/json"};
+        r.body = http_server_stats_json(st);
+        co_return r;
+    }
+    route = "other";
+    co_return plain(404, "no route " + std::string(path) + ": try /, /sleep?ms=200, /cpu?ms=50 or /stats\n");
+}
+
+} // namespace
+
+namespace {
+
+/// Keeps the open-connection count and the set of descriptors stop() shuts down.
+struct connection_guard {
+    http_server::state& st;
+    int fd;
+    connection_guard(http_server::state& s, int f) : st(s), fd(f) {
+        std::lock_guard lock(st.mutex);
+        ++st.stats.connections;
+        st.connection_fds.insert(fd);
+    }
+    ~connection_guard() {
+        std::lock_guard lock(st.mutex);
+        --st.stats.connections;
+        st.connection_fds.erase(fd);
+    }
+};
+
+task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_stream stream) {
+    http_server::state& st = *shared;
+    connection_guard guard(st, stream.native_handle());
+    http_request_parser parser(detail::http_limits{st.options.max_header_bytes,
+                                                   st.options.max_body_bytes, 64});
+    std::string pending_bytes; // received, not yet parsed
+    std::vector<char> buffer(16 * 1024);
+    io_deadline deadline = io_deadline::after(st.options.request_timeout);
+    bool mid_request = false;
+    for (;;) {
+        std::size_t consumed = 0;
+        const parse_status status = parser.feed(pending_bytes, consumed);
+        pending_bytes.erase(0, consumed);
+        if (status == parse_status::request_ready) {
+            const http_request request = parser.take_request();
+            const std::uint64_t id = st.next_request.fetch_add(1, std::memory_order_relaxed);
+            {
+                std::lock_guard lock(st.mutex);
+                ++st.stats.in_flight;
+            }
+            std::string_view route = route_of(request.path());
+            // The route, not the path: names are interned for good, paths are the client's.
+            detail::record_here(trace::event_kind::request_begin, id, route_name_id(route),
+                                detail::server_side);
+            response r = co_await handle_request(st, request, route);
+            const bool keep_alive = request.keep_alive && !st.stopping.load();
+            const std::string bytes = detail::format_response(r.status, r.content_type, r.body, keep_alive);
+            const io_result written = co_await stream.write_all(bytes, &deadline);
+            detail::record_here(trace::event_kind::request_end, written.bytes,
+                                static_cast<std::uint32_t>(r.status), detail::server_side);
+            {
+                std::lock_guard lock(st.mutex);
+                --st.stats.in_flight;
+            }
+            st.count(route, r.status);
+            if (!written.ok() || !keep_alive) {
+                co_return;
+            }
+            mid_request = !pending_bytes.empty();
+            deadline.reset(clock_type::now() + (mid_request ? st.options.request_timeout
+                                                            : st.options.idle_timeout));
+            continue;
+        }
+        if (status != parse_status::need_more) {
+            const int code = detail::response_status_for(status);
+            const std::string body = std::string(to_string(status)) + ": " +
+                                     std::string(parser.error_reason()) + "\n";
+            co_await stream.write_all(detail::format_response(code, "text/plain; charset=utf-8", body, false),
+                                      &deadline);
+            st.count("error", code);
+            co_return;
+        }
+        const io_result r = co_await stream.read(buffer, &deadline);
+        if (r.status == io_status::timed_out) {
+            if (mid_request) { // a request started and never finished: tell the client
+                co_await stream.write_all(
+                    detail::format_response(408, "text/plain; charset=utf-8", "request timed out\n", false),
+                    nullptr);
+                st.count("error", 408);
+            }
+            co_return;
+        }
+        if (!r.ok()) {
+            co_return; // closed by the peer, reset, or shut down by stop()
+        }
+        if (!mid_request) {
+            mid_request = true;
+            deadline.reset(clock_type::now() + st.options.request_timeout);
+        }
+        pending_bytes.append(buffer.data(), r.bytes);
+    }
+}
+
+/// Refuses a connection over the limit without reading from it.
+task<void> refuse_connection(std::shared_ptr<http_server::state> shared, tcp_stream stream) {
+    auto deadline = io_deadline::after(1s);
+    co_await stream.write_all(detail::format_response(503, "text/plain; charset=utf-8",
+                                                      "too many connections: try again\n", false),
+                              &deadline);
+    shared->count("refused", 503);
+}
+
+} // namespace
+
+std::string http_server_stats_json(const http_server::state& st) {
+    nlohmann::json doc;
+    std::lock_guard lock(st.mutex);
+    doc["served"] = st.stats.served;
+    doc["in_flight"] = st.stats.in_flight;
+    doc["connections"] = st.stats.connections;
+    doc["accepted"] = st.stats.accepted;
+    doc["accept_errors"] = st.stats.accept_errors;
+    doc["routes"] = nlohmann::json::object();
+    for (const auto& [route, n] : st.stats.routes) {
+        doc["routes"][route] = n;
+    }
+    doc["statuses"] = nlohmann::json::object();
+    for (const auto& [status, n] : st.stats.statuses) {
+        doc["statuses"][std::to_string(status)] = n;
+    }
+    doc["sleep_mode"] = std::string(to_string(st.sleep.load()));
+    doc["accept_mode"] = std::string(to_string(st.options.accept));
+    return doc.dump();
+}
+
+http_server::http_server(http_server_options options)
+    : m_state(std::make_shared<state>(std::move(options))) {
+    m_state->sleep.store(m_state->options.sleep);
+    m_state->listener = tcp_listener::bind(m_state->options.host, m_state->options.port);
+    m_state->listen_fd = m_state->listener.m_io->fd;
+}
+
+http_server::~http_server() = default;
+
+std::uint16_t http_server::port() const noexcept { return m_state->listener.port(); }
+
+void http_server::set_sleep_mode(sleep_mode mode) noexcept { m_state->sleep.store(mode); }
+
+sleep_mode http_server::current_sleep_mode() const noexcept { return m_state->sleep.load(); }
+
+http_stats http_server::stats() const {
+    std::lock_guard lock(m_state->mutex);
+    return m_state->stats;
+}
+
+std::string http_server::stats_json() const { return http_server_stats_json(*m_state); }
+
+void http_server::stop(std::chrono::milliseconds grace) noexcept {
+    m_state->grace_ns.store(std::chrono::nanoseconds(grace).count());
+    if (m_state->stopping.exchange(true)) {
+        return;
+    }
+    std::lock_guard lock(m_state->mutex);
+    // Wakes the accept loop (accept fails) and idle connections (reads end); responses
+    // still go out, since only the reading side is shut.
+    if (m_state->listen_fd >= 0) {
+        ::shutdown(m_state->listen_fd, SHUT_RD);
+    }
+    for (int fd : m_state->connection_fds) {
+        ::shutdown(fd, SHUT_RD);
+    }
+}
+
+task<void> http_server::run() {
+    std::shared_ptr<state> st = m_state;
+    while (!st->stopping.load()) {
+        accept_result accepted = co_await st->listener.accept();
+        if (st->stopping.load()) {
+            break;
+        }
+        if (!accepted.result.ok()) {
+            {
+                std::lock_guard lock(st->mutex);
+                ++st->stats.accept_errors;
+            }
+            st->options.log("accept failed: " + std::string(to_string(accepted.result.status)) +
+                            (accepted.result.status == io_status::too_many_files
+                                 ? " (out of file descriptors); retrying in 50 ms"
+                                 : ""));
+            co_await sleep_for(50ms); // let connections close before trying again
+            continue;
+        }
+        bool over_limit = false;
+        {
+            std::lock_guard lock(st->mutex);
+            ++st->stats.accepted;
+            over_limit = st->stats.connections >= st->options.max_connections;
+        }
+        if (over_limit) {
+            spawn(refuse_connection(st, std::move(accepted.stream)), "refuse_connection").detach();
+            continue;
+        }
+        switch (st->options.accept) {
+        case accept_mode::inline_each:
+            co_await handle_connection(st, std::move(accepted.stream));
+            break;
+        case accept_mode::concurrent:
+            spawn_local(handle_connection(st, std::move(accepted.stream)), "handle_connection").detach();
+            break;
+        case accept_mode::spawn:
+            spawn(handle_connection(st, std::move(accepted.stream)), "handle_connection").detach();
+            break;
+        }
+    }
+    st->listener.close();
+    {
+        std::lock_guard lock(st->mutex);
+        st->listen_fd = -1;
+        for (int fd : st->connection_fds) { // connections accepted after stop() began
+            ::shutdown(fd, SHUT_RD);
+        }
+    }
+    const auto give_up = clock_type::now() + std::chrono::nanoseconds(st->grace_ns.load());
+    for (;;) {
+        {
+            std::lock_guard lock(st->mutex);
+            if (st->stats.connections == 0) {
+                break;
+            }
+        }
+        if (clock_type::now() >= give_up) {
+            st->options.log("stopped with connections still open after the grace period");
+            break;
+        }
+        co_await sleep_for(10ms);
+    }
+}
+
+} // namespace taskscope::net

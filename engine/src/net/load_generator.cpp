@@ -1,0 +1,210 @@
+#include "taskscope/net/load_generator.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <mutex>
+
+#include "http_response.hpp"
+#include "record_here.hpp"
+#include "taskscope/net/tcp.hpp"
+#include "taskscope/runtime.hpp"
+
+namespace taskscope::net {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct shared_load {
+    load_options options;
+    std::string request_bytes;
+    std::atomic<std::size_t> next{0};
+    std::mutex mutex; // guards report
+    load_report report;
+
+    void answered(int status, std::uint64_t latency_ns) {
+        std::lock_guard lock(mutex);
+        ++report.count;
+        ++report.statuses[status];
+        report.latencies_ns.push_back(latency_ns);
+    }
+    void failed(std::string what) {
+        std::lock_guard lock(mutex);
+        ++report.errors;
+        if (report.first_error.empty()) {
+            report.first_error = std::move(what);
+        }
+    }
+};
+
+/// One client connection: takes request numbers until none are left.
+task<void> client(std::shared_ptr<shared_load> shared) {
+    shared_load& s = *shared;
+    const trace::name_id target_name = trace::intern(s.options.target.substr(0, 64));
+    tcp_stream stream;
+    std::vector<char> buffer(16 * 1024);
+    std::string unparsed;
+    std::unique_ptr<detail::http_response_parser> parser;
+    while (s.next.fetch_add(1, std::memory_order_relaxed) < s.options.requests) {
+        const auto started = clock_type::now();
+        io_deadline deadline(started + s.options.timeout);
+        detail::record_here(trace::event_kind::request_begin, 0, target_name, detail::client_side);
+        if (!stream.is_open()) {
+            auto [connected, fresh] = co_await tcp_stream::connect(s.options.host, s.options.port, &deadline);
+            if (!connected.ok()) {
+                s.failed("connect: " + std::string(to_string(connected.status)));
+                detail::record_here(trace::event_kind::request_end, 0, 0, detail::client_side);
+                continue;
+            }
+            stream = std::move(fresh);
+            parser = std::make_unique<detail::http_response_parser>();
+            unparsed.clear();
+        }
+        const io_result sent = co_await stream.write_all(s.request_bytes, &deadline);
+        bool answered = false;
+        bool keep = false;
+        if (sent.ok()) {
+            for (;;) {
+                std::size_t consumed = 0;
+                const auto status = parser->feed(unparsed, consumed);
+                unparsed.erase(0, consumed);
+                if (status == detail::response_status::response_ready) {
+                    const auto head = parser->take_response();
+                    const auto latency = static_cast<std::uint64_t>(
+                        std::chrono::nanoseconds(clock_type::now() - started).count());
+                    s.answered(head.status, latency);
+                    detail::record_here(trace::event_kind::request_end, head.body_bytes,
+                                        static_cast<std::uint32_t>(head.status), detail::client_side);
+                    answered = true;
+                    keep = head.keep_alive && s.options.keep_alive;
+                    break;
+                }
+                if (status == detail::response_status::bad_response) {
+                    s.failed("bad response: " + std::string(parser->error_reason()));
+                    break;
+                }
+                const io_result r = co_await stream.read(buffer, &deadline);
+                if (r.status == io_status::closed) {
+                    // A response that runs to the end of the connection completes here.
+                    if (parser->finish() == detail::response_status::response_ready) {
+                        unparsed.clear();
+                        continue;
+                    }
+                }
+                if (!r.ok()) {
+                    s.failed("read: " + std::string(to_string(r.status)));
+                    break;
+                }
+                unparsed.append(buffer.data(), r.bytes);
+            }
+        } else {
+            s.failed("write: " + std::string(to_string(sent.status)));
+        }
+        if (!answered) {
+            detail::record_here(trace::event_kind::request_end, 0, 0, detail::client_side);
+        }
+        if (!keep) {
+            stream.close();
+        }
+    }
+}
+
+} // namespace
+
+std::uint64_t load_report::percentile_ns(double p) const noexcept {
+    if (latencies_ns.empty()) {
+        return 0;
+    }
+    p = std::clamp(p, 0.0, 1.0);
+    // nearest rank: the smallest value with at least p of the values at or below it
+    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(latencies_ns.size())));
+    return latencies_ns[rank == 0 ? 0 : rank - 1];
+}
+
+namespace {
+task<load_report> run_shared_load(std::shared_ptr<shared_load> shared) {
+    const load_options& o = shared->options;
+    shared->request_bytes = "GET " + o.target + " HTTP/1.1\r\nHost: " + o.host + ":" +
+                            std::to_string(o.port) + "\r\nUser-Agent: taskscope-load\r\n" +
+                            (o.keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+    const auto started = clock_type::now();
+    std::vector<join_handle<void>> clients;
+    const std::size_t n = std::max<std::size_t>(1, std::min(o.concurrency, o.requests));
+    for (std::size_t i = 0; i < n; ++i) {
+        clients.push_back(spawn(client(shared), "load_client"));
+    }
+    for (auto& c : clients) {
+        co_await c;
+    }
+    load_report report;
+    {
+        std::lock_guard lock(shared->mutex);
+        report = std::move(shared->report);
+    }
+    report.elapsed_ns = static_cast<std::uint64_t>(
+        std::chrono::nanoseconds(clock_type::now() - started).count());
+    std::sort(report.latencies_ns.begin(), report.latencies_ns.end());
+    co_return report;
+}
+} // namespace
+
+task<load_report> run_load(load_options options) {
+    auto shared = std::make_shared<shared_load>();
+    shared->options = std::move(options);
+    return run_shared_load(std::move(shared));
+}
+
+std::optional<http_url> parse_http_url(std::string_view url, std::string& error) {
+    constexpr std::string_view scheme = "http://";
+    if (url.substr(0, scheme.size()) != scheme) {
+        error = "the URL must start with http:// (https is not supported)";
+        return std::nullopt;
+    }
+    url.remove_prefix(scheme.size());
+    const std::size_t slash = url.find('/');
+    std::string_view authority = url.substr(0, slash);
+    http_url out;
+    out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') { // [IPv6]:port
+        const std::size_t close = authority.find(']');
+        if (close == std::string_view::npos) {
+            error = "unclosed [ in the host";
+            return std::nullopt;
+        }
+        out.host = std::string(authority.substr(1, close - 1));
+        authority.remove_prefix(close + 1);
+        if (!authority.empty() && authority.front() == ':') {
+            port_text = authority.substr(1);
+        }
+    } else {
+        const std::size_t colon = authority.rfind(':');
+        out.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) {
+            port_text = authority.substr(colon + 1);
+        }
+    }
+    if (out.host.empty()) {
+        error = "the URL has no host";
+        return std::nullopt;
+    }
+    if (!port_text.empty()) {
+        unsigned long port = 0;
+        for (char c : port_text) {
+            if (c < '0' || c > '9' || port > 65535) {
+                error = "the port must be a number from 1 to 65535";
+                return std::nullopt;
+            }
+            port = port * 10 + static_cast<unsigned long>(c - '0');
+        }
+        if (port == 0 || port > 65535) {
+            error = "the port must be a number from 1 to 65535";
+            return std::nullopt;
+        }
+        out.port = static_cast<std::uint16_t>(port);
+    }
+    return out;
+}
+
+} // namespace taskscope::net
