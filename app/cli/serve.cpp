@@ -1,0 +1,162 @@
+#include "serve.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "taskscope/net/load_generator.hpp"
+
+namespace taskscope::cli {
+namespace {
+
+task<std::unique_ptr<net::http_server>> make_server(net::http_server_options options) {
+    co_return std::make_unique<net::http_server>(std::move(options));
+}
+
+std::string format_ms(std::uint64_t ns) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f ms", static_cast<double>(ns) / 1e6);
+    return buf;
+}
+
+} // namespace
+
+int run_serve(const serve_options& options, std::ostream& out, std::ostream& err) {
+    // Block the stop signals before any thread starts, so every thread inherits the mask
+    // and only sigwait below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    trace::trace_options trace;
+    trace.enabled = options.trace;
+    runtime rt({.workers = options.workers,
+                .single_threaded = options.single_threaded,
+                .reactor = options.reactor,
+                .trace = trace});
+    net::http_server_options server_options;
+    server_options.host = options.host;
+    server_options.port = options.port;
+    server_options.sleep = options.sleep;
+    server_options.accept = options.accept;
+    std::unique_ptr<net::http_server> server;
+    try {
+        server = rt.block_on(make_server(server_options));
+    } catch (const std::system_error& e) {
+        err << "taskscope-cli serve: " << e.what()
+            << (e.code().value() == EADDRINUSE ? " (choose another --port)" : "") << '\n';
+        return 1;
+    }
+    out << "serving http://" << options.host << ':' << server->port() << "/  (routes: /, "
+        << "/sleep?ms=N, /cpu?ms=N, /stats)\n"
+        << "  " << (options.single_threaded ? std::string("single-threaded")
+                                             : std::to_string(rt.worker_count()) + " worker(s)")
+        << ", sleep mode " << net::to_string(options.sleep) << ", accept mode "
+        << net::to_string(options.accept) << ", reactor "
+        << to_string(options.reactor == reactor_backend::automatic ? reactor_backend::epoll
+                                                                   : options.reactor)
+        << ", tracing " << (options.trace ? "on" : "off") << "\n"
+        << "  try: taskscope-cli load http://" << options.host << ':' << server->port()
+        << "/sleep?ms=100 -n 20 -c 5     Ctrl-C stops\n"
+        << std::flush;
+
+    if (options.single_threaded) {
+        // The caller's thread must drive: serve from block_on, stop from a signal thread.
+        std::thread waiter([&] {
+            int signal = 0;
+            sigwait(&stop_signals, &signal);
+            server->stop();
+        });
+        rt.block_on(server->run(), "accept_loop");
+        waiter.join();
+    } else {
+        auto running = rt.spawn(server->run(), "accept_loop");
+        int signal = 0;
+        sigwait(&stop_signals, &signal);
+        out << "\nstopping: finishing requests in flight (up to 5 s)...\n" << std::flush;
+        server->stop();
+        running.get();
+    }
+    const net::http_stats stats = server->stats();
+    out << "served " << stats.served << " responses on " << stats.accepted << " connections";
+    if (stats.accept_errors != 0) {
+        out << " (" << stats.accept_errors << " accept errors)";
+    }
+    out << '\n';
+    server.reset();
+    rt.shutdown();
+    return 0;
+}
+
+int run_load_command(const load_cli_options& options, std::ostream& out, std::ostream& err) {
+    std::string problem;
+    const auto url = net::parse_http_url(options.url, problem);
+    if (!url) {
+        err << "taskscope-cli load: " << problem << " (for example http://127.0.0.1:8080/)\n";
+        return 2;
+    }
+    net::load_options load;
+    load.host = url->host;
+    load.port = url->port;
+    load.target = url->target;
+    load.requests = options.requests;
+    load.concurrency = options.concurrency;
+    load.keep_alive = options.keep_alive;
+    load.timeout = std::chrono::milliseconds(options.timeout_ms);
+    runtime rt({.workers = 2});
+    const net::load_report report = rt.block_on(net::run_load(load), "load");
+    rt.shutdown();
+
+    const double seconds = static_cast<double>(report.elapsed_ns) / 1e9;
+    const auto ms = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+    if (options.json) {
+        nlohmann::json doc;
+        doc["count"] = report.count;
+        doc["errors"] = report.errors;
+        doc["p50"] = ms(report.percentile_ns(0.50));
+        doc["p90"] = ms(report.percentile_ns(0.90));
+        doc["p99"] = ms(report.percentile_ns(0.99));
+        doc["max"] = ms(report.latencies_ns.empty() ? 0 : report.latencies_ns.back());
+        doc["unit"] = "ms";
+        doc["elapsed_s"] = seconds;
+        doc["statuses"] = nlohmann::json::object();
+        for (const auto& [status, n] : report.statuses) {
+            doc["statuses"][std::to_string(status)] = n;
+        }
+        if (!report.first_error.empty()) {
+            doc["first_error"] = report.first_error;
+        }
+        out << doc.dump() << '\n';
+    } else {
+        char line[200];
+        std::snprintf(line, sizeof line, "%zu requests to %s with %zu connection(s) in %.3f s (%.0f req/s)\n",
+                      options.requests, options.url.c_str(),
+                      std::min(options.concurrency, options.requests), seconds,
+                      seconds > 0 ? static_cast<double>(report.count) / seconds : 0.0);
+        out << line << "answered " << report.count << ", errors " << report.errors;
+        if (!report.statuses.empty()) {
+            out << " (status";
+            for (const auto& [status, n] : report.statuses) {
+                out << ' ' << status << " x" << n;
+            }
+            out << ')';
+        }
+        out << "\nlatency p50 " << format_ms(report.percentile_ns(0.50)) << ", p90 "
+            << format_ms(report.percentile_ns(0.90)) << ", p99 "
+            << format_ms(report.percentile_ns(0.99)) << ", max "
+            << format_ms(report.latencies_ns.empty() ? 0 : report.latencies_ns.back()) << '\n';
+    }
+    if (report.count == 0) {
+        err << "taskscope-cli load: no request was answered: " << report.first_error
+            << " (is the server running? start one with taskscope-cli serve)\n";
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace taskscope::cli

@@ -1,0 +1,40 @@
+#pragma once
+// `taskscope-cli serve` and `taskscope-cli load`.
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "taskscope/net/http_server.hpp"
+#include "taskscope/runtime.hpp"
+
+namespace taskscope::cli {
+
+struct serve_options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    std::size_t workers = 2;
+    bool single_threaded = false;
+    net::sleep_mode sleep = net::sleep_mode::async;
+    net::accept_mode accept = net::accept_mode::spawn;
+    reactor_backend reactor = reactor_backend::automatic;
+    bool trace = true;
+};
+
+/// Serves until SIGINT or SIGTERM, then stops gracefully. Returns an exit code.
+int run_serve(const serve_options& options, std::ostream& out, std::ostream& err);
+
+struct load_cli_options {
+    std::string url;
+    std::size_t requests = 100;
+    std::size_t concurrency = 10;
+    bool keep_alive = true;
+    bool json = false;
+    std::size_t timeout_ms = 30'000;
+};
+
+/// Fires the load and prints count, errors and latency percentiles. Returns an exit code.
+int run_load_command(const load_cli_options& options, std::ostream& out, std::ostream& err);
+
+} // namespace taskscope::cli
