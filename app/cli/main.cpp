@@ -29,23 +29,27 @@ int main(int argc, char** argv) {
     std::string accept_mode = "spawn";
     std::string reactor = "epoll";
     CLI::App* serve_cmd = app.add_subcommand(
-        "serve", "Serve HTTP on the executor until Ctrl-C: / (fast), /sleep?ms=N, /cpu?ms=N, /stats");
+        "serve",
+        "Serve HTTP on the executor until Ctrl-C: / (fast), /sleep?ms=N, /cpu?ms=N, /stats");
     serve_cmd->add_option("--host", serve.host, "Address to listen on (numeric, or localhost)")
         ->capture_default_str();
-    serve_cmd->add_option("-p,--port", serve.port, "Port (0: any free port)")->capture_default_str();
+    serve_cmd->add_option("-p,--port", serve.port, "Port (0: any free port)")
+        ->capture_default_str();
     serve_cmd->add_option("-w,--workers", serve.workers, "Worker threads")
         ->check(CLI::Range(1, 64))
         ->capture_default_str();
     serve_cmd->add_flag("--single-threaded", serve.single_threaded,
                         "No worker threads: the main thread polls every task");
-    serve_cmd->add_option("--sleep-mode", sleep_mode,
-                          "How /sleep waits: async (a timer), blocking (stalls the worker), "
-                          "offload (the blocking pool)")
+    serve_cmd
+        ->add_option("--sleep-mode", sleep_mode,
+                     "How /sleep waits: async (a timer), blocking (stalls the worker), "
+                     "offload (the blocking pool)")
         ->check(CLI::IsMember({"async", "blocking", "offload"}))
         ->capture_default_str();
-    serve_cmd->add_option("--accept-mode", accept_mode,
-                          "inline (one connection at a time), concurrent (all on the accepting "
-                          "worker), spawn (a task per connection, spread by stealing)")
+    serve_cmd
+        ->add_option("--accept-mode", accept_mode,
+                     "inline (one connection at a time), concurrent (all on the accepting "
+                     "worker), spawn (a task per connection, spread by stealing)")
         ->check(CLI::IsMember({"inline", "concurrent", "spawn"}))
         ->capture_default_str();
     serve_cmd->add_option("--reactor", reactor, "epoll, or the portable poll() backend")

@@ -1,13 +1,12 @@
 #include "serve.hpp"
 
+#include "taskscope/net/load_generator.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
-#include <ostream>
-
 #include <nlohmann/json.hpp>
-
-#include "taskscope/net/load_generator.hpp"
+#include <ostream>
 
 namespace taskscope::cli {
 namespace {
@@ -54,8 +53,9 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
     }
     out << "serving http://" << options.host << ':' << server->port() << "/  (routes: /, "
         << "/sleep?ms=N, /cpu?ms=N, /stats)\n"
-        << "  " << (options.single_threaded ? std::string("single-threaded")
-                                             : std::to_string(rt.worker_count()) + " worker(s)")
+        << "  "
+        << (options.single_threaded ? std::string("single-threaded")
+                                    : std::to_string(rt.worker_count()) + " worker(s)")
         << ", sleep mode " << net::to_string(options.sleep) << ", accept mode "
         << net::to_string(options.accept) << ", reactor "
         << to_string(options.reactor == reactor_backend::automatic ? reactor_backend::epoll
@@ -134,10 +134,10 @@ int run_load_command(const load_cli_options& options, std::ostream& out, std::os
         out << doc.dump() << '\n';
     } else {
         char line[200];
-        std::snprintf(line, sizeof line, "%zu requests to %s with %zu connection(s) in %.3f s (%.0f req/s)\n",
-                      options.requests, options.url.c_str(),
-                      std::min(options.concurrency, options.requests), seconds,
-                      seconds > 0 ? static_cast<double>(report.count) / seconds : 0.0);
+        std::snprintf(
+            line, sizeof line, "%zu requests to %s with %zu connection(s) in %.3f s (%.0f req/s)\n",
+            options.requests, options.url.c_str(), std::min(options.concurrency, options.requests),
+            seconds, seconds > 0 ? static_cast<double>(report.count) / seconds : 0.0);
         out << line << "answered " << report.count << ", errors " << report.errors;
         if (!report.statuses.empty()) {
             out << " (status";

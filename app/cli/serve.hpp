@@ -1,13 +1,13 @@
 #pragma once
 // `taskscope-cli serve` and `taskscope-cli load`.
 
+#include "taskscope/net/http_server.hpp"
+#include "taskscope/runtime.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
-
-#include "taskscope/net/http_server.hpp"
-#include "taskscope/runtime.hpp"
 
 namespace taskscope::cli {
 

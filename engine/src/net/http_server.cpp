@@ -1,14 +1,5 @@
 #include "taskscope/net/http_server.hpp"
 
-#include <sys/socket.h>
-
-#include <cstdio>
-#include <mutex>
-#include <set>
-#include <thread>
-
-#include <nlohmann/json.hpp>
-
 #include "../runtime_core.hpp"
 #include "http_parser.hpp"
 #include "http_response.hpp"
@@ -17,6 +8,13 @@
 #include "taskscope/runtime.hpp"
 #include "taskscope/time.hpp"
 
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sys/socket.h>
+#include <thread>
+
 namespace taskscope::net {
 
 using namespace std::chrono_literals;
@@ -24,18 +22,24 @@ using clock_type = std::chrono::steady_clock;
 
 std::string_view to_string(sleep_mode m) noexcept {
     switch (m) {
-    case sleep_mode::async: return "async";
-    case sleep_mode::blocking: return "blocking";
-    case sleep_mode::offload: return "offload";
+    case sleep_mode::async:
+        return "async";
+    case sleep_mode::blocking:
+        return "blocking";
+    case sleep_mode::offload:
+        return "offload";
     }
     return "unknown";
 }
 
 std::string_view to_string(accept_mode m) noexcept {
     switch (m) {
-    case accept_mode::inline_each: return "inline";
-    case accept_mode::concurrent: return "concurrent";
-    case accept_mode::spawn: return "spawn";
+    case accept_mode::inline_each:
+        return "inline";
+    case accept_mode::concurrent:
+        return "concurrent";
+    case accept_mode::spawn:
+        return "spawn";
     }
     return "unknown";
 }
@@ -96,17 +100,19 @@ using detail::http_request;
 using detail::http_request_parser;
 using detail::parse_status;
 
-
 struct response {
     int status = 200;
     std::string body;
     std::string_view content_type = "text/plain; charset=utf-8";
 };
 
-response plain(int status, std::string body) { return {status, std::move(body)}; }
+response plain(int status, std::string body) {
+    return {status, std::move(body)};
+}
 
 /// Reads `ms=` (required to be 0..max); nullopt with a 400 response when it is not.
-std::optional<std::uint32_t> millis(const http_request& request, std::uint32_t max, response& error) {
+std::optional<std::uint32_t> millis(const http_request& request, std::uint32_t max,
+                                    response& error) {
     const auto text = detail::query_param(request.query, "ms");
     if (!text || text->empty()) {
         error = plain(400, "missing ms: try ?ms=200\n");
@@ -149,8 +155,12 @@ task<response> route_sleep(http_server::state& st, const http_request& request) 
     }
     const auto d = std::chrono::milliseconds(*ms);
     switch (mode) {
-    case sleep_mode::async: co_await sleep_for(d); break;
-    case sleep_mode::blocking: blocking_sleep(d); break;
+    case sleep_mode::async:
+        co_await sleep_for(d);
+        break;
+    case sleep_mode::blocking:
+        blocking_sleep(d);
+        break;
     case sleep_mode::offload:
         co_await spawn_blocking([d] { std::this_thread::sleep_for(d); }, "sleep (offloaded)");
         break;
@@ -221,7 +231,8 @@ task<response> handle_request(http_server::state& st, const http_request& reques
         co_return r;
     }
     route = "other";
-    co_return plain(404, "no route " + std::string(path) + ": try /, /sleep?ms=200, /cpu?ms=50 or /stats\n");
+    co_return plain(404, "no route " + std::string(path) +
+                             ": try /, /sleep?ms=200, /cpu?ms=50 or /stats\n");
 }
 
 } // namespace
@@ -247,8 +258,8 @@ struct connection_guard {
 task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_stream stream) {
     http_server::state& st = *shared;
     connection_guard guard(st, stream.native_handle());
-    http_request_parser parser(detail::http_limits{st.options.max_header_bytes,
-                                                   st.options.max_body_bytes, 64});
+    http_request_parser parser(
+        detail::http_limits{st.options.max_header_bytes, st.options.max_body_bytes, 64});
     std::string pending_bytes; // received, not yet parsed
     std::vector<char> buffer(16 * 1024);
     io_deadline deadline = io_deadline::after(st.options.request_timeout);
@@ -270,7 +281,8 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
                                 detail::server_side);
             response r = co_await handle_request(st, request, route);
             const bool keep_alive = request.keep_alive && !st.stopping.load();
-            const std::string bytes = detail::format_response(r.status, r.content_type, r.body, keep_alive);
+            const std::string bytes =
+                detail::format_response(r.status, r.content_type, r.body, keep_alive);
             const io_result written = co_await stream.write_all(bytes, &deadline);
             detail::record_here(trace::event_kind::request_end, written.bytes,
                                 static_cast<std::uint32_t>(r.status), detail::server_side);
@@ -283,25 +295,25 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
                 co_return;
             }
             mid_request = !pending_bytes.empty();
-            deadline.reset(clock_type::now() + (mid_request ? st.options.request_timeout
-                                                            : st.options.idle_timeout));
+            deadline.reset(clock_type::now() +
+                           (mid_request ? st.options.request_timeout : st.options.idle_timeout));
             continue;
         }
         if (status != parse_status::need_more) {
             const int code = detail::response_status_for(status);
-            const std::string body = std::string(to_string(status)) + ": " +
-                                     std::string(parser.error_reason()) + "\n";
-            co_await stream.write_all(detail::format_response(code, "text/plain; charset=utf-8", body, false),
-                                      &deadline);
+            const std::string body =
+                std::string(to_string(status)) + ": " + std::string(parser.error_reason()) + "\n";
+            co_await stream.write_all(
+                detail::format_response(code, "text/plain; charset=utf-8", body, false), &deadline);
             st.count("error", code);
             co_return;
         }
         const io_result r = co_await stream.read(buffer, &deadline);
         if (r.status == io_status::timed_out) {
             if (mid_request) { // a request started and never finished: tell the client
-                co_await stream.write_all(
-                    detail::format_response(408, "text/plain; charset=utf-8", "request timed out\n", false),
-                    nullptr);
+                co_await stream.write_all(detail::format_response(408, "text/plain; charset=utf-8",
+                                                                  "request timed out\n", false),
+                                          nullptr);
                 st.count("error", 408);
             }
             co_return;
@@ -358,18 +370,26 @@ http_server::http_server(http_server_options options)
 
 http_server::~http_server() = default;
 
-std::uint16_t http_server::port() const noexcept { return m_state->listener.port(); }
+std::uint16_t http_server::port() const noexcept {
+    return m_state->listener.port();
+}
 
-void http_server::set_sleep_mode(sleep_mode mode) noexcept { m_state->sleep.store(mode); }
+void http_server::set_sleep_mode(sleep_mode mode) noexcept {
+    m_state->sleep.store(mode);
+}
 
-sleep_mode http_server::current_sleep_mode() const noexcept { return m_state->sleep.load(); }
+sleep_mode http_server::current_sleep_mode() const noexcept {
+    return m_state->sleep.load();
+}
 
 http_stats http_server::stats() const {
     std::lock_guard lock(m_state->mutex);
     return m_state->stats;
 }
 
-std::string http_server::stats_json() const { return http_server_stats_json(*m_state); }
+std::string http_server::stats_json() const {
+    return http_server_stats_json(*m_state);
+}
 
 void http_server::stop(std::chrono::milliseconds grace) noexcept {
     m_state->grace_ns.store(std::chrono::nanoseconds(grace).count());
@@ -421,7 +441,8 @@ task<void> http_server::run() {
             co_await handle_connection(st, std::move(accepted.stream));
             break;
         case accept_mode::concurrent:
-            spawn_local(handle_connection(st, std::move(accepted.stream)), "handle_connection").detach();
+            spawn_local(handle_connection(st, std::move(accepted.stream)), "handle_connection")
+                .detach();
             break;
         case accept_mode::spawn:
             spawn(handle_connection(st, std::move(accepted.stream)), "handle_connection").detach();

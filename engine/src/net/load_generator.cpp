@@ -1,15 +1,15 @@
 #include "taskscope/net/load_generator.hpp"
 
+#include "http_response.hpp"
+#include "record_here.hpp"
+#include "taskscope/net/tcp.hpp"
+#include "taskscope/runtime.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <memory>
 #include <mutex>
-
-#include "http_response.hpp"
-#include "record_here.hpp"
-#include "taskscope/net/tcp.hpp"
-#include "taskscope/runtime.hpp"
 
 namespace taskscope::net {
 namespace {
@@ -51,7 +51,8 @@ task<void> client(std::shared_ptr<shared_load> shared) {
         io_deadline deadline(started + s.options.timeout);
         detail::record_here(trace::event_kind::request_begin, 0, target_name, detail::client_side);
         if (!stream.is_open()) {
-            auto [connected, fresh] = co_await tcp_stream::connect(s.options.host, s.options.port, &deadline);
+            auto [connected, fresh] =
+                co_await tcp_stream::connect(s.options.host, s.options.port, &deadline);
             if (!connected.ok()) {
                 s.failed("connect: " + std::string(to_string(connected.status)));
                 detail::record_here(trace::event_kind::request_end, 0, 0, detail::client_side);
@@ -75,7 +76,8 @@ task<void> client(std::shared_ptr<shared_load> shared) {
                         std::chrono::nanoseconds(clock_type::now() - started).count());
                     s.answered(head.status, latency);
                     detail::record_here(trace::event_kind::request_end, head.body_bytes,
-                                        static_cast<std::uint32_t>(head.status), detail::client_side);
+                                        static_cast<std::uint32_t>(head.status),
+                                        detail::client_side);
                     answered = true;
                     keep = head.keep_alive && s.options.keep_alive;
                     break;
@@ -118,7 +120,8 @@ std::uint64_t load_report::percentile_ns(double p) const noexcept {
     }
     p = std::clamp(p, 0.0, 1.0);
     // nearest rank: the smallest value with at least p of the values at or below it
-    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(latencies_ns.size())));
+    const auto rank =
+        static_cast<std::size_t>(std::ceil(p * static_cast<double>(latencies_ns.size())));
     return latencies_ns[rank == 0 ? 0 : rank - 1];
 }
 
@@ -142,8 +145,8 @@ task<load_report> run_shared_load(std::shared_ptr<shared_load> shared) {
         std::lock_guard lock(shared->mutex);
         report = std::move(shared->report);
     }
-    report.elapsed_ns = static_cast<std::uint64_t>(
-        std::chrono::nanoseconds(clock_type::now() - started).count());
+    report.elapsed_ns =
+        static_cast<std::uint64_t>(std::chrono::nanoseconds(clock_type::now() - started).count());
     std::sort(report.latencies_ns.begin(), report.latencies_ns.end());
     co_return report;
 }

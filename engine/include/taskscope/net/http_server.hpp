@@ -10,6 +10,9 @@
 //     net::http_server server({.port = 8080, .sleep = net::sleep_mode::blocking});
 //     co_await server.run();            // until server.stop() from any thread
 
+#include "taskscope/net/tcp.hpp"
+#include "taskscope/task.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,9 +22,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "taskscope/net/tcp.hpp"
-#include "taskscope/task.hpp"
 
 namespace taskscope::net {
 
@@ -51,12 +51,12 @@ struct http_server_options {
     std::uint16_t port = 0; ///< 0: any free port (see http_server::port)
     sleep_mode sleep = sleep_mode::async;
     accept_mode accept = accept_mode::spawn;
-    std::size_t max_connections = 1024;    ///< beyond: answered 503 and closed
-    std::size_t max_header_bytes = 8192;   ///< beyond: 431
-    std::size_t max_body_bytes = 1 << 20;  ///< beyond: 413
+    std::size_t max_connections = 1024;                ///< beyond: answered 503 and closed
+    std::size_t max_header_bytes = 8192;               ///< beyond: 431
+    std::size_t max_body_bytes = 1 << 20;              ///< beyond: 413
     std::chrono::milliseconds request_timeout{10'000}; ///< a request must arrive within: 408
     std::chrono::milliseconds idle_timeout{30'000};    ///< idle keep-alive connections close
-    std::uint32_t max_sleep_ms = 60'000;   ///< /sleep and /cpu refuse longer (400)
+    std::uint32_t max_sleep_ms = 60'000;               ///< /sleep and /cpu refuse longer (400)
     /// Where the server reports trouble (EMFILE, ...). Default: standard error.
     std::function<void(std::string_view)> log;
 };
@@ -67,7 +67,7 @@ struct http_stats {
     std::uint64_t connections = 0; ///< open connections now
     std::uint64_t accepted = 0;    ///< connections accepted in all
     std::uint64_t accept_errors = 0;
-    std::map<std::string, std::uint64_t> routes;  ///< "/", "/sleep", "/cpu", "/stats", "other"
+    std::map<std::string, std::uint64_t> routes; ///< "/", "/sleep", "/cpu", "/stats", "other"
     std::map<int, std::uint64_t> statuses;
 };
 

@@ -12,6 +12,8 @@
 // moves a braced temporary that lives across a co_await into the coroutine frame with a
 // bitwise copy, which leaves its std::string pointing at the old place (a compiler bug).
 
+#include "taskscope/task.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -19,8 +21,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "taskscope/task.hpp"
 
 namespace taskscope::net {
 
@@ -30,7 +30,7 @@ struct load_options {
     std::string target = "/";
     std::size_t requests = 100;
     std::size_t concurrency = 10;
-    bool keep_alive = true; ///< reuse each connection for its next request
+    bool keep_alive = true;                    ///< reuse each connection for its next request
     std::chrono::milliseconds timeout{30'000}; ///< per request, connect included
 };
 
