@@ -239,15 +239,11 @@ task<response> handle_request(http_server::state& st, const http_request& reques
 
 namespace {
 
-/// Keeps the open-connection count and the set of descriptors stop() shuts down.
+/// Gives back a connection's place (taken by the accept loop when it admitted it, so a
+/// burst of accepts cannot pass the limit before the handlers first run).
 struct connection_guard {
     http_server::state& st;
     int fd;
-    connection_guard(http_server::state& s, int f) : st(s), fd(f) {
-        std::lock_guard lock(st.mutex);
-        ++st.stats.connections;
-        st.connection_fds.insert(fd);
-    }
     ~connection_guard() {
         std::lock_guard lock(st.mutex);
         --st.stats.connections;
@@ -257,7 +253,7 @@ struct connection_guard {
 
 task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_stream stream) {
     http_server::state& st = *shared;
-    connection_guard guard(st, stream.native_handle());
+    connection_guard guard{st, stream.native_handle()};
     http_request_parser parser(
         detail::http_limits{st.options.max_header_bytes, st.options.max_body_bytes, 64});
     std::string pending_bytes; // received, not yet parsed
@@ -431,6 +427,10 @@ task<void> http_server::run() {
             std::lock_guard lock(st->mutex);
             ++st->stats.accepted;
             over_limit = st->stats.connections >= st->options.max_connections;
+            if (!over_limit) { // admitted: counted, and reachable by stop() from now on
+                ++st->stats.connections;
+                st->connection_fds.insert(accepted.stream.native_handle());
+            }
         }
         if (over_limit) {
             spawn(refuse_connection(st, std::move(accepted.stream)), "refuse_connection").detach();

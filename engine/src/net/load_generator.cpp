@@ -165,11 +165,15 @@ std::optional<http_url> parse_http_url(std::string_view url, std::string& error)
         return std::nullopt;
     }
     url.remove_prefix(scheme.size());
-    const std::size_t slash = url.find('/');
-    std::string_view authority = url.substr(0, slash);
+    const std::size_t authority_end = url.find_first_of("/?#");
+    std::string_view authority = url.substr(0, authority_end);
     http_url out;
-    out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
+    if (authority_end != std::string_view::npos) {
+        const std::string_view rest = url.substr(authority_end);
+        out.target = rest.front() == '/' ? std::string(rest) : "/" + std::string(rest);
+    }
     std::string_view port_text;
+    bool has_port = false;
     if (!authority.empty() && authority.front() == '[') { // [IPv6]:port
         const std::size_t close = authority.find(']');
         if (close == std::string_view::npos) {
@@ -177,14 +181,25 @@ std::optional<http_url> parse_http_url(std::string_view url, std::string& error)
             return std::nullopt;
         }
         out.host = std::string(authority.substr(1, close - 1));
-        authority.remove_prefix(close + 1);
-        if (!authority.empty() && authority.front() == ':') {
-            port_text = authority.substr(1);
+        const std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') {
+                error = "after ] only :port may follow";
+                return std::nullopt;
+            }
+            has_port = true;
+            port_text = after.substr(1);
         }
     } else {
-        const std::size_t colon = authority.rfind(':');
+        const std::size_t colon = authority.find(':');
+        if (colon != std::string_view::npos &&
+            authority.find(':', colon + 1) != std::string_view::npos) {
+            error = "an IPv6 address goes in brackets, like http://[::1]:8080/";
+            return std::nullopt;
+        }
         out.host = std::string(authority.substr(0, colon));
         if (colon != std::string_view::npos) {
+            has_port = true;
             port_text = authority.substr(colon + 1);
         }
     }
@@ -192,16 +207,16 @@ std::optional<http_url> parse_http_url(std::string_view url, std::string& error)
         error = "the URL has no host";
         return std::nullopt;
     }
-    if (!port_text.empty()) {
+    if (has_port) {
         unsigned long port = 0;
         for (char c : port_text) {
             if (c < '0' || c > '9' || port > 65535) {
-                error = "the port must be a number from 1 to 65535";
-                return std::nullopt;
+                port = 0;
+                break;
             }
             port = port * 10 + static_cast<unsigned long>(c - '0');
         }
-        if (port == 0 || port > 65535) {
+        if (port_text.empty() || port == 0 || port > 65535) {
             error = "the port must be a number from 1 to 65535";
             return std::nullopt;
         }

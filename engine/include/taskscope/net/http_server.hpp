@@ -58,7 +58,7 @@ struct http_server_options {
     std::chrono::milliseconds idle_timeout{30'000};    ///< idle keep-alive connections close
     std::uint32_t max_sleep_ms = 60'000;               ///< /sleep and /cpu refuse longer (400)
     /// Where the server reports trouble (EMFILE, ...). Default: standard error.
-    std::function<void(std::string_view)> log;
+    std::function<void(std::string_view)> log = {};
 };
 
 struct http_stats {
