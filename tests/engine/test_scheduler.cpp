@@ -204,7 +204,7 @@ TEST_CASE("yield_now lets the other tasks on the worker run", "[scheduler][yield
     CHECK(yields == 6);
 }
 
-TEST_CASE("the LIFO slot runs a freshly woken task next; without it the queue is FIFO",
+TEST_CASE("the LIFO slot runs a freshly woken task next, without it the queue is FIFO",
           "[scheduler][lifo]") {
     for (const bool lifo : {true, false}) {
         DYNAMIC_SECTION("lifo_slot=" << lifo) {

@@ -39,6 +39,12 @@ int open_descriptors() {
 
 TEST_CASE("running out of file descriptors is survived, logged, and recovered from",
           "[net][http][emfile]") {
+#ifdef TASKSCOPE_UBSAN
+    // UBSan checks a vptr by writing to a pipe it opens; with no descriptor left it
+    // reports a false error. The dev and TSan builds run this test.
+    WARN("skipped under UBSan, which needs free file descriptors for its own checks");
+    return;
+#endif
     runtime rt({.workers = 1});
     std::mutex log_mutex;
     std::vector<std::string> log;

@@ -567,7 +567,7 @@ TEST_CASE("accept modes: inline serves connections one at a time, concurrent and
 
 // ---------------------------------------------------------------- the lesson
 
-TEST_CASE("with one worker, a blocking sleep stalls every request; an async one does not",
+TEST_CASE("with one worker a blocking sleep stalls every request, an async one does not",
           "[net][http][lesson]") {
     for (const auto mode : {net::sleep_mode::blocking, net::sleep_mode::async}) {
         DYNAMIC_SECTION("sleep " << net::to_string(mode)) {
