@@ -139,6 +139,9 @@ void worker::park_once() {
 }
 
 void worker::maintenance() {
+    if (m_runtime.m_reactor->watched() == 0 && m_runtime.m_timers.size() == 0) {
+        return; // nothing could be ready: spare the system call
+    }
     std::unique_lock driver(m_runtime.m_driver_mutex, std::try_to_lock);
     if (driver.owns_lock()) {
         m_runtime.drive(false);

@@ -5,6 +5,7 @@
 #include "taskscope/waker.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,12 @@ public:
         std::lock_guard lock(m_mutex);
         m_heap.push_back({deadline, m_next_seq++, std::move(w)});
         std::push_heap(m_heap.begin(), m_heap.end(), later);
+        m_size.store(m_heap.size(), std::memory_order_relaxed);
+    }
+
+    /// Timers pending (a hint read without the lock).
+    [[nodiscard]] std::size_t size() const noexcept {
+        return m_size.load(std::memory_order_relaxed); // relaxed: a hint
     }
 
     /// Moves the wakers of every timer due at `now` into `out`.
@@ -30,6 +37,7 @@ public:
             out.push_back(std::move(m_heap.back().w));
             m_heap.pop_back();
         }
+        m_size.store(m_heap.size(), std::memory_order_relaxed);
     }
 
     [[nodiscard]] std::optional<time_point> next_deadline() {
@@ -48,6 +56,7 @@ public:
             dropped.push_back(std::move(pending_timer.w));
         }
         m_heap.clear();
+        m_size.store(0, std::memory_order_relaxed);
         return dropped;
     }
 
@@ -63,6 +72,7 @@ private:
 
     std::mutex m_mutex;
     std::vector<entry> m_heap;
+    std::atomic<std::size_t> m_size{0};
     std::uint64_t m_next_seq = 0;
 };
 

@@ -170,7 +170,11 @@ std::optional<http_url> parse_http_url(std::string_view url, std::string& error)
     http_url out;
     if (authority_end != std::string_view::npos) {
         const std::string_view rest = url.substr(authority_end);
-        out.target = rest.front() == '/' ? std::string(rest) : "/" + std::string(rest);
+        out.target.clear();
+        if (rest.front() != '/') { // "http://host?q" means "/?q"
+            out.target.push_back('/');
+        }
+        out.target.append(rest); // piece by piece: g++ 12 warns falsely on "/" + string
     }
     std::string_view port_text;
     bool has_port = false;

@@ -204,6 +204,7 @@ std::unique_ptr<reactor> reactor::create(reactor_backend backend) {
 
 void reactor::remove(io_registration* reg) noexcept {
     unwatch(*reg);
+    m_watched_count.fetch_sub(1, std::memory_order_relaxed);
     waker reader, writer;
     {
         std::lock_guard lock(reg->mutex);

@@ -48,10 +48,19 @@ public:
     virtual ~reactor() = default;
 
     [[nodiscard]] virtual reactor_backend backend() const noexcept = 0;
-    /// Starts watching `reg.fd`. Throws std::system_error.
+    /// The backend's part of watch().
     virtual void add(io_registration& reg) = 0;
     /// Stops watching and takes ownership: `reg` is freed after the next poll begins.
     void remove(io_registration* reg) noexcept;
+    /// Sockets watched now (lets a busy worker skip the system call when there are none).
+    [[nodiscard]] std::size_t watched() const noexcept {
+        return m_watched_count.load(std::memory_order_relaxed); // relaxed: a hint
+    }
+    /// Starts watching `reg.fd`: add() and count it. Throws std::system_error.
+    void watch(io_registration& reg) {
+        add(reg);
+        m_watched_count.fetch_add(1, std::memory_order_relaxed);
+    }
     /// A waker was stored: the poll() backend must add the fd to its set.
     virtual void interest_changed() noexcept {}
     /// Waits for readiness until `deadline` (none: indefinitely) or wake(), and wakes the
@@ -72,6 +81,7 @@ protected:
 private:
     std::mutex m_removed_mutex;
     std::vector<io_registration*> m_removed;
+    std::atomic<std::size_t> m_watched_count{0};
 };
 
 } // namespace taskscope::detail

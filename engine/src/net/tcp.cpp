@@ -81,7 +81,7 @@ io_registration* register_socket(runtime_core& rt, int fd) {
     auto* reg = new io_registration;
     reg->fd = fd;
     try {
-        rt.m_reactor->add(*reg);
+        rt.m_reactor->watch(*reg);
     } catch (...) {
         delete reg;
         ::close(fd);
