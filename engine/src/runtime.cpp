@@ -640,6 +640,10 @@ std::size_t runtime::live_tasks() const noexcept {
     return m_core->m_owned.live();
 }
 
+reactor_backend runtime::reactor() const noexcept {
+    return m_core->m_reactor->backend();
+}
+
 std::size_t runtime::blocking_threads() const {
     return m_core->m_blocking.thread_count();
 }

@@ -2,6 +2,7 @@
 #include "taskscope/taskscope.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -191,4 +192,14 @@ TEST_CASE("binding a bad address gives an error that names it", "[net][tcp]") {
         co_return "no error";
     };
     CHECK_THAT(rt.block_on(body()), Catch::Contains("not-an-address:8080"));
+}
+
+TEST_CASE("TASKSCOPE_REACTOR=poll selects the portable backend for automatic", "[net][tcp]") {
+    // Whichever the environment says, an explicit choice wins and automatic follows it.
+    const char* chosen = std::getenv("TASKSCOPE_REACTOR");
+    const bool poll_wanted = chosen != nullptr && std::string_view(chosen) == "poll";
+    runtime automatic({.workers = 1});
+    runtime explicit_epoll({.workers = 1, .reactor = reactor_backend::epoll});
+    CHECK(automatic.reactor() == (poll_wanted ? reactor_backend::poll : reactor_backend::epoll));
+    CHECK(explicit_epoll.reactor() == reactor_backend::epoll);
 }

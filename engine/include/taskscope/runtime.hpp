@@ -22,7 +22,7 @@ namespace taskscope {
 
 /// Which system call waits for socket readiness.
 enum class reactor_backend : std::uint8_t {
-    automatic, ///< epoll on Linux
+    automatic, ///< epoll on Linux, or poll when the environment has TASKSCOPE_REACTOR=poll
     epoll,     ///< Linux, edge-triggered
     poll,      ///< portable poll(): the BSDs, macOS, and (as WSAPoll) Windows
 };
@@ -262,6 +262,8 @@ public:
     [[nodiscard]] std::size_t worker_count() const noexcept;
     /// Tasks spawned and not yet finished.
     [[nodiscard]] std::size_t live_tasks() const noexcept;
+    /// The readiness backend in use (never `automatic`).
+    [[nodiscard]] reactor_backend reactor() const noexcept;
     /// Threads in the blocking pool now (it grows on demand and shrinks when idle).
     [[nodiscard]] std::size_t blocking_threads() const;
 
