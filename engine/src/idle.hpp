@@ -82,6 +82,15 @@ public:
         return true;
     }
 
+    /// Some sleeping worker, left on the list (for the reactor hand-over), or nothing.
+    std::optional<std::size_t> any_sleeper() {
+        std::lock_guard lock(m_mutex);
+        if (m_sleepers.empty()) {
+            return std::nullopt;
+        }
+        return m_sleepers.back();
+    }
+
     /// Whether `worker` is still on the sleeper list (a wake-up without a notify).
     bool is_parked(std::size_t worker) {
         std::lock_guard lock(m_mutex);

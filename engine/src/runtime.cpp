@@ -144,7 +144,11 @@ void worker::maintenance() {
     }
     std::unique_lock driver(m_runtime.m_driver_mutex, std::try_to_lock);
     if (driver.owns_lock()) {
+        // Nobody sleeps in the reactor (or we could not have locked it): after this poll,
+        // a sleeping worker should, so I/O and timers do not wait for our tasks.
         m_runtime.drive(false);
+        driver.unlock();
+        m_runtime.hand_over_driver();
     }
 }
 
@@ -319,6 +323,7 @@ void worker::park() {
             // Driving the reactor queued work here: wake ourselves. If a notifier got
             // there first, it counted us as searching.
             m_searching = !m_runtime.m_idle.unpark_self(m_index);
+            m_runtime.hand_over_driver(); // we leave the reactor to run that work
             break;
         }
         if (!m_runtime.m_idle.is_parked(m_index)) {
@@ -436,6 +441,19 @@ void runtime_core::notify_parked() noexcept {
         }
     } catch (...) {
         // std::mutex::lock failing (EAGAIN/EDEADLK) is a broken process; nothing to add
+    }
+}
+
+void runtime_core::hand_over_driver() noexcept {
+    if (m_options.single_threaded) {
+        return;
+    }
+    try {
+        if (auto sleeper = m_idle.any_sleeper()) {
+            m_workers[*sleeper]->unpark(); // it stays on the list: it only re-parks, driving
+        }
+    } catch (...) {
+        // a failing mutex is a broken process; the next park retries the reactor
     }
 }
 

@@ -44,7 +44,7 @@ public:
     runtime_core& m_runtime;
     const std::size_t m_index;
     local_queue<task_header> m_queue;
-    inject_queue m_pinned_queue; // spawn_local tasks: only this worker pops them
+    inject_queue m_pinned_queue;        // spawn_local tasks: only this worker pops them
     std::atomic<bool> m_driving{false}; // single-threaded mode: a block_on is running
 
 private:
@@ -91,6 +91,11 @@ public:
     void notify_parked() noexcept;
     /// A parking worker's check before it sleeps: any queued work wakes a worker.
     void notify_if_work_pending() noexcept;
+
+    /// Someone just stopped driving the reactor to run tasks: nudge a sleeping worker so
+    /// it takes over (it sleeps in the reactor instead of on its condition variable).
+    /// Otherwise sockets and timers wait until the driver's tasks are done.
+    void hand_over_driver() noexcept;
 
     /// Polls the reactor and fires due timers; the caller holds m_driver_mutex. With
     /// `block`, waits until the next timer, an I/O event, or reactor wake().

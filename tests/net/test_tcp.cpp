@@ -1,10 +1,14 @@
 #include "taskscope/net/tcp.hpp"
 #include "taskscope/taskscope.hpp"
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <netinet/in.h>
 #include <stdexcept>
 #include <string>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace taskscope;
@@ -202,4 +206,100 @@ TEST_CASE("TASKSCOPE_REACTOR=poll selects the portable backend for automatic", "
     runtime explicit_epoll({.workers = 1, .reactor = reactor_backend::epoll});
     CHECK(automatic.reactor() == (poll_wanted ? reactor_backend::poll : reactor_backend::epoll));
     CHECK(explicit_epoll.reactor() == reactor_backend::epoll);
+}
+
+TEST_CASE("connect reports success only once the connection exists", "[net][tcp]") {
+    // A listener with backlog 0 that never accepts: once its queue is full the kernel
+    // drops further SYNs, so those connects stay in progress and must time out, never
+    // come back "ok" with a socket that is not connected.
+    int listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listen_fd >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listen_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listen_fd, 0) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&address), &length);
+    const std::uint16_t port = ntohs(address.sin_port);
+    runtime rt({.workers = 1});
+    auto body = [port]() -> task<std::pair<int, int>> {
+        std::vector<net::tcp_stream> kept;
+        int ok_but_unconnected = 0;
+        int timed_out = 0;
+        for (int i = 0; i < 6; ++i) {
+            auto deadline = net::io_deadline::after(300ms);
+            auto [result, stream] = co_await net::tcp_stream::connect("127.0.0.1", port, &deadline);
+            if (result.ok()) {
+                sockaddr_in peer{};
+                socklen_t peer_length = sizeof peer;
+                ok_but_unconnected +=
+                    ::getpeername(stream.native_handle(), reinterpret_cast<sockaddr*>(&peer),
+                                  &peer_length) != 0;
+            }
+            timed_out += result.status == io_status::timed_out;
+            kept.push_back(std::move(stream));
+        }
+        co_return std::pair{ok_but_unconnected, timed_out};
+    };
+    const auto [ok_but_unconnected, timed_out] = rt.block_on(body());
+    ::close(listen_fd);
+    CHECK(ok_but_unconnected == 0);
+    CHECK(timed_out > 0); // the queue did fill: the case above was exercised
+}
+
+TEST_CASE("a busy worker leaves the reactor to a sleeping one", "[net][tcp]") {
+    // Four workers. A task reads a socket, then blocks its worker for 600 ms. Data sent to
+    // a second socket meanwhile must be read by another worker before the block ends,
+    // which only happens if an idle worker takes over the reactor (asserted from the trace).
+    auto sink = std::make_shared<trace::memory_sink>();
+    runtime rt({.workers = 4});
+    rt.trace().add_sink(sink);
+    auto body = []() -> task<void> {
+        auto listener = net::tcp_listener::bind("127.0.0.1", 0);
+        auto [c1, client1] = co_await net::tcp_stream::connect("127.0.0.1", listener.port());
+        auto a1 = co_await listener.accept();
+        auto [c2, client2] = co_await net::tcp_stream::connect("127.0.0.1", listener.port());
+        auto a2 = co_await listener.accept();
+        expect(c1.ok() && c2.ok() && a1.result.ok() && a2.result.ok(), "setup failed");
+        auto blocker = [](net::tcp_stream s) -> task<void> {
+            char b[8];
+            co_await s.read(b);
+            blocking_sleep(600ms);
+        };
+        auto reader = [](net::tcp_stream s) -> task<void> {
+            char b[8];
+            co_await s.read(b);
+        };
+        auto blocked = spawn(blocker(std::move(a1.stream)), "blocker");
+        auto read = spawn(reader(std::move(a2.stream)), "reader");
+        co_await sleep_for(20ms); // both tasks wait on their sockets
+        co_await client1.write_all("x");
+        co_await sleep_for(50ms); // the blocker is now blocking its worker
+        co_await client2.write_all("y");
+        co_await read;
+        co_await blocked;
+    };
+    rt.block_on(body());
+    rt.shutdown();
+    const auto events = sink->events();
+    std::uint64_t blocker = 0, reader = 0, block_end = 0, reader_done = 0;
+    for (const auto& e : events) {
+        if (e.kind == trace::event_kind::task_spawned) {
+            blocker = e.arg2 == trace::intern("blocker") ? e.task : blocker;
+            reader = e.arg2 == trace::intern("reader") ? e.task : reader;
+        }
+    }
+    for (const auto& e : events) {
+        if (e.kind == trace::event_kind::block_end && e.task == blocker) {
+            block_end = e.time_ns;
+        }
+        if (e.kind == trace::event_kind::poll_end && e.task == reader &&
+            e.detail == static_cast<std::uint8_t>(trace::poll_result::ready)) {
+            reader_done = e.time_ns;
+        }
+    }
+    REQUIRE(block_end != 0);
+    REQUIRE(reader_done != 0);
+    CHECK(reader_done < block_end);
 }

@@ -241,19 +241,33 @@ namespace {
 
 /// Gives back a connection's place (taken by the accept loop when it admitted it, so a
 /// burst of accepts cannot pass the limit before the handlers first run).
-struct connection_guard {
-    http_server::state& st;
-    int fd;
+/// It is a parameter of the connection task, so it is given back even when the task is
+/// destroyed before its first poll (runtime shutdown).
+class connection_guard {
+public:
+    connection_guard(std::shared_ptr<http_server::state> st, int fd) noexcept
+        : m_state(std::move(st))
+        , m_fd(fd) {}
+    connection_guard(connection_guard&& other) noexcept
+        : m_state(std::move(other.m_state))
+        , m_fd(other.m_fd) {}
+    connection_guard& operator=(connection_guard&&) = delete;
     ~connection_guard() {
-        std::lock_guard lock(st.mutex);
-        --st.stats.connections;
-        st.connection_fds.erase(fd);
+        if (m_state) {
+            std::lock_guard lock(m_state->mutex);
+            --m_state->stats.connections;
+            m_state->connection_fds.erase(m_fd);
+        }
     }
+
+private:
+    std::shared_ptr<http_server::state> m_state;
+    int m_fd;
 };
 
-task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_stream stream) {
+task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_stream stream,
+                             [[maybe_unused]] connection_guard guard) {
     http_server::state& st = *shared;
-    connection_guard guard{st, stream.native_handle()};
     http_request_parser parser(
         detail::http_limits{st.options.max_header_bytes, st.options.max_body_bytes, 64});
     std::string pending_bytes; // received, not yet parsed
@@ -277,6 +291,9 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
                                 detail::server_side);
             response r = co_await handle_request(st, request, route);
             const bool keep_alive = request.keep_alive && !st.stopping.load();
+            // A handler may have taken longer than the request deadline: the reply gets
+            // its own time to go out.
+            deadline.reset(clock_type::now() + st.options.request_timeout);
             const std::string bytes =
                 detail::format_response(r.status, r.content_type, r.body, keep_alive);
             const io_result written = co_await stream.write_all(bytes, &deadline);
@@ -299,17 +316,20 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
             const int code = detail::response_status_for(status);
             const std::string body =
                 std::string(to_string(status)) + ": " + std::string(parser.error_reason()) + "\n";
+            auto reply_deadline = io_deadline::after(1s); // a client that never reads
             co_await stream.write_all(
-                detail::format_response(code, "text/plain; charset=utf-8", body, false), &deadline);
+                detail::format_response(code, "text/plain; charset=utf-8", body, false),
+                &reply_deadline);
             st.count("error", code);
             co_return;
         }
         const io_result r = co_await stream.read(buffer, &deadline);
         if (r.status == io_status::timed_out) {
             if (mid_request) { // a request started and never finished: tell the client
+                auto reply_deadline = io_deadline::after(1s);
                 co_await stream.write_all(detail::format_response(408, "text/plain; charset=utf-8",
                                                                   "request timed out\n", false),
-                                          nullptr);
+                                          &reply_deadline);
                 st.count("error", 408);
             }
             co_return;
@@ -436,23 +456,28 @@ task<void> http_server::run() {
             spawn(refuse_connection(st, std::move(accepted.stream)), "refuse_connection").detach();
             continue;
         }
+        connection_guard guard(st, accepted.stream.native_handle());
         switch (st->options.accept) {
         case accept_mode::inline_each:
-            co_await handle_connection(st, std::move(accepted.stream));
+            co_await handle_connection(st, std::move(accepted.stream), std::move(guard));
             break;
         case accept_mode::concurrent:
-            spawn_local(handle_connection(st, std::move(accepted.stream)), "handle_connection")
+            spawn_local(handle_connection(st, std::move(accepted.stream), std::move(guard)),
+                        "handle_connection")
                 .detach();
             break;
         case accept_mode::spawn:
-            spawn(handle_connection(st, std::move(accepted.stream)), "handle_connection").detach();
+            spawn(handle_connection(st, std::move(accepted.stream), std::move(guard)),
+                  "handle_connection")
+                .detach();
             break;
         }
     }
-    st->listener.close();
     {
+        // Forget the descriptor before closing it, so stop() never shuts a reused one.
         std::lock_guard lock(st->mutex);
         st->listen_fd = -1;
+        st->listener.close();
         for (int fd : st->connection_fds) { // connections accepted after stop() began
             ::shutdown(fd, SHUT_RD);
         }

@@ -50,6 +50,7 @@ task<void> client(std::shared_ptr<shared_load> shared) {
         const auto started = clock_type::now();
         io_deadline deadline(started + s.options.timeout);
         detail::record_here(trace::event_kind::request_begin, 0, target_name, detail::client_side);
+        const bool connected_before = stream.is_open();
         if (!stream.is_open()) {
             auto [connected, fresh] =
                 co_await tcp_stream::connect(s.options.host, s.options.port, &deadline);
@@ -62,46 +63,69 @@ task<void> client(std::shared_ptr<shared_load> shared) {
             parser = std::make_unique<detail::http_response_parser>();
             unparsed.clear();
         }
-        const io_result sent = co_await stream.write_all(s.request_bytes, &deadline);
         bool answered = false;
         bool keep = false;
-        if (sent.ok()) {
-            for (;;) {
-                std::size_t consumed = 0;
-                const auto status = parser->feed(unparsed, consumed);
-                unparsed.erase(0, consumed);
-                if (status == detail::response_status::response_ready) {
-                    const auto head = parser->take_response();
-                    const auto latency = static_cast<std::uint64_t>(
-                        std::chrono::nanoseconds(clock_type::now() - started).count());
-                    s.answered(head.status, latency);
-                    detail::record_here(trace::event_kind::request_end, head.body_bytes,
-                                        static_cast<std::uint32_t>(head.status),
-                                        detail::client_side);
-                    answered = true;
-                    keep = head.keep_alive && s.options.keep_alive;
-                    break;
-                }
-                if (status == detail::response_status::bad_response) {
-                    s.failed("bad response: " + std::string(parser->error_reason()));
-                    break;
-                }
-                const io_result r = co_await stream.read(buffer, &deadline);
-                if (r.status == io_status::closed) {
-                    // A response that runs to the end of the connection completes here.
-                    if (parser->finish() == detail::response_status::response_ready) {
-                        unparsed.clear();
+        // A kept-alive connection the server closed meanwhile fails before any byte of
+        // the answer: reconnect and send once more rather than count an error.
+        for (int attempt = 0; attempt < 2 && !answered; ++attempt) {
+            const bool reused = attempt == 0 && connected_before;
+            const io_result sent = co_await stream.write_all(s.request_bytes, &deadline);
+            bool got_bytes = false;
+            std::string failure;
+            if (sent.ok()) {
+                for (;;) {
+                    std::size_t consumed = 0;
+                    const auto status = parser->feed(unparsed, consumed);
+                    unparsed.erase(0, consumed);
+                    if (status == detail::response_status::response_ready) {
+                        const auto head = parser->take_response();
+                        const auto latency = static_cast<std::uint64_t>(
+                            std::chrono::nanoseconds(clock_type::now() - started).count());
+                        s.answered(head.status, latency);
+                        detail::record_here(trace::event_kind::request_end, head.body_bytes,
+                                            static_cast<std::uint32_t>(head.status),
+                                            detail::client_side);
+                        answered = true;
+                        keep = head.keep_alive && s.options.keep_alive;
+                        break;
+                    }
+                    if (status == detail::response_status::bad_response) {
+                        failure = "bad response: " + std::string(parser->error_reason());
+                        break;
+                    }
+                    const io_result r = co_await stream.read(buffer, &deadline);
+                    if (r.status == io_status::closed &&
+                        parser->finish() == detail::response_status::response_ready) {
+                        unparsed.clear(); // a response that ran to the end of the connection
                         continue;
                     }
+                    if (!r.ok()) {
+                        failure = "read: " + std::string(to_string(r.status));
+                        break;
+                    }
+                    got_bytes = true;
+                    unparsed.append(buffer.data(), r.bytes);
                 }
-                if (!r.ok()) {
-                    s.failed("read: " + std::string(to_string(r.status)));
-                    break;
-                }
-                unparsed.append(buffer.data(), r.bytes);
+            } else {
+                failure = "write: " + std::string(to_string(sent.status));
             }
-        } else {
-            s.failed("write: " + std::string(to_string(sent.status)));
+            if (answered) {
+                break;
+            }
+            stream.close();
+            if (!(reused && !got_bytes)) {
+                s.failed(std::move(failure));
+                break;
+            }
+            auto [again, fresh] =
+                co_await tcp_stream::connect(s.options.host, s.options.port, &deadline);
+            if (!again.ok()) {
+                s.failed("connect: " + std::string(to_string(again.status)));
+                break;
+            }
+            stream = std::move(fresh);
+            parser = std::make_unique<detail::http_response_parser>();
+            unparsed.clear();
         }
         if (!answered) {
             detail::record_here(trace::event_kind::request_end, 0, 0, detail::client_side);

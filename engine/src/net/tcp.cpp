@@ -77,9 +77,10 @@ std::optional<socket_address> parse_address(std::string_view host, std::uint16_t
 }
 
 /// Registers `fd` with the reactor, taking ownership of it (closed on failure).
-io_registration* register_socket(runtime_core& rt, int fd) {
+io_registration* register_socket(runtime_core& rt, int fd, bool writable = true) {
     auto* reg = new io_registration;
     reg->fd = fd;
+    reg->writable = writable;
     try {
         rt.m_reactor->watch(*reg);
     } catch (...) {
@@ -320,7 +321,9 @@ poll_result<connect_result> connect_future::poll(context& cx) {
             ::close(fd);
             return connect_result{failure(err), {}};
         }
-        m_io = register_socket(*m_runtime, fd);
+        // Not writable until the kernel says the handshake ended: SO_ERROR reads 0 while
+        // a connect is still in progress, so trying early would report success.
+        m_io = register_socket(*m_runtime, fd, false);
     }
     const int fd = m_io->fd;
     // Writable means the connection attempt finished; SO_ERROR says how.
