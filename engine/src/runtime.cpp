@@ -129,13 +129,14 @@ void worker::unpark() {
     }
 }
 
-void worker::park_once() {
+bool worker::park_once() {
     std::unique_lock driver(m_runtime.m_driver_mutex, std::try_to_lock);
     if (driver.owns_lock()) {
         m_parker.park_driving([this] { m_runtime.drive(true); });
-    } else {
-        m_parker.park();
+        return true;
     }
+    m_parker.park();
+    return false;
 }
 
 void worker::maintenance() {
@@ -317,19 +318,24 @@ void worker::park() {
     // the only searcher had just found a (long) task (see idle.hpp).
     m_runtime.notify_if_work_pending();
     record(event_kind::worker_park);
+    bool drove = false;
     while (!m_runtime.is_shutdown()) {
-        park_once();
+        drove = park_once() || drove;
         if (m_lifo != nullptr || !m_queue.empty() || !m_pinned_queue.empty()) {
             // Driving the reactor queued work here: wake ourselves. If a notifier got
             // there first, it counted us as searching.
             m_searching = !m_runtime.m_idle.unpark_self(m_index);
-            m_runtime.hand_over_driver(); // we leave the reactor to run that work
             break;
         }
         if (!m_runtime.m_idle.is_parked(m_index)) {
             m_searching = true; // the notifier counted us as searching
             break;
         }
+    }
+    if (drove) {
+        // We leave the reactor, for whatever reason: a worker still asleep (on its
+        // condition variable, having found the reactor taken) must take it over.
+        m_runtime.hand_over_driver();
     }
     record(event_kind::worker_unpark);
 }

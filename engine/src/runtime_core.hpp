@@ -54,8 +54,9 @@ private:
     void run_task(task_header& task) noexcept;
     void poll(task_header& task) noexcept;
     void park();
-    /// Sleeps once: inside the reactor if no other thread drives it, else on the parker.
-    void park_once();
+    /// Sleeps once: inside the reactor if no other thread drives it (returns true), else
+    /// on the parker.
+    bool park_once();
     /// Every `event_interval` ticks a busy worker polls the reactor and timers without
     /// waiting, so I/O and timers progress while every worker has work.
     void maintenance();

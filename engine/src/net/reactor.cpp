@@ -177,8 +177,15 @@ public:
 
 protected:
     void unwatch(io_registration& reg) noexcept override {
-        std::lock_guard lock(m_mutex);
-        std::erase(m_watched, &reg);
+        {
+            std::lock_guard lock(m_mutex);
+            std::erase(m_watched, &reg);
+        }
+        // A poll() blocked on this descriptor holds a reference to the socket: closing it
+        // would not close the connection (no FIN) until that poll returns. Wake it.
+        if (m_polling.load()) {
+            wake();
+        }
     }
 
 private:
