@@ -39,7 +39,8 @@ std::string_view trim_ows(std::string_view text) noexcept {
     return text;
 }
 
-/// Bytes llhttp used of the `length` bytes handed to it at `begin`, from its error position.
+} // namespace
+
 std::size_t bytes_used(const llhttp_t& parser, const char* begin, std::size_t length) noexcept {
     const char* pos = llhttp_get_error_pos(&parser);
     if (pos == nullptr || pos < begin) {
@@ -47,8 +48,6 @@ std::size_t bytes_used(const llhttp_t& parser, const char* begin, std::size_t le
     }
     return std::min(static_cast<std::size_t>(pos - begin), length);
 }
-
-} // namespace
 
 std::string_view http_request::path() const noexcept {
     std::string_view rest = target;

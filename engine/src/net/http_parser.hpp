@@ -43,6 +43,11 @@ struct http_request {
 
 /// The first value of `name` in an "a=b&c=d" query; "" for a bare "name" without '='.
 /// Values are returned as sent, not percent-decoded.
+/// Bytes llhttp used of the `length` bytes handed to it at `begin` when it stopped (paused
+/// or failed), from its error position. Shared by the request and response parsers.
+[[nodiscard]] std::size_t bytes_used(const llhttp_t& parser, const char* begin,
+                                     std::size_t length) noexcept;
+
 [[nodiscard]] std::optional<std::string_view> query_param(std::string_view query,
                                                           std::string_view name) noexcept;
 

@@ -1,5 +1,7 @@
 #include "net/http_response.hpp"
 
+#include "net/http_parser.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <utility>
@@ -135,10 +137,7 @@ response_status http_response_parser::feed(std::string_view data, std::size_t& c
         consumed = data.size();
         return response_status::need_more;
     }
-    const char* pos = llhttp_get_error_pos(&m_parser);
-    if (pos != nullptr && pos >= data.data()) {
-        consumed = std::min(static_cast<std::size_t>(pos - data.data()), data.size());
-    }
+    consumed = bytes_used(m_parser, data.data(), data.size());
     if (err == HPE_PAUSED) {
         m_state = state::response_ready;
         m_response_taken = false;
