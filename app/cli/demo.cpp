@@ -1,6 +1,9 @@
 #include "demo.hpp"
 
+#include "taskscope/analysis/model.hpp"
 #include "taskscope/taskscope.hpp"
+#include "taskscope/trace/trace_file.hpp"
+#include "trace_commands.hpp"
 
 #include <algorithm>
 #include <array>
@@ -89,35 +92,22 @@ task<void> workload(bool blocking) {
 
 // ---- the report ----
 
-struct lane {
-    std::string label;
-    std::uint64_t polls = 0;
-    std::uint64_t busy_ns = 0;
-    std::uint64_t blocked_ns = 0;
-    std::uint64_t parks = 0;
-    std::uint64_t steals = 0;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> busy_spans;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> block_spans;
-    std::uint64_t open_poll = 0;
-    std::uint64_t open_block = 0;
-    bool polling = false;
-    bool blocking = false;
-};
-
 std::string format_ms(std::uint64_t ns) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f ms", static_cast<double>(ns) / 1e6);
     return buf;
 }
 
-void print_timeline(std::ostream& out, const std::map<std::uint16_t, lane>& lanes,
-                    std::uint64_t start, std::uint64_t end, std::size_t columns) {
-    const double span = static_cast<double>(end - start);
-    const double per_column = span / static_cast<double>(columns);
+/// One text row per worker: # busy most of a column, + busy part of it, B blocked.
+void print_timeline(std::ostream& out, const analysis::model& m, std::size_t columns) {
+    const std::uint64_t start = m.first_ns();
+    const std::uint64_t end = std::max(m.last_ns(), start + 1);
+    const double per_column = static_cast<double>(end - start) / static_cast<double>(columns);
     out << "\ntimeline: " << format_ms(end - start) << " in " << columns << " columns of "
         << format_ms(static_cast<std::uint64_t>(per_column))
         << "  (# busy most of the column, + busy part of it, B blocked, . idle)\n";
-    for (const auto& [track, l] : lanes) {
+    for (std::uint32_t w = 0; m.worker_lane(w) >= 0; ++w) {
+        const analysis::lane& l = m.lanes()[static_cast<std::size_t>(m.worker_lane(w))];
         std::vector<double> busy(columns, 0.0);
         std::vector<bool> blocked(columns, false);
         const auto spread = [&](std::uint64_t a, std::uint64_t b, auto&& apply) {
@@ -130,18 +120,18 @@ void print_timeline(std::ostream& out, const std::map<std::uint16_t, lane>& lane
                 apply(c, hi - lo);
             }
         };
-        for (const auto& [a, b] : l.busy_spans) {
-            spread(a, b, [&](std::size_t c, double part) { busy[c] += part; });
+        for (const analysis::poll_span& p : l.polls) {
+            spread(p.begin_ns, p.end_ns, [&](std::size_t c, double part) { busy[c] += part; });
         }
-        for (const auto& [a, b] : l.block_spans) {
-            spread(a, b, [&](std::size_t c, double) { blocked[c] = true; });
+        for (const analysis::span& b : l.blocks) {
+            spread(b.begin_ns, b.end_ns, [&](std::size_t c, double) { blocked[c] = true; });
         }
         std::string row;
         for (std::size_t c = 0; c < columns; ++c) {
             row += blocked[c] ? 'B' : busy[c] >= 0.5 ? '#' : busy[c] > 0.0 ? '+' : '.';
         }
         char label[16];
-        std::snprintf(label, sizeof label, "%-9s", l.label.c_str());
+        std::snprintf(label, sizeof label, "%-9s", l.label().c_str());
         out << label << " |" << row << "|\n";
     }
 }
@@ -150,122 +140,50 @@ void print_timeline(std::ostream& out, const std::map<std::uint16_t, lane>& lane
 
 int run_demo(const demo_options& options, std::ostream& out) {
     auto sink = std::make_shared<trace::memory_sink>();
+    std::shared_ptr<trace::file_writer> file;
     const auto started = std::chrono::steady_clock::now();
     {
         runtime rt({.workers = options.workers,
                     .stealing = options.stealing,
                     .lifo_slot = options.lifo_slot});
         rt.trace().add_sink(sink);
+        if (!options.output.empty()) {
+            trace::run_info info = trace::run_info_for(rt.trace());
+            info.command = options.command;
+            info.workers = static_cast<std::uint32_t>(options.workers);
+            info.stealing = options.stealing;
+            info.lifo_slot = options.lifo_slot;
+            info.reactor = std::string(to_string(rt.reactor()));
+            file = std::make_shared<trace::file_writer>(options.output, info);
+            rt.trace().add_sink(file);
+        }
         rt.block_on(workload(options.blocking_sleep), "workload");
         rt.shutdown();
-    }
-    const auto wall = std::chrono::steady_clock::now() - started;
-    const std::vector<event> events = sink->events();
-
-    std::map<std::uint16_t, lane> lanes; // worker tracks only
-    std::array<std::uint64_t, 8> wakes_by_source{};
-    std::uint64_t tasks = 0, polls = 0, wakes = 0, steals = 0, stolen = 0, blocks = 0, jobs = 0,
-                  dropped = 0;
-    std::uint64_t first = events.empty() ? 0 : events.front().time_ns;
-    std::uint64_t last = events.empty() ? 0 : events.back().time_ns;
-    for (const event& e : events) {
-        auto it = lanes.find(e.track);
-        lane* l = it == lanes.end() ? nullptr : &it->second;
-        switch (e.kind) {
-        case event_kind::track_started:
-            if (e.detail == static_cast<std::uint8_t>(trace::track_kind::worker)) {
-                lanes[e.track].label = "worker " + std::to_string(e.arg);
-            }
-            break;
-        case event_kind::task_spawned:
-            ++tasks;
-            break;
-        case event_kind::poll_begin:
-            ++polls;
-            if (l) {
-                ++l->polls;
-                l->open_poll = e.time_ns;
-                l->polling = true;
-            }
-            break;
-        case event_kind::poll_end:
-            if (l && l->polling) {
-                l->busy_ns += e.time_ns - l->open_poll;
-                l->busy_spans.emplace_back(l->open_poll, e.time_ns);
-                l->polling = false;
-            }
-            break;
-        case event_kind::wake:
-            ++wakes;
-            ++wakes_by_source.at(std::min<std::size_t>(e.detail, 7));
-            break;
-        case event_kind::steal:
-            ++steals;
-            stolen += e.arg2;
-            if (l) {
-                ++l->steals;
-            }
-            break;
-        case event_kind::block_begin:
-            ++blocks;
-            if (l) {
-                l->open_block = e.time_ns;
-                l->blocking = true;
-            }
-            break;
-        case event_kind::block_end:
-            if (l && l->blocking) {
-                l->blocked_ns += e.time_ns - l->open_block;
-                l->block_spans.emplace_back(l->open_block, e.time_ns);
-                l->blocking = false;
-            }
-            break;
-        case event_kind::blocking_job_begin:
-            ++jobs;
-            break;
-        case event_kind::worker_park:
-            if (l) {
-                ++l->parks;
-            }
-            break;
-        case event_kind::events_dropped:
-            dropped = std::max<std::uint64_t>(dropped, e.arg);
-            break;
-        default:
-            break;
+        rt.trace().flush();
+        if (file) {
+            rt.trace().remove_sink(file);
+            file->close();
         }
     }
+    const auto wall = std::chrono::steady_clock::now() - started;
+    analysis::model m;
+    m.use_process_names();
+    m.consume(sink->events());
+    m.finish();
 
-    const double seconds = std::chrono::duration<double>(wall).count();
     out << "taskscope demo: " << options.workers << " worker(s), stealing "
         << (options.stealing ? "on" : "off") << ", LIFO slot " << (options.lifo_slot ? "on" : "off")
         << ", sleeper " << (options.blocking_sleep ? "BLOCKS its worker" : "awaits a timer")
-        << "\n";
-    char line[160];
-    std::snprintf(line, sizeof line, "recorded %zu events in %.3f s (%llu dropped)\n\n",
-                  events.size(), seconds, static_cast<unsigned long long>(dropped));
-    out << line;
-    out << "tasks spawned " << tasks << ", polls " << polls << ", wakes " << wakes << " (";
-    for (std::size_t s = 0; s < wakes_by_source.size(); ++s) {
-        out << (s ? ", " : "") << trace::to_string(static_cast<trace::wake_source>(s)) << ' '
-            << wakes_by_source[s];
-    }
-    out << ")\nsteals " << steals << " (moving " << stolen << " tasks), blocking calls " << blocks
-        << ", blocking-pool jobs " << jobs << "\n\n";
-
-    out << "lane       polls    busy        busy%   blocked     parks  steals\n";
-    const std::uint64_t duration = last > first ? last - first : 1;
-    for (const auto& [track, l] : lanes) {
-        std::snprintf(line, sizeof line, "%-9s %6llu  %-10s  %5.1f%%  %-10s %6llu  %6llu\n",
-                      l.label.c_str(), static_cast<unsigned long long>(l.polls),
-                      format_ms(l.busy_ns).c_str(),
-                      100.0 * static_cast<double>(l.busy_ns) / static_cast<double>(duration),
-                      format_ms(l.blocked_ns).c_str(), static_cast<unsigned long long>(l.parks),
-                      static_cast<unsigned long long>(l.steals));
-        out << line;
-    }
-    if (!events.empty()) {
-        print_timeline(out, lanes, first, last, options.timeline_columns);
+        << " (ran "
+        << format_ms(static_cast<std::uint64_t>(
+               std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()))
+        << ")\n";
+    print_summary(m, out);
+    print_timeline(out, m, options.timeline_columns);
+    if (file) {
+        out << "\nrecorded " << file->events_written() << " events to " << options.output.string()
+            << "  (taskscope-cli stats " << options.output.string() << ", or export it with "
+            << "taskscope-cli export " << options.output.string() << " --chrome demo.json)\n";
     }
     if (options.blocking_sleep) {
         out << "\nThe B run is blocking_sleep: that worker polled nothing else meanwhile. Run "

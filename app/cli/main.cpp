@@ -1,8 +1,60 @@
 #include "demo.hpp"
 #include "serve.hpp"
+#include "trace_commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+
+namespace {
+
+/// The server flags shared by `serve` and `record`.
+struct server_flags {
+    std::string sleep_mode = "async";
+    std::string accept_mode = "spawn";
+    std::string reactor = "epoll";
+
+    void apply(taskscope::cli::serve_options& options) const {
+        options.sleep = *taskscope::net::parse_sleep_mode(sleep_mode);
+        options.accept = *taskscope::net::parse_accept_mode(accept_mode);
+        options.reactor = reactor == "poll" ? taskscope::reactor_backend::poll
+                                            : taskscope::reactor_backend::epoll;
+    }
+};
+
+void add_server_flags(CLI::App& cmd, taskscope::cli::serve_options& options, server_flags& flags,
+                      std::uint16_t default_port) {
+    options.port = default_port;
+    cmd.add_option("--host", options.host, "Address to listen on (numeric, or localhost)")
+        ->capture_default_str();
+    cmd.add_option("-p,--port", options.port, "Port (0: any free port)")->capture_default_str();
+    cmd.add_option("-w,--workers", options.workers, "Worker threads")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    cmd.add_option("--sleep-mode", flags.sleep_mode,
+                   "How /sleep waits: async (a timer), blocking (stalls the worker), "
+                   "offload (the blocking pool)")
+        ->check(CLI::IsMember({"async", "blocking", "offload"}))
+        ->capture_default_str();
+    cmd.add_option("--accept-mode", flags.accept_mode,
+                   "inline (one connection at a time), concurrent (all on the accepting "
+                   "worker), spawn (a task per connection, spread by stealing)")
+        ->check(CLI::IsMember({"inline", "concurrent", "spawn"}))
+        ->capture_default_str();
+    cmd.add_option("--reactor", flags.reactor, "epoll, or the portable poll() backend")
+        ->check(CLI::IsMember({"epoll", "poll"}))
+        ->capture_default_str();
+}
+
+std::string command_line(int argc, char** argv) {
+    std::string line = "taskscope-cli";
+    for (int i = 1; i < argc; ++i) {
+        line += ' ';
+        line += argv[i];
+    }
+    return line;
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"taskscope-cli: run taskscope's executor headless and report what it scheduled"};
@@ -23,39 +75,63 @@ int main(int argc, char** argv) {
     demo_cmd->add_option("--columns", demo.timeline_columns, "Width of the text timeline")
         ->check(CLI::Range(20, 400))
         ->capture_default_str();
+    demo_cmd->add_option("-o,--output", demo.output, "Also record the trace to this .tstrace file");
 
     taskscope::cli::serve_options serve;
-    std::string sleep_mode = "async";
-    std::string accept_mode = "spawn";
-    std::string reactor = "epoll";
+    server_flags serve_flags;
     CLI::App* serve_cmd = app.add_subcommand(
         "serve",
         "Serve HTTP on the executor until Ctrl-C: / (fast), /sleep?ms=N, /cpu?ms=N, /stats");
-    serve_cmd->add_option("--host", serve.host, "Address to listen on (numeric, or localhost)")
-        ->capture_default_str();
-    serve_cmd->add_option("-p,--port", serve.port, "Port (0: any free port)")
-        ->capture_default_str();
-    serve_cmd->add_option("-w,--workers", serve.workers, "Worker threads")
-        ->check(CLI::Range(1, 64))
-        ->capture_default_str();
+    add_server_flags(*serve_cmd, serve, serve_flags, 8080);
     serve_cmd->add_flag("--single-threaded", serve.single_threaded,
                         "No worker threads: the main thread polls every task");
-    serve_cmd
-        ->add_option("--sleep-mode", sleep_mode,
-                     "How /sleep waits: async (a timer), blocking (stalls the worker), "
-                     "offload (the blocking pool)")
-        ->check(CLI::IsMember({"async", "blocking", "offload"}))
-        ->capture_default_str();
-    serve_cmd
-        ->add_option("--accept-mode", accept_mode,
-                     "inline (one connection at a time), concurrent (all on the accepting "
-                     "worker), spawn (a task per connection, spread by stealing)")
-        ->check(CLI::IsMember({"inline", "concurrent", "spawn"}))
-        ->capture_default_str();
-    serve_cmd->add_option("--reactor", reactor, "epoll, or the portable poll() backend")
-        ->check(CLI::IsMember({"epoll", "poll"}))
-        ->capture_default_str();
     serve_cmd->add_flag("!--no-trace", serve.trace, "Do not record scheduling events");
+    serve_cmd->add_option("--record", serve.record,
+                          "Record the trace to this .tstrace file until Ctrl-C");
+
+    taskscope::cli::record_options record;
+    server_flags record_flags;
+    CLI::App* record_cmd = app.add_subcommand(
+        "record", "Serve HTTP, drive it with the load generator and record the trace to a file");
+    record_cmd->add_option("-o,--output", record.output, "The .tstrace file to write")->required();
+    add_server_flags(*record_cmd, record.server, record_flags, 0);
+    record_cmd->add_flag("!--no-steal", record.stealing, "Turn work stealing off");
+    record_cmd->add_flag("!--no-lifo", record.lifo_slot, "Turn the LIFO slot off");
+    record_cmd
+        ->add_option("--load", record.load,
+                     "What to request: a path on the recorded server (/, /sleep?ms=N, "
+                     "/cpu?ms=N) or a full http:// URL")
+        ->capture_default_str();
+    record_cmd->add_option("-n,--requests", record.requests, "How many requests")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+        ->capture_default_str();
+    record_cmd->add_option("-c,--concurrency", record.concurrency, "Connections at once")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000}))
+        ->capture_default_str();
+    record_cmd
+        ->add_option("--max-seconds", record.max_seconds,
+                     "Stop the load and the recording after this long")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+
+    bool stats_json = false;
+    std::filesystem::path stats_file;
+    CLI::App* stats_cmd = app.add_subcommand(
+        "stats", "Summarise a .tstrace file: tasks, polls, wakes, steals, blocking, per-worker "
+                 "busy time, request latency, findings");
+    stats_cmd->add_option("file", stats_file, "A .tstrace file")->required();
+    stats_cmd->add_flag("--json", stats_json,
+                        "Print JSON: events, dropped, duration_ns, tasks, polls, wakes, steals, "
+                        "blocks, workers, requests, lints");
+
+    taskscope::cli::export_options export_opts;
+    CLI::App* export_cmd = app.add_subcommand(
+        "export", "Convert a .tstrace file for other tools (streams: any size works)");
+    export_cmd->add_option("file", export_opts.input, "A .tstrace file")->required();
+    export_cmd->add_option("--chrome", export_opts.chrome,
+                           "Write Chrome Trace Event JSON (open in https://ui.perfetto.dev)");
+    export_cmd->add_option("--csv", export_opts.csv,
+                           "Write one row per request: start, latency, route, status, worker");
 
     taskscope::cli::load_cli_options load;
     CLI::App* load_cmd = app.add_subcommand(
@@ -82,18 +158,31 @@ int main(int argc, char** argv) {
     }
     try {
         if (*demo_cmd) {
+            demo.command = command_line(argc, argv);
             return taskscope::cli::run_demo(demo, std::cout);
         }
         if (*serve_cmd) {
-            serve.sleep = *taskscope::net::parse_sleep_mode(sleep_mode);
-            serve.accept = *taskscope::net::parse_accept_mode(accept_mode);
-            serve.reactor = reactor == "poll" ? taskscope::reactor_backend::poll
-                                              : taskscope::reactor_backend::epoll;
+            serve_flags.apply(serve);
+            serve.command = command_line(argc, argv);
             return taskscope::cli::run_serve(serve, std::cout, std::cerr);
+        }
+        if (*record_cmd) {
+            record_flags.apply(record.server);
+            record.command = command_line(argc, argv);
+            return taskscope::cli::run_record(record, std::cout, std::cerr);
+        }
+        if (*stats_cmd) {
+            return taskscope::cli::run_stats(stats_file, stats_json, std::cout, std::cerr);
+        }
+        if (*export_cmd) {
+            return taskscope::cli::run_export(export_opts, std::cout, std::cerr);
         }
         if (*load_cmd) {
             return taskscope::cli::run_load_command(load, std::cout, std::cerr);
         }
+    } catch (const taskscope::trace::file_error& e) {
+        std::cerr << "taskscope-cli: " << e.what() << '\n';
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << "taskscope-cli: " << e.what() << '\n';
         return 1;

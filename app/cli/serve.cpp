@@ -1,6 +1,7 @@
 #include "serve.hpp"
 
 #include "taskscope/net/load_generator.hpp"
+#include "taskscope/trace/trace_file.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -32,12 +33,28 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+    if (!options.record.empty() && !options.trace) {
+        err << "taskscope-cli serve: --record needs tracing; drop --no-trace\n";
+        return 2;
+    }
     trace::trace_options trace;
     trace.enabled = options.trace;
     runtime rt({.workers = options.workers,
                 .single_threaded = options.single_threaded,
                 .reactor = options.reactor,
                 .trace = trace});
+    std::shared_ptr<trace::file_writer> recording;
+    if (!options.record.empty()) {
+        trace::run_info info = trace::run_info_for(rt.trace());
+        info.command = options.command;
+        info.workers = static_cast<std::uint32_t>(rt.worker_count());
+        info.single_threaded = options.single_threaded;
+        info.reactor = std::string(to_string(rt.reactor()));
+        info.sleep_mode = std::string(net::to_string(options.sleep));
+        info.accept_mode = std::string(net::to_string(options.accept));
+        recording = std::make_shared<trace::file_writer>(options.record, info);
+        rt.trace().add_sink(recording);
+    }
     net::http_server_options server_options;
     server_options.host = options.host;
     server_options.port = options.port;
@@ -90,6 +107,14 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
     out << '\n';
     server.reset();
     rt.shutdown();
+    if (recording) {
+        rt.trace().flush();
+        rt.trace().remove_sink(recording);
+        recording->close();
+        out << "recorded " << recording->events_written() << " events to "
+            << options.record.string() << " (taskscope-cli stats " << options.record.string()
+            << ")\n";
+    }
     return 0;
 }
 

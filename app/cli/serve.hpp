@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <iosfwd>
 #include <string>
 
@@ -20,6 +21,8 @@ struct serve_options {
     net::accept_mode accept = net::accept_mode::spawn;
     reactor_backend reactor = reactor_backend::automatic;
     bool trace = true;
+    std::filesystem::path record; ///< also write the trace to this file, if not empty
+    std::string command;          ///< the command line, kept in a recorded file
 };
 
 /// Serves until SIGINT or SIGTERM, then stops gracefully. Returns an exit code.

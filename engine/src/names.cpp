@@ -62,4 +62,13 @@ std::vector<std::string> all_names() {
     return t.names;
 }
 
+std::vector<std::string> names_from(name_id first) {
+    name_table& t = table();
+    std::shared_lock lock(t.mutex);
+    if (first >= t.names.size()) {
+        return {};
+    }
+    return {t.names.begin() + first, t.names.end()};
+}
+
 } // namespace taskscope::trace

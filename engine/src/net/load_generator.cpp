@@ -46,10 +46,15 @@ task<void> client(std::shared_ptr<shared_load> shared) {
     std::vector<char> buffer(16 * 1024);
     std::string unparsed;
     std::unique_ptr<detail::http_response_parser> parser;
-    while (s.next.fetch_add(1, std::memory_order_relaxed) < s.options.requests) {
+    for (;;) {
+        const std::size_t number = s.next.fetch_add(1, std::memory_order_relaxed);
+        if (number >= s.options.requests) {
+            break;
+        }
         const auto started = clock_type::now();
         io_deadline deadline(started + s.options.timeout);
-        detail::record_here(trace::event_kind::request_begin, 0, target_name, detail::client_side);
+        detail::record_here(trace::event_kind::request_begin, number + 1, target_name,
+                            detail::client_side);
         const bool connected_before = stream.is_open();
         if (!stream.is_open()) {
             auto [connected, fresh] =

@@ -24,4 +24,7 @@ inline constexpr name_id default_task_name = 0;
 /// Every name interned so far, indexed by id.
 [[nodiscard]] std::vector<std::string> all_names();
 
+/// The names with ids `first` and up, in id order (what a trace file has not written yet).
+[[nodiscard]] std::vector<std::string> names_from(name_id first);
+
 } // namespace taskscope::trace

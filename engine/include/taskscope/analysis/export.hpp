@@ -1,0 +1,98 @@
+#pragma once
+// Exports for other tools: Chrome Trace Event JSON (Perfetto UI, chrome://tracing) and a
+// CSV of requests (spreadsheets, pandas).
+
+#include "taskscope/analysis/model.hpp"
+#include "taskscope/trace/event.hpp"
+#include "taskscope/trace/trace_file.hpp"
+
+#include <cstdint>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace taskscope::analysis {
+
+/// Writes Chrome Trace Event JSON as events stream in, holding only what is open (running
+/// polls, pending wakes, live tasks' names), so ten million events need no more memory
+/// than ten thousand. One thread track per worker, a "reactor & timers" track, one per
+/// blocking-pool thread; poll slices named by task; blocking spans nested in their polls;
+/// wake and steal flow arrows; a queue-depth counter per worker and for the global queue;
+/// HTTP requests as async slices; markers as instants.
+///
+///     taskscope::analysis::chrome_trace_writer out(stream, reader.info());
+///     while (reader.next(chunk)) { out.consume(chunk, reader.names()); }
+///     out.finish();
+class chrome_trace_writer {
+public:
+    chrome_trace_writer(std::ostream& out, const trace::run_info& info);
+    /// `names` is the name table valid for these events (it may grow between calls).
+    void consume(std::span<const trace::event> events, const std::vector<std::string>& names);
+    /// Closes open slices at the last event's time and ends the JSON document.
+    void finish();
+    [[nodiscard]] std::uint64_t records_written() const noexcept { return m_records; }
+
+private:
+    struct open_poll {
+        std::uint64_t begin_ns = 0;
+        std::uint64_t task = 0;
+        bool open = false;
+    };
+    struct pending_wake {
+        std::uint64_t time_ns;
+        std::uint32_t tid;
+        bool in_poll;
+    };
+    struct open_request {
+        std::uint64_t id;
+        trace::name_id route;
+        bool client;
+    };
+    struct track {
+        trace::track_kind kind = trace::track_kind::external;
+        std::uint32_t index = 0;
+        bool named = false;
+        open_poll poll;
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> blocks; // begin ns, intended ns
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> jobs;   // begin ns, job name id
+        std::int64_t depth = -1;
+    };
+
+    void on_event(const trace::event& e);
+    track& track_of(std::uint16_t id);
+    void name_track(std::uint16_t id, track& t);
+    void begin_record();
+    void write_ts(std::uint64_t ns);
+    const std::string& quoted_name(trace::name_id id);
+    std::string task_label(std::uint64_t task);
+    void complete_slice(std::uint32_t tid, std::uint64_t begin_ns, std::uint64_t end_ns,
+                        const std::string& quoted_name, const char* category,
+                        const std::string& args_json);
+    void flow(char phase, std::uint64_t id, std::uint32_t tid, std::uint64_t ns, const char* name);
+    void counter(const std::string& quoted_name, std::uint64_t ns, std::uint64_t value);
+
+    std::ostream& m_out;
+    const std::vector<std::string>* m_names = nullptr;
+    std::unordered_map<trace::name_id, std::string> m_quoted;
+    std::vector<track> m_tracks;
+    std::vector<std::int64_t> m_worker_track; // worker index -> track id
+    std::unordered_map<std::uint64_t, trace::name_id> m_task_names;
+    std::unordered_map<std::uint64_t, pending_wake> m_pending_wakes;
+    std::unordered_map<std::uint64_t, open_request> m_open_requests;
+    std::int64_t m_global_depth = -1;
+    std::uint64_t m_next_flow = 1;
+    std::uint64_t m_last_ns = 0;
+    std::uint64_t m_records = 0;
+    std::uint64_t m_dropped_reported = 0;
+    std::vector<std::uint64_t> m_dropped_by_track;
+    bool m_finished = false;
+};
+
+/// Writes one row per finished request, in start order:
+/// start_ns,latency_ns,route,status,worker,side,bytes,request_id
+/// (start_ns counts from the trace's first event; worker is the lane that began it).
+void write_requests_csv(const model& m, std::ostream& out);
+
+} // namespace taskscope::analysis

@@ -1,0 +1,287 @@
+#pragma once
+// The analysis model: the one place that turns the event stream into what people look at.
+// The CLI's `stats` and `export`, the window's views and the tests all read it.
+//
+// Feed it events in the order a trace hub delivers them or a file holds them: ordered by
+// time on each track, roughly ordered across tracks. It is single-threaded: one owner
+// calls consume() and reads the results (the window does both on its GUI thread).
+//
+//     taskscope::analysis::model m;
+//     m.set_names(reader.names());       // or m.use_process_names() when live
+//     while (reader.next(chunk)) { m.consume(chunk); }
+//     m.finish();
+//     for (const auto& lane : m.lanes()) { ... lane.polls ... }
+
+#include "taskscope/trace/event.hpp"
+#include "taskscope/trace/names.hpp"
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace taskscope::analysis {
+
+/// Index of a task in `model::tasks()`.
+using task_ref = std::uint32_t;
+inline constexpr task_ref no_task = std::numeric_limits<task_ref>::max();
+inline constexpr std::uint64_t open_end = std::numeric_limits<std::uint64_t>::max();
+
+/// One poll: a worker resumed a task until it suspended or finished.
+struct poll_span {
+    std::uint64_t begin_ns = 0;
+    std::uint64_t end_ns = open_end; ///< open_end while the poll runs
+    task_ref task = no_task;
+    std::uint16_t lane = 0;
+    trace::poll_result result = trace::poll_result::pending;
+    std::uint8_t flags = 0; ///< poll_flags
+
+    [[nodiscard]] std::uint64_t duration_ns(std::uint64_t now_ns) const noexcept {
+        return (end_ns == open_end ? now_ns : end_ns) - begin_ns;
+    }
+};
+static_assert(sizeof(poll_span) == 24);
+
+namespace poll_flags {
+inline constexpr std::uint8_t blocked = 1;   ///< the task blocked its thread during the poll
+inline constexpr std::uint8_t woke_self = 2; ///< the task woke itself during the poll
+} // namespace poll_flags
+
+/// A stretch of time with a subject on one lane: blocking, a pool job, a parked worker.
+struct span {
+    std::uint64_t begin_ns = 0;
+    std::uint64_t end_ns = open_end;
+    std::uint64_t subject = 0; ///< task id (blocks), job id (pool jobs), 0 (parking)
+    std::uint64_t value = 0;   ///< intended ns (blocks), spawning task id (pool jobs)
+    trace::name_id name = 0;   ///< pool jobs' names
+};
+
+/// A run-queue depth at a moment.
+struct depth_point {
+    std::uint64_t time_ns;
+    std::uint32_t depth;
+};
+
+/// Where a poll is: `model::lanes()[lane].polls[index]`.
+struct poll_ref {
+    std::uint32_t lane = 0;
+    std::uint32_t index = std::numeric_limits<std::uint32_t>::max();
+    [[nodiscard]] bool valid() const noexcept {
+        return index != std::numeric_limits<std::uint32_t>::max();
+    }
+};
+
+/// A waker call, linked to the poll it caused once that poll begins (for an arrow).
+struct wake_link {
+    std::uint64_t time_ns = 0;
+    task_ref woken = no_task;
+    task_ref waker = no_task; ///< no_task: a timer, the reactor, a thread outside
+    std::uint16_t from_lane = 0;
+    trace::wake_source source = trace::wake_source::task;
+    poll_ref caused; ///< invalid until the woken task's next poll begins
+};
+
+/// Tasks moved from a victim's queue to a thief's.
+struct steal_link {
+    std::uint64_t time_ns = 0;
+    std::uint16_t thief_lane = 0;
+    std::uint16_t victim_lane = 0;
+    std::uint32_t count = 0;
+    task_ref first_task = no_task;
+};
+
+/// One HTTP request, as the server handled it or as the load generator saw it.
+struct request_span {
+    std::uint64_t begin_ns = 0;
+    std::uint64_t end_ns = open_end;
+    std::uint64_t request_id = 0;
+    std::uint64_t bytes = 0;
+    task_ref task = no_task;
+    trace::name_id route = 0;
+    std::uint16_t status = 0;
+    std::uint16_t lane = 0; ///< where it began
+    bool client = false;    ///< recorded by the load generator (latency as a client sees it)
+    [[nodiscard]] bool finished() const noexcept { return end_ns != open_end; }
+    [[nodiscard]] std::uint64_t latency_ns() const noexcept { return end_ns - begin_ns; }
+};
+
+/// Something that happened at an instant on a lane: a timer fired, a socket became ready,
+/// a marker was set.
+struct instant {
+    std::uint64_t time_ns = 0;
+    std::uint64_t task = 0;  ///< the task woken (timers, I/O); 0 for markers
+    std::uint64_t value = 0; ///< file descriptor (I/O), marker value
+    trace::name_id name = 0; ///< marker name
+    std::uint16_t lane = 0;
+    trace::event_kind kind = trace::event_kind::marker;
+};
+
+enum class task_state : std::uint8_t { scheduled, running, idle, done, cancelled };
+[[nodiscard]] std::string_view to_string(task_state s) noexcept;
+
+/// A task's life so far. Scheduled = woken (or spawned) and waiting for a worker;
+/// idle = pending and waiting for a waker; busy = inside polls.
+struct task_info {
+    std::uint64_t id = 0;
+    std::uint64_t parent = 0;
+    trace::name_id name = trace::default_task_name;
+    task_state state = task_state::scheduled;
+    bool woken_while_running = false;
+    bool busy_poll_reported = false;
+    std::uint64_t spawned_ns = 0;
+    std::uint64_t ended_ns = open_end;
+    std::uint64_t state_since_ns = 0;
+    std::uint32_t polls = 0;
+    std::uint32_t self_wake_polls = 0; ///< polls in which it woke itself (not by yielding)
+    std::uint64_t busy_ns = 0;
+    std::uint64_t scheduled_ns = 0;
+    std::uint64_t idle_ns = 0;
+    std::uint64_t longest_poll_ns = 0;
+    std::array<std::uint32_t, 8> wakes{}; ///< by wake_source
+    poll_ref open_poll;                   ///< the poll running now, if any
+    std::uint32_t pending_wake = std::numeric_limits<std::uint32_t>::max(); ///< unlinked wake
+
+    [[nodiscard]] std::uint32_t total_wakes() const noexcept;
+    /// busy / scheduled / idle including the current state's time up to `now_ns`.
+    [[nodiscard]] std::uint64_t busy_until(std::uint64_t now_ns) const noexcept;
+    [[nodiscard]] std::uint64_t scheduled_until(std::uint64_t now_ns) const noexcept;
+    [[nodiscard]] std::uint64_t idle_until(std::uint64_t now_ns) const noexcept;
+};
+
+/// What a thread was: a worker, a blocking-pool thread, or a thread outside the runtime.
+struct lane {
+    trace::track_kind kind = trace::track_kind::external;
+    std::uint32_t index = 0; ///< index within its kind (worker 0, worker 1, ...)
+    bool announced = false;  ///< a track_started event named it
+    std::vector<poll_span> polls;
+    std::vector<span> blocks;       ///< a task blocking this thread
+    std::vector<span> jobs;         ///< blocking-pool jobs run on this thread
+    std::vector<span> parked;       ///< the worker slept
+    std::vector<depth_point> depth; ///< its local run queue (workers)
+    std::uint64_t busy_ns = 0;      ///< closed polls' time
+    std::uint64_t dropped = 0;      ///< events this thread lost to a full buffer
+    [[nodiscard]] std::string label() const;
+};
+
+enum class lint_kind : std::uint8_t {
+    blocked_worker, ///< a poll that blocked its thread (sleep, lock, I/O) for long
+    long_poll,      ///< a task that ran long without yielding (CPU-bound)
+    busy_polling,   ///< a task that wakes itself on most polls
+};
+[[nodiscard]] std::string_view to_string(lint_kind k) noexcept;
+
+struct lint {
+    lint_kind kind;
+    task_ref task = no_task;
+    std::uint16_t lane = 0;
+    std::uint64_t at_ns = 0;
+    std::uint64_t duration_ns = 0; ///< the poll's (or the block's) length; 0 for busy polling
+};
+
+struct model_options {
+    std::uint64_t long_poll_ns = 10'000'000; ///< polls at least this long are findings
+    std::uint32_t busy_poll_min_polls = 100; ///< busy polling needs this many polls ...
+    double busy_poll_self_wake_ratio = 0.8;  ///< ... and this share woken by itself
+};
+
+/// Latency percentiles of finished requests (nearest rank).
+struct latency_summary {
+    std::uint64_t count = 0;
+    std::uint64_t p50_ns = 0;
+    std::uint64_t p90_ns = 0;
+    std::uint64_t p99_ns = 0;
+    std::uint64_t max_ns = 0;
+};
+
+/// Nearest-rank percentile of sorted values (0 for none). `q` in [0, 1].
+[[nodiscard]] std::uint64_t percentile(std::span<const std::uint64_t> sorted, double q) noexcept;
+
+class model {
+public:
+    explicit model(model_options options = {});
+
+    /// Takes the next events (see the file comment for the order they may come in).
+    void consume(std::span<const trace::event> events);
+    /// Closes what is still open at the last event's time: the end of a file.
+    void finish();
+
+    /// Names for name ids: a file's table, or the process's while recording live.
+    void set_names(std::vector<std::string> names);
+    void use_process_names();
+    [[nodiscard]] std::string name(trace::name_id id) const;
+    /// "handle_connection#7"
+    [[nodiscard]] std::string task_label(task_ref t) const;
+
+    [[nodiscard]] const std::vector<lane>& lanes() const noexcept { return m_lanes; }
+    [[nodiscard]] const std::vector<task_info>& tasks() const noexcept { return m_tasks; }
+    [[nodiscard]] task_ref find_task(std::uint64_t id) const noexcept;
+    [[nodiscard]] const std::vector<wake_link>& wakes() const noexcept { return m_wakes; }
+    [[nodiscard]] const std::vector<steal_link>& steals() const noexcept { return m_steals; }
+    [[nodiscard]] const std::vector<request_span>& requests() const noexcept { return m_requests; }
+    [[nodiscard]] const std::vector<depth_point>& global_depth() const noexcept {
+        return m_global_depth;
+    }
+    [[nodiscard]] const std::vector<lint>& lints() const noexcept { return m_lints; }
+    /// timer_fired and io_ready: what the reactor and the timers did, in time order.
+    [[nodiscard]] const std::vector<instant>& reactor_events() const noexcept { return m_reactor; }
+    [[nodiscard]] const std::vector<instant>& markers() const noexcept { return m_markers; }
+    /// "worker 0 blocked for 2.0 s in task handle_connection#7"
+    [[nodiscard]] std::string describe(const lint& l) const;
+    /// The lane of worker `index`, or -1 if no such worker was seen.
+    [[nodiscard]] int worker_lane(std::uint32_t index) const noexcept;
+
+    [[nodiscard]] std::uint64_t event_count() const noexcept { return m_events; }
+    [[nodiscard]] std::uint64_t events_of(trace::event_kind k) const noexcept {
+        return m_kind_counts[static_cast<std::size_t>(k)];
+    }
+    [[nodiscard]] std::uint64_t dropped() const noexcept;
+    [[nodiscard]] std::uint64_t first_ns() const noexcept { return m_events ? m_first_ns : 0; }
+    [[nodiscard]] std::uint64_t last_ns() const noexcept { return m_last_ns; }
+    [[nodiscard]] std::uint64_t duration_ns() const noexcept { return last_ns() - first_ns(); }
+    [[nodiscard]] std::uint64_t poll_count() const noexcept { return m_polls; }
+    [[nodiscard]] std::array<std::uint64_t, 8> wakes_by_source() const noexcept;
+    [[nodiscard]] std::uint64_t blocking_jobs() const noexcept;
+    /// Latencies of finished requests: the client side's when the trace has any (what a
+    /// user waited), otherwise the server's.
+    [[nodiscard]] latency_summary request_latency() const;
+    [[nodiscard]] bool has_client_requests() const noexcept { return m_client_requests > 0; }
+
+private:
+    void on_event(const trace::event& e);
+    lane& lane_for(std::uint16_t track);
+    task_ref task_for(std::uint64_t id, std::uint64_t seen_ns);
+    void leave_state(task_info& t, std::uint64_t now_ns);
+    void end_poll(lane& l, std::uint16_t lane_index, const trace::event& e);
+    void record_depth(std::vector<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
+
+    model_options m_options;
+    std::vector<std::string> m_names;
+    bool m_process_names = false;
+    std::vector<lane> m_lanes;
+    std::vector<int> m_worker_lanes; // worker index -> lane
+    std::vector<task_info> m_tasks;
+    // Task ids come from one counter, so most map through a dense table starting at the
+    // first id seen; ids far outside it (a hand-made or damaged trace) go to a hash map.
+    std::uint64_t m_dense_base = 0;
+    std::vector<task_ref> m_dense_ids;
+    std::unordered_map<std::uint64_t, task_ref> m_sparse_ids;
+    std::vector<wake_link> m_wakes;
+    std::vector<steal_link> m_steals;
+    std::vector<request_span> m_requests;
+    std::vector<std::uint32_t> m_open_request; // task ref -> open request index (+1), 0 none
+    std::vector<depth_point> m_global_depth;
+    std::vector<lint> m_lints;
+    std::vector<instant> m_reactor;
+    std::vector<instant> m_markers;
+    std::array<std::uint64_t, trace::event_kind_count> m_kind_counts{};
+    std::uint64_t m_events = 0;
+    std::uint64_t m_first_ns = 0;
+    std::uint64_t m_last_ns = 0;
+    std::uint64_t m_polls = 0;
+    std::uint64_t m_client_requests = 0;
+};
+
+} // namespace taskscope::analysis

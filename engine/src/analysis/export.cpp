@@ -1,0 +1,435 @@
+#include "taskscope/analysis/export.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+namespace taskscope::analysis {
+
+using trace::event;
+using trace::event_kind;
+
+namespace {
+
+constexpr std::uint32_t reactor_tid = 100'000; // a lane of its own for timers and sockets
+
+std::string quote(std::string_view text) {
+    // Names come from files; invalid UTF-8 is replaced rather than refused.
+    return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::uint32_t tid_of(std::uint16_t track) {
+    return std::uint32_t{track} + 1;
+}
+
+std::uint32_t sort_index(trace::track_kind kind, std::uint32_t index) {
+    switch (kind) {
+    case trace::track_kind::worker:
+        return index;
+    case trace::track_kind::driver:
+        return 400 + index;
+    case trace::track_kind::blocking:
+        return 1000 + index;
+    case trace::track_kind::external:
+        return 2000 + index;
+    }
+    return 3000;
+}
+
+std::string track_name(trace::track_kind kind, std::uint32_t index) {
+    switch (kind) {
+    case trace::track_kind::worker:
+        return "worker " + std::to_string(index);
+    case trace::track_kind::driver:
+        return "driver " + std::to_string(index);
+    case trace::track_kind::blocking:
+        return "blocking pool " + std::to_string(index);
+    case trace::track_kind::external:
+        return "outside thread " + std::to_string(index);
+    }
+    return "thread";
+}
+
+} // namespace
+
+chrome_trace_writer::chrome_trace_writer(std::ostream& out, const trace::run_info& info)
+    : m_out(out) {
+    nlohmann::json other = {{"tool", info.tool},       {"command", info.command},
+                            {"lesson", info.lesson},   {"workers", info.workers},
+                            {"stealing", info.stealing}, {"lifo_slot", info.lifo_slot},
+                            {"sleep_mode", info.sleep_mode},
+                            {"accept_mode", info.accept_mode}};
+    m_out << "{\"displayTimeUnit\":\"ns\",\"otherData\":"
+          << other.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+          << ",\"traceEvents\":[\n";
+    const std::string process =
+        "taskscope" + (info.command.empty() ? std::string() : ": " + info.command);
+    begin_record();
+    m_out << R"({"ph":"M","pid":1,"tid":0,"name":"process_name","args":{"name":)"
+          << quote(process) << "}}";
+    begin_record();
+    m_out << R"({"ph":"M","pid":1,"tid":)" << reactor_tid
+          << R"(,"name":"thread_name","args":{"name":"reactor & timers"}})";
+    begin_record();
+    m_out << R"({"ph":"M","pid":1,"tid":)" << reactor_tid
+          << R"(,"name":"thread_sort_index","args":{"sort_index":500}})";
+}
+
+void chrome_trace_writer::begin_record() {
+    if (m_records != 0) {
+        m_out << ",\n";
+    }
+    ++m_records;
+}
+
+void chrome_trace_writer::write_ts(std::uint64_t ns) {
+    // Microseconds with three decimals, from integers: exact, and no locale involved.
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, ns / 1000);
+    *end++ = '.';
+    const auto frac = static_cast<unsigned>(ns % 1000);
+    *end++ = static_cast<char>('0' + frac / 100);
+    *end++ = static_cast<char>('0' + frac / 10 % 10);
+    *end++ = static_cast<char>('0' + frac % 10);
+    m_out.write(buf, end - buf);
+}
+
+const std::string& chrome_trace_writer::quoted_name(trace::name_id id) {
+    auto it = m_quoted.find(id);
+    if (it == m_quoted.end()) {
+        const std::string text = m_names != nullptr && id < m_names->size()
+                                     ? (*m_names)[id]
+                                     : (id == 0 ? std::string("task") : "name#" + std::to_string(id));
+        it = m_quoted.emplace(id, quote(text)).first;
+    }
+    return it->second;
+}
+
+std::string chrome_trace_writer::task_label(std::uint64_t task) {
+    auto it = m_task_names.find(task);
+    std::string quoted = quoted_name(it == m_task_names.end() ? 0 : it->second);
+    quoted.insert(quoted.size() - 1, "#" + std::to_string(task));
+    return quoted;
+}
+
+chrome_trace_writer::track& chrome_trace_writer::track_of(std::uint16_t id) {
+    if (id >= m_tracks.size()) {
+        m_tracks.resize(id + 1u);
+    }
+    return m_tracks[id];
+}
+
+void chrome_trace_writer::name_track(std::uint16_t id, track& t) {
+    t.named = true;
+    begin_record();
+    m_out << R"({"ph":"M","pid":1,"tid":)" << tid_of(id)
+          << R"(,"name":"thread_name","args":{"name":)" << quote(track_name(t.kind, t.index))
+          << "}}";
+    begin_record();
+    m_out << R"({"ph":"M","pid":1,"tid":)" << tid_of(id)
+          << R"(,"name":"thread_sort_index","args":{"sort_index":)"
+          << sort_index(t.kind, t.index) << "}}";
+}
+
+void chrome_trace_writer::complete_slice(std::uint32_t tid, std::uint64_t begin_ns,
+                                         std::uint64_t end_ns, const std::string& quoted,
+                                         const char* category, const std::string& args_json) {
+    begin_record();
+    m_out << R"({"ph":"X","pid":1,"tid":)" << tid << ",\"ts\":";
+    write_ts(begin_ns);
+    m_out << ",\"dur\":";
+    write_ts(end_ns - begin_ns);
+    m_out << ",\"name\":" << quoted << ",\"cat\":\"" << category << '"';
+    if (!args_json.empty()) {
+        m_out << ",\"args\":" << args_json;
+    }
+    m_out << '}';
+}
+
+void chrome_trace_writer::flow(char phase, std::uint64_t id, std::uint32_t tid, std::uint64_t ns,
+                               const char* name) {
+    begin_record();
+    m_out << R"({"ph":")" << phase << R"(","pid":1,"tid":)" << tid << ",\"ts\":";
+    write_ts(ns);
+    m_out << ",\"id\":" << id << ",\"name\":\"" << name << "\",\"cat\":\"" << name << '"';
+    if (phase == 'f') {
+        m_out << R"(,"bp":"e")"; // bind to the slice that encloses the end: the caused poll
+    }
+    m_out << '}';
+}
+
+void chrome_trace_writer::counter(const std::string& quoted, std::uint64_t ns,
+                                  std::uint64_t value) {
+    begin_record();
+    m_out << R"({"ph":"C","pid":1,"tid":0,"ts":)";
+    write_ts(ns);
+    m_out << ",\"name\":" << quoted << R"(,"args":{"depth":)" << value << "}}";
+}
+
+void chrome_trace_writer::consume(std::span<const event> events,
+                                  const std::vector<std::string>& names) {
+    m_names = &names;
+    for (const event& e : events) {
+        on_event(e);
+    }
+}
+
+void chrome_trace_writer::on_event(const event& e) {
+    m_last_ns = std::max(m_last_ns, e.time_ns);
+    const std::uint64_t now = e.time_ns;
+    track& t = track_of(e.track);
+    const std::uint32_t tid = tid_of(e.track);
+    if (!t.named && e.kind != event_kind::track_started) {
+        name_track(e.track, t); // a trace that starts mid-run still names its threads
+    }
+    const auto worker_depth = [&](std::uint32_t depth) {
+        if (t.kind == trace::track_kind::worker && t.depth != depth) {
+            t.depth = depth;
+            counter(quote("queue depth " + track_name(t.kind, t.index)), now, depth);
+        }
+    };
+
+    switch (e.kind) {
+    case event_kind::track_started:
+        t.kind = static_cast<trace::track_kind>(e.detail);
+        t.index = static_cast<std::uint32_t>(e.arg);
+        if (t.kind == trace::track_kind::worker && e.arg < 4096) {
+            if (e.arg >= m_worker_track.size()) {
+                m_worker_track.resize(e.arg + 1, -1);
+            }
+            m_worker_track[e.arg] = e.track;
+        }
+        if (!t.named) {
+            name_track(e.track, t);
+        }
+        break;
+    case event_kind::task_spawned:
+        m_task_names[e.task] = e.arg2;
+        break;
+    case event_kind::poll_begin: {
+        t.poll = {now, e.task, true};
+        if (auto it = m_pending_wakes.find(e.task); it != m_pending_wakes.end()) {
+            const pending_wake w = it->second;
+            m_pending_wakes.erase(it);
+            const std::uint64_t id = m_next_flow++;
+            if (!w.in_poll) {
+                // Nothing was running where the wake happened (a timer, a socket, another
+                // thread): give the arrow a zero-length slice to start from.
+                complete_slice(w.tid, w.time_ns, w.time_ns, "\"wake\"", "wake",
+                               "{\"task\":" + std::to_string(e.task) + "}");
+            }
+            flow('s', id, w.tid, w.time_ns, "wake");
+            flow('f', id, tid, now, "wake");
+        }
+        worker_depth(e.arg2);
+        break;
+    }
+    case event_kind::poll_end: {
+        if (t.poll.open && t.poll.task == e.task) {
+            const auto result = static_cast<trace::poll_result>(std::min<std::uint8_t>(e.detail, 2));
+            complete_slice(tid, t.poll.begin_ns, std::max(now, t.poll.begin_ns),
+                           task_label(e.task), "poll",
+                           "{\"task\":" + std::to_string(e.task) + ",\"result\":\"" +
+                               std::string(trace::to_string(result)) + "\"}");
+            t.poll.open = false;
+            if (result != trace::poll_result::pending) {
+                m_task_names.erase(e.task);
+                m_pending_wakes.erase(e.task);
+            }
+        }
+        worker_depth(e.arg2);
+        break;
+    }
+    case event_kind::task_cancelled:
+        m_task_names.erase(e.task);
+        m_pending_wakes.erase(e.task);
+        break;
+    case event_kind::wake:
+        if (!m_pending_wakes.contains(e.task)) {
+            const bool in_poll = t.poll.open;
+            m_pending_wakes.emplace(e.task, pending_wake{now, in_poll ? tid : reactor_tid, in_poll});
+        }
+        break;
+    case event_kind::steal: {
+        const std::int64_t victim =
+            e.arg < m_worker_track.size() ? m_worker_track[e.arg] : std::int64_t{-1};
+        if (victim < 0) {
+            break;
+        }
+        const std::uint32_t victim_tid = tid_of(static_cast<std::uint16_t>(victim));
+        const std::string args = "{\"tasks\":" + std::to_string(e.arg2) + "}";
+        complete_slice(victim_tid, now, now, "\"stolen from\"", "steal", args);
+        complete_slice(tid, now, now, "\"steal\"", "steal", args);
+        const std::uint64_t id = m_next_flow++;
+        flow('s', id, victim_tid, now, "steal");
+        flow('f', id, tid, now, "steal");
+        break;
+    }
+    case event_kind::global_push:
+    case event_kind::global_pop:
+        if (m_global_depth != e.arg2) {
+            m_global_depth = e.arg2;
+            counter("\"queue depth global\"", now, e.arg2);
+        }
+        break;
+    case event_kind::queue_depth: {
+        if (e.arg < m_worker_track.size() && m_worker_track[e.arg] >= 0) {
+            track& w = m_tracks[static_cast<std::size_t>(m_worker_track[e.arg])];
+            if (w.depth != e.arg2) {
+                w.depth = e.arg2;
+                counter(quote("queue depth " + track_name(w.kind, w.index)), now, e.arg2);
+            }
+        }
+        break;
+    }
+    case event_kind::block_begin:
+        t.blocks.emplace_back(now, e.arg);
+        break;
+    case event_kind::block_end:
+        if (!t.blocks.empty()) {
+            const auto [begin, intended] = t.blocks.back();
+            t.blocks.pop_back();
+            complete_slice(tid, begin, std::max(now, begin), "\"blocked\"", "block",
+                           "{\"intended_ns\":" + std::to_string(intended) + "}");
+        }
+        break;
+    case event_kind::blocking_job_begin:
+        t.jobs.emplace_back(now, e.arg2);
+        break;
+    case event_kind::blocking_job_end:
+        if (!t.jobs.empty()) {
+            const auto [begin, name] = t.jobs.back();
+            t.jobs.pop_back();
+            complete_slice(tid, begin, std::max(now, begin),
+                           quoted_name(static_cast<trace::name_id>(name)), "blocking pool",
+                           "{\"job\":" + std::to_string(e.task) + "}");
+        }
+        break;
+    case event_kind::worker_park:
+    case event_kind::worker_unpark:
+    case event_kind::timer_armed:
+        break; // parked time is the empty space between slices
+    case event_kind::timer_fired:
+    case event_kind::io_ready:
+        begin_record();
+        m_out << R"({"ph":"i","s":"t","pid":1,"tid":)" << reactor_tid << ",\"ts\":";
+        write_ts(now);
+        m_out << ",\"name\":\"" << (e.kind == event_kind::timer_fired ? "timer fired" : "socket ready")
+              << R"(","args":{"task":)" << e.task << "}}";
+        break;
+    case event_kind::request_begin: {
+        const bool client = e.detail == 1;
+        m_open_requests[e.task] = {e.arg, e.arg2, client};
+        begin_record();
+        m_out << R"({"ph":"b","pid":1,"tid":)" << tid << ",\"ts\":";
+        write_ts(now);
+        m_out << ",\"cat\":\"" << (client ? "http client" : "http server") << "\",\"id\":\""
+              << (client ? 'c' : 's') << e.arg << "\",\"name\":" << quoted_name(e.arg2) << '}';
+        break;
+    }
+    case event_kind::request_end: {
+        auto it = m_open_requests.find(e.task);
+        if (it == m_open_requests.end()) {
+            break;
+        }
+        const open_request r = it->second;
+        m_open_requests.erase(it);
+        begin_record();
+        m_out << R"({"ph":"e","pid":1,"tid":)" << tid << ",\"ts\":";
+        write_ts(now);
+        m_out << ",\"cat\":\"" << (r.client ? "http client" : "http server") << "\",\"id\":\""
+              << (r.client ? 'c' : 's') << r.id << "\",\"name\":" << quoted_name(r.route)
+              << R"(,"args":{"status":)" << e.arg2 << ",\"bytes\":" << e.arg << "}}";
+        break;
+    }
+    case event_kind::marker:
+        begin_record();
+        m_out << R"({"ph":"i","s":"g","pid":1,"tid":)" << tid << ",\"ts\":";
+        write_ts(now);
+        m_out << ",\"name\":" << quoted_name(e.arg2) << R"(,"args":{"value":)" << e.arg << "}}";
+        break;
+    case event_kind::events_dropped: {
+        if (e.arg2 >= m_dropped_by_track.size()) {
+            m_dropped_by_track.resize(e.arg2 + 1u, 0);
+        }
+        m_dropped_by_track[e.arg2] = std::max(m_dropped_by_track[e.arg2], e.arg);
+        std::uint64_t total = 0;
+        for (std::uint64_t d : m_dropped_by_track) {
+            total += d;
+        }
+        if (total != m_dropped_reported) {
+            m_dropped_reported = total;
+            begin_record();
+            m_out << R"({"ph":"C","pid":1,"tid":0,"ts":)";
+            write_ts(now);
+            m_out << R"(,"name":"events dropped","args":{"events":)" << total << "}}";
+        }
+        break;
+    }
+    }
+}
+
+void chrome_trace_writer::finish() {
+    if (m_finished) {
+        return;
+    }
+    m_finished = true;
+    for (std::size_t id = 0; id < m_tracks.size(); ++id) {
+        track& t = m_tracks[id];
+        const auto tid = tid_of(static_cast<std::uint16_t>(id));
+        while (!t.blocks.empty()) {
+            complete_slice(tid, t.blocks.back().first, std::max(m_last_ns, t.blocks.back().first),
+                           "\"blocked\"", "block", "{\"unfinished\":true}");
+            t.blocks.pop_back();
+        }
+        while (!t.jobs.empty()) {
+            complete_slice(tid, t.jobs.back().first, std::max(m_last_ns, t.jobs.back().first),
+                           quoted_name(static_cast<trace::name_id>(t.jobs.back().second)),
+                           "blocking pool", "{\"unfinished\":true}");
+            t.jobs.pop_back();
+        }
+        if (t.poll.open) {
+            complete_slice(tid, t.poll.begin_ns, std::max(m_last_ns, t.poll.begin_ns),
+                           task_label(t.poll.task), "poll", "{\"unfinished\":true}");
+            t.poll.open = false;
+        }
+    }
+    m_out << "\n]}\n";
+    m_out.flush();
+}
+
+void write_requests_csv(const model& m, std::ostream& out) {
+    std::vector<const request_span*> rows;
+    for (const request_span& r : m.requests()) {
+        if (r.finished()) {
+            rows.push_back(&r);
+        }
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const request_span* a, const request_span* b) {
+        return a->begin_ns < b->begin_ns;
+    });
+    const auto csv_field = [](std::string text) {
+        if (text.find_first_of(",\"\n\r") == std::string::npos) {
+            return text;
+        }
+        std::string quoted = "\"";
+        for (char c : text) {
+            quoted += c;
+            if (c == '"') {
+                quoted += '"';
+            }
+        }
+        return quoted + '"';
+    };
+    out << "start_ns,latency_ns,route,status,worker,side,bytes,request_id\n";
+    for (const request_span* r : rows) {
+        const std::string worker =
+            r->lane < m.lanes().size() ? m.lanes()[r->lane].label() : std::string("?");
+        out << r->begin_ns - m.first_ns() << ',' << r->latency_ns() << ','
+            << csv_field(m.name(r->route)) << ',' << r->status << ',' << csv_field(worker) << ','
+            << (r->client ? "client" : "server") << ',' << r->bytes << ',' << r->request_id << '\n';
+    }
+}
+
+} // namespace taskscope::analysis

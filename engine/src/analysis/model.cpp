@@ -1,0 +1,540 @@
+#include "taskscope/analysis/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace taskscope::analysis {
+
+using trace::event;
+using trace::event_kind;
+
+namespace {
+
+constexpr std::uint32_t none32 = std::numeric_limits<std::uint32_t>::max();
+
+std::string format_duration(std::uint64_t ns) {
+    char buf[48];
+    const double v = static_cast<double>(ns);
+    if (ns >= 1'000'000'000) {
+        std::snprintf(buf, sizeof buf, "%.1f s", v / 1e9);
+    } else if (ns >= 1'000'000) {
+        std::snprintf(buf, sizeof buf, "%.1f ms", v / 1e6);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.1f us", v / 1e3);
+    }
+    return buf;
+}
+
+} // namespace
+
+std::string_view to_string(task_state s) noexcept {
+    switch (s) {
+    case task_state::scheduled:
+        return "scheduled";
+    case task_state::running:
+        return "running";
+    case task_state::idle:
+        return "idle";
+    case task_state::done:
+        return "done";
+    case task_state::cancelled:
+        return "cancelled";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(lint_kind k) noexcept {
+    switch (k) {
+    case lint_kind::blocked_worker:
+        return "blocked_worker";
+    case lint_kind::long_poll:
+        return "long_poll";
+    case lint_kind::busy_polling:
+        return "busy_polling";
+    }
+    return "unknown";
+}
+
+std::uint64_t percentile(std::span<const std::uint64_t> sorted, double q) noexcept {
+    if (sorted.empty()) {
+        return 0;
+    }
+    // Nearest rank: the smallest value with at least q of the values at or below it.
+    const double rank = std::ceil(q * static_cast<double>(sorted.size()));
+    const std::size_t index =
+        rank < 1 ? 0 : std::min(sorted.size() - 1, static_cast<std::size_t>(rank) - 1);
+    return sorted[index];
+}
+
+std::uint32_t task_info::total_wakes() const noexcept {
+    std::uint32_t n = 0;
+    for (std::uint32_t w : wakes) {
+        n += w;
+    }
+    return n;
+}
+
+std::uint64_t task_info::busy_until(std::uint64_t now_ns) const noexcept {
+    return busy_ns + (state == task_state::running && now_ns > state_since_ns
+                          ? now_ns - state_since_ns
+                          : 0);
+}
+std::uint64_t task_info::scheduled_until(std::uint64_t now_ns) const noexcept {
+    return scheduled_ns + (state == task_state::scheduled && now_ns > state_since_ns
+                               ? now_ns - state_since_ns
+                               : 0);
+}
+std::uint64_t task_info::idle_until(std::uint64_t now_ns) const noexcept {
+    return idle_ns +
+           (state == task_state::idle && now_ns > state_since_ns ? now_ns - state_since_ns : 0);
+}
+
+std::string lane::label() const {
+    return std::string(trace::to_string(kind)) + ' ' + std::to_string(index);
+}
+
+model::model(model_options options) : m_options(options) {}
+
+void model::set_names(std::vector<std::string> names) {
+    m_names = std::move(names);
+    m_process_names = false;
+}
+
+void model::use_process_names() {
+    m_process_names = true;
+    m_names = trace::all_names();
+}
+
+std::string model::name(trace::name_id id) const {
+    if (id < m_names.size()) {
+        return m_names[id];
+    }
+    if (m_process_names) {
+        return trace::name_of(id);
+    }
+    return id == trace::default_task_name ? "task" : "name#" + std::to_string(id);
+}
+
+std::string model::task_label(task_ref t) const {
+    if (t >= m_tasks.size()) {
+        return "none";
+    }
+    return name(m_tasks[t].name) + '#' + std::to_string(m_tasks[t].id);
+}
+
+task_ref model::find_task(std::uint64_t id) const noexcept {
+    if (id >= m_dense_base && id - m_dense_base < m_dense_ids.size()) {
+        return m_dense_ids[id - m_dense_base];
+    }
+    if (auto it = m_sparse_ids.find(id); it != m_sparse_ids.end()) {
+        return it->second;
+    }
+    return no_task;
+}
+
+task_ref model::task_for(std::uint64_t id, std::uint64_t seen_ns) {
+    if (m_tasks.empty() && m_sparse_ids.empty()) {
+        m_dense_base = id;
+    }
+    task_ref* slot = nullptr;
+    if (id >= m_dense_base) {
+        const std::uint64_t offset = id - m_dense_base;
+        if (offset < m_dense_ids.size()) {
+            slot = &m_dense_ids[offset];
+        } else if (offset < 4 * m_tasks.size() + 65536) {
+            m_dense_ids.resize(std::max<std::size_t>(offset + 1, m_dense_ids.size() * 3 / 2),
+                               no_task);
+            slot = &m_dense_ids[offset];
+        }
+    }
+    if (slot == nullptr) {
+        slot = &m_sparse_ids.try_emplace(id, no_task).first->second;
+    }
+    if (*slot == no_task) {
+        *slot = static_cast<task_ref>(m_tasks.size());
+        task_info& t = m_tasks.emplace_back();
+        t.id = id;
+        t.spawned_ns = seen_ns;
+        t.state_since_ns = seen_ns;
+        m_open_request.push_back(0);
+    }
+    return *slot;
+}
+
+lane& model::lane_for(std::uint16_t track) {
+    if (track >= m_lanes.size()) {
+        m_lanes.resize(track + 1u);
+    }
+    return m_lanes[track];
+}
+
+int model::worker_lane(std::uint32_t index) const noexcept {
+    return index < m_worker_lanes.size() ? m_worker_lanes[index] : -1;
+}
+
+void model::leave_state(task_info& t, std::uint64_t now_ns) {
+    const std::uint64_t spent = now_ns > t.state_since_ns ? now_ns - t.state_since_ns : 0;
+    if (t.state == task_state::scheduled) {
+        t.scheduled_ns += spent;
+    } else if (t.state == task_state::idle) {
+        t.idle_ns += spent;
+    }
+    t.state_since_ns = now_ns;
+}
+
+void model::record_depth(std::vector<depth_point>& series, std::uint64_t time_ns,
+                         std::uint32_t depth) {
+    if (series.empty() || series.back().time_ns <= time_ns) {
+        if (series.empty() || series.back().depth != depth) {
+            series.push_back({time_ns, depth});
+        }
+        return;
+    }
+    // A slightly late event from another thread: keep the series ordered by time.
+    auto at = std::upper_bound(series.begin(), series.end(), time_ns,
+                               [](std::uint64_t t, const depth_point& p) { return t < p.time_ns; });
+    series.insert(at, {time_ns, depth});
+}
+
+void model::consume(std::span<const event> events) {
+    for (const event& e : events) {
+        on_event(e);
+    }
+    if (m_process_names) {
+        // New names appear as new tasks and routes are named; pick them up per batch.
+        if (!events.empty()) {
+            m_names = trace::all_names();
+        }
+    }
+}
+
+void model::on_event(const event& e) {
+    if (m_events == 0 || e.time_ns < m_first_ns) {
+        m_first_ns = e.time_ns;
+    }
+    m_last_ns = std::max(m_last_ns, e.time_ns);
+    ++m_events;
+    const auto kind_index = static_cast<std::size_t>(e.kind);
+    if (kind_index >= trace::event_kind_count) {
+        return;
+    }
+    ++m_kind_counts[kind_index];
+    const std::uint64_t now = e.time_ns;
+    const std::uint16_t lane_index = e.track;
+    lane& l = lane_for(lane_index);
+
+    switch (e.kind) {
+    case event_kind::track_started: {
+        l.kind = static_cast<trace::track_kind>(e.detail);
+        l.index = static_cast<std::uint32_t>(e.arg);
+        l.announced = true;
+        if (l.kind == trace::track_kind::worker && e.arg < 4096) {
+            if (e.arg >= m_worker_lanes.size()) {
+                m_worker_lanes.resize(e.arg + 1, -1);
+            }
+            m_worker_lanes[e.arg] = lane_index;
+        }
+        break;
+    }
+    case event_kind::task_spawned: {
+        task_info& t = m_tasks[task_for(e.task, now)];
+        t.parent = e.arg;
+        t.name = e.arg2;
+        if (t.polls == 0 && t.total_wakes() == 0) {
+            t.spawned_ns = now;
+            t.state_since_ns = now;
+        }
+        break;
+    }
+    case event_kind::poll_begin: {
+        const task_ref ref = task_for(e.task, now);
+        task_info& t = m_tasks[ref];
+        leave_state(t, now);
+        t.state = task_state::running;
+        t.woken_while_running = false;
+        const auto index = static_cast<std::uint32_t>(l.polls.size());
+        l.polls.push_back({.begin_ns = now, .task = ref, .lane = lane_index});
+        t.open_poll = {lane_index, index};
+        if (t.pending_wake != none32) {
+            m_wakes[t.pending_wake].caused = t.open_poll;
+            t.pending_wake = none32;
+        }
+        if (l.kind == trace::track_kind::worker) {
+            record_depth(l.depth, now, e.arg2);
+        }
+        ++m_polls;
+        break;
+    }
+    case event_kind::poll_end:
+        end_poll(l, lane_index, e);
+        break;
+    case event_kind::task_cancelled: {
+        task_info& t = m_tasks[task_for(e.task, now)];
+        leave_state(t, now);
+        t.state = task_state::cancelled;
+        t.ended_ns = now;
+        break;
+    }
+    case event_kind::wake: {
+        const task_ref ref = task_for(e.task, now);
+        const auto source = static_cast<trace::wake_source>(e.detail & 7);
+        const auto wake_index = static_cast<std::uint32_t>(m_wakes.size());
+        wake_link& link = m_wakes.emplace_back();
+        link.time_ns = now;
+        link.woken = ref;
+        link.waker = e.arg != 0 ? find_task(e.arg) : no_task;
+        link.from_lane = lane_index;
+        link.source = source;
+        task_info& t = m_tasks[ref];
+        ++t.wakes[static_cast<std::size_t>(source)];
+        if (t.state == task_state::running) {
+            const poll_span& open = m_lanes[t.open_poll.lane].polls[t.open_poll.index];
+            if (open.begin_ns > now) {
+                // The wake was recorded before this poll began but reached us after it:
+                // it is the wake that caused the poll.
+                link.caused = t.open_poll;
+                break;
+            }
+            t.woken_while_running = true;
+            if (source == trace::wake_source::self) {
+                m_lanes[t.open_poll.lane].polls[t.open_poll.index].flags |= poll_flags::woke_self;
+            }
+        } else if (t.state == task_state::idle) {
+            leave_state(t, now);
+            t.state = task_state::scheduled;
+        }
+        if (t.pending_wake == none32 && t.state != task_state::done &&
+            t.state != task_state::cancelled) {
+            t.pending_wake = wake_index; // the first wake since the last poll causes the next
+        }
+        break;
+    }
+    case event_kind::steal: {
+        const int victim = worker_lane(static_cast<std::uint32_t>(e.arg));
+        m_steals.push_back({.time_ns = now,
+                            .thief_lane = lane_index,
+                            .victim_lane = static_cast<std::uint16_t>(victim < 0 ? 0xFFFF : victim),
+                            .count = e.arg2,
+                            .first_task = find_task(e.task)});
+        break;
+    }
+    case event_kind::global_push:
+    case event_kind::global_pop:
+        record_depth(m_global_depth, now, e.arg2);
+        break;
+    case event_kind::queue_depth: {
+        const int worker = worker_lane(static_cast<std::uint32_t>(e.arg));
+        if (worker >= 0) {
+            record_depth(m_lanes[static_cast<std::size_t>(worker)].depth, now, e.arg2);
+        }
+        break;
+    }
+    case event_kind::block_begin:
+        l.blocks.push_back({.begin_ns = now, .subject = e.task, .value = e.arg});
+        if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
+            l.polls.back().flags |= poll_flags::blocked;
+        }
+        break;
+    case event_kind::block_end:
+        if (!l.blocks.empty() && l.blocks.back().end_ns == open_end) {
+            l.blocks.back().end_ns = now;
+        }
+        break;
+    case event_kind::blocking_job_begin:
+        l.jobs.push_back({.begin_ns = now, .subject = e.task, .value = e.arg, .name = e.arg2});
+        break;
+    case event_kind::blocking_job_end:
+        if (!l.jobs.empty() && l.jobs.back().end_ns == open_end) {
+            l.jobs.back().end_ns = now;
+        }
+        break;
+    case event_kind::worker_park:
+        l.parked.push_back({.begin_ns = now});
+        break;
+    case event_kind::worker_unpark:
+        if (!l.parked.empty() && l.parked.back().end_ns == open_end) {
+            l.parked.back().end_ns = now;
+        }
+        break;
+    case event_kind::timer_armed:
+        break;
+    case event_kind::timer_fired:
+    case event_kind::io_ready:
+        m_reactor.push_back({.time_ns = now,
+                             .task = e.task,
+                             .value = e.arg,
+                             .lane = lane_index,
+                             .kind = e.kind});
+        break;
+    case event_kind::request_begin: {
+        const task_ref ref = task_for(e.task, now);
+        const bool client = e.detail == 1;
+        m_requests.push_back({.begin_ns = now,
+                              .request_id = e.arg,
+                              .task = ref,
+                              .route = e.arg2,
+                              .lane = lane_index,
+                              .client = client});
+        m_open_request[ref] = static_cast<std::uint32_t>(m_requests.size());
+        m_client_requests += client ? 1 : 0;
+        break;
+    }
+    case event_kind::request_end: {
+        const task_ref ref = task_for(e.task, now);
+        if (const std::uint32_t open = m_open_request[ref]; open != 0) {
+            request_span& r = m_requests[open - 1];
+            r.end_ns = std::max(now, r.begin_ns);
+            r.bytes = e.arg;
+            r.status = static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF));
+            m_open_request[ref] = 0;
+        }
+        break;
+    }
+    case event_kind::marker:
+        m_markers.push_back({.time_ns = now,
+                             .value = e.arg,
+                             .name = e.arg2,
+                             .lane = lane_index,
+                             .kind = e.kind});
+        break;
+    case event_kind::events_dropped:
+        lane_for(static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF))).dropped =
+            std::max(m_lanes[std::min<std::uint32_t>(e.arg2, 0xFFFF)].dropped, e.arg);
+        break;
+    }
+}
+
+void model::end_poll(lane& l, std::uint16_t lane_index, const event& e) {
+    if (l.polls.empty() || l.polls.back().end_ns != open_end) {
+        return; // its poll_begin was not recorded (tracing switched on mid-poll)
+    }
+    poll_span& p = l.polls.back();
+    const task_ref ref = p.task;
+    task_info& t = m_tasks[ref];
+    const std::uint64_t now = std::max(e.time_ns, p.begin_ns);
+    const auto result = static_cast<trace::poll_result>(std::min<std::uint8_t>(e.detail, 2));
+    p.end_ns = now;
+    p.result = result;
+    const std::uint64_t duration = now - p.begin_ns;
+    l.busy_ns += duration;
+    t.busy_ns += duration;
+    t.longest_poll_ns = std::max(t.longest_poll_ns, duration);
+    ++t.polls;
+    if ((p.flags & poll_flags::woke_self) != 0) {
+        ++t.self_wake_polls;
+    }
+    t.state_since_ns = now;
+    t.open_poll = {};
+    if (result == trace::poll_result::pending) {
+        t.state = t.woken_while_running ? task_state::scheduled : task_state::idle;
+    } else {
+        t.state = task_state::done;
+        t.ended_ns = now;
+    }
+    if (l.kind == trace::track_kind::worker) {
+        record_depth(l.depth, now, e.arg2);
+    }
+
+    if (duration >= m_options.long_poll_ns) {
+        m_lints.push_back({.kind = (p.flags & poll_flags::blocked) != 0 ? lint_kind::blocked_worker
+                                                                       : lint_kind::long_poll,
+                           .task = ref,
+                           .lane = lane_index,
+                           .at_ns = p.begin_ns,
+                           .duration_ns = duration});
+    }
+    if (!t.busy_poll_reported && t.polls >= m_options.busy_poll_min_polls &&
+        static_cast<double>(t.self_wake_polls) >=
+            m_options.busy_poll_self_wake_ratio * static_cast<double>(t.polls)) {
+        t.busy_poll_reported = true;
+        m_lints.push_back({.kind = lint_kind::busy_polling,
+                           .task = ref,
+                           .lane = lane_index,
+                           .at_ns = now,
+                           .duration_ns = 0});
+    }
+}
+
+void model::finish() {
+    const std::uint64_t end = m_last_ns;
+    for (lane& l : m_lanes) {
+        if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
+            poll_span& p = l.polls.back();
+            p.end_ns = std::max(end, p.begin_ns);
+            l.busy_ns += p.end_ns - p.begin_ns;
+        }
+        for (auto* spans : {&l.blocks, &l.jobs, &l.parked}) {
+            if (!spans->empty() && spans->back().end_ns == open_end) {
+                spans->back().end_ns = std::max(end, spans->back().begin_ns);
+            }
+        }
+    }
+}
+
+std::string model::describe(const lint& l) const {
+    const std::string where = l.lane < m_lanes.size() ? m_lanes[l.lane].label() : "a thread";
+    const std::string task = task_label(l.task);
+    switch (l.kind) {
+    case lint_kind::blocked_worker:
+        return where + " blocked for " + format_duration(l.duration_ns) + " in task " + task +
+               " (a blocking call inside a task: await an async version or use spawn_blocking)";
+    case lint_kind::long_poll:
+        return "task " + task + " ran " + format_duration(l.duration_ns) + " on " + where +
+               " without yielding (split the work with yield_now or move it to spawn_blocking)";
+    case lint_kind::busy_polling: {
+        const task_info* t = l.task < m_tasks.size() ? &m_tasks[l.task] : nullptr;
+        return "task " + task + " woke itself on " +
+               std::to_string(t != nullptr ? t->self_wake_polls : 0) + " of " +
+               std::to_string(t != nullptr ? t->polls : 0) +
+               " polls (busy polling: wake it from a timer or the reactor instead)";
+    }
+    }
+    return task;
+}
+
+std::uint64_t model::dropped() const noexcept {
+    std::uint64_t n = 0;
+    for (const lane& l : m_lanes) {
+        n += l.dropped;
+    }
+    return n;
+}
+
+std::array<std::uint64_t, 8> model::wakes_by_source() const noexcept {
+    std::array<std::uint64_t, 8> by{};
+    for (const task_info& t : m_tasks) {
+        for (std::size_t i = 0; i < by.size(); ++i) {
+            by[i] += t.wakes[i];
+        }
+    }
+    return by;
+}
+
+std::uint64_t model::blocking_jobs() const noexcept {
+    std::uint64_t n = 0;
+    for (const lane& l : m_lanes) {
+        n += l.jobs.size();
+    }
+    return n;
+}
+
+latency_summary model::request_latency() const {
+    std::vector<std::uint64_t> latencies;
+    const bool client = has_client_requests();
+    for (const request_span& r : m_requests) {
+        if (r.client == client && r.finished()) {
+            latencies.push_back(r.latency_ns());
+        }
+    }
+    std::sort(latencies.begin(), latencies.end());
+    latency_summary s;
+    s.count = latencies.size();
+    s.p50_ns = percentile(latencies, 0.50);
+    s.p90_ns = percentile(latencies, 0.90);
+    s.p99_ns = percentile(latencies, 0.99);
+    s.max_ns = latencies.empty() ? 0 : latencies.back();
+    return s;
+}
+
+} // namespace taskscope::analysis

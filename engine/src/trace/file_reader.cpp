@@ -1,0 +1,190 @@
+#include "file_format.hpp"
+#include "taskscope/trace/trace_file.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <zstd.h>
+
+namespace taskscope::trace {
+namespace ff = file_format;
+
+namespace {
+
+std::string describe_bytes(std::uint64_t n) {
+    return std::to_string(n) + (n == 1 ? " byte" : " bytes");
+}
+
+} // namespace
+
+file_reader::file_reader(const std::filesystem::path& path) {
+    const std::string name = path.string();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        throw file_error(file_error::reason::cannot_open,
+                         "cannot open " + name + ": it is a directory, not a .tstrace file");
+    }
+    m_file = std::fopen(path.c_str(), "rb");
+    if (m_file == nullptr) {
+        throw file_error(file_error::reason::cannot_open,
+                         "cannot open " + name + ": " + std::strerror(errno));
+    }
+    const auto size = std::filesystem::file_size(path, ec);
+    m_report.file_bytes = ec ? 0 : size;
+
+    const auto refuse = [&](file_error::reason why, const std::string& message) {
+        std::fclose(m_file);
+        m_file = nullptr;
+        throw file_error(why, name + ": " + message);
+    };
+    std::array<unsigned char, ff::header_size> header{};
+    const std::size_t got = std::fread(header.data(), 1, header.size(), m_file);
+    if (got < ff::file_magic.size() ||
+        !std::equal(ff::file_magic.begin(), ff::file_magic.end(), header.begin())) {
+        refuse(file_error::reason::not_a_trace,
+               "not a taskscope trace (a .tstrace file starts with \"TSTRACE\"; record one "
+               "with taskscope-cli record -o FILE)");
+    }
+    if (got < header.size()) {
+        refuse(file_error::reason::damaged_header, "the file ends inside its header");
+    }
+    const std::uint32_t format = ff::get_u32(header.data() + 8);
+    const std::uint32_t schema = ff::get_u32(header.data() + 12);
+    if (format > file_format_version || schema > schema_version) {
+        refuse(file_error::reason::newer_version,
+               "written by a newer taskscope (file format " + std::to_string(format) +
+                   ", event schema " + std::to_string(schema) + "; this build reads format " +
+                   std::to_string(file_format_version) + ", schema " +
+                   std::to_string(schema_version) + "): update taskscope to open it");
+    }
+    if (format < file_format_version || schema < schema_version) {
+        refuse(file_error::reason::newer_version,
+               "written by an older taskscope (file format " + std::to_string(format) +
+                   ", event schema " + std::to_string(schema) +
+                   ") that this build cannot read; record it again");
+    }
+    const std::uint32_t info_size = ff::get_u32(header.data() + 16);
+    if (info_size > ff::max_info_size) {
+        refuse(file_error::reason::damaged_header, "its header is damaged (impossible size)");
+    }
+    std::vector<unsigned char> info(info_size);
+    if (std::fread(info.data(), 1, info.size(), m_file) != info.size()) {
+        refuse(file_error::reason::damaged_header, "the file ends inside its header");
+    }
+    if (ff::checksum(std::span(header.data(), 24), info) != ff::get_u64(header.data() + 24)) {
+        refuse(file_error::reason::damaged_header,
+               "its header is damaged (checksum mismatch); nothing can be read");
+    }
+    std::string problem;
+    if (!ff::run_info_from_json(
+            std::string_view(reinterpret_cast<const char*>(info.data()), info.size()), m_info,
+            problem)) {
+        refuse(file_error::reason::damaged_header, problem);
+    }
+    m_report.bytes_read = header.size() + info.size();
+}
+
+file_reader::~file_reader() {
+    if (m_file != nullptr) {
+        std::fclose(m_file);
+    }
+}
+
+bool file_reader::fail(std::string warning) {
+    m_done = true;
+    const std::uint64_t lost =
+        m_report.file_bytes > m_report.bytes_read ? m_report.file_bytes - m_report.bytes_read : 0;
+    m_report.warning = std::move(warning) + "; read " + std::to_string(m_report.events) +
+                       " events from " + std::to_string(m_report.chunks) +
+                       " intact chunks, lost the last " + describe_bytes(lost) + " of the file";
+    return false;
+}
+
+bool file_reader::next(std::vector<event>& out) {
+    out.clear();
+    while (!m_done) {
+        const std::string where = "chunk " + std::to_string(m_report.chunks + 1) + " (at byte " +
+                                  std::to_string(m_report.bytes_read) + ")";
+        std::array<unsigned char, ff::chunk_header_size> header;
+        const std::size_t got = std::fread(header.data(), 1, header.size(), m_file);
+        if (got == 0 && std::feof(m_file) != 0) {
+            m_done = true;
+            if (!m_report.complete) {
+                m_report.warning = "the recording did not finish cleanly (no end record): "
+                                   "events recorded after the last chunk are missing";
+            }
+            return false;
+        }
+        if (m_report.complete) {
+            // Bytes after the end record: ignore them, but say so.
+            m_done = true;
+            m_report.warning = "unexpected bytes after the end record were ignored";
+            return false;
+        }
+        if (got < header.size()) {
+            return fail("the file is cut off inside " + where);
+        }
+        ff::chunk_header h;
+        if (!ff::read_chunk_header(header.data(), h)) {
+            return fail(where + " is damaged (bad chunk marker)");
+        }
+        if (h.stored_size > ff::max_chunk_bytes || h.raw_size > ff::max_chunk_bytes ||
+            h.event_count > ff::max_chunk_events ||
+            (h.type != ff::chunk_type::events && h.type != ff::chunk_type::end)) {
+            return fail(where + " is damaged (impossible sizes)");
+        }
+        m_stored.resize(h.stored_size);
+        if (std::fread(m_stored.data(), 1, m_stored.size(), m_file) != m_stored.size()) {
+            return fail("the file is cut off inside " + where);
+        }
+        if (!ff::chunk_checksum_ok(header.data(), m_stored)) {
+            return fail(where + " is damaged (checksum mismatch)");
+        }
+
+        std::span<const unsigned char> raw = m_stored;
+        if ((h.flags & ff::flag_zstd) != 0) {
+            m_raw.resize(h.raw_size);
+            const std::size_t size =
+                ZSTD_decompress(m_raw.data(), m_raw.size(), m_stored.data(), m_stored.size());
+            if (ZSTD_isError(size) != 0 || size != h.raw_size) {
+                return fail(where + " does not decompress");
+            }
+            raw = m_raw;
+        } else if (h.raw_size != h.stored_size) {
+            return fail(where + " is damaged (sizes disagree)");
+        }
+
+        if (h.type == ff::chunk_type::end) {
+            m_report.complete = true;
+            m_report.bytes_read += header.size() + m_stored.size();
+            continue; // anything after it is reported above
+        }
+        const std::string problem =
+            ff::decode_events(raw, h.event_count, h.base_time_ns, m_names, out);
+        if (!problem.empty()) {
+            return fail(where + " cannot be decoded: " + problem);
+        }
+        m_report.bytes_read += header.size() + m_stored.size();
+        m_report.events += h.event_count;
+        m_report.chunks += 1;
+        if (!out.empty()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+loaded_trace read_trace_file(const std::filesystem::path& path) {
+    file_reader reader(path);
+    loaded_trace trace;
+    trace.info = reader.info();
+    std::vector<event> chunk;
+    while (reader.next(chunk)) {
+        trace.events.insert(trace.events.end(), chunk.begin(), chunk.end());
+    }
+    trace.names = reader.names();
+    trace.report = reader.report();
+    return trace;
+}
+
+} // namespace taskscope::trace

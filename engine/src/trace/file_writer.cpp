@@ -1,0 +1,257 @@
+#include "file_format.hpp"
+#include "taskscope/trace/trace_file.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <zstd.h>
+
+namespace taskscope::trace {
+namespace ff = file_format;
+
+namespace {
+// How many sealed chunks may wait for the writer thread before consume() waits for it:
+// a slow disk then backs up into the per-thread buffers, which drop and count.
+constexpr std::size_t max_queued_chunks = 8;
+} // namespace
+
+run_info run_info_for(const trace_hub& hub) {
+    run_info info;
+    info.epoch_steady_ns = hub.epoch_steady_ns();
+    info.clock = calibration();
+    const auto steady_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+    const auto unix_now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    info.start_unix_ms = unix_now_ms - (steady_now - info.epoch_steady_ns) / 1'000'000;
+    return info;
+}
+
+file_writer::file_writer(const std::filesystem::path& path, const run_info& info,
+                         file_writer_options options)
+    : m_options(options)
+    , m_path(path) {
+    m_options.chunk_events =
+        std::clamp<std::size_t>(m_options.chunk_events, 1, ff::max_chunk_events);
+    m_file = std::fopen(path.c_str(), "wb");
+    if (m_file == nullptr) {
+        throw file_error(file_error::reason::cannot_open,
+                         "cannot create " + path.string() + ": " + std::strerror(errno));
+    }
+    const std::string json = ff::run_info_to_json(info);
+    std::array<unsigned char, ff::header_size> header{};
+    std::copy(ff::file_magic.begin(), ff::file_magic.end(), header.begin());
+    ff::put_u32(header.data() + 8, file_format_version);
+    ff::put_u32(header.data() + 12, schema_version);
+    ff::put_u32(header.data() + 16, static_cast<std::uint32_t>(json.size()));
+    ff::put_u64(
+        header.data() + 24,
+        ff::checksum(std::span(header.data(), 24),
+                     std::span(reinterpret_cast<const unsigned char*>(json.data()), json.size())));
+    write_bytes(header.data(), header.size());
+    write_bytes(json.data(), json.size());
+    m_bytes_written = header.size() + json.size();
+    if (!m_error.empty() || std::fflush(m_file) != 0) {
+        std::fclose(m_file);
+        m_file = nullptr;
+        throw file_error(file_error::reason::io,
+                         "cannot write " + path.string() + ": " + std::strerror(errno));
+    }
+    m_writer = std::thread([this] { writer_loop(); });
+}
+
+file_writer::~file_writer() {
+    try {
+        close();
+    } catch (const file_error&) {
+        // The owner did not call close() to hear about it; nothing more can be done here.
+    }
+}
+
+void file_writer::consume(std::span<const event> batch) {
+    std::unique_lock lock(m_mutex);
+    if (m_closing) {
+        return;
+    }
+    while (!batch.empty()) {
+        if (m_current.empty()) {
+            m_current_started = std::chrono::steady_clock::now();
+            m_current.reserve(m_options.chunk_events);
+        }
+        const std::size_t take = std::min(batch.size(), m_options.chunk_events - m_current.size());
+        m_current.insert(m_current.end(), batch.begin(),
+                         batch.begin() + static_cast<std::ptrdiff_t>(take));
+        batch = batch.subspan(take);
+        if (m_current.size() == m_options.chunk_events) {
+            m_space.wait(lock, [&] { return m_queue.size() < max_queued_chunks || m_closing; });
+            if (m_closing) {
+                return; // close() raced this batch: the owner should remove the sink first
+            }
+            seal_current_chunk_locked();
+        }
+    }
+}
+
+void file_writer::seal_current_chunk_locked() {
+    if (m_current.empty()) {
+        return;
+    }
+    pending_chunk chunk;
+    chunk.first_name = m_names_sent;
+    chunk.names = names_from(m_names_sent);
+    m_names_sent += static_cast<name_id>(chunk.names.size());
+    chunk.events = std::move(m_current);
+    m_current = {};
+    m_queue.push_back(std::move(chunk));
+    m_work.notify_one();
+}
+
+void file_writer::writer_loop() {
+    ZSTD_CCtx* zstd = ZSTD_createCCtx();
+    std::vector<unsigned char> raw;
+    std::vector<unsigned char> stored;
+    std::vector<std::uint64_t> dropped_by_track;
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_work.wait_for(lock, m_options.chunk_age, [&] { return !m_queue.empty() || m_closing; });
+        if (m_queue.empty() && !m_current.empty() &&
+            (m_closing ||
+             std::chrono::steady_clock::now() - m_current_started >= m_options.chunk_age)) {
+            seal_current_chunk_locked();
+        }
+        if (m_queue.empty()) {
+            if (m_closing) {
+                break;
+            }
+            continue;
+        }
+        pending_chunk chunk = std::move(m_queue.front());
+        m_queue.pop_front();
+        m_space.notify_all();
+        lock.unlock();
+
+        for (const event& e : chunk.events) {
+            if (e.kind == event_kind::events_dropped) {
+                if (e.arg2 >= dropped_by_track.size()) {
+                    dropped_by_track.resize(e.arg2 + 1u, 0);
+                }
+                dropped_by_track[e.arg2] = std::max(dropped_by_track[e.arg2], e.arg);
+            }
+        }
+        ff::encode_events(chunk.events, chunk.first_name, chunk.names, raw);
+        stored.resize(ZSTD_compressBound(raw.size()));
+        const std::size_t size = ZSTD_compressCCtx(zstd, stored.data(), stored.size(), raw.data(),
+                                                   raw.size(), m_options.compression_level);
+        std::string error;
+        if (ZSTD_isError(size) != 0) {
+            error = std::string("compression failed: ") + ZSTD_getErrorName(size);
+        } else {
+            stored.resize(size);
+            ff::chunk_header h;
+            h.type = ff::chunk_type::events;
+            h.flags = ff::flag_zstd;
+            h.stored_size = static_cast<std::uint32_t>(stored.size());
+            h.raw_size = static_cast<std::uint32_t>(raw.size());
+            h.event_count = static_cast<std::uint32_t>(chunk.events.size());
+            h.base_time_ns = chunk.events.front().time_ns;
+            std::array<unsigned char, ff::chunk_header_size> header;
+            ff::write_chunk_header(header.data(), h, stored);
+            write_bytes(header.data(), header.size());
+            write_bytes(stored.data(), stored.size());
+            // Hand each chunk to the OS at once: a crash of this process then loses nothing
+            // that was sealed.
+            if (m_error.empty() && std::fflush(m_file) != 0) {
+                m_error = std::strerror(errno);
+            }
+        }
+        std::uint64_t last_time = 0;
+        for (const event& e : chunk.events) {
+            last_time = std::max(last_time, e.time_ns);
+        }
+
+        lock.lock();
+        if (!error.empty() && m_error.empty()) {
+            m_error = error;
+        }
+        m_events_written += chunk.events.size();
+        m_chunks_written += 1;
+        m_bytes_written += ff::chunk_header_size + stored.size();
+        m_last_time_ns = std::max(m_last_time_ns, last_time);
+        m_dropped_total = 0;
+        for (std::uint64_t d : dropped_by_track) {
+            m_dropped_total += d;
+        }
+    }
+    lock.unlock();
+    ZSTD_freeCCtx(zstd);
+
+    // The end record: totals, and proof that the recording closed cleanly.
+    nlohmann::json totals = {{"events", m_events_written},
+                             {"chunks", m_chunks_written},
+                             {"dropped", m_dropped_total},
+                             {"last_time_ns", m_last_time_ns}};
+    const std::string text = totals.dump();
+    const std::span payload(reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    ff::chunk_header h;
+    h.type = ff::chunk_type::end;
+    h.flags = 0;
+    h.stored_size = h.raw_size = static_cast<std::uint32_t>(payload.size());
+    std::array<unsigned char, ff::chunk_header_size> header;
+    ff::write_chunk_header(header.data(), h, payload);
+    write_bytes(header.data(), header.size());
+    write_bytes(payload.data(), payload.size());
+    lock.lock();
+    m_bytes_written += header.size() + payload.size();
+}
+
+void file_writer::write_bytes(const void* data, std::size_t size) {
+    if (m_error.empty() && std::fwrite(data, 1, size, m_file) != size) {
+        m_error = std::strerror(errno);
+    }
+}
+
+void file_writer::close() {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_closed) {
+            return;
+        }
+        m_closed = true;
+        m_closing = true;
+        m_work.notify_all();
+    }
+    if (m_writer.joinable()) {
+        m_writer.join();
+    }
+    std::string error;
+    {
+        std::lock_guard lock(m_mutex);
+        error = m_error;
+    }
+    if (m_file != nullptr) {
+        if (std::fclose(m_file) != 0 && error.empty()) {
+            error = std::strerror(errno);
+        }
+        m_file = nullptr;
+    }
+    if (!error.empty()) {
+        throw file_error(file_error::reason::io,
+                         "writing " + m_path.string() + " failed: " + error);
+    }
+}
+
+std::uint64_t file_writer::events_written() const {
+    std::lock_guard lock(m_mutex);
+    return m_events_written;
+}
+
+std::uint64_t file_writer::bytes_written() const {
+    std::lock_guard lock(m_mutex);
+    return m_bytes_written;
+}
+
+} // namespace taskscope::trace
