@@ -78,12 +78,11 @@ analysis::model load_model(const std::filesystem::path& file, trace::run_info& i
     trace::file_reader reader(file);
     info = reader.info();
     analysis::model m;
-    std::vector<trace::event> chunk;
-    while (reader.next(chunk)) {
-        m.set_names(reader.names());
+    trace::read_all(reader, [&](std::span<const trace::event> chunk, const auto& names) {
+        m.set_names(names);
         m.consume(chunk);
-    }
-    m.set_names(reader.names());
+        return true;
+    });
     m.finish();
     report = reader.report();
     return m;

@@ -3,6 +3,7 @@
 # (text and --json), bad input gets a message and a non-zero exit, Ctrl-C stops serve.
 set -uo pipefail
 cli=$1
+data=$(cd "$(dirname "$0")/../data" && pwd)
 work=$(mktemp -d)
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -44,6 +45,43 @@ grep -q "served 5[0-9] responses" "$work/serve.out" || fail "serve summary: $(ta
 
 "$cli" demo --workers 1 --columns 40 >"$work/demo.out" 2>&1 || fail "demo failed"
 grep -q "^worker 0" "$work/demo.out" || fail "demo lacks the worker lane"
+
+# ---- trace files: record, stats, export, golden output, damaged and wrong files ----
+"$cli" record -o "$work/r.tstrace" --workers 2 --sleep-mode offload --load "/sleep?ms=3" \
+    -n 20 -c 4 >"$work/record.out" 2>&1 || fail "record failed: $(cat "$work/record.out")"
+grep -q "answered 20, errors 0" "$work/record.out" || fail "record summary: $(cat "$work/record.out")"
+grep -q "blocking-pool jobs 20" "$work/record.out" || fail "offload sleeps not on the pool: $(cat "$work/record.out")"
+stats=$("$cli" stats "$work/r.tstrace" --json) || fail "stats --json failed"
+for key in events dropped duration_ns tasks polls wakes steals blocks workers requests lints; do
+    echo "$stats" | grep -q "\"$key\":" || fail "stats --json lacks $key"
+done
+echo "$stats" | grep -q '"count": 20' || fail "stats request count: $stats"
+"$cli" stats "$work/r.tstrace" | grep -q "^worker 1" || fail "stats text lacks worker 1"
+"$cli" export "$work/r.tstrace" --chrome "$work/r.json" --csv "$work/r.csv" >"$work/export.out" 2>&1 ||
+    fail "export failed: $(cat "$work/export.out")"
+grep -q '"traceEvents":\[' "$work/r.json" || fail "chrome export lacks traceEvents"
+[ "$(head -1 "$work/r.csv")" = "start_ns,latency_ns,route,status,worker,side,bytes,request_id" ] ||
+    fail "csv header: $(head -1 "$work/r.csv")"
+[ "$(grep -c ',client,' "$work/r.csv")" -eq 20 ] || fail "csv client rows: $(cat "$work/r.csv")"
+"$cli" export "$work/r.tstrace" >/dev/null 2>"$work/err" && fail "export with no output accepted"
+grep -q -- "--chrome" "$work/err" || fail "export usage message: $(cat "$work/err")"
+
+# The committed sample: its summary must not drift unnoticed.
+"$cli" stats "$data/http-blocking.tstrace" --json | diff -u "$data/http-blocking.stats.json" - >"$work/golden.diff" ||
+    fail "stats --json of tests/data/http-blocking.tstrace differs from the golden file: $(head -40 "$work/golden.diff")"
+
+size=$(stat -c %s "$work/r.tstrace")
+head -c $((size * 2 / 3)) "$work/r.tstrace" >"$work/cut.tstrace"
+"$cli" stats "$work/cut.tstrace" >"$work/cut.out" 2>"$work/err" || fail "a cut file was refused: $(cat "$work/err")"
+grep -q "cut off\|damaged" "$work/err" || fail "no warning for a cut file: $(cat "$work/err")"
+echo '{"traceEvents":[]}' >"$work/not.tstrace"
+"$cli" stats "$work/not.tstrace" >/dev/null 2>"$work/err" && fail "a JSON file was accepted as a trace"
+grep -q "not a taskscope trace" "$work/err" || fail "wrong-file message: $(cat "$work/err")"
+"$cli" stats "$work/missing.tstrace" >/dev/null 2>"$work/err" && fail "a missing file was accepted"
+grep -q "cannot open" "$work/err" || fail "missing-file message: $(cat "$work/err")"
+
+"$cli" demo --workers 2 --columns 40 -o "$work/demo.tstrace" >/dev/null 2>&1 || fail "demo -o failed"
+"$cli" stats "$work/demo.tstrace" | grep -q "blocking-pool jobs 1" || fail "demo trace lacks its pool job"
 
 if [ "$failures" -eq 0 ]; then
     echo "cli: all checks passed"

@@ -55,9 +55,12 @@ std::string track_name(trace::track_kind kind, std::uint32_t index) {
 
 chrome_trace_writer::chrome_trace_writer(std::ostream& out, const trace::run_info& info)
     : m_out(out) {
-    nlohmann::json other = {{"tool", info.tool},       {"command", info.command},
-                            {"lesson", info.lesson},   {"workers", info.workers},
-                            {"stealing", info.stealing}, {"lifo_slot", info.lifo_slot},
+    nlohmann::json other = {{"tool", info.tool},
+                            {"command", info.command},
+                            {"lesson", info.lesson},
+                            {"workers", info.workers},
+                            {"stealing", info.stealing},
+                            {"lifo_slot", info.lifo_slot},
                             {"sleep_mode", info.sleep_mode},
                             {"accept_mode", info.accept_mode}};
     m_out << "{\"displayTimeUnit\":\"ns\",\"otherData\":"
@@ -66,8 +69,8 @@ chrome_trace_writer::chrome_trace_writer(std::ostream& out, const trace::run_inf
     const std::string process =
         "taskscope" + (info.command.empty() ? std::string() : ": " + info.command);
     begin_record();
-    m_out << R"({"ph":"M","pid":1,"tid":0,"name":"process_name","args":{"name":)"
-          << quote(process) << "}}";
+    m_out << R"({"ph":"M","pid":1,"tid":0,"name":"process_name","args":{"name":)" << quote(process)
+          << "}}";
     begin_record();
     m_out << R"({"ph":"M","pid":1,"tid":)" << reactor_tid
           << R"(,"name":"thread_name","args":{"name":"reactor & timers"}})";
@@ -98,9 +101,10 @@ void chrome_trace_writer::write_ts(std::uint64_t ns) {
 const std::string& chrome_trace_writer::quoted_name(trace::name_id id) {
     auto it = m_quoted.find(id);
     if (it == m_quoted.end()) {
-        const std::string text = m_names != nullptr && id < m_names->size()
-                                     ? (*m_names)[id]
-                                     : (id == 0 ? std::string("task") : "name#" + std::to_string(id));
+        const std::string text =
+            m_names != nullptr && id < m_names->size()
+                ? (*m_names)[id]
+                : (id == 0 ? std::string("task") : "name#" + std::to_string(id));
         it = m_quoted.emplace(id, quote(text)).first;
     }
     return it->second;
@@ -108,9 +112,13 @@ const std::string& chrome_trace_writer::quoted_name(trace::name_id id) {
 
 std::string chrome_trace_writer::task_label(std::uint64_t task) {
     auto it = m_task_names.find(task);
-    std::string quoted = quoted_name(it == m_task_names.end() ? 0 : it->second);
-    quoted.insert(quoted.size() - 1, "#" + std::to_string(task));
-    return quoted;
+    const std::string& quoted = quoted_name(it == m_task_names.end() ? 0 : it->second);
+    // "name" -> "name#7": the quoted name without its closing quote, the id, the quote.
+    std::string label(quoted, 0, quoted.size() - 1);
+    label += '#';
+    label += std::to_string(task);
+    label += '"';
+    return label;
 }
 
 chrome_trace_writer::track& chrome_trace_writer::track_of(std::uint16_t id) {
@@ -128,8 +136,8 @@ void chrome_trace_writer::name_track(std::uint16_t id, track& t) {
           << "}}";
     begin_record();
     m_out << R"({"ph":"M","pid":1,"tid":)" << tid_of(id)
-          << R"(,"name":"thread_sort_index","args":{"sort_index":)"
-          << sort_index(t.kind, t.index) << "}}";
+          << R"(,"name":"thread_sort_index","args":{"sort_index":)" << sort_index(t.kind, t.index)
+          << "}}";
 }
 
 void chrome_trace_writer::complete_slice(std::uint32_t tid, std::uint64_t begin_ns,
@@ -173,6 +181,17 @@ void chrome_trace_writer::consume(std::span<const event> events,
     for (const event& e : events) {
         on_event(e);
     }
+    // `names` need not outlive this call: quote now what finish() may still have to name.
+    for (const track& t : m_tracks) {
+        if (t.poll.open) {
+            const auto it = m_task_names.find(t.poll.task);
+            (void)quoted_name(it == m_task_names.end() ? 0 : it->second);
+        }
+        for (const auto& job : t.jobs) {
+            (void)quoted_name(static_cast<trace::name_id>(job.second));
+        }
+    }
+    m_names = nullptr;
 }
 
 void chrome_trace_writer::on_event(const event& e) {
@@ -227,9 +246,18 @@ void chrome_trace_writer::on_event(const event& e) {
     }
     case event_kind::poll_end: {
         if (t.poll.open && t.poll.task == e.task) {
-            const auto result = static_cast<trace::poll_result>(std::min<std::uint8_t>(e.detail, 2));
-            complete_slice(tid, t.poll.begin_ns, std::max(now, t.poll.begin_ns),
-                           task_label(e.task), "poll",
+            // A block begun in this poll and still open lost its end (a full buffer): it
+            // ends with the poll, so that slices stay nested.
+            while (!t.blocks.empty() && t.blocks.back().first >= t.poll.begin_ns) {
+                const std::uint64_t begin = t.blocks.back().first;
+                t.blocks.pop_back();
+                complete_slice(tid, begin, std::max(now, begin), "\"blocked\"", "block",
+                               "{\"unfinished\":true}");
+            }
+            const auto result =
+                static_cast<trace::poll_result>(std::min<std::uint8_t>(e.detail, 2));
+            complete_slice(tid, t.poll.begin_ns, std::max(now, t.poll.begin_ns), task_label(e.task),
+                           "poll",
                            "{\"task\":" + std::to_string(e.task) + ",\"result\":\"" +
                                std::string(trace::to_string(result)) + "\"}");
             t.poll.open = false;
@@ -248,7 +276,8 @@ void chrome_trace_writer::on_event(const event& e) {
     case event_kind::wake:
         if (!m_pending_wakes.contains(e.task)) {
             const bool in_poll = t.poll.open;
-            m_pending_wakes.emplace(e.task, pending_wake{now, in_poll ? tid : reactor_tid, in_poll});
+            m_pending_wakes.emplace(e.task,
+                                    pending_wake{now, in_poll ? tid : reactor_tid, in_poll});
         }
         break;
     case event_kind::steal: {
@@ -315,7 +344,8 @@ void chrome_trace_writer::on_event(const event& e) {
         begin_record();
         m_out << R"({"ph":"i","s":"t","pid":1,"tid":)" << reactor_tid << ",\"ts\":";
         write_ts(now);
-        m_out << ",\"name\":\"" << (e.kind == event_kind::timer_fired ? "timer fired" : "socket ready")
+        m_out << ",\"name\":\""
+              << (e.kind == event_kind::timer_fired ? "timer fired" : "socket ready")
               << R"(","args":{"task":)" << e.task << "}}";
         break;
     case event_kind::request_begin: {

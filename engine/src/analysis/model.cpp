@@ -26,6 +26,23 @@ std::string format_duration(std::uint64_t ns) {
     return buf;
 }
 
+/// The earliest poll of `task` that began after `after_ns`. Each lane's polls are in time
+/// order, so only the polls after `after_ns` at each lane's end are looked at.
+poll_ref first_poll_after(const std::vector<lane>& lanes, task_ref task, std::uint64_t after_ns) {
+    poll_ref found;
+    std::uint64_t found_begin = open_end;
+    for (std::size_t li = 0; li < lanes.size(); ++li) {
+        const auto& polls = lanes[li].polls;
+        for (std::size_t i = polls.size(); i > 0 && polls[i - 1].begin_ns > after_ns; --i) {
+            if (polls[i - 1].task == task && polls[i - 1].begin_ns < found_begin) {
+                found_begin = polls[i - 1].begin_ns;
+                found = {static_cast<std::uint32_t>(li), static_cast<std::uint32_t>(i - 1)};
+            }
+        }
+    }
+    return found;
+}
+
 } // namespace
 
 std::string_view to_string(task_state s) noexcept {
@@ -76,9 +93,8 @@ std::uint32_t task_info::total_wakes() const noexcept {
 }
 
 std::uint64_t task_info::busy_until(std::uint64_t now_ns) const noexcept {
-    return busy_ns + (state == task_state::running && now_ns > state_since_ns
-                          ? now_ns - state_since_ns
-                          : 0);
+    return busy_ns +
+           (state == task_state::running && now_ns > state_since_ns ? now_ns - state_since_ns : 0);
 }
 std::uint64_t task_info::scheduled_until(std::uint64_t now_ns) const noexcept {
     return scheduled_ns + (state == task_state::scheduled && now_ns > state_since_ns
@@ -183,8 +199,7 @@ void model::leave_state(task_info& t, std::uint64_t now_ns) {
     t.state_since_ns = now_ns;
 }
 
-void model::record_depth(std::vector<depth_point>& series, std::uint64_t time_ns,
-                         std::uint32_t depth) {
+void model::record_depth(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth) {
     if (series.empty() || series.back().time_ns <= time_ns) {
         if (series.empty() || series.back().depth != depth) {
             series.push_back({time_ns, depth});
@@ -300,8 +315,17 @@ void model::on_event(const event& e) {
             if (source == trace::wake_source::self) {
                 m_lanes[t.open_poll.lane].polls[t.open_poll.index].flags |= poll_flags::woke_self;
             }
-        } else if (t.state == task_state::idle) {
-            leave_state(t, now);
+        } else if (t.polls > 0 && now < t.state_since_ns) {
+            // Recorded before the task's last state change but reaching us after it: if a
+            // poll of the task began after the wake, the wake caused the first such poll.
+            if (const poll_ref caused = first_poll_after(m_lanes, ref, now); caused.valid()) {
+                link.caused = caused;
+                break;
+            }
+        }
+        if (t.state == task_state::idle) {
+            // A wake from during the last poll that arrives late: scheduled from its end.
+            leave_state(t, std::max(now, t.state_since_ns));
             t.state = task_state::scheduled;
         }
         if (t.pending_wake == none32 && t.state != task_state::done &&
@@ -361,11 +385,8 @@ void model::on_event(const event& e) {
         break;
     case event_kind::timer_fired:
     case event_kind::io_ready:
-        m_reactor.push_back({.time_ns = now,
-                             .task = e.task,
-                             .value = e.arg,
-                             .lane = lane_index,
-                             .kind = e.kind});
+        m_reactor.push_back(
+            {.time_ns = now, .task = e.task, .value = e.arg, .lane = lane_index, .kind = e.kind});
         break;
     case event_kind::request_begin: {
         const task_ref ref = task_for(e.task, now);
@@ -392,16 +413,17 @@ void model::on_event(const event& e) {
         break;
     }
     case event_kind::marker:
-        m_markers.push_back({.time_ns = now,
-                             .value = e.arg,
-                             .name = e.arg2,
-                             .lane = lane_index,
-                             .kind = e.kind});
+        m_markers.push_back(
+            {.time_ns = now, .value = e.arg, .name = e.arg2, .lane = lane_index, .kind = e.kind});
         break;
-    case event_kind::events_dropped:
-        lane_for(static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF))).dropped =
-            std::max(m_lanes[std::min<std::uint32_t>(e.arg2, 0xFFFF)].dropped, e.arg);
+    case event_kind::events_dropped: {
+        // Make the lane first: the track may not have a lane yet (and lane_for may move
+        // the lanes, so `l` is not used here).
+        lane& counted =
+            lane_for(static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF)));
+        counted.dropped = std::max(counted.dropped, e.arg);
         break;
+    }
     }
 }
 
@@ -438,7 +460,7 @@ void model::end_poll(lane& l, std::uint16_t lane_index, const event& e) {
 
     if (duration >= m_options.long_poll_ns) {
         m_lints.push_back({.kind = (p.flags & poll_flags::blocked) != 0 ? lint_kind::blocked_worker
-                                                                       : lint_kind::long_poll,
+                                                                        : lint_kind::long_poll,
                            .task = ref,
                            .lane = lane_index,
                            .at_ns = p.begin_ns,

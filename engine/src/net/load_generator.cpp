@@ -38,6 +38,9 @@ struct shared_load {
     }
 };
 
+// relaxed: only uniqueness matters, not order with anything else
+std::atomic<std::uint64_t> g_next_client_request{1};
+
 /// One client connection: takes request numbers until none are left.
 task<void> client(std::shared_ptr<shared_load> shared) {
     shared_load& s = *shared;
@@ -53,8 +56,11 @@ task<void> client(std::shared_ptr<shared_load> shared) {
         }
         const auto started = clock_type::now();
         io_deadline deadline(started + s.options.timeout);
-        detail::record_here(trace::event_kind::request_begin, number + 1, target_name,
-                            detail::client_side);
+        // Client request ids are unique in the process, so two load runs in one trace
+        // never share one (an exported async slice is keyed by it).
+        detail::record_here(trace::event_kind::request_begin,
+                            g_next_client_request.fetch_add(1, std::memory_order_relaxed),
+                            target_name, detail::client_side);
         const bool connected_before = stream.is_open();
         if (!stream.is_open()) {
             auto [connected, fresh] =

@@ -2,8 +2,12 @@
 #include "taskscope/trace/trace_file.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <zstd.h>
 
 namespace taskscope::trace {
@@ -172,6 +176,70 @@ bool file_reader::next(std::vector<event>& out) {
         }
     }
     return false;
+}
+
+bool read_all(
+    file_reader& reader,
+    const std::function<bool(std::span<const event>, const std::vector<std::string>&)>& consume) {
+    // Two buffers: the decoder fills one while the consumer reads the other.
+    struct slot {
+        std::vector<event> events;
+        std::vector<std::string> names; // a copy, only refreshed when names were added
+        bool full = false;
+    };
+    std::array<slot, 2> slots;
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool finished = false;
+    bool stop = false;
+    std::thread decoder([&] {
+        std::size_t turn = 0;
+        std::vector<event> chunk;
+        for (;;) {
+            const bool more = reader.next(chunk); // reads and decodes outside the lock
+            std::unique_lock lock(mutex);
+            if (!more || stop) {
+                finished = true;
+                changed.notify_all();
+                return;
+            }
+            changed.wait(lock, [&] { return !slots[turn].full || stop; });
+            if (stop) {
+                finished = true;
+                return;
+            }
+            slots[turn].events.swap(chunk);
+            if (slots[turn].names.size() != reader.names().size()) {
+                slots[turn].names = reader.names();
+            }
+            slots[turn].full = true;
+            changed.notify_all();
+            turn ^= 1;
+        }
+    });
+    std::size_t turn = 0;
+    bool completed = true;
+    for (;;) {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return slots[turn].full || finished; });
+        if (!slots[turn].full) {
+            break; // finished and drained
+        }
+        lock.unlock();
+        const bool go_on = consume(slots[turn].events, slots[turn].names);
+        lock.lock();
+        slots[turn].full = false;
+        changed.notify_all();
+        if (!go_on) {
+            stop = true;
+            completed = false;
+            changed.notify_all();
+            break;
+        }
+        turn ^= 1;
+    }
+    decoder.join();
+    return completed;
 }
 
 loaded_trace read_trace_file(const std::filesystem::path& path) {

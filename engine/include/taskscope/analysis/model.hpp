@@ -12,6 +12,7 @@
 //     m.finish();
 //     for (const auto& lane : m.lanes()) { ... lane.polls ... }
 
+#include "taskscope/analysis/column.hpp"
 #include "taskscope/trace/event.hpp"
 #include "taskscope/trace/names.hpp"
 
@@ -156,13 +157,13 @@ struct lane {
     trace::track_kind kind = trace::track_kind::external;
     std::uint32_t index = 0; ///< index within its kind (worker 0, worker 1, ...)
     bool announced = false;  ///< a track_started event named it
-    std::vector<poll_span> polls;
-    std::vector<span> blocks;       ///< a task blocking this thread
-    std::vector<span> jobs;         ///< blocking-pool jobs run on this thread
-    std::vector<span> parked;       ///< the worker slept
-    std::vector<depth_point> depth; ///< its local run queue (workers)
-    std::uint64_t busy_ns = 0;      ///< closed polls' time
-    std::uint64_t dropped = 0;      ///< events this thread lost to a full buffer
+    column<poll_span> polls;
+    column<span> blocks;       ///< a task blocking this thread
+    column<span> jobs;         ///< blocking-pool jobs run on this thread
+    column<span> parked;       ///< the worker slept
+    column<depth_point> depth; ///< its local run queue (workers)
+    std::uint64_t busy_ns = 0; ///< closed polls' time
+    std::uint64_t dropped = 0; ///< events this thread lost to a full buffer
     [[nodiscard]] std::string label() const;
 };
 
@@ -216,18 +217,18 @@ public:
     [[nodiscard]] std::string task_label(task_ref t) const;
 
     [[nodiscard]] const std::vector<lane>& lanes() const noexcept { return m_lanes; }
-    [[nodiscard]] const std::vector<task_info>& tasks() const noexcept { return m_tasks; }
+    [[nodiscard]] const column<task_info>& tasks() const noexcept { return m_tasks; }
     [[nodiscard]] task_ref find_task(std::uint64_t id) const noexcept;
-    [[nodiscard]] const std::vector<wake_link>& wakes() const noexcept { return m_wakes; }
-    [[nodiscard]] const std::vector<steal_link>& steals() const noexcept { return m_steals; }
-    [[nodiscard]] const std::vector<request_span>& requests() const noexcept { return m_requests; }
-    [[nodiscard]] const std::vector<depth_point>& global_depth() const noexcept {
+    [[nodiscard]] const column<wake_link>& wakes() const noexcept { return m_wakes; }
+    [[nodiscard]] const column<steal_link>& steals() const noexcept { return m_steals; }
+    [[nodiscard]] const column<request_span>& requests() const noexcept { return m_requests; }
+    [[nodiscard]] const column<depth_point>& global_depth() const noexcept {
         return m_global_depth;
     }
-    [[nodiscard]] const std::vector<lint>& lints() const noexcept { return m_lints; }
+    [[nodiscard]] const column<lint>& lints() const noexcept { return m_lints; }
     /// timer_fired and io_ready: what the reactor and the timers did, in time order.
-    [[nodiscard]] const std::vector<instant>& reactor_events() const noexcept { return m_reactor; }
-    [[nodiscard]] const std::vector<instant>& markers() const noexcept { return m_markers; }
+    [[nodiscard]] const column<instant>& reactor_events() const noexcept { return m_reactor; }
+    [[nodiscard]] const column<instant>& markers() const noexcept { return m_markers; }
     /// "worker 0 blocked for 2.0 s in task handle_connection#7"
     [[nodiscard]] std::string describe(const lint& l) const;
     /// The lane of worker `index`, or -1 if no such worker was seen.
@@ -255,27 +256,27 @@ private:
     task_ref task_for(std::uint64_t id, std::uint64_t seen_ns);
     void leave_state(task_info& t, std::uint64_t now_ns);
     void end_poll(lane& l, std::uint16_t lane_index, const trace::event& e);
-    void record_depth(std::vector<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
+    void record_depth(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
 
     model_options m_options;
     std::vector<std::string> m_names;
     bool m_process_names = false;
     std::vector<lane> m_lanes;
     std::vector<int> m_worker_lanes; // worker index -> lane
-    std::vector<task_info> m_tasks;
+    column<task_info> m_tasks;
     // Task ids come from one counter, so most map through a dense table starting at the
     // first id seen; ids far outside it (a hand-made or damaged trace) go to a hash map.
     std::uint64_t m_dense_base = 0;
     std::vector<task_ref> m_dense_ids;
     std::unordered_map<std::uint64_t, task_ref> m_sparse_ids;
-    std::vector<wake_link> m_wakes;
-    std::vector<steal_link> m_steals;
-    std::vector<request_span> m_requests;
+    column<wake_link> m_wakes;
+    column<steal_link> m_steals;
+    column<request_span> m_requests;
     std::vector<std::uint32_t> m_open_request; // task ref -> open request index (+1), 0 none
-    std::vector<depth_point> m_global_depth;
-    std::vector<lint> m_lints;
-    std::vector<instant> m_reactor;
-    std::vector<instant> m_markers;
+    column<depth_point> m_global_depth;
+    column<lint> m_lints;
+    column<instant> m_reactor;
+    column<instant> m_markers;
     std::array<std::uint64_t, trace::event_kind_count> m_kind_counts{};
     std::uint64_t m_events = 0;
     std::uint64_t m_first_ns = 0;

@@ -33,10 +33,12 @@ enum class event_kind : std::uint8_t {
     timer_armed,        ///< task, arg=deadline in ns on the trace clock
     timer_fired,        ///< task
     io_ready,           ///< task, arg=file descriptor, detail=readiness bits
-    request_begin,     ///< HTTP request: task, arg=request id (server: per server; client: 1.. per load run), arg2=route name id, detail=0 server / 1 client
-    request_end,       ///< the task's last request_begin ends: arg=response bytes, arg2=status, detail as begin
-    marker,             ///< arg2=name id, arg=value
-    events_dropped,     ///< arg=events lost so far on track arg2 (a running total)
+    request_begin, ///< HTTP request: task, arg=request id (server: per server; client: unique in
+                   ///< the process), arg2=route name id, detail=0 server / 1 client
+    request_end, ///< the task's last request_begin ends: arg=response bytes, arg2=status, detail as
+                 ///< begin
+    marker,      ///< arg2=name id, arg=value
+    events_dropped, ///< arg=events lost so far on track arg2 (a running total)
 };
 inline constexpr std::size_t event_kind_count = 23;
 

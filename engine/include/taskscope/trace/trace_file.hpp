@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -176,6 +177,19 @@ private:
     std::vector<unsigned char> m_stored;
     std::vector<unsigned char> m_raw;
 };
+
+/// Reads every chunk of `reader`, decompressing and decoding the next chunk on a second
+/// thread while `consume` handles the current one on the calling thread. `names` is the
+/// name table valid for the chunk. Return false from `consume` to stop early (a cancel).
+/// Returns false if stopped early.
+///
+///     read_all(reader, [&](std::span<const event> chunk, const auto& names) {
+///         model.set_names(names); model.consume(chunk);
+///         return !cancelled;
+///     });
+bool read_all(
+    file_reader& reader,
+    const std::function<bool(std::span<const event>, const std::vector<std::string>&)>& consume);
 
 /// A whole file in memory: convenient for tests and small traces.
 struct loaded_trace {

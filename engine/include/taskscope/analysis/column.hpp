@@ -1,0 +1,236 @@
+#pragma once
+// `column<T>`: the growable array the analysis model keeps its derived records in.
+//
+// A std::vector doubles by copying; with hundreds of megabytes of polls that copy (and
+// the page faults of the new block) stalls whoever appends, which for a live window is
+// the GUI thread. A column grows by adding segments of doubling size instead: nothing
+// already stored moves, so references stay valid, appends cost the same at any size, and
+// memory is touched once. Segments of 2 MiB and more ask for transparent huge pages,
+// which cuts the kernel's page-fault work when a large trace is opened.
+//
+// Segment k holds `first << max(k - 1, 0)` elements: 2^b, 2^b, 2^(b+1), 2^(b+2), ...
+// so index i lives in segment bit_width(i >> b) at offset i - (first << (segment - 1)).
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdlib>
+#include <iterator>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace taskscope::analysis {
+
+template <typename T>
+class column {
+    static_assert(std::is_trivially_destructible_v<T> && std::is_trivially_copyable_v<T>,
+                  "columns hold plain records");
+    static constexpr std::size_t first_bits = 8; // 256 elements in the first two segments
+    static constexpr std::size_t first = std::size_t{1} << first_bits;
+    static constexpr std::size_t max_segments = 48;
+    static constexpr std::size_t huge_page = std::size_t{2} << 20;
+
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+    using difference_type = std::ptrdiff_t;
+    using reference = T&;
+    using const_reference = const T&;
+
+    template <bool Const>
+    class basic_iterator {
+    public:
+        using iterator_category = std::random_access_iterator_tag;
+        using iterator_concept = std::random_access_iterator_tag;
+        using value_type = T;
+        using difference_type = std::ptrdiff_t;
+        using owner = std::conditional_t<Const, const column, column>;
+        using reference = std::conditional_t<Const, const T&, T&>;
+        using pointer = std::conditional_t<Const, const T*, T*>;
+
+        basic_iterator() = default;
+        basic_iterator(owner* c, std::size_t i) : m_column(c), m_index(i) {}
+        operator basic_iterator<true>() const { return {m_column, m_index}; }
+
+        reference operator*() const { return (*m_column)[m_index]; }
+        pointer operator->() const { return &(*m_column)[m_index]; }
+        reference operator[](difference_type n) const {
+            return (*m_column)[static_cast<std::size_t>(static_cast<difference_type>(m_index) + n)];
+        }
+        basic_iterator& operator++() {
+            ++m_index;
+            return *this;
+        }
+        basic_iterator operator++(int) {
+            auto copy = *this;
+            ++m_index;
+            return copy;
+        }
+        basic_iterator& operator--() {
+            --m_index;
+            return *this;
+        }
+        basic_iterator operator--(int) {
+            auto copy = *this;
+            --m_index;
+            return copy;
+        }
+        basic_iterator& operator+=(difference_type n) {
+            m_index = static_cast<std::size_t>(static_cast<difference_type>(m_index) + n);
+            return *this;
+        }
+        basic_iterator& operator-=(difference_type n) { return *this += -n; }
+        friend basic_iterator operator+(basic_iterator it, difference_type n) { return it += n; }
+        friend basic_iterator operator+(difference_type n, basic_iterator it) { return it += n; }
+        friend basic_iterator operator-(basic_iterator it, difference_type n) { return it -= n; }
+        friend difference_type operator-(const basic_iterator& a, const basic_iterator& b) {
+            return static_cast<difference_type>(a.m_index) -
+                   static_cast<difference_type>(b.m_index);
+        }
+        friend bool operator==(const basic_iterator& a, const basic_iterator& b) {
+            return a.m_index == b.m_index;
+        }
+        friend auto operator<=>(const basic_iterator& a, const basic_iterator& b) {
+            return a.m_index <=> b.m_index;
+        }
+        [[nodiscard]] std::size_t index() const noexcept { return m_index; }
+
+    private:
+        owner* m_column = nullptr;
+        std::size_t m_index = 0;
+    };
+    using iterator = basic_iterator<false>;
+    using const_iterator = basic_iterator<true>;
+
+    column() = default;
+    column(const column& other) {
+        for (const T& v : other) {
+            push_back(v);
+        }
+    }
+    column(column&& other) noexcept
+        : m_segments(std::exchange(other.m_segments, {}))
+        , m_size(std::exchange(other.m_size, 0)) {}
+    column& operator=(column other) noexcept {
+        std::swap(m_segments, other.m_segments);
+        std::swap(m_size, other.m_size);
+        return *this;
+    }
+    ~column() { release(); }
+
+    [[nodiscard]] std::size_t size() const noexcept { return m_size; }
+    [[nodiscard]] bool empty() const noexcept { return m_size == 0; }
+
+    [[nodiscard]] T& operator[](std::size_t i) noexcept {
+        const std::size_t s = segment_of(i);
+        return m_segments[s][i - segment_start(s)];
+    }
+    [[nodiscard]] const T& operator[](std::size_t i) const noexcept {
+        const std::size_t s = segment_of(i);
+        return m_segments[s][i - segment_start(s)];
+    }
+    [[nodiscard]] T& front() noexcept { return (*this)[0]; }
+    [[nodiscard]] const T& front() const noexcept { return (*this)[0]; }
+    [[nodiscard]] T& back() noexcept { return (*this)[m_size - 1]; }
+    [[nodiscard]] const T& back() const noexcept { return (*this)[m_size - 1]; }
+
+    void push_back(const T& value) { new (slot_for_append()) T(value); }
+    template <typename... Args>
+    T& emplace_back(Args&&... args) {
+        T* p = new (slot_for_append()) T{std::forward<Args>(args)...};
+        return *p;
+    }
+    void pop_back() noexcept { --m_size; }
+    /// Inserts before `at`, moving the later elements up by one (rare: late events).
+    void insert(const_iterator at, const T& value) {
+        const std::size_t index = at.index();
+        push_back(value);
+        for (std::size_t i = m_size - 1; i > index; --i) {
+            (*this)[i] = (*this)[i - 1];
+        }
+        (*this)[index] = value;
+    }
+    void clear() noexcept {
+        release();
+        m_size = 0;
+    }
+
+    [[nodiscard]] iterator begin() noexcept { return {this, 0}; }
+    [[nodiscard]] iterator end() noexcept { return {this, m_size}; }
+    [[nodiscard]] const_iterator begin() const noexcept { return {this, 0}; }
+    [[nodiscard]] const_iterator end() const noexcept { return {this, m_size}; }
+    [[nodiscard]] const_iterator cbegin() const noexcept { return begin(); }
+    [[nodiscard]] const_iterator cend() const noexcept { return end(); }
+
+    /// Memory held, for the window's per-event budget.
+    [[nodiscard]] std::size_t capacity_bytes() const noexcept {
+        std::size_t n = 0;
+        for (std::size_t s = 0; s < max_segments && m_segments[s] != nullptr; ++s) {
+            n += segment_length(s) * sizeof(T);
+        }
+        return n;
+    }
+
+private:
+    static std::size_t segment_of(std::size_t i) noexcept {
+        return static_cast<std::size_t>(std::bit_width(i >> first_bits));
+    }
+    static std::size_t segment_start(std::size_t s) noexcept {
+        return s == 0 ? 0 : first << (s - 1);
+    }
+    static std::size_t segment_length(std::size_t s) noexcept {
+        return s == 0 ? first : first << (s - 1);
+    }
+
+    T* slot_for_append() {
+        const std::size_t s = segment_of(m_size);
+        if (m_segments[s] == nullptr) {
+            m_segments[s] = allocate(segment_length(s));
+        }
+        T* p = m_segments[s] + (m_size - segment_start(s));
+        ++m_size;
+        return p;
+    }
+
+    static T* allocate(std::size_t n) {
+        const std::size_t bytes = n * sizeof(T);
+        if (bytes < huge_page) {
+            return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
+        }
+        const std::size_t rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+        void* p = std::aligned_alloc(huge_page, rounded);
+        if (p == nullptr) {
+            throw std::bad_alloc();
+        }
+#if defined(MADV_HUGEPAGE)
+        ::madvise(p, rounded, MADV_HUGEPAGE); // a hint: without huge pages it still works
+#endif
+        return static_cast<T*>(p);
+    }
+
+    void release() noexcept {
+        for (std::size_t s = 0; s < max_segments; ++s) {
+            if (m_segments[s] == nullptr) {
+                break;
+            }
+            if (segment_length(s) * sizeof(T) < huge_page) {
+                ::operator delete (m_segments[s], std::align_val_t{alignof(T)});
+            } else {
+                std::free(m_segments[s]);
+            }
+            m_segments[s] = nullptr;
+        }
+    }
+
+    std::array<T*, max_segments> m_segments{};
+    std::size_t m_size = 0;
+};
+
+} // namespace taskscope::analysis
