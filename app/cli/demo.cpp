@@ -93,9 +93,7 @@ task<void> workload(bool blocking) {
 // ---- the report ----
 
 std::string format_ms(std::uint64_t ns) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f ms", static_cast<double>(ns) / 1e6);
-    return buf;
+    return analysis::format_duration(ns, 1);
 }
 
 /// One text row per worker: # busy most of a column, + busy part of it, B blocked.
@@ -106,8 +104,10 @@ void print_timeline(std::ostream& out, const analysis::model& m, std::size_t col
     out << "\ntimeline: " << format_ms(end - start) << " in " << columns << " columns of "
         << format_ms(static_cast<std::uint64_t>(per_column))
         << "  (# busy most of the column, + busy part of it, B blocked, . idle)\n";
-    for (std::uint32_t w = 0; m.worker_lane(w) >= 0; ++w) {
-        const analysis::lane& l = m.lanes()[static_cast<std::size_t>(m.worker_lane(w))];
+    for (const analysis::lane& l : m.lanes()) {
+        if (l.kind != trace::track_kind::worker) {
+            continue;
+        }
         std::vector<double> busy(columns, 0.0);
         std::vector<bool> blocked(columns, false);
         const auto spread = [&](std::uint64_t a, std::uint64_t b, auto&& apply) {
@@ -143,18 +143,14 @@ int run_demo(const demo_options& options, std::ostream& out) {
     std::shared_ptr<trace::file_writer> file;
     const auto started = std::chrono::steady_clock::now();
     {
-        runtime rt({.workers = options.workers,
-                    .stealing = options.stealing,
-                    .lifo_slot = options.lifo_slot});
+        const runtime_options config{.workers = options.workers,
+                                     .stealing = options.stealing,
+                                     .lifo_slot = options.lifo_slot};
+        runtime rt(config);
         rt.trace().add_sink(sink);
         if (!options.output.empty()) {
-            trace::run_info info = trace::run_info_for(rt.trace());
-            info.command = options.command;
-            info.workers = static_cast<std::uint32_t>(options.workers);
-            info.stealing = options.stealing;
-            info.lifo_slot = options.lifo_slot;
-            info.reactor = std::string(to_string(rt.reactor()));
-            file = std::make_shared<trace::file_writer>(options.output, info);
+            file = std::make_shared<trace::file_writer>(options.output,
+                                                        describe_run(rt, config, options.command));
             rt.trace().add_sink(file);
         }
         rt.block_on(workload(options.blocking_sleep), "workload");

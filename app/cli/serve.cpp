@@ -2,6 +2,7 @@
 
 #include "taskscope/net/load_generator.hpp"
 #include "taskscope/trace/trace_file.hpp"
+#include "trace_commands.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -39,17 +40,14 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
     }
     trace::trace_options trace;
     trace.enabled = options.trace;
-    runtime rt({.workers = options.workers,
-                .single_threaded = options.single_threaded,
-                .reactor = options.reactor,
-                .trace = trace});
+    const runtime_options runtime_config{.workers = options.workers,
+                                         .single_threaded = options.single_threaded,
+                                         .reactor = options.reactor,
+                                         .trace = trace};
+    runtime rt(runtime_config);
     std::shared_ptr<trace::file_writer> recording;
     if (!options.record.empty()) {
-        trace::run_info info = trace::run_info_for(rt.trace());
-        info.command = options.command;
-        info.workers = static_cast<std::uint32_t>(rt.worker_count());
-        info.single_threaded = options.single_threaded;
-        info.reactor = std::string(to_string(rt.reactor()));
+        trace::run_info info = describe_run(rt, runtime_config, options.command);
         info.sleep_mode = std::string(net::to_string(options.sleep));
         info.accept_mode = std::string(net::to_string(options.accept));
         recording = std::make_shared<trace::file_writer>(options.record, info);

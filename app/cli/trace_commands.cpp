@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <future>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <unistd.h>
 
@@ -17,22 +17,13 @@ namespace taskscope::cli {
 namespace {
 
 std::string format_duration(std::uint64_t ns) {
-    char buf[32];
-    const double v = static_cast<double>(ns);
-    if (ns >= 1'000'000'000) {
-        std::snprintf(buf, sizeof buf, "%.3f s", v / 1e9);
-    } else if (ns >= 1'000'000) {
-        std::snprintf(buf, sizeof buf, "%.2f ms", v / 1e6);
-    } else {
-        std::snprintf(buf, sizeof buf, "%.1f us", v / 1e3);
-    }
-    return buf;
+    return analysis::format_duration(ns, 2);
 }
 
 std::uint64_t blocked_ns(const analysis::lane& l) {
     std::uint64_t n = 0;
     for (const analysis::span& b : l.blocks) {
-        n += b.end_ns - b.begin_ns;
+        n += b.end_ns == analysis::open_end ? 0 : b.end_ns - b.begin_ns;
     }
     return n;
 }
@@ -73,16 +64,37 @@ task<std::unique_ptr<net::http_server>> make_server(net::http_server_options opt
 
 } // namespace
 
+trace::run_info describe_run(runtime& rt, const runtime_options& options,
+                             const std::string& command) {
+    trace::run_info info = trace::run_info_for(rt.trace());
+    info.command = command;
+    info.workers = static_cast<std::uint32_t>(rt.worker_count());
+    info.single_threaded = options.single_threaded;
+    info.stealing = options.stealing;
+    info.lifo_slot = options.lifo_slot;
+    info.reactor = std::string(to_string(rt.reactor()));
+    return info;
+}
+
 analysis::model load_model(const std::filesystem::path& file, trace::run_info& info,
-                           trace::read_report& report) {
+                           trace::read_report& report, std::ostream* progress_to) {
     trace::file_reader reader(file);
     info = reader.info();
     analysis::model m;
-    trace::read_all(reader, [&](std::span<const trace::event> chunk, const auto& names) {
-        m.set_names(names);
-        m.consume(chunk);
-        return true;
-    });
+    {
+        std::optional<progress_line> progress;
+        if (progress_to != nullptr) {
+            progress.emplace(*progress_to, "reading");
+        }
+        trace::read_all(reader, [&](std::span<const trace::event> chunk, const auto& names) {
+            m.set_names(names);
+            m.consume(chunk);
+            if (progress) {
+                progress->update(reader.progress_bytes(), reader.file_bytes());
+            }
+            return true;
+        });
+    }
     m.finish();
     report = reader.report();
     return m;
@@ -110,16 +122,9 @@ void print_summary(const analysis::model& m, std::ostream& out) {
             first = false;
         }
     }
-    std::uint64_t stolen = 0;
-    for (const auto& s : m.steals()) {
-        stolen += s.count;
-    }
-    std::uint64_t blocks = 0;
-    for (const auto& l : m.lanes()) {
-        blocks += l.blocks.size();
-    }
-    out << ")\nsteals " << m.steals().size() << " (moving " << stolen << " tasks), blocking calls "
-        << blocks << ", blocking-pool jobs " << m.blocking_jobs() << "\n\n";
+    out << ")\nsteals " << m.steals().size() << " (moving " << m.tasks_stolen()
+        << " tasks), blocking calls " << m.block_count() << ", blocking-pool jobs "
+        << m.blocking_jobs() << "\n\n";
 
     out << "lane              polls  busy         busy%   blocked      parks\n";
     const double duration = static_cast<double>(std::max<std::uint64_t>(m.duration_ns(), 1));
@@ -130,7 +135,7 @@ void print_summary(const analysis::model& m, std::ostream& out) {
         const std::uint64_t busy = l.kind == trace::track_kind::blocking ? [&] {
             std::uint64_t n = 0;
             for (const auto& j : l.jobs) {
-                n += j.end_ns - j.begin_ns;
+                n += j.end_ns == analysis::open_end ? 0 : j.end_ns - j.begin_ns;
             }
             return n;
         }()
@@ -179,24 +184,18 @@ std::string summary_json(const analysis::model& m, const trace::read_report* rep
     }
     j["wakes"] = wakes;
     j["steals"] = m.steals().size();
-    std::uint64_t stolen = 0;
-    for (const auto& s : m.steals()) {
-        stolen += s.count;
-    }
-    j["tasks_stolen"] = stolen;
-    std::uint64_t blocks = 0;
+    j["tasks_stolen"] = m.tasks_stolen();
     nlohmann::json workers = nlohmann::json::array();
-    for (std::uint32_t w = 0; m.worker_lane(w) >= 0; ++w) {
-        const auto& l = m.lanes()[static_cast<std::size_t>(m.worker_lane(w))];
-        workers.push_back({{"worker", w},
+    for (const auto& l : m.lanes()) {
+        if (l.kind != trace::track_kind::worker) {
+            continue;
+        }
+        workers.push_back({{"worker", l.index},
                            {"busy_ns", l.busy_ns},
                            {"polls", l.polls.size()},
                            {"blocked_ns", blocked_ns(l)}});
     }
-    for (const auto& l : m.lanes()) {
-        blocks += l.blocks.size();
-    }
-    j["blocks"] = blocks;
+    j["blocks"] = m.block_count();
     j["blocking_jobs"] = m.blocking_jobs();
     j["workers"] = workers;
     const analysis::latency_summary latency = m.request_latency();
@@ -227,7 +226,7 @@ std::string summary_json(const analysis::model& m, const trace::read_report* rep
 int run_stats(const std::filesystem::path& file, bool json, std::ostream& out, std::ostream& err) {
     trace::run_info info;
     trace::read_report report;
-    const analysis::model m = load_model(file, info, report);
+    const analysis::model m = load_model(file, info, report, &err);
     if (!report.warning.empty()) {
         err << "taskscope-cli stats: " << file.string() << ": " << report.warning << '\n';
     }
@@ -250,6 +249,14 @@ int run_export(const export_options& options, std::ostream& out, std::ostream& e
         err << "taskscope-cli export: say what to write: --chrome OUT.json and/or --csv OUT.csv\n";
         return 2;
     }
+    for (const auto* out_path : {&options.chrome, &options.csv}) {
+        std::error_code ec;
+        if (!out_path->empty() && std::filesystem::equivalent(*out_path, options.input, ec)) {
+            err << "taskscope-cli export: " << out_path->string()
+                << " is the input file; choose another name for the export\n";
+            return 2;
+        }
+    }
     trace::file_reader reader(options.input);
     std::ofstream chrome_file;
     std::unique_ptr<analysis::chrome_trace_writer> chrome;
@@ -263,17 +270,20 @@ int run_export(const export_options& options, std::ostream& out, std::ostream& e
     }
     // The CSV needs only requests, but they come from the model; the Chrome export streams.
     analysis::model requests_model;
-    progress_line progress(err, "exporting");
-    std::vector<trace::event> chunk;
-    while (reader.next(chunk)) {
-        if (chrome) {
-            chrome->consume(chunk, reader.names());
-        }
-        if (!options.csv.empty()) {
-            requests_model.consume(chunk);
-        }
-        progress.update(reader.report().bytes_read, reader.report().file_bytes);
-    }
+    {
+        progress_line progress(err, "exporting");
+        trace::read_all(reader, [&](std::span<const trace::event> chunk, const auto& names) {
+            if (chrome) {
+                chrome->consume(chunk, names);
+            }
+            if (!options.csv.empty()) {
+                requests_model.set_names(names);
+                requests_model.consume(chunk);
+            }
+            progress.update(reader.progress_bytes(), reader.file_bytes());
+            return true;
+        });
+    } // the progress line is cleared before any warning is printed
     if (!reader.report().warning.empty()) {
         err << "taskscope-cli export: " << options.input.string() << ": " << reader.report().warning
             << '\n';
@@ -289,7 +299,6 @@ int run_export(const export_options& options, std::ostream& out, std::ostream& e
             << " trace events; open it at https://ui.perfetto.dev or chrome://tracing)\n";
     }
     if (!options.csv.empty()) {
-        requests_model.set_names(reader.names());
         requests_model.finish();
         std::ofstream csv(options.csv, std::ios::binary | std::ios::trunc);
         if (!csv) {
@@ -327,16 +336,12 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
         return 2;
     }
 
-    runtime rt({.workers = options.server.workers,
-                .stealing = options.stealing,
-                .lifo_slot = options.lifo_slot,
-                .reactor = options.server.reactor});
-    trace::run_info info = trace::run_info_for(rt.trace());
-    info.command = options.command;
-    info.workers = static_cast<std::uint32_t>(rt.worker_count());
-    info.stealing = options.stealing;
-    info.lifo_slot = options.lifo_slot;
-    info.reactor = std::string(to_string(rt.reactor()));
+    const runtime_options runtime_config{.workers = options.server.workers,
+                                         .stealing = options.stealing,
+                                         .lifo_slot = options.lifo_slot,
+                                         .reactor = options.server.reactor};
+    runtime rt(runtime_config);
+    trace::run_info info = describe_run(rt, runtime_config, options.command);
     info.sleep_mode = std::string(net::to_string(options.server.sleep));
     info.accept_mode = std::string(net::to_string(options.server.accept));
     auto file = std::make_shared<trace::file_writer>(options.output, info);
@@ -370,24 +375,18 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
         << info.accept_mode << '\n'
         << std::flush;
 
-    std::promise<net::load_report> done;
-    auto finished = done.get_future();
-    auto driver = rt.spawn(
-        [](net::load_options opts, std::promise<net::load_report>& p) -> task<void> {
-            p.set_value(co_await net::run_load(opts));
-        }(load, done),
-        "load");
-    const auto limit = std::chrono::duration<double>(options.max_seconds);
-    bool cut_short = false;
-    if (finished.wait_for(limit) != std::future_status::ready) {
-        cut_short = true;
-        err << "taskscope-cli record: stopping after " << options.max_seconds
-            << " s (--max-seconds); the requests still running fail\n";
+    load.stop_at = std::chrono::steady_clock::now() +
+                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>(options.max_seconds));
+    const net::load_report report = rt.block_on(net::run_load(load), "load");
+    const std::size_t not_sent =
+        options.requests - std::min(options.requests, report.count + report.errors);
+    if (not_sent != 0) {
+        err << "taskscope-cli record: stopped after " << options.max_seconds
+            << " s (--max-seconds): " << not_sent << " requests were not sent\n";
     }
-    server->stop(std::chrono::milliseconds(cut_short ? 0 : 1000));
+    server->stop(std::chrono::milliseconds(1000));
     serving.get();
-    driver.get();
-    const net::load_report report = finished.get();
     rt.trace().flush();
     rt.trace().remove_sink(file);
     server.reset();
@@ -396,7 +395,7 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
 
     trace::run_info read_info;
     trace::read_report read;
-    const analysis::model m = load_model(options.output, read_info, read);
+    const analysis::model m = load_model(options.output, read_info, read, nullptr);
     const double bytes = static_cast<double>(std::filesystem::file_size(options.output));
     char line[200];
     std::snprintf(line, sizeof line,

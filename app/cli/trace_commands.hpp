@@ -3,6 +3,7 @@
 
 #include "serve.hpp"
 #include "taskscope/analysis/model.hpp"
+#include "taskscope/runtime.hpp"
 #include "taskscope/trace/trace_file.hpp"
 
 #include <filesystem>
@@ -36,9 +37,14 @@ struct export_options {
 };
 int run_export(const export_options& options, std::ostream& out, std::ostream& err);
 
-/// Reads a whole file into a model, reporting a damaged tail on `err`. Throws file_error.
+/// Reads a whole file into a model (progress on `progress_to`, if a terminal). Throws
+/// file_error.
 analysis::model load_model(const std::filesystem::path& file, trace::run_info& info,
-                           trace::read_report& report);
+                           trace::read_report& report, std::ostream* progress_to);
+
+/// The run_info every recording command writes: clock, command line, runtime settings.
+trace::run_info describe_run(runtime& rt, const runtime_options& options,
+                             const std::string& command);
 
 /// The human-readable summary `stats` prints (also used by `demo` and `record`).
 void print_summary(const analysis::model& m, std::ostream& out);

@@ -66,6 +66,18 @@ grep -q '"traceEvents":\[' "$work/r.json" || fail "chrome export lacks traceEven
 "$cli" export "$work/r.tstrace" >/dev/null 2>"$work/err" && fail "export with no output accepted"
 grep -q -- "--chrome" "$work/err" || fail "export usage message: $(cat "$work/err")"
 
+"$cli" export "$work/r.tstrace" --chrome "$work/r.tstrace" >/dev/null 2>"$work/err" &&
+    fail "export over its own input accepted"
+grep -q "is the input file" "$work/err" || fail "export-over-input message: $(cat "$work/err")"
+"$cli" stats "$work/r.tstrace" >/dev/null 2>&1 || fail "the input was damaged by a refused export"
+
+# --max-seconds bounds a run that would otherwise take 100 x 2 s on one blocked worker.
+"$cli" record -o "$work/bounded.tstrace" --workers 1 --sleep-mode blocking \
+    --load "/sleep?ms=2000" -n 100 -c 1 --max-seconds 1 >"$work/bounded.out" 2>&1
+grep -q "requests were not sent" "$work/bounded.out" || fail "--max-seconds: $(cat "$work/bounded.out")"
+"$cli" stats "$work/bounded.tstrace" --json | grep -q '"blocked_worker"' ||
+    fail "a worker blocked at the end of a recording has no finding"
+
 # The committed sample: its summary must not drift unnoticed.
 "$cli" stats "$data/http-blocking.tstrace" --json | diff -u "$data/http-blocking.stats.json" - >"$work/golden.diff" ||
     fail "stats --json of tests/data/http-blocking.tstrace differs from the golden file: $(head -40 "$work/golden.diff")"

@@ -110,13 +110,13 @@ TEST_CASE("track_started names lanes and maps worker indices", "[analysis]") {
     CHECK(lanes[1].label() == "worker 1");
     CHECK(lanes[1].index == 1);
     CHECK(lanes[2].kind == track_kind::blocking);
-    CHECK(lanes[2].label() == "blocking 0");
+    CHECK(lanes[2].label() == "blocking pool 0");
     CHECK(lanes[3].kind == track_kind::driver);
     CHECK(lanes[3].label() == "driver 0");
     CHECK_FALSE(lanes[4].announced);
     CHECK_FALSE(lanes[5].announced);
     CHECK(lanes[5].kind == track_kind::external);
-    CHECK(lanes[5].label() == "external 0");
+    CHECK(lanes[5].label() == "outside thread 0");
     CHECK(lanes[7].label() == "worker 3");
 
     CHECK(m.worker_lane(0) == 0);
@@ -1252,4 +1252,67 @@ TEST_CASE("wake_source bits above the source are masked off", "[analysis]") {
     REQUIRE(m.wakes().size() == 1);
     CHECK(m.wakes()[0].source == wake_source::external);
     CHECK(task_of(m, 1).wakes[source_index(wake_source::external)] == 1);
+}
+
+// ---- lost ends and the end of a recording ----------------------------------------------
+
+TEST_CASE("a lost poll_end is closed by the lane's next poll and flagged", "[analysis]") {
+    model m;
+    feed(m, {worker(0, 0), spawn(0, 0, 1), spawn(0, 0, 2), poll_begin(10, 0, 1),
+             poll_begin(50, 0, 2), poll_end(60, 0, 2)});
+    const auto& polls = m.lanes()[0].polls;
+    REQUIRE(polls.size() == 2);
+    CHECK(polls[0].end_ns == 50);
+    CHECK((polls[0].flags & analysis::poll_flags::end_lost) != 0);
+    CHECK(task_of(m, 1).busy_ns == 40);
+    CHECK(task_of(m, 1).state != analysis::task_state::running);
+    CHECK(m.lanes()[0].busy_ns == 50);
+}
+
+TEST_CASE("a lost block_end is closed by the next block: no absurd blocked time", "[analysis]") {
+    model m;
+    feed(m, {worker(0, 0), spawn(0, 0, 1), poll_begin(10, 0, 1),
+             ev(20, 0, event_kind::block_begin, 1, 5), ev(40, 0, event_kind::block_begin, 1, 5),
+             ev(45, 0, event_kind::block_end, 1), poll_end(50, 0, 1)});
+    const auto& blocks = m.lanes()[0].blocks;
+    REQUIRE(blocks.size() == 2);
+    CHECK(blocks[0].end_ns == 40);
+    CHECK(blocks[1].end_ns == 45);
+    CHECK(m.block_count() == 2);
+}
+
+TEST_CASE("a poll still running when the recording stops is a finding", "[analysis]") {
+    model m({.long_poll_ns = 100});
+    feed(m, {worker(0, 0), spawn(0, 0, 1), poll_begin(10, 0, 1),
+             ev(20, 0, event_kind::block_begin, 1, 1000), ev(500, 1, event_kind::marker)});
+    CHECK(m.lints().empty());
+    m.finish();
+    REQUIRE(m.lints().size() == 1);
+    CHECK(m.lints()[0].kind == analysis::lint_kind::blocked_worker);
+    CHECK(m.lints()[0].duration_ns == 490);
+    CHECK((m.lanes()[0].polls[0].flags & analysis::poll_flags::end_lost) != 0);
+}
+
+TEST_CASE("a damaged dropped-events record (track beyond 16 bits) is ignored", "[analysis]") {
+    model m;
+    feed(m, {ev(1, 0, event_kind::events_dropped, 0, 7, 0xFFFFFFFFu),
+             ev(2, 0, event_kind::events_dropped, 0, 3, 2)});
+    CHECK(m.dropped() == 3);
+}
+
+TEST_CASE("late points far in the past do not make queue depth series quadratic", "[analysis]") {
+    model m;
+    std::vector<event> events{worker(0, 0)};
+    for (std::uint64_t t = 0; t < 2000; ++t) {
+        events.push_back(
+            ev(10'000 + t, 0, event_kind::global_push, 1, 1, static_cast<std::uint32_t>(t % 7)));
+    }
+    for (std::uint64_t t = 0; t < 2000; ++t) {
+        events.push_back(ev(100 + t, 0, event_kind::global_push, 1, 1, 3)); // all far too late
+    }
+    feed(m, events);
+    const auto& series = m.global_depth();
+    for (std::size_t i = 1; i < series.size(); ++i) {
+        CHECK(series[i - 1].time_ns <= series[i].time_ns);
+    }
 }

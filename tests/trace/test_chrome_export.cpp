@@ -993,3 +993,58 @@ TEST_CASE("chrome export streams two million events", "[export][chrome][large]")
     CHECK(buf.bytes > expected * 50);
     CHECK(out.good());
 }
+
+TEST_CASE("chrome export: a wake delivered after the poll it caused points at that poll",
+          "[export]") {
+    const std::vector<std::string> names{"task"};
+    // Worker 1 polls task 5 at 200; the wake from worker 0 (stamped 150) arrives later.
+    const std::vector<event> events{
+        worker_started(0, 0, 0),
+        worker_started(0, 1, 1),
+        ev(10, event_kind::task_spawned, 0, 5),
+        ev(200, event_kind::poll_begin, 1, 5),
+        ev(150, event_kind::wake, 0, 5, 0, 0, source_of(trace::wake_source::timer)),
+        ev(210, event_kind::poll_end, 1, 5, 0, 0, result_of(trace::poll_result::pending)),
+        ev(400, event_kind::poll_begin, 1, 5),
+        ev(410, event_kind::poll_end, 1, 5, 0, 0, result_of(trace::poll_result::ready)),
+    };
+    std::uint64_t records = 0;
+    const json doc = export_events(events, names, {}, &records);
+    check_well_formed(doc, records);
+    const auto finishes = with_phase(doc, "f");
+    REQUIRE(finishes.size() == 1);
+    CHECK(finishes[0]["ts"].get<double>() == Approx(0.200));
+    CHECK(finishes[0]["tid"] == 2);
+}
+
+TEST_CASE("chrome export: requests in flight at the end are closed and marked", "[export]") {
+    const std::vector<std::string> names{"task", "/sleep"};
+    const std::vector<event> events{
+        worker_started(0, 0, 0),
+        ev(10, event_kind::request_begin, 0, 3, 77, 1, 0),
+        ev(90, event_kind::marker, 0),
+    };
+    std::uint64_t records = 0;
+    const json doc = export_events(events, names, {}, &records);
+    check_well_formed(doc, records);
+    const auto ends = with_phase(doc, "e");
+    REQUIRE(ends.size() == 1);
+    CHECK(ends[0]["args"]["unfinished"] == true);
+    CHECK(ends[0]["ts"].get<double>() == Approx(0.090));
+}
+
+TEST_CASE("chrome export: a crafted dropped-events track number is ignored", "[export]") {
+    const std::vector<std::string> names{"task"};
+    const std::vector<event> events{
+        worker_started(0, 0, 0),
+        ev(5, event_kind::events_dropped, 0, 0, 9, 0xFFFFFFFFu),
+        ev(6, event_kind::events_dropped, 0, 0, 9, 0xFFFFFFFEu),
+        ev(7, event_kind::events_dropped, 0, 0, 4, 0),
+    };
+    std::uint64_t records = 0;
+    const json doc = export_events(events, names, {}, &records);
+    check_well_formed(doc, records);
+    const auto counters = with_phase(doc, "C");
+    REQUIRE(counters.size() == 1);
+    CHECK(counters[0]["args"]["events"] == 4);
+}

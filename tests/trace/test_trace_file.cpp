@@ -327,3 +327,60 @@ TEST_CASE("a live runtime records to a file that reads back in full", "[trace_fi
     }
     CHECK(named == 200);
 }
+
+TEST_CASE("read_all hands an exception from the consumer back to the caller", "[trace_file]") {
+    temp_file file("throwing.tstrace");
+    std::vector<event> events;
+    for (int i = 0; i < 50; ++i) {
+        for (const event& e : every_kind_sequence()) {
+            events.push_back(e);
+        }
+    }
+    write_file(file.path, events, 8);
+    trace::file_reader reader(file.path);
+    int chunks = 0;
+    CHECK_THROWS_AS(trace::read_all(reader,
+                                    [&](std::span<const event>, const std::vector<std::string>&) {
+                                        if (++chunks == 3) {
+                                            throw std::runtime_error("consumer failed");
+                                        }
+                                        return true;
+                                    }),
+                    std::runtime_error);
+    CHECK(chunks == 3);
+}
+
+TEST_CASE("read_all delivers every chunk in order and can stop early", "[trace_file]") {
+    temp_file file("all.tstrace");
+    std::vector<event> events;
+    for (int i = 0; i < 30; ++i) {
+        for (const event& e : every_kind_sequence()) {
+            events.push_back(e);
+        }
+    }
+    write_file(file.path, events, 7);
+    {
+        trace::file_reader reader(file.path);
+        std::vector<event> seen;
+        const bool completed = trace::read_all(
+            reader, [&](std::span<const event> chunk, const std::vector<std::string>& names) {
+                CHECK(names.size() > 1);
+                seen.insert(seen.end(), chunk.begin(), chunk.end());
+                return true;
+            });
+        CHECK(completed);
+        REQUIRE(seen.size() == events.size());
+        for (std::size_t i = 0; i < seen.size(); ++i) {
+            CHECK(same(seen[i], events[i]));
+        }
+        CHECK(reader.progress_bytes() + last_chunk_size(read_bytes(file.path)) ==
+              reader.file_bytes());
+    }
+    {
+        trace::file_reader reader(file.path);
+        int chunks = 0;
+        CHECK_FALSE(trace::read_all(
+            reader, [&](std::span<const event>, const auto&) { return ++chunks < 2; }));
+        CHECK(chunks == 2);
+    }
+}

@@ -37,20 +37,6 @@ std::uint32_t sort_index(trace::track_kind kind, std::uint32_t index) {
     return 3000;
 }
 
-std::string track_name(trace::track_kind kind, std::uint32_t index) {
-    switch (kind) {
-    case trace::track_kind::worker:
-        return "worker " + std::to_string(index);
-    case trace::track_kind::driver:
-        return "driver " + std::to_string(index);
-    case trace::track_kind::blocking:
-        return "blocking pool " + std::to_string(index);
-    case trace::track_kind::external:
-        return "outside thread " + std::to_string(index);
-    }
-    return "thread";
-}
-
 } // namespace
 
 chrome_trace_writer::chrome_trace_writer(std::ostream& out, const trace::run_info& info)
@@ -132,7 +118,7 @@ void chrome_trace_writer::name_track(std::uint16_t id, track& t) {
     t.named = true;
     begin_record();
     m_out << R"({"ph":"M","pid":1,"tid":)" << tid_of(id)
-          << R"(,"name":"thread_name","args":{"name":)" << quote(track_name(t.kind, t.index))
+          << R"(,"name":"thread_name","args":{"name":)" << quote(track_label(t.kind, t.index))
           << "}}";
     begin_record();
     m_out << R"({"ph":"M","pid":1,"tid":)" << tid_of(id)
@@ -175,6 +161,60 @@ void chrome_trace_writer::counter(const std::string& quoted, std::uint64_t ns,
     m_out << ",\"name\":" << quoted << R"(,"args":{"depth":)" << value << "}}";
 }
 
+void chrome_trace_writer::end_poll_slice(track& t, std::uint32_t tid, std::uint64_t end_ns,
+                                         const std::string& args_json) {
+    // A block begun in this poll and still open lost its end (a full buffer): it ends with
+    // the poll, so that slices stay nested.
+    while (!t.blocks.empty() && t.blocks.back().first >= t.poll.begin_ns) {
+        const std::uint64_t begin = t.blocks.back().first;
+        t.blocks.pop_back();
+        complete_slice(tid, begin, std::max(end_ns, begin), "\"blocked\"", "block",
+                       "{\"unfinished\":true}");
+    }
+    complete_slice(tid, t.poll.begin_ns, std::max(end_ns, t.poll.begin_ns), task_label(t.poll.task),
+                   "poll", args_json);
+    t.poll.open = false;
+}
+
+void chrome_trace_writer::close_lost_spans(track& t, std::uint32_t tid, std::uint64_t now) {
+    // Blocks do not nest: one still open when the next begins lost its end.
+    while (!t.blocks.empty()) {
+        const std::uint64_t begin = t.blocks.back().first;
+        t.blocks.pop_back();
+        complete_slice(tid, begin, std::max(now, begin), "\"blocked\"", "block",
+                       "{\"unfinished\":true}");
+    }
+}
+
+void chrome_trace_writer::wake_arrow(const pending_wake& w, std::uint64_t task,
+                                     std::uint32_t poll_tid, std::uint64_t poll_begin_ns) {
+    const std::uint64_t id = m_next_flow++;
+    if (!w.in_poll) {
+        // Nothing was running where the wake happened (a timer, a socket, another
+        // thread): give the arrow a zero-length slice to start from.
+        complete_slice(w.tid, w.time_ns, w.time_ns, "\"wake\"", "wake",
+                       "{\"task\":" + std::to_string(task) + "}");
+    }
+    flow('s', id, w.tid, w.time_ns, "wake");
+    flow('f', id, poll_tid, poll_begin_ns, "wake");
+}
+
+void chrome_trace_writer::end_request(const open_request& r, std::uint32_t tid,
+                                      std::uint64_t end_ns, const std::string& args_json) {
+    begin_record();
+    m_out << R"({"ph":"e","pid":1,"tid":)" << tid << ",\"ts\":";
+    write_ts(end_ns);
+    m_out << ",\"cat\":\"" << (r.client ? "http client" : "http server") << "\",\"id\":\""
+          << (r.client ? 'c' : 's') << r.id << "\",\"name\":" << quoted_name(r.route)
+          << ",\"args\":" << args_json << '}';
+}
+
+void chrome_trace_writer::forget_task(std::uint64_t task) {
+    m_task_names.erase(task);
+    m_pending_wakes.erase(task);
+    m_last_polls.erase(task);
+}
+
 void chrome_trace_writer::consume(std::span<const event> events,
                                   const std::vector<std::string>& names) {
     m_names = &names;
@@ -205,7 +245,7 @@ void chrome_trace_writer::on_event(const event& e) {
     const auto worker_depth = [&](std::uint32_t depth) {
         if (t.kind == trace::track_kind::worker && t.depth != depth) {
             t.depth = depth;
-            counter(quote("queue depth " + track_name(t.kind, t.index)), now, depth);
+            counter(quote("queue depth " + track_label(t.kind, t.index)), now, depth);
         }
     };
 
@@ -227,59 +267,52 @@ void chrome_trace_writer::on_event(const event& e) {
         m_task_names[e.task] = e.arg2;
         break;
     case event_kind::poll_begin: {
+        if (t.poll.open) {
+            end_poll_slice(t, tid, now, "{\"unfinished\":true}"); // its end was lost
+        }
         t.poll = {now, e.task, true};
+        bool linked = false;
         if (auto it = m_pending_wakes.find(e.task); it != m_pending_wakes.end()) {
             const pending_wake w = it->second;
             m_pending_wakes.erase(it);
-            const std::uint64_t id = m_next_flow++;
-            if (!w.in_poll) {
-                // Nothing was running where the wake happened (a timer, a socket, another
-                // thread): give the arrow a zero-length slice to start from.
-                complete_slice(w.tid, w.time_ns, w.time_ns, "\"wake\"", "wake",
-                               "{\"task\":" + std::to_string(e.task) + "}");
-            }
-            flow('s', id, w.tid, w.time_ns, "wake");
-            flow('f', id, tid, now, "wake");
+            wake_arrow(w, e.task, tid, now);
+            linked = true;
         }
+        m_last_polls[e.task] = {now, tid, linked};
         worker_depth(e.arg2);
         break;
     }
     case event_kind::poll_end: {
         if (t.poll.open && t.poll.task == e.task) {
-            // A block begun in this poll and still open lost its end (a full buffer): it
-            // ends with the poll, so that slices stay nested.
-            while (!t.blocks.empty() && t.blocks.back().first >= t.poll.begin_ns) {
-                const std::uint64_t begin = t.blocks.back().first;
-                t.blocks.pop_back();
-                complete_slice(tid, begin, std::max(now, begin), "\"blocked\"", "block",
-                               "{\"unfinished\":true}");
-            }
             const auto result =
                 static_cast<trace::poll_result>(std::min<std::uint8_t>(e.detail, 2));
-            complete_slice(tid, t.poll.begin_ns, std::max(now, t.poll.begin_ns), task_label(e.task),
-                           "poll",
+            end_poll_slice(t, tid, now,
                            "{\"task\":" + std::to_string(e.task) + ",\"result\":\"" +
                                std::string(trace::to_string(result)) + "\"}");
-            t.poll.open = false;
             if (result != trace::poll_result::pending) {
-                m_task_names.erase(e.task);
-                m_pending_wakes.erase(e.task);
+                forget_task(e.task);
             }
         }
         worker_depth(e.arg2);
         break;
     }
     case event_kind::task_cancelled:
-        m_task_names.erase(e.task);
-        m_pending_wakes.erase(e.task);
+        forget_task(e.task);
         break;
-    case event_kind::wake:
-        if (!m_pending_wakes.contains(e.task)) {
-            const bool in_poll = t.poll.open;
-            m_pending_wakes.emplace(e.task,
-                                    pending_wake{now, in_poll ? tid : reactor_tid, in_poll});
+    case event_kind::wake: {
+        const bool in_poll = t.poll.open;
+        const pending_wake w{now, in_poll ? tid : reactor_tid, in_poll};
+        if (auto last = m_last_polls.find(e.task);
+            last != m_last_polls.end() && last->second.begin_ns > now && !last->second.linked) {
+            // Recorded before the task's latest poll began but delivered after it (batches
+            // from different threads): that poll is the one this wake caused.
+            wake_arrow(w, e.task, last->second.tid, last->second.begin_ns);
+            last->second.linked = true;
+            break;
         }
+        m_pending_wakes.try_emplace(e.task, w); // the first wake since the last poll counts
         break;
+    }
     case event_kind::steal: {
         const std::int64_t victim =
             e.arg < m_worker_track.size() ? m_worker_track[e.arg] : std::int64_t{-1};
@@ -307,12 +340,13 @@ void chrome_trace_writer::on_event(const event& e) {
             track& w = m_tracks[static_cast<std::size_t>(m_worker_track[e.arg])];
             if (w.depth != e.arg2) {
                 w.depth = e.arg2;
-                counter(quote("queue depth " + track_name(w.kind, w.index)), now, e.arg2);
+                counter(quote("queue depth " + track_label(w.kind, w.index)), now, e.arg2);
             }
         }
         break;
     }
     case event_kind::block_begin:
+        close_lost_spans(t, tid, now);
         t.blocks.emplace_back(now, e.arg);
         break;
     case event_kind::block_end:
@@ -324,6 +358,12 @@ void chrome_trace_writer::on_event(const event& e) {
         }
         break;
     case event_kind::blocking_job_begin:
+        while (!t.jobs.empty()) { // jobs do not nest on a pool thread: this one lost its end
+            complete_slice(tid, t.jobs.back().first, std::max(now, t.jobs.back().first),
+                           quoted_name(static_cast<trace::name_id>(t.jobs.back().second)),
+                           "blocking pool", "{\"unfinished\":true}");
+            t.jobs.pop_back();
+        }
         t.jobs.emplace_back(now, e.arg2);
         break;
     case event_kind::blocking_job_end:
@@ -350,7 +390,10 @@ void chrome_trace_writer::on_event(const event& e) {
         break;
     case event_kind::request_begin: {
         const bool client = e.detail == 1;
-        m_open_requests[e.task] = {e.arg, e.arg2, client};
+        if (auto open = m_open_requests.find(e.task); open != m_open_requests.end()) {
+            end_request(open->second, tid, now, "{\"unfinished\":true}"); // its end was lost
+        }
+        m_open_requests[e.task] = {e.arg, e.arg2, client, tid};
         begin_record();
         m_out << R"({"ph":"b","pid":1,"tid":)" << tid << ",\"ts\":";
         write_ts(now);
@@ -365,12 +408,9 @@ void chrome_trace_writer::on_event(const event& e) {
         }
         const open_request r = it->second;
         m_open_requests.erase(it);
-        begin_record();
-        m_out << R"({"ph":"e","pid":1,"tid":)" << tid << ",\"ts\":";
-        write_ts(now);
-        m_out << ",\"cat\":\"" << (r.client ? "http client" : "http server") << "\",\"id\":\""
-              << (r.client ? 'c' : 's') << r.id << "\",\"name\":" << quoted_name(r.route)
-              << R"(,"args":{"status":)" << e.arg2 << ",\"bytes\":" << e.arg << "}}";
+        end_request(r, tid, now,
+                    "{\"status\":" + std::to_string(e.arg2) +
+                        ",\"bytes\":" + std::to_string(e.arg) + "}");
         break;
     }
     case event_kind::marker:
@@ -379,24 +419,14 @@ void chrome_trace_writer::on_event(const event& e) {
         write_ts(now);
         m_out << ",\"name\":" << quoted_name(e.arg2) << R"(,"args":{"value":)" << e.arg << "}}";
         break;
-    case event_kind::events_dropped: {
-        if (e.arg2 >= m_dropped_by_track.size()) {
-            m_dropped_by_track.resize(e.arg2 + 1u, 0);
-        }
-        m_dropped_by_track[e.arg2] = std::max(m_dropped_by_track[e.arg2], e.arg);
-        std::uint64_t total = 0;
-        for (std::uint64_t d : m_dropped_by_track) {
-            total += d;
-        }
-        if (total != m_dropped_reported) {
-            m_dropped_reported = total;
+    case event_kind::events_dropped:
+        if (m_dropped.add(e)) {
             begin_record();
             m_out << R"({"ph":"C","pid":1,"tid":0,"ts":)";
             write_ts(now);
-            m_out << R"(,"name":"events dropped","args":{"events":)" << total << "}}";
+            m_out << R"(,"name":"events dropped","args":{"events":)" << m_dropped.total() << "}}";
         }
         break;
-    }
     }
 }
 
@@ -420,11 +450,14 @@ void chrome_trace_writer::finish() {
             t.jobs.pop_back();
         }
         if (t.poll.open) {
-            complete_slice(tid, t.poll.begin_ns, std::max(m_last_ns, t.poll.begin_ns),
-                           task_label(t.poll.task), "poll", "{\"unfinished\":true}");
-            t.poll.open = false;
+            end_poll_slice(t, tid, m_last_ns, "{\"unfinished\":true}");
         }
     }
+    // Requests still in flight end where the recording ends, marked as such.
+    for (const auto& [task, r] : m_open_requests) {
+        end_request(r, r.tid, m_last_ns, "{\"unfinished\":true}");
+    }
+    m_open_requests.clear();
     m_out << "\n]}\n";
     m_out.flush();
 }

@@ -13,19 +13,6 @@ namespace {
 
 constexpr std::uint32_t none32 = std::numeric_limits<std::uint32_t>::max();
 
-std::string format_duration(std::uint64_t ns) {
-    char buf[48];
-    const double v = static_cast<double>(ns);
-    if (ns >= 1'000'000'000) {
-        std::snprintf(buf, sizeof buf, "%.1f s", v / 1e9);
-    } else if (ns >= 1'000'000) {
-        std::snprintf(buf, sizeof buf, "%.1f ms", v / 1e6);
-    } else {
-        std::snprintf(buf, sizeof buf, "%.1f us", v / 1e3);
-    }
-    return buf;
-}
-
 /// The earliest poll of `task` that began after `after_ns`. Each lane's polls are in time
 /// order, so only the polls after `after_ns` at each lane's end are looked at.
 poll_ref first_poll_after(const std::vector<lane>& lanes, task_ref task, std::uint64_t after_ns) {
@@ -33,7 +20,10 @@ poll_ref first_poll_after(const std::vector<lane>& lanes, task_ref task, std::ui
     std::uint64_t found_begin = open_end;
     for (std::size_t li = 0; li < lanes.size(); ++li) {
         const auto& polls = lanes[li].polls;
-        for (std::size_t i = polls.size(); i > 0 && polls[i - 1].begin_ns > after_ns; --i) {
+        // A late wake is at most a drain interval late; a bounded look-back keeps a
+        // damaged file (wakes far in the past) from costing quadratic time.
+        const std::size_t stop = polls.size() > 256 ? polls.size() - 256 : 0;
+        for (std::size_t i = polls.size(); i > stop && polls[i - 1].begin_ns > after_ns; --i) {
             if (polls[i - 1].task == task && polls[i - 1].begin_ns < found_begin) {
                 found_begin = polls[i - 1].begin_ns;
                 found = {static_cast<std::uint32_t>(li), static_cast<std::uint32_t>(i - 1)};
@@ -44,6 +34,34 @@ poll_ref first_poll_after(const std::vector<lane>& lanes, task_ref task, std::ui
 }
 
 } // namespace
+
+std::string format_duration(std::uint64_t ns, int decimals) {
+    char buf[48];
+    const double v = static_cast<double>(ns);
+    const int d = std::clamp(decimals, 0, 6);
+    if (ns >= 1'000'000'000) {
+        std::snprintf(buf, sizeof buf, "%.*f s", d, v / 1e9);
+    } else if (ns >= 1'000'000) {
+        std::snprintf(buf, sizeof buf, "%.*f ms", d, v / 1e6);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.*f us", d, v / 1e3);
+    }
+    return buf;
+}
+
+std::string track_label(trace::track_kind kind, std::uint32_t index) {
+    switch (kind) {
+    case trace::track_kind::worker:
+        return "worker " + std::to_string(index);
+    case trace::track_kind::driver:
+        return "driver " + std::to_string(index);
+    case trace::track_kind::blocking:
+        return "blocking pool " + std::to_string(index);
+    case trace::track_kind::external:
+        return "outside thread " + std::to_string(index);
+    }
+    return "thread " + std::to_string(index);
+}
 
 std::string_view to_string(task_state s) noexcept {
     switch (s) {
@@ -107,9 +125,8 @@ std::uint64_t task_info::idle_until(std::uint64_t now_ns) const noexcept {
 }
 
 std::string lane::label() const {
-    return std::string(trace::to_string(kind)) + ' ' + std::to_string(index);
+    return track_label(kind, index);
 }
-
 model::model(model_options options) : m_options(options) {}
 
 void model::set_names(std::vector<std::string> names) {
@@ -206,8 +223,15 @@ void model::record_depth(column<depth_point>& series, std::uint64_t time_ns, std
         }
         return;
     }
-    // A slightly late event from another thread: keep the series ordered by time.
-    auto at = std::upper_bound(series.begin(), series.end(), time_ns,
+    // A slightly late event from another thread: keep the series ordered by time. Only the
+    // recent past is searched, so a damaged file cannot make this quadratic; a point older
+    // than that is dropped.
+    const auto window = std::min<std::size_t>(series.size(), 256);
+    const auto from = series.end() - static_cast<std::ptrdiff_t>(window);
+    if (from->time_ns > time_ns && from != series.begin()) {
+        return;
+    }
+    auto at = std::upper_bound(from, series.end(), time_ns,
                                [](std::uint64_t t, const depth_point& p) { return t < p.time_ns; });
     series.insert(at, {time_ns, depth});
 }
@@ -263,6 +287,16 @@ void model::on_event(const event& e) {
         break;
     }
     case event_kind::poll_begin: {
+        if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
+            // The previous poll's end was lost (a full buffer): it ended by this one.
+            trace::event lost{};
+            lost.time_ns = now;
+            lost.task = m_tasks[l.polls.back().task].id;
+            lost.track = lane_index;
+            lost.kind = event_kind::poll_end;
+            l.polls.back().flags |= poll_flags::end_lost;
+            end_poll(l, lane_index, lost, false);
+        }
         const task_ref ref = task_for(e.task, now);
         task_info& t = m_tasks[ref];
         leave_state(t, now);
@@ -282,7 +316,7 @@ void model::on_event(const event& e) {
         break;
     }
     case event_kind::poll_end:
-        end_poll(l, lane_index, e);
+        end_poll(l, lane_index, e, true);
         break;
     case event_kind::task_cancelled: {
         task_info& t = m_tasks[task_for(e.task, now)];
@@ -355,6 +389,7 @@ void model::on_event(const event& e) {
         break;
     }
     case event_kind::block_begin:
+        close_lost_span(l.blocks, now);
         l.blocks.push_back({.begin_ns = now, .subject = e.task, .value = e.arg});
         if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
             l.polls.back().flags |= poll_flags::blocked;
@@ -366,6 +401,7 @@ void model::on_event(const event& e) {
         }
         break;
     case event_kind::blocking_job_begin:
+        close_lost_span(l.jobs, now);
         l.jobs.push_back({.begin_ns = now, .subject = e.task, .value = e.arg, .name = e.arg2});
         break;
     case event_kind::blocking_job_end:
@@ -374,6 +410,7 @@ void model::on_event(const event& e) {
         }
         break;
     case event_kind::worker_park:
+        close_lost_span(l.parked, now);
         l.parked.push_back({.begin_ns = now});
         break;
     case event_kind::worker_unpark:
@@ -416,18 +453,24 @@ void model::on_event(const event& e) {
         m_markers.push_back(
             {.time_ns = now, .value = e.arg, .name = e.arg2, .lane = lane_index, .kind = e.kind});
         break;
-    case event_kind::events_dropped: {
-        // Make the lane first: the track may not have a lane yet (and lane_for may move
-        // the lanes, so `l` is not used here).
-        lane& counted =
-            lane_for(static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF)));
-        counted.dropped = std::max(counted.dropped, e.arg);
+    case event_kind::events_dropped:
+        if (m_dropped.add(e)) {
+            // Make the lane first: the track may have no lane yet (and lane_for may move
+            // the lanes, so `l` is not used here).
+            lane_for(static_cast<std::uint16_t>(e.arg2)).dropped =
+                m_dropped.of_track(static_cast<std::uint16_t>(e.arg2));
+        }
         break;
-    }
     }
 }
 
-void model::end_poll(lane& l, std::uint16_t lane_index, const event& e) {
+void model::close_lost_span(column<span>& spans, std::uint64_t now_ns) {
+    if (!spans.empty() && spans.back().end_ns == open_end) {
+        spans.back().end_ns = std::max(now_ns, spans.back().begin_ns); // its end was lost
+    }
+}
+
+void model::end_poll(lane& l, std::uint16_t lane_index, const event& e, bool depth_known) {
     if (l.polls.empty() || l.polls.back().end_ns != open_end) {
         return; // its poll_begin was not recorded (tracing switched on mid-poll)
     }
@@ -454,10 +497,16 @@ void model::end_poll(lane& l, std::uint16_t lane_index, const event& e) {
         t.state = task_state::done;
         t.ended_ns = now;
     }
-    if (l.kind == trace::track_kind::worker) {
+    if (depth_known && l.kind == trace::track_kind::worker) {
         record_depth(l.depth, now, e.arg2);
     }
+    check_poll(p, lane_index, duration);
+}
 
+void model::check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64_t duration) {
+    const task_ref ref = p.task;
+    task_info& t = m_tasks[ref];
+    const std::uint64_t now = p.end_ns;
     if (duration >= m_options.long_poll_ns) {
         m_lints.push_back({.kind = (p.flags & poll_flags::blocked) != 0 ? lint_kind::blocked_worker
                                                                         : lint_kind::long_poll,
@@ -482,9 +531,13 @@ void model::finish() {
     const std::uint64_t end = m_last_ns;
     for (lane& l : m_lanes) {
         if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
+            // Still running when the recording stopped: drawn to the end, and a worker
+            // stuck there is exactly what the findings must explain.
             poll_span& p = l.polls.back();
             p.end_ns = std::max(end, p.begin_ns);
+            p.flags |= poll_flags::end_lost;
             l.busy_ns += p.end_ns - p.begin_ns;
+            check_poll(p, static_cast<std::uint16_t>(&l - m_lanes.data()), p.end_ns - p.begin_ns);
         }
         for (auto* spans : {&l.blocks, &l.jobs, &l.parked}) {
             if (!spans->empty() && spans->back().end_ns == open_end) {
@@ -515,12 +568,24 @@ std::string model::describe(const lint& l) const {
     return task;
 }
 
-std::uint64_t model::dropped() const noexcept {
+std::uint64_t model::tasks_stolen() const noexcept {
     std::uint64_t n = 0;
-    for (const lane& l : m_lanes) {
-        n += l.dropped;
+    for (const steal_link& s : m_steals) {
+        n += s.count;
     }
     return n;
+}
+
+std::uint64_t model::block_count() const noexcept {
+    std::uint64_t n = 0;
+    for (const lane& l : m_lanes) {
+        n += l.blocks.size();
+    }
+    return n;
+}
+
+std::uint64_t model::dropped() const noexcept {
+    return m_dropped.total();
 }
 
 std::array<std::uint64_t, 8> model::wakes_by_source() const noexcept {

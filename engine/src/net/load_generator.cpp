@@ -55,7 +55,10 @@ task<void> client(std::shared_ptr<shared_load> shared) {
             break;
         }
         const auto started = clock_type::now();
-        io_deadline deadline(started + s.options.timeout);
+        if (started >= s.options.stop_at) {
+            break; // the run's time is up: no new requests
+        }
+        io_deadline deadline(std::min(started + s.options.timeout, s.options.stop_at));
         // Client request ids are unique in the process, so two load runs in one trace
         // never share one (an exported async slice is keyed by it).
         detail::record_here(trace::event_kind::request_begin,

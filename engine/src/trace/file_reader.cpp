@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <zstd.h>
@@ -62,7 +63,7 @@ file_reader::file_reader(const std::filesystem::path& path) {
                    std::to_string(schema_version) + "): update taskscope to open it");
     }
     if (format < file_format_version || schema < schema_version) {
-        refuse(file_error::reason::newer_version,
+        refuse(file_error::reason::older_version,
                "written by an older taskscope (file format " + std::to_string(format) +
                    ", event schema " + std::to_string(schema) +
                    ") that this build cannot read; record it again");
@@ -169,6 +170,7 @@ bool file_reader::next(std::vector<event>& out) {
             return fail(where + " cannot be decoded: " + problem);
         }
         m_report.bytes_read += header.size() + m_stored.size();
+        m_progress.store(m_report.bytes_read, std::memory_order_relaxed);
         m_report.events += h.event_count;
         m_report.chunks += 1;
         if (!out.empty()) {
@@ -192,53 +194,76 @@ bool read_all(
     std::condition_variable changed;
     bool finished = false;
     bool stop = false;
+    std::exception_ptr decoder_failed;
     std::thread decoder([&] {
         std::size_t turn = 0;
         std::vector<event> chunk;
-        for (;;) {
-            const bool more = reader.next(chunk); // reads and decodes outside the lock
-            std::unique_lock lock(mutex);
-            if (!more || stop) {
-                finished = true;
+        try {
+            for (;;) {
+                const bool more = reader.next(chunk); // reads and decodes outside the lock
+                std::unique_lock lock(mutex);
+                if (!more || stop) {
+                    break;
+                }
+                changed.wait(lock, [&] { return !slots[turn].full || stop; });
+                if (stop) {
+                    break;
+                }
+                slots[turn].events.swap(chunk);
+                if (slots[turn].names.size() != reader.names().size()) {
+                    slots[turn].names = reader.names();
+                }
+                slots[turn].full = true;
                 changed.notify_all();
-                return;
+                turn ^= 1;
             }
-            changed.wait(lock, [&] { return !slots[turn].full || stop; });
-            if (stop) {
-                finished = true;
-                return;
+        } catch (...) {
+            decoder_failed = std::current_exception(); // rethrown on the caller's thread
+        }
+        std::lock_guard lock(mutex);
+        finished = true;
+        changed.notify_all();
+    });
+    // Whatever happens to the consumer (an exception included), stop and join the decoder.
+    struct joiner {
+        std::mutex& mutex;
+        std::condition_variable& changed;
+        bool& stop;
+        std::thread& thread;
+        ~joiner() {
+            {
+                std::lock_guard lock(mutex);
+                stop = true;
             }
-            slots[turn].events.swap(chunk);
-            if (slots[turn].names.size() != reader.names().size()) {
-                slots[turn].names = reader.names();
-            }
-            slots[turn].full = true;
             changed.notify_all();
+            thread.join();
+        }
+    };
+    bool completed = true;
+    {
+        joiner join_on_exit{mutex, changed, stop, decoder};
+        std::size_t turn = 0;
+        for (;;) {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [&] { return slots[turn].full || finished; });
+            if (!slots[turn].full) {
+                break; // finished and drained
+            }
+            lock.unlock();
+            const bool go_on = consume(slots[turn].events, slots[turn].names);
+            lock.lock();
+            slots[turn].full = false;
+            changed.notify_all();
+            if (!go_on) {
+                completed = false;
+                break;
+            }
             turn ^= 1;
         }
-    });
-    std::size_t turn = 0;
-    bool completed = true;
-    for (;;) {
-        std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return slots[turn].full || finished; });
-        if (!slots[turn].full) {
-            break; // finished and drained
-        }
-        lock.unlock();
-        const bool go_on = consume(slots[turn].events, slots[turn].names);
-        lock.lock();
-        slots[turn].full = false;
-        changed.notify_all();
-        if (!go_on) {
-            stop = true;
-            completed = false;
-            changed.notify_all();
-            break;
-        }
-        turn ^= 1;
     }
-    decoder.join();
+    if (decoder_failed) {
+        std::rethrow_exception(decoder_failed);
+    }
     return completed;
 }
 

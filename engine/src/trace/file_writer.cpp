@@ -1,4 +1,5 @@
 #include "file_format.hpp"
+#include "taskscope/trace/dropped_tally.hpp"
 #include "taskscope/trace/trace_file.hpp"
 
 #include <algorithm>
@@ -114,7 +115,7 @@ void file_writer::writer_loop() {
     ZSTD_CCtx* zstd = ZSTD_createCCtx();
     std::vector<unsigned char> raw;
     std::vector<unsigned char> stored;
-    std::vector<std::uint64_t> dropped_by_track;
+    dropped_tally dropped;
     std::unique_lock lock(m_mutex);
     for (;;) {
         m_work.wait_for(lock, m_options.chunk_age, [&] { return !m_queue.empty() || m_closing; });
@@ -135,12 +136,7 @@ void file_writer::writer_loop() {
         lock.unlock();
 
         for (const event& e : chunk.events) {
-            if (e.kind == event_kind::events_dropped) {
-                if (e.arg2 >= dropped_by_track.size()) {
-                    dropped_by_track.resize(e.arg2 + 1u, 0);
-                }
-                dropped_by_track[e.arg2] = std::max(dropped_by_track[e.arg2], e.arg);
-            }
+            dropped.add(e);
         }
         ff::encode_events(chunk.events, chunk.first_name, chunk.names, raw);
         stored.resize(ZSTD_compressBound(raw.size()));
@@ -181,10 +177,7 @@ void file_writer::writer_loop() {
         m_chunks_written += 1;
         m_bytes_written += ff::chunk_header_size + stored.size();
         m_last_time_ns = std::max(m_last_time_ns, last_time);
-        m_dropped_total = 0;
-        for (std::uint64_t d : dropped_by_track) {
-            m_dropped_total += d;
-        }
+        m_dropped_total = dropped.total();
     }
     lock.unlock();
     ZSTD_freeCCtx(zstd);

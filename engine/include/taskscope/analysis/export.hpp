@@ -3,6 +3,7 @@
 // CSV of requests (spreadsheets, pandas).
 
 #include "taskscope/analysis/model.hpp"
+#include "taskscope/trace/dropped_tally.hpp"
 #include "taskscope/trace/event.hpp"
 #include "taskscope/trace/trace_file.hpp"
 
@@ -49,6 +50,7 @@ private:
         std::uint64_t id;
         trace::name_id route;
         bool client;
+        std::uint32_t tid;
     };
     struct track {
         trace::track_kind kind = trace::track_kind::external;
@@ -60,7 +62,21 @@ private:
         std::int64_t depth = -1;
     };
 
+    struct last_poll {
+        std::uint64_t begin_ns;
+        std::uint32_t tid;
+        bool linked; ///< a wake arrow already ends at it
+    };
+
     void on_event(const trace::event& e);
+    void end_poll_slice(track& t, std::uint32_t tid, std::uint64_t end_ns,
+                        const std::string& args_json);
+    void close_lost_spans(track& t, std::uint32_t tid, std::uint64_t now);
+    void wake_arrow(const pending_wake& w, std::uint64_t task, std::uint32_t poll_tid,
+                    std::uint64_t poll_begin_ns);
+    void end_request(const open_request& r, std::uint32_t tid, std::uint64_t end_ns,
+                     const std::string& args_json);
+    void forget_task(std::uint64_t task);
     track& track_of(std::uint16_t id);
     void name_track(std::uint16_t id, track& t);
     void begin_record();
@@ -81,12 +97,12 @@ private:
     std::unordered_map<std::uint64_t, trace::name_id> m_task_names;
     std::unordered_map<std::uint64_t, pending_wake> m_pending_wakes;
     std::unordered_map<std::uint64_t, open_request> m_open_requests;
+    std::unordered_map<std::uint64_t, last_poll> m_last_polls; // live tasks' latest poll
     std::int64_t m_global_depth = -1;
     std::uint64_t m_next_flow = 1;
     std::uint64_t m_last_ns = 0;
     std::uint64_t m_records = 0;
-    std::uint64_t m_dropped_reported = 0;
-    std::vector<std::uint64_t> m_dropped_by_track;
+    trace::dropped_tally m_dropped;
     bool m_finished = false;
 };
 

@@ -13,6 +13,7 @@
 //     for (const auto& lane : m.lanes()) { ... lane.polls ... }
 
 #include "taskscope/analysis/column.hpp"
+#include "taskscope/trace/dropped_tally.hpp"
 #include "taskscope/trace/event.hpp"
 #include "taskscope/trace/names.hpp"
 
@@ -49,6 +50,8 @@ static_assert(sizeof(poll_span) == 24);
 namespace poll_flags {
 inline constexpr std::uint8_t blocked = 1;   ///< the task blocked its thread during the poll
 inline constexpr std::uint8_t woke_self = 2; ///< the task woke itself during the poll
+inline constexpr std::uint8_t end_lost = 4;  ///< its end was not recorded (dropped, or the
+                                             ///< recording stopped while it ran)
 } // namespace poll_flags
 
 /// A stretch of time with a subject on one lane: blocking, a pool job, a parked worker.
@@ -119,6 +122,11 @@ struct instant {
     std::uint16_t lane = 0;
     trace::event_kind kind = trace::event_kind::marker;
 };
+
+/// "2.0 ms", "1.50 s", "12.3 us": a duration for people, with `decimals` digits.
+[[nodiscard]] std::string format_duration(std::uint64_t ns, int decimals = 1);
+/// "worker 0", "blocking pool 1", "outside thread 0": how every view names a thread.
+[[nodiscard]] std::string track_label(trace::track_kind kind, std::uint32_t index);
 
 enum class task_state : std::uint8_t { scheduled, running, idle, done, cancelled };
 [[nodiscard]] std::string_view to_string(task_state s) noexcept;
@@ -239,6 +247,8 @@ public:
         return m_kind_counts[static_cast<std::size_t>(k)];
     }
     [[nodiscard]] std::uint64_t dropped() const noexcept;
+    [[nodiscard]] std::uint64_t tasks_stolen() const noexcept;
+    [[nodiscard]] std::uint64_t block_count() const noexcept;
     [[nodiscard]] std::uint64_t first_ns() const noexcept { return m_events ? m_first_ns : 0; }
     [[nodiscard]] std::uint64_t last_ns() const noexcept { return m_last_ns; }
     [[nodiscard]] std::uint64_t duration_ns() const noexcept { return last_ns() - first_ns(); }
@@ -255,7 +265,9 @@ private:
     lane& lane_for(std::uint16_t track);
     task_ref task_for(std::uint64_t id, std::uint64_t seen_ns);
     void leave_state(task_info& t, std::uint64_t now_ns);
-    void end_poll(lane& l, std::uint16_t lane_index, const trace::event& e);
+    void end_poll(lane& l, std::uint16_t lane_index, const trace::event& e, bool depth_known);
+    void check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64_t duration);
+    static void close_lost_span(column<span>& spans, std::uint64_t now_ns);
     void record_depth(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
 
     model_options m_options;
@@ -275,6 +287,7 @@ private:
     std::vector<std::uint32_t> m_open_request; // task ref -> open request index (+1), 0 none
     column<depth_point> m_global_depth;
     column<lint> m_lints;
+    trace::dropped_tally m_dropped;
     column<instant> m_reactor;
     column<instant> m_markers;
     std::array<std::uint64_t, trace::event_kind_count> m_kind_counts{};

@@ -32,6 +32,8 @@ struct load_options {
     std::size_t concurrency = 10;
     bool keep_alive = true;                    ///< reuse each connection for its next request
     std::chrono::milliseconds timeout{30'000}; ///< per request, connect included
+    /// No request starts after this, and any still running then is cut off (an error).
+    std::chrono::steady_clock::time_point stop_at = std::chrono::steady_clock::time_point::max();
 };
 
 struct load_report {

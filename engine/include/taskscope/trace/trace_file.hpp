@@ -16,6 +16,7 @@
 #include "taskscope/trace/event.hpp"
 #include "taskscope/trace/trace_hub.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -60,7 +61,14 @@ struct run_info {
 /// Why a file could not be read at all (a damaged tail is not an error: see read_report).
 class file_error : public std::runtime_error {
 public:
-    enum class reason { cannot_open, not_a_trace, newer_version, damaged_header, io };
+    enum class reason {
+        cannot_open,
+        not_a_trace,
+        newer_version,
+        older_version,
+        damaged_header,
+        io
+    };
     file_error(reason why, const std::string& message) : std::runtime_error(message), m_why(why) {}
     [[nodiscard]] reason why() const noexcept { return m_why; }
 
@@ -166,6 +174,13 @@ public:
     [[nodiscard]] const std::vector<std::string>& names() const noexcept { return m_names; }
     [[nodiscard]] const read_report& report() const noexcept { return m_report; }
 
+    /// Bytes read so far and the file's size: a progress bar. Safe from any thread (the
+    /// one that calls next() may be another, as in read_all).
+    [[nodiscard]] std::uint64_t progress_bytes() const noexcept {
+        return m_progress.load(std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::uint64_t file_bytes() const noexcept { return m_report.file_bytes; }
+
 private:
     bool fail(std::string warning);
 
@@ -174,6 +189,7 @@ private:
     std::vector<std::string> m_names;
     read_report m_report;
     bool m_done = false;
+    std::atomic<std::uint64_t> m_progress{0}; // relaxed: a progress figure, nothing more
     std::vector<unsigned char> m_stored;
     std::vector<unsigned char> m_raw;
 };
