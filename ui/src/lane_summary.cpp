@@ -31,13 +31,25 @@ struct ColumnFold {
             column = -1;
             return;
         }
+        const float occupancy = static_cast<float>(
+            std::min(1.0, static_cast<double>(busyNs) / std::max(1.0, scale.nsPerPixel())));
+        // A long poll spans many columns: draw it as one rectangle, not a comb of columns
+        // whose shades differ only by where bucket edges fall.
+        if (!out.empty() && polls > 1 && out.back().x1 == static_cast<double>(column) &&
+            out.back().task == task && out.back().blocked == blocked &&
+            out.back().occupancy >= 0.8f && occupancy >= 0.8f) {
+            out.back().x1 += 1.0;
+            out.back().occupancy = std::max(out.back().occupancy, occupancy);
+            out.back().pollIndex = UINT32_MAX;
+            *this = ColumnFold{};
+            return;
+        }
         DrawItem item;
         item.x0 = static_cast<double>(column);
         item.x1 = item.x0 + 1.0;
         item.task = task;
         item.blocked = blocked;
-        item.occupancy = static_cast<float>(
-            std::min(1.0, static_cast<double>(busyNs) / std::max(1.0, scale.nsPerPixel())));
+        item.occupancy = occupancy;
         item.pollIndex = polls == 1 ? lastPoll : UINT32_MAX;
         out.push_back(item);
         *this = ColumnFold{};

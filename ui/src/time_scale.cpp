@@ -70,10 +70,20 @@ void TimeScale::setFollowing(bool on) {
     }
 }
 
+void TimeScale::followLive(double spanNs) {
+    m_following = true;
+    m_span = std::max(spanNs, minimumSpanNs);
+    m_start = static_cast<double>(m_last) - m_span * (1.0 - margin);
+    clamp();
+}
+
 void TimeScale::clamp() {
     const double extent = static_cast<double>(m_last - m_first);
     const double widest = std::max(extent * (1.0 + 2 * margin), minimumSpanNs);
-    m_span = std::clamp(m_span, minimumSpanNs, widest);
+    // Following a live run keeps the span the user chose even while the trace is shorter
+    // (it fills from the left, then scrolls); otherwise zooming out stops at the whole trace.
+    m_span =
+        m_following ? std::max(m_span, minimumSpanNs) : std::clamp(m_span, minimumSpanNs, widest);
     const double lowest = static_cast<double>(m_first) - m_span * margin;
     const double highest = static_cast<double>(m_last) - m_span * (1.0 - margin);
     m_start = std::clamp(m_start, lowest, std::max(lowest, highest));

@@ -40,6 +40,8 @@ public:
 
     /// Follow-live: the view keeps its span and slides so its end is the trace's end.
     void setFollowing(bool on);
+    /// Follows the live end showing `spanNs` (even before the trace is that long).
+    void followLive(double spanNs);
     [[nodiscard]] bool following() const noexcept { return m_following; }
 
 private:

@@ -487,8 +487,9 @@ void write_requests_csv(const model& m, std::ostream& out) {
     };
     out << "start_ns,latency_ns,route,status,worker,side,bytes,request_id\n";
     for (const request_span* r : rows) {
-        const std::string worker =
-            r->lane < m.lanes().size() ? m.lanes()[r->lane].label() : std::string("?");
+        const std::string worker = r->lane < m.lanes().size() ? m.lanes()[r->lane].label()
+                                   : r->client                ? std::string("load generator")
+                                                              : std::string("?");
         out << r->begin_ns - m.first_ns() << ',' << r->latency_ns() << ','
             << csv_field(m.name(r->route)) << ',' << r->status << ',' << csv_field(worker) << ','
             << (r->client ? "client" : "server") << ',' << r->bytes << ',' << r->request_id << '\n';

@@ -190,7 +190,6 @@ task_ref model::task_for(std::uint64_t id, std::uint64_t seen_ns) {
         t.id = id;
         t.spawned_ns = seen_ns;
         t.state_since_ns = seen_ns;
-        m_open_request.push_back(0);
     }
     return *slot;
 }
@@ -204,6 +203,11 @@ lane& model::lane_for(std::uint16_t track) {
 
 int model::worker_lane(std::uint32_t index) const noexcept {
     return index < m_worker_lanes.size() ? m_worker_lanes[index] : -1;
+}
+
+std::uint64_t model::request_key(const event& e) noexcept {
+    // One open request per task and side: a task id with the side in the top bit.
+    return e.task ^ (e.detail == 1 ? std::uint64_t{1} << 63 : 0);
 }
 
 void model::leave_state(task_info& t, std::uint64_t now_ns) {
@@ -261,14 +265,32 @@ void model::on_event(const event& e) {
     ++m_kind_counts[kind_index];
     const std::uint64_t now = e.time_ns;
     const std::uint16_t lane_index = e.track;
-    lane& l = lane_for(lane_index);
+    // Only events about a thread's own activity make a lane for their track: requests,
+    // wakes and markers may come from tracks that are not threads of this runtime (the
+    // window's load generator).
+    lane* l = nullptr;
+    switch (e.kind) {
+    case event_kind::track_started:
+    case event_kind::poll_begin:
+    case event_kind::poll_end:
+    case event_kind::block_begin:
+    case event_kind::block_end:
+    case event_kind::blocking_job_begin:
+    case event_kind::blocking_job_end:
+    case event_kind::worker_park:
+    case event_kind::worker_unpark:
+        l = &lane_for(lane_index);
+        break;
+    default:
+        break;
+    }
 
     switch (e.kind) {
     case event_kind::track_started: {
-        l.kind = static_cast<trace::track_kind>(e.detail);
-        l.index = static_cast<std::uint32_t>(e.arg);
-        l.announced = true;
-        if (l.kind == trace::track_kind::worker && e.arg < 4096) {
+        l->kind = static_cast<trace::track_kind>(e.detail);
+        l->index = static_cast<std::uint32_t>(e.arg);
+        l->announced = true;
+        if (l->kind == trace::track_kind::worker && e.arg < 4096) {
             if (e.arg >= m_worker_lanes.size()) {
                 m_worker_lanes.resize(e.arg + 1, -1);
             }
@@ -287,36 +309,36 @@ void model::on_event(const event& e) {
         break;
     }
     case event_kind::poll_begin: {
-        if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
+        if (!l->polls.empty() && l->polls.back().end_ns == open_end) {
             // The previous poll's end was lost (a full buffer): it ended by this one.
             trace::event lost{};
             lost.time_ns = now;
-            lost.task = m_tasks[l.polls.back().task].id;
+            lost.task = m_tasks[l->polls.back().task].id;
             lost.track = lane_index;
             lost.kind = event_kind::poll_end;
-            l.polls.back().flags |= poll_flags::end_lost;
-            end_poll(l, lane_index, lost, false);
+            l->polls.back().flags |= poll_flags::end_lost;
+            end_poll(*l, lane_index, lost, false);
         }
         const task_ref ref = task_for(e.task, now);
         task_info& t = m_tasks[ref];
         leave_state(t, now);
         t.state = task_state::running;
         t.woken_while_running = false;
-        const auto index = static_cast<std::uint32_t>(l.polls.size());
-        l.polls.push_back({.begin_ns = now, .task = ref, .lane = lane_index});
+        const auto index = static_cast<std::uint32_t>(l->polls.size());
+        l->polls.push_back({.begin_ns = now, .task = ref, .lane = lane_index});
         t.open_poll = {lane_index, index};
         if (t.pending_wake != none32) {
             m_wakes[t.pending_wake].caused = t.open_poll;
             t.pending_wake = none32;
         }
-        if (l.kind == trace::track_kind::worker) {
-            record_depth(l.depth, now, e.arg2);
+        if (l->kind == trace::track_kind::worker) {
+            record_depth(l->depth, now, e.arg2);
         }
         ++m_polls;
         break;
     }
     case event_kind::poll_end:
-        end_poll(l, lane_index, e, true);
+        end_poll(*l, lane_index, e, true);
         break;
     case event_kind::task_cancelled: {
         task_info& t = m_tasks[task_for(e.task, now)];
@@ -389,33 +411,33 @@ void model::on_event(const event& e) {
         break;
     }
     case event_kind::block_begin:
-        close_lost_span(l.blocks, now);
-        l.blocks.push_back({.begin_ns = now, .subject = e.task, .value = e.arg});
-        if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
-            l.polls.back().flags |= poll_flags::blocked;
+        close_lost_span(l->blocks, now);
+        l->blocks.push_back({.begin_ns = now, .subject = e.task, .value = e.arg});
+        if (!l->polls.empty() && l->polls.back().end_ns == open_end) {
+            l->polls.back().flags |= poll_flags::blocked;
         }
         break;
     case event_kind::block_end:
-        if (!l.blocks.empty() && l.blocks.back().end_ns == open_end) {
-            l.blocks.back().end_ns = now;
+        if (!l->blocks.empty() && l->blocks.back().end_ns == open_end) {
+            l->blocks.back().end_ns = now;
         }
         break;
     case event_kind::blocking_job_begin:
-        close_lost_span(l.jobs, now);
-        l.jobs.push_back({.begin_ns = now, .subject = e.task, .value = e.arg, .name = e.arg2});
+        close_lost_span(l->jobs, now);
+        l->jobs.push_back({.begin_ns = now, .subject = e.task, .value = e.arg, .name = e.arg2});
         break;
     case event_kind::blocking_job_end:
-        if (!l.jobs.empty() && l.jobs.back().end_ns == open_end) {
-            l.jobs.back().end_ns = now;
+        if (!l->jobs.empty() && l->jobs.back().end_ns == open_end) {
+            l->jobs.back().end_ns = now;
         }
         break;
     case event_kind::worker_park:
-        close_lost_span(l.parked, now);
-        l.parked.push_back({.begin_ns = now});
+        close_lost_span(l->parked, now);
+        l->parked.push_back({.begin_ns = now});
         break;
     case event_kind::worker_unpark:
-        if (!l.parked.empty() && l.parked.back().end_ns == open_end) {
-            l.parked.back().end_ns = now;
+        if (!l->parked.empty() && l->parked.back().end_ns == open_end) {
+            l->parked.back().end_ns = now;
         }
         break;
     case event_kind::timer_armed:
@@ -426,26 +448,26 @@ void model::on_event(const event& e) {
             {.time_ns = now, .task = e.task, .value = e.arg, .lane = lane_index, .kind = e.kind});
         break;
     case event_kind::request_begin: {
-        const task_ref ref = task_for(e.task, now);
+        // A client request may come from another runtime (the window's load generator):
+        // it names a task of that runtime, which is not one of this trace's tasks.
         const bool client = e.detail == 1;
         m_requests.push_back({.begin_ns = now,
                               .request_id = e.arg,
-                              .task = ref,
+                              .task = client ? find_task(e.task) : task_for(e.task, now),
                               .route = e.arg2,
                               .lane = lane_index,
                               .client = client});
-        m_open_request[ref] = static_cast<std::uint32_t>(m_requests.size());
+        m_open_requests[request_key(e)] = static_cast<std::uint32_t>(m_requests.size() - 1);
         m_client_requests += client ? 1 : 0;
         break;
     }
     case event_kind::request_end: {
-        const task_ref ref = task_for(e.task, now);
-        if (const std::uint32_t open = m_open_request[ref]; open != 0) {
-            request_span& r = m_requests[open - 1];
+        if (auto open = m_open_requests.find(request_key(e)); open != m_open_requests.end()) {
+            request_span& r = m_requests[open->second];
             r.end_ns = std::max(now, r.begin_ns);
             r.bytes = e.arg;
             r.status = static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF));
-            m_open_request[ref] = 0;
+            m_open_requests.erase(open);
         }
         break;
     }

@@ -103,7 +103,7 @@ struct request_span {
     std::uint64_t end_ns = open_end;
     std::uint64_t request_id = 0;
     std::uint64_t bytes = 0;
-    task_ref task = no_task;
+    task_ref task = no_task; ///< no_task for a client task of another runtime
     trace::name_id route = 0;
     std::uint16_t status = 0;
     std::uint16_t lane = 0; ///< where it began
@@ -265,6 +265,7 @@ private:
     lane& lane_for(std::uint16_t track);
     task_ref task_for(std::uint64_t id, std::uint64_t seen_ns);
     void leave_state(task_info& t, std::uint64_t now_ns);
+    static std::uint64_t request_key(const trace::event& e) noexcept;
     void end_poll(lane& l, std::uint16_t lane_index, const trace::event& e, bool depth_known);
     void check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64_t duration);
     static void close_lost_span(column<span>& spans, std::uint64_t now_ns);
@@ -284,7 +285,7 @@ private:
     column<wake_link> m_wakes;
     column<steal_link> m_steals;
     column<request_span> m_requests;
-    std::vector<std::uint32_t> m_open_request; // task ref -> open request index (+1), 0 none
+    std::unordered_map<std::uint64_t, std::uint32_t> m_open_requests; // request_key -> index
     column<depth_point> m_global_depth;
     column<lint> m_lints;
     trace::dropped_tally m_dropped;

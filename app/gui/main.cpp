@@ -1,0 +1,174 @@
+// taskscope: the window. Starts the engine live (or opens FILE), optionally fires requests,
+// and can save a screenshot and exit (for documentation and for checking it under Xvfb or
+// QT_QPA_PLATFORM=offscreen).
+
+#include "control_panel.hpp"
+#include "main_window.hpp"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QScreen>
+#include <QTimer>
+#include <cstdio>
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("taskscope"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("taskscope: watch a real async executor schedule, live or from a "
+                       ".tstrace file.\nWith no FILE the engine runs inside the window with an "
+                       "HTTP server on a local port; fire requests from the panel."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("FILE"),
+                                 QStringLiteral("A .tstrace file to open instead of running live"),
+                                 QStringLiteral("[FILE]"));
+    const QCommandLineOption workers(QStringLiteral("workers"),
+                                     QStringLiteral("Worker threads, 1 to 8 (default 2)"),
+                                     QStringLiteral("N"), QStringLiteral("2"));
+    const QCommandLineOption port(QStringLiteral("port"),
+                                  QStringLiteral("Port of the built-in HTTP server (default: any "
+                                                 "free port)"),
+                                  QStringLiteral("P"), QStringLiteral("0"));
+    const QCommandLineOption sleepMode(QStringLiteral("sleep-mode"),
+                                       QStringLiteral("async, blocking or offload (default async)"),
+                                       QStringLiteral("MODE"), QStringLiteral("async"));
+    const QCommandLineOption acceptMode(
+        QStringLiteral("accept-mode"),
+        QStringLiteral("spawn, concurrent or inline (default spawn)"), QStringLiteral("MODE"),
+        QStringLiteral("spawn"));
+    const QCommandLineOption fire(QStringLiteral("fire"),
+                                  QStringLiteral("Fire requests at TARGET once running, e.g. "
+                                                 "/sleep?ms=300 (repeatable, in order)"),
+                                  QStringLiteral("TARGET"));
+    const QCommandLineOption count(QStringLiteral("count"),
+                                   QStringLiteral("Requests per --fire (default 10)"),
+                                   QStringLiteral("N"), QStringLiteral("10"));
+    const QCommandLineOption concurrency(QStringLiteral("concurrency"),
+                                         QStringLiteral("Connections per --fire (default 2)"),
+                                         QStringLiteral("N"), QStringLiteral("2"));
+    const QCommandLineOption screenshot(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a PNG of the window and exit (after --after ms of live run, or "
+                       "once FILE is loaded)"),
+        QStringLiteral("PNG"));
+    const QCommandLineOption after(
+        QStringLiteral("after"), QStringLiteral("Milliseconds before --screenshot (default 2000)"),
+        QStringLiteral("MS"), QStringLiteral("2000"));
+    const QCommandLineOption size(QStringLiteral("size"),
+                                  QStringLiteral("Window size, e.g. 1920x1080 (a projector)"),
+                                  QStringLiteral("WxH"));
+    const QCommandLineOption presentation(QStringLiteral("presentation"),
+                                          QStringLiteral("Larger text and lines for a projector"));
+    parser.addOptions({workers, port, sleepMode, acceptMode, fire, count, concurrency, screenshot,
+                       after, size, presentation});
+    parser.process(app);
+
+    const auto fail = [](const QString& message) {
+        std::fprintf(stderr, "taskscope: %s\n", qPrintable(message));
+        return 2;
+    };
+    bool ok = false;
+    taskscope::ui::LiveOptions live;
+    const int workerCount = parser.value(workers).toInt(&ok);
+    if (!ok || workerCount < 1 || workerCount > 8) {
+        return fail(QStringLiteral("--workers takes a number from 1 to 8"));
+    }
+    live.workers = static_cast<std::size_t>(workerCount);
+    const uint portNumber = parser.value(port).toUInt(&ok);
+    if (!ok || portNumber > 65535) {
+        return fail(QStringLiteral("--port takes a number from 0 to 65535"));
+    }
+    live.port = static_cast<std::uint16_t>(portNumber);
+    const auto sleep = taskscope::net::parse_sleep_mode(parser.value(sleepMode).toStdString());
+    if (!sleep) {
+        return fail(QStringLiteral("--sleep-mode takes async, blocking or offload"));
+    }
+    live.sleep = *sleep;
+    const auto accept = taskscope::net::parse_accept_mode(parser.value(acceptMode).toStdString());
+    if (!accept) {
+        return fail(QStringLiteral("--accept-mode takes spawn, concurrent or inline"));
+    }
+    live.accept = *accept;
+    const int fireCount = parser.value(count).toInt(&ok);
+    if (!ok || fireCount < 1) {
+        return fail(QStringLiteral("--count takes a positive number"));
+    }
+    const int fireConcurrency = parser.value(concurrency).toInt(&ok);
+    if (!ok || fireConcurrency < 1) {
+        return fail(QStringLiteral("--concurrency takes a positive number"));
+    }
+    const int afterMs = parser.value(after).toInt(&ok);
+    if (!ok || afterMs < 0) {
+        return fail(QStringLiteral("--after takes milliseconds"));
+    }
+    if (parser.positionalArguments().size() > 1) {
+        return fail(QStringLiteral("open one FILE at a time"));
+    }
+
+    taskscope::ui::MainWindow window;
+    if (parser.isSet(size)) {
+        const QStringList parts = parser.value(size).split(QLatin1Char('x'));
+        const int w = parts.size() == 2 ? parts[0].toInt() : 0;
+        const int h = parts.size() == 2 ? parts[1].toInt() : 0;
+        if (w < 640 || h < 400) {
+            return fail(QStringLiteral("--size takes WIDTHxHEIGHT, at least 640x400"));
+        }
+        window.resize(w, h);
+    }
+    if (parser.isSet(presentation)) {
+        window.setPresentation(true);
+    }
+    const QString shot = parser.value(screenshot);
+    if (!shot.isEmpty()) {
+        window.setQuietErrors(true);
+    }
+    const auto takeScreenshot = [&window, shot] {
+        window.repaint();
+        const QImage image = window.grab().toImage();
+        if (!image.save(shot)) {
+            std::fprintf(stderr, "taskscope: could not write %s\n", qPrintable(shot));
+            QApplication::exit(1);
+            return;
+        }
+        std::printf("taskscope: saved %s (%dx%d)\n", qPrintable(shot), image.width(),
+                    image.height());
+        QApplication::exit(0);
+    };
+    window.show();
+
+    if (!parser.positionalArguments().isEmpty()) {
+        QObject::connect(&window, &taskscope::ui::MainWindow::fileOpened, &window,
+                         [&, takeScreenshot](bool opened) {
+                             if (!shot.isEmpty()) {
+                                 if (!opened) {
+                                     std::fprintf(stderr, "taskscope: %s\n",
+                                                  qPrintable(window.lastError()));
+                                 }
+                                 QTimer::singleShot(std::min(afterMs, 500), takeScreenshot);
+                             }
+                         });
+        window.openFile(parser.positionalArguments().front());
+    } else {
+        if (!window.startLive(live) && !shot.isEmpty()) {
+            return fail(window.lastError());
+        }
+        int delay = 200;
+        for (const QString& target : parser.values(fire)) {
+            taskscope::ui::FireRequest request;
+            request.target = target;
+            request.count = static_cast<std::size_t>(fireCount);
+            request.concurrency = static_cast<std::size_t>(fireConcurrency);
+            QTimer::singleShot(delay, &window,
+                               [&window, request] { window.session()->fire(request); });
+            delay += 150;
+        }
+        if (!shot.isEmpty()) {
+            QTimer::singleShot(afterMs, takeScreenshot);
+        }
+    }
+    return QApplication::exec();
+}

@@ -1,0 +1,572 @@
+// The queue-depth and latency charts: hand-built traces in, exact series, points,
+// percentiles and routes out; the decimator and the histogram's bucketing checked exactly;
+// both widgets rendered to images; live batches extending what is drawn.
+
+#include "axis_ticks.hpp"
+#include "latency_chart.hpp"
+#include "latency_histogram.hpp"
+#include "queue_depth_chart.hpp"
+#include "series_decimator.hpp"
+#include "taskscope/analysis/model.hpp"
+#include "taskscope/trace/event.hpp"
+#include "taskscope/trace/names.hpp"
+#include "trace_document.hpp"
+#include "view_state.hpp"
+
+#include <QColor>
+#include <QImage>
+#include <QPalette>
+#include <QPointF>
+#include <QStringList>
+#include <QTest>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace taskscope;
+using trace::event;
+using trace::event_kind;
+using trace::poll_result;
+using trace::track_kind;
+using ui::AxisTicks;
+using ui::LatencyChart;
+using ui::LatencyHistogram;
+using ui::QueueDepthChart;
+using ui::SeriesDecimator;
+using ui::TraceDocument;
+using ui::ViewState;
+
+constexpr std::uint64_t ms = 1'000'000;
+
+// ---- building events (as in tests/trace/test_analysis_model.cpp) ----------------------
+
+event ev(std::uint64_t time, std::uint16_t track, event_kind kind, std::uint64_t task = 0,
+         std::uint64_t arg = 0, std::uint32_t arg2 = 0, std::uint8_t detail = 0) {
+    return event{time, task, arg, arg2, track, kind, detail};
+}
+
+event worker(std::uint16_t track, std::uint64_t index, std::uint64_t time) {
+    return ev(time, track, event_kind::track_started, 0, index, 0,
+              static_cast<std::uint8_t>(track_kind::worker));
+}
+
+event pollBegin(std::uint64_t time, std::uint16_t track, std::uint64_t task, std::uint32_t depth) {
+    return ev(time, track, event_kind::poll_begin, task, 0, depth);
+}
+
+event pollEnd(std::uint64_t time, std::uint16_t track, std::uint64_t task, std::uint32_t depth) {
+    return ev(time, track, event_kind::poll_end, task, 0, depth,
+              static_cast<std::uint8_t>(poll_result::pending));
+}
+
+/// Worker `index`'s local queue holds `depth` tasks (recorded on `track`).
+event queueDepth(std::uint64_t time, std::uint16_t track, std::uint64_t index,
+                 std::uint32_t depth) {
+    return ev(time, track, event_kind::queue_depth, 0, index, depth);
+}
+
+event requestBegin(std::uint64_t time, std::uint64_t task, std::uint64_t id, trace::name_id route,
+                   bool client) {
+    return ev(time, 0, event_kind::request_begin, task, id, route, client ? 1 : 0);
+}
+
+event requestEnd(std::uint64_t time, std::uint64_t task, bool client) {
+    return ev(time, 0, event_kind::request_end, task, 100, 200, client ? 1 : 0);
+}
+
+std::unique_ptr<analysis::model> modelOf(const std::vector<event>& events,
+                                         std::vector<std::string> names = {}) {
+    auto m = std::make_unique<analysis::model>();
+    if (!names.empty()) {
+        m->set_names(std::move(names));
+    }
+    m->consume(events);
+    m->finish();
+    return m;
+}
+
+void adopt(TraceDocument& document, const std::vector<event>& events,
+           std::vector<std::string> names = {}) {
+    document.adopt(modelOf(events, std::move(names)), trace::run_info{}, QStringLiteral("test"),
+                   QString());
+}
+
+/// What the timeline does when a trace opens: show all of it.
+void showAll(ViewState& view, const TraceDocument& document) {
+    view.scale().setBounds(document.firstNs(), document.lastNs());
+    view.scale().showAll();
+    view.notifyRangeChanged();
+}
+
+SeriesDecimator::Series seriesOf(const std::vector<analysis::depth_point>& points) {
+    SeriesDecimator::Series s;
+    for (const auto& p : points) {
+        s.push_back(p);
+    }
+    return s;
+}
+
+std::vector<std::string> toStd(const QStringList& list) {
+    std::vector<std::string> out;
+    for (const QString& s : list) {
+        out.push_back(s.toStdString());
+    }
+    return out;
+}
+
+void checkPoints(const QList<QPointF>& got, const std::vector<QPointF>& want) {
+    REQUIRE(static_cast<std::size_t>(got.size()) == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        INFO("point " << i << ": (" << got[static_cast<qsizetype>(i)].x() << ", "
+                      << got[static_cast<qsizetype>(i)].y() << ")");
+        CHECK(got[static_cast<qsizetype>(i)].x() == Approx(want[i].x()));
+        CHECK(got[static_cast<qsizetype>(i)].y() == Approx(want[i].y()));
+    }
+}
+
+/// Pixels of `image` that differ from `other` (same size).
+int differingPixels(const QImage& image, const QImage& other) {
+    int n = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            n += image.pixel(x, y) != other.pixel(x, y) ? 1 : 0;
+        }
+    }
+    return n;
+}
+
+/// Pixels of `image` unlike its top-left corner (the background).
+int nonBackgroundPixels(const QImage& image) {
+    const QRgb background = image.pixel(0, 0);
+    int n = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            n += image.pixel(x, y) != background ? 1 : 0;
+        }
+    }
+    return n;
+}
+
+/// Average lightness of `image`, 0 (black) to 255 (white).
+double meanLightness(const QImage& image) {
+    double sum = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            sum += QColor(image.pixel(x, y)).lightness();
+        }
+    }
+    return sum / (image.width() * image.height());
+}
+
+QImage imageOf(QWidget& widget) {
+    QCoreApplication::processEvents();
+    return widget.grab().toImage().convertToFormat(QImage::Format_RGB32);
+}
+
+// Origin of the hand-made traces: the charts count time from the first event.
+constexpr std::uint64_t base = 2 * ms;
+
+/// Two workers, an unannounced thread (track 2) and the global queue:
+///   worker 0: 3 at 1 ms, 5 at 3 ms, 4 at 4 ms, 2 at 5 ms
+///   worker 1: 1 at 6 ms
+///   global:   1 at 1 ms, 2 at 2 ms, 0 at 7 ms
+/// and a marker at 10 ms, the trace's end.
+std::vector<event> depthTrace() {
+    return {
+        worker(0, 0, base),
+        worker(1, 1, base),
+        ev(base, 0, event_kind::task_spawned, 1),
+        pollBegin(base + 1 * ms, 0, 1, 3),
+        ev(base + 1 * ms, 2, event_kind::global_push, 7, 1, 1),
+        pollEnd(base + 2 * ms, 0, 1, 3), // same depth: no new point
+        ev(base + 2 * ms, 2, event_kind::global_push, 8, 1, 2),
+        queueDepth(base + 3 * ms, 2, 0, 5),
+        pollBegin(base + 4 * ms, 0, 1, 4),
+        pollEnd(base + 5 * ms, 0, 1, 2),
+        queueDepth(base + 6 * ms, 2, 1, 1),
+        ev(base + 7 * ms, 0, event_kind::global_pop, 7, 0, 0),
+        ev(base + 10 * ms, 2, event_kind::marker, 0, 1, 0),
+    };
+}
+
+/// 100 finished server requests with latencies 1..100 ms in a shuffled order, alternating
+/// between "/" (name 1) and "/sleep?ms=5" (name 2), plus one that never finishes.
+std::vector<event> requestTrace(bool withClient) {
+    std::vector<event> events{worker(0, 0, base)};
+    for (std::uint64_t i = 0; i < 100; ++i) {
+        const std::uint64_t begin = base + i * 10 * ms;
+        const std::uint64_t latency = ((i * 37) % 100 + 1) * ms;
+        const auto route = static_cast<trace::name_id>(i % 2 == 0 ? 1 : 2);
+        events.push_back(requestBegin(begin, i + 1, i + 1, route, false));
+        events.push_back(requestEnd(begin + latency, i + 1, false));
+    }
+    events.push_back(requestBegin(base + 5 * ms, 500, 500, 1, false)); // never ends
+    if (withClient) {
+        // What the load generator saw: 10, 20 and 30 ms on "/sleep?ms=5", one unfinished.
+        for (std::uint64_t i = 0; i < 3; ++i) {
+            const std::uint64_t begin = base + i * 100 * ms;
+            events.push_back(requestBegin(begin, 1000 + i, 1000 + i, 2, true));
+            events.push_back(requestEnd(begin + (i + 1) * 10 * ms, 1000 + i, true));
+        }
+        events.push_back(requestBegin(base + 400 * ms, 2000, 2000, 1, true));
+    }
+    return events;
+}
+
+const std::vector<std::string> routeNames{"task", "/", "/sleep?ms=5"};
+
+} // namespace
+
+// ---- the decimator --------------------------------------------------------------------
+
+TEST_CASE("decimator: the visible points plus one either side", "[charts]") {
+    std::vector<analysis::depth_point> points;
+    for (std::uint32_t i = 0; i < 10; ++i) {
+        points.push_back({i * 10u, i});
+    }
+    const auto s = seriesOf(points);
+    using Range = SeriesDecimator::IndexRange;
+    CHECK(SeriesDecimator::visibleRange(s, 25, 55) == Range{2, 7});
+    CHECK(SeriesDecimator::visibleRange(s, 30, 60) == Range{2, 7});
+    CHECK(SeriesDecimator::visibleRange(s, 0, 100) == Range{0, 10});
+    CHECK(SeriesDecimator::visibleRange(s, 200, 300) == Range{9, 10}); // the level at the edge
+    CHECK(SeriesDecimator::visibleRange(s, -50, -10) == Range{0, 1});
+    CHECK(SeriesDecimator::visibleRange(seriesOf({}), 0, 100) == Range{0, 0});
+}
+
+TEST_CASE("decimator: first, lowest, highest and last point of each pixel column", "[charts]") {
+    // 18 points 10 ns apart, 3 columns of 60 ns: six points per column.
+    const std::vector<std::uint32_t> depths{4, 2, 7, 1, 8, 3,  // lowest 3, highest 4
+                                            5, 5, 5, 5, 5, 5,  // flat: first and last
+                                            9, 0, 2, 0, 9, 1}; // ties keep the earliest
+    std::vector<analysis::depth_point> points;
+    for (std::size_t i = 0; i < depths.size(); ++i) {
+        points.push_back({i * 10, depths[i]});
+    }
+    const auto s = seriesOf(points);
+    const SeriesDecimator::IndexRange all{0, s.size()};
+    CHECK(SeriesDecimator::decimate(s, all, 0, 180, 3) ==
+          std::vector<std::size_t>{0, 3, 4, 5, 6, 11, 12, 13, 17});
+
+    // Points outside [60, 120) count to the nearest column.
+    CHECK(SeriesDecimator::decimate(s, all, 60, 120, 2) ==
+          std::vector<std::size_t>{0, 3, 4, 8, 9, 12, 13, 17});
+    // Only the range given is read.
+    CHECK(SeriesDecimator::decimate(s, {6, 12}, 0, 180, 3) == std::vector<std::size_t>{6, 11});
+}
+
+TEST_CASE("decimator: at most four points per column and every extreme kept", "[charts]") {
+    std::vector<analysis::depth_point> points;
+    for (std::uint32_t i = 0; i < 10'000; ++i) {
+        points.push_back({std::uint64_t{i} * 100, (i * 7919u) % 101u});
+    }
+    points[4321].depth = 500; // a spike
+    points[7777].depth = 0;
+    const auto s = seriesOf(points);
+    const auto keep = SeriesDecimator::decimate(s, {0, s.size()}, 0, 1'000'000, 50);
+    CHECK(keep.size() <= 200);
+    CHECK(std::is_sorted(keep.begin(), keep.end()));
+    CHECK(std::find(keep.begin(), keep.end(), std::size_t{4321}) != keep.end());
+    CHECK(keep.front() == 0);
+    CHECK(keep.back() == 9'999);
+}
+
+TEST_CASE("decimator: step lines in ms since the origin", "[charts]") {
+    const auto s = seriesOf({{1 * ms, 2}, {3 * ms, 5}, {4 * ms, 5}, {6 * ms, 1}});
+    QList<QPointF> line;
+    SeriesDecimator::appendSteps(s, SeriesDecimator::IndexRange{0, 4}, 1 * ms, line);
+    checkPoints(line, {{0, 2}, {2, 2}, {2, 5}, {3, 5}, {5, 5}, {5, 1}});
+
+    const std::vector<std::size_t> picked{0, 2};
+    QList<QPointF> thin;
+    SeriesDecimator::appendSteps(s, picked, 0, thin);
+    checkPoints(thin, {{1, 2}, {4, 2}, {4, 5}});
+}
+
+// ---- the histogram's buckets ------------------------------------------------------------
+
+TEST_CASE("latency histogram: bucket edges", "[charts]") {
+    using Spacing = LatencyHistogram::Spacing;
+    CHECK(LatencyHistogram::edges(0, 99, 4, Spacing::linear) ==
+          std::vector<std::uint64_t>{0, 25, 50, 75, 100});
+    CHECK(LatencyHistogram::edges(1000, 999'999, 3, Spacing::logarithmic) ==
+          std::vector<std::uint64_t>{1000, 10'000, 100'000, 1'000'000});
+    // Fewer nanoseconds than buckets: one bucket per nanosecond.
+    CHECK(LatencyHistogram::edges(5, 7, 20, Spacing::linear) ==
+          std::vector<std::uint64_t>{5, 6, 7, 8});
+    CHECK(LatencyHistogram::edges(5, 7, 20, Spacing::logarithmic) ==
+          std::vector<std::uint64_t>{5, 6, 7, 8});
+    CHECK(LatencyHistogram::edges(10, 10, 20, Spacing::linear) ==
+          std::vector<std::uint64_t>{10, 11});
+
+    const auto e = LatencyHistogram::edges(1 * ms, 100 * ms, 20, Spacing::logarithmic);
+    REQUIRE(e.size() == 21);
+    CHECK(e.front() == 1 * ms);
+    CHECK(e.back() == 100 * ms + 1);
+    CHECK(std::adjacent_find(e.begin(), e.end(), [](auto a, auto b) { return a >= b; }) == e.end());
+
+    CHECK(LatencyHistogram::spacingFor(1000, 9999) == Spacing::linear);
+    CHECK(LatencyHistogram::spacingFor(1000, 10'000) == Spacing::logarithmic);
+    CHECK(LatencyHistogram::spacingFor(0, 5000) == Spacing::linear);
+}
+
+TEST_CASE("latency histogram: counts per bucket", "[charts]") {
+    using Bucket = LatencyHistogram::Bucket;
+    const std::vector<std::uint64_t> wide{1000, 5000, 9999, 10'000, 50'000, 999'999};
+    CHECK(LatencyHistogram::build(wide, 3) ==
+          std::vector<Bucket>{{1000, 10'000, 3}, {10'000, 100'000, 2}, {100'000, 1'000'000, 1}});
+    const std::vector<std::uint64_t> narrow{0, 24, 25, 99};
+    CHECK(LatencyHistogram::build(narrow, 4) ==
+          std::vector<Bucket>{{0, 25, 2}, {25, 50, 1}, {50, 75, 0}, {75, 100, 1}});
+    CHECK(LatencyHistogram::build(std::vector<std::uint64_t>{}, 20).empty());
+    const std::vector<std::uint64_t> same{7, 7, 7};
+    CHECK(LatencyHistogram::build(same) == std::vector<Bucket>{{7, 8, 3}});
+}
+
+TEST_CASE("latency histogram: edge labels", "[charts]") {
+    CHECK(LatencyHistogram::edgeLabel(2'500'000) == "2.5 ms");
+    CHECK(LatencyHistogram::edgeLabel(15'800'000) == "16 ms");
+    CHECK(LatencyHistogram::edgeLabel(9'990'000) == "10 ms");
+    CHECK(LatencyHistogram::edgeLabel(120'000) == "120 us");
+    CHECK(LatencyHistogram::edgeLabel(1'250'000'000) == "1.2 s");
+}
+
+// ---- axis ticks -----------------------------------------------------------------------------
+
+TEST_CASE("axis ticks: round steps, whole steps for counts, decimals", "[charts]") {
+    CHECK(AxisTicks::niceStep(10.0, 6) == Approx(2.0));
+    CHECK(AxisTicks::niceStep(6.0, 6) == Approx(1.0));
+    CHECK(AxisTicks::niceStep(11.0, 6) == Approx(2.0));
+    CHECK(AxisTicks::niceStep(25.0, 6) == Approx(5.0));
+    CHECK(AxisTicks::niceStep(40.0, 6) == Approx(10.0));
+    CHECK(AxisTicks::niceStep(0.3, 6) == Approx(0.05));
+    CHECK(AxisTicks::niceStep(1100.0, 6) == Approx(200.0));
+    CHECK(AxisTicks::niceStep(0.0, 6) == 1.0);
+    CHECK(AxisTicks::niceStep(-5.0, 6) == 1.0);
+
+    CHECK(AxisTicks::integerStep(3.0, 6) == 1.0);
+    CHECK(AxisTicks::integerStep(100.0, 6) == Approx(20.0));
+    CHECK(AxisTicks::topAbove(3.0, 1.0) == Approx(4.0));
+    CHECK(AxisTicks::topAbove(99.0, 20.0) == Approx(100.0));
+    CHECK(AxisTicks::topAbove(100.0, 20.0) == Approx(120.0));
+    CHECK(AxisTicks::topAbove(0.0, 1.0) == Approx(1.0));
+
+    CHECK(AxisTicks::decimals(2.0) == 0);
+    CHECK(AxisTicks::decimals(1.0) == 0);
+    CHECK(AxisTicks::decimals(0.5) == 1);
+    CHECK(AxisTicks::decimals(0.1) == 1);
+    CHECK(AxisTicks::decimals(0.05) == 2);
+    CHECK(AxisTicks::decimals(0.01) == 2);
+}
+
+// ---- the queue-depth chart ------------------------------------------------------------------
+
+TEST_CASE("queue depth chart: a step line per worker and one for the global queue", "[charts]") {
+    TraceDocument document;
+    ViewState view;
+    QueueDepthChart chart(&document, &view);
+    CHECK(chart.seriesCount() == 1); // an empty document: the global queue only
+    CHECK(chart.pointCount(0) == 0);
+
+    adopt(document, depthTrace());
+    showAll(view, document);
+    REQUIRE(chart.seriesCount() == 3);
+    CHECK(chart.seriesName(0).toStdString() == "worker 0");
+    CHECK(chart.seriesName(1).toStdString() == "worker 1");
+    CHECK(chart.seriesName(2).toStdString() == "global queue");
+    // Each depth holds until the next one; the last holds until the trace's end (10 ms).
+    checkPoints(chart.points(0), {{1, 3}, {3, 3}, {3, 5}, {4, 5}, {4, 4}, {5, 4}, {5, 2}, {10, 2}});
+    checkPoints(chart.points(1), {{6, 1}, {10, 1}});
+    checkPoints(chart.points(2), {{1, 1}, {2, 1}, {2, 2}, {7, 2}, {7, 0}, {10, 0}});
+    CHECK(chart.pointCount(0) == 8);
+    CHECK(chart.pointCount(1) == 2);
+    CHECK(chart.pointCount(2) == 6);
+    CHECK(chart.pointCount(3) == 0);
+    CHECK(chart.pointCount(-1) == 0);
+
+    // A new document replaces the old series.
+    adopt(document, {worker(0, 0, 0), queueDepth(1 * ms, 1, 0, 2)});
+    CHECK(chart.seriesCount() == 2);
+    CHECK(chart.pointCount(0) == 1);
+}
+
+TEST_CASE("queue depth chart: a long series is decimated to the width and cut to the view",
+          "[charts]") {
+    std::vector<event> events{worker(0, 0, 0)};
+    constexpr std::uint32_t count = 20'000;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        events.push_back(queueDepth(std::uint64_t{i} * 1000, 1, 0, i % 7)); // always changes
+    }
+    TraceDocument document;
+    ViewState view;
+    QueueDepthChart chart(&document, &view);
+    chart.resize(800, 400);
+    adopt(document, events);
+    showAll(view, document);
+    REQUIRE(chart.seriesCount() == 2);
+    CHECK(chart.pointCount(1) == 0); // no global queue in this trace
+    // At most four kept points per pixel column, two drawn per kept point (a step).
+    const qsizetype whole = chart.pointCount(0);
+    CHECK(whole > 0);
+    CHECK(whole <= 2 * SeriesDecimator::pointsPerPixel * 800 + 2);
+
+    // Zoomed in to 100 points: all of them plus one either side, undecimated.
+    view.setVisible(100'000, 200'000);
+    REQUIRE(QTest::qWaitFor([&] { return chart.pointCount(0) != whole; }));
+    CHECK(chart.pointCount(0) == 2 * 102 - 1);
+    const QList<QPointF> zoomed = chart.points(0);
+    CHECK(zoomed.front().x() == Approx(0.099));
+    CHECK(zoomed.back().x() == Approx(0.200));
+}
+
+// ---- the latency chart --------------------------------------------------------------------
+
+TEST_CASE("latency chart: a point per finished request, percentiles and routes", "[charts]") {
+    TraceDocument document;
+    ViewState view;
+    LatencyChart chart(&document, &view);
+    CHECK(chart.pointCount() == 0);
+    CHECK(chart.routes().isEmpty());
+    CHECK(chart.p50Ms() == 0.0);
+
+    adopt(document, requestTrace(false), routeNames);
+    showAll(view, document);
+    CHECK_FALSE(chart.clientSide());
+    CHECK(chart.pointCount() == 100); // the unfinished request has no latency yet
+    CHECK(toStd(chart.routes()) == std::vector<std::string>{"/", "/sleep?ms=5"});
+    CHECK(chart.p50Ms() == Approx(50.0));
+    CHECK(chart.p99Ms() == Approx(99.0));
+    const auto summary = document.model().request_latency();
+    CHECK(chart.p50Ms() == Approx(static_cast<double>(summary.p50_ns) / 1e6));
+    CHECK(chart.p99Ms() == Approx(static_cast<double>(summary.p99_ns) / 1e6));
+
+    const auto& buckets = chart.histogram();
+    REQUIRE(buckets.size() == LatencyHistogram::defaultBuckets);
+    CHECK(buckets.front().fromNs == 1 * ms);
+    CHECK(buckets.back().toNs == 100 * ms + 1);
+    std::uint64_t total = 0;
+    for (const auto& b : buckets) {
+        total += b.count;
+    }
+    CHECK(total == 100);
+}
+
+TEST_CASE("latency chart: client requests are shown when the trace has any", "[charts]") {
+    TraceDocument document;
+    ViewState view;
+    LatencyChart chart(&document, &view);
+    adopt(document, requestTrace(true), routeNames);
+    CHECK(chart.clientSide());
+    CHECK(chart.pointCount() == 3);
+    CHECK(toStd(chart.routes()) == std::vector<std::string>{"/sleep?ms=5"});
+    CHECK(chart.p50Ms() == Approx(20.0));
+    CHECK(chart.p99Ms() == Approx(30.0));
+}
+
+// ---- what a person sees -----------------------------------------------------------------
+
+TEST_CASE("queue depth chart: renders its lines", "[charts]") {
+    TraceDocument document;
+    ViewState view;
+    QueueDepthChart chart(&document, &view);
+    chart.resize(800, 400);
+    const QImage empty = imageOf(chart);
+    REQUIRE(empty.size() == QSize(800, 400));
+    CHECK(nonBackgroundPixels(empty) > 1000); // axes, title and legend
+
+    adopt(document, depthTrace());
+    showAll(view, document);
+    const QImage drawn = imageOf(chart);
+    CHECK(differingPixels(drawn, empty) > 2000);
+
+    view.setPresentation(true);
+    CHECK(differingPixels(imageOf(chart), drawn) > 2000); // bigger fonts, thicker lines
+}
+
+TEST_CASE("latency chart: renders its points and histogram", "[charts]") {
+    TraceDocument document;
+    ViewState view;
+    LatencyChart chart(&document, &view);
+    chart.resize(800, 400);
+    const QImage empty = imageOf(chart);
+    REQUIRE(empty.size() == QSize(800, 400));
+    CHECK(nonBackgroundPixels(empty) > 1000);
+
+    adopt(document, requestTrace(false), routeNames);
+    showAll(view, document);
+    const QImage drawn = imageOf(chart);
+    CHECK(differingPixels(drawn, empty) > 4000);
+    // The histogram (the right third) has bars now.
+    CHECK(differingPixels(drawn.copy(540, 0, 260, 400), empty.copy(540, 0, 260, 400)) > 1000);
+}
+
+TEST_CASE("charts: a dark window palette gives dark charts", "[charts]") {
+    TraceDocument document;
+    ViewState view;
+    adopt(document, requestTrace(false), routeNames);
+    showAll(view, document);
+    QueueDepthChart depth(&document, &view);
+    LatencyChart latency(&document, &view);
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(30, 30, 30));
+    dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+    for (QWidget* chart : std::initializer_list<QWidget*>{&depth, &latency}) {
+        chart->resize(800, 400);
+        CHECK(meanLightness(imageOf(*chart)) > 160);
+        chart->setPalette(dark);
+        CHECK(meanLightness(imageOf(*chart)) < 96);
+    }
+}
+
+// ---- live ---------------------------------------------------------------------------------
+
+TEST_CASE("charts: live batches add points", "[charts]") {
+    TraceDocument document;
+    ViewState view;
+    QueueDepthChart depth(&document, &view);
+    LatencyChart latency(&document, &view);
+    document.startLive(trace::run_info{});
+    CHECK(depth.seriesCount() == 1);
+    CHECK(latency.pointCount() == 0);
+
+    const trace::name_id route = trace::intern("/charts-live");
+    const std::uint64_t t0 = 5 * ms;
+    const std::vector<event> first{
+        worker(0, 0, t0),
+        queueDepth(t0 + 1 * ms, 1, 0, 1),
+        queueDepth(t0 + 2 * ms, 1, 0, 4),
+        requestBegin(t0 + 1 * ms, 1, 1, route, false),
+        requestEnd(t0 + 3 * ms, 1, false),
+        requestBegin(t0 + 2 * ms, 2, 2, route, false), // ends in the next batch
+    };
+    document.append(first);
+    REQUIRE(QTest::qWaitFor([&] { return depth.seriesCount() == 2 && latency.pointCount() == 1; }));
+    // 1, then 4, held to the trace's end so far (the request's end at 3 ms).
+    checkPoints(depth.points(0), {{1, 1}, {2, 1}, {2, 4}, {3, 4}});
+    CHECK(toStd(latency.routes()) == std::vector<std::string>{"/charts-live"});
+    CHECK(latency.p50Ms() == Approx(2.0));
+
+    const std::vector<event> second{
+        queueDepth(t0 + 4 * ms, 1, 0, 2),  queueDepth(t0 + 5 * ms, 1, 0, 3),
+        requestEnd(t0 + 8 * ms, 2, false), requestBegin(t0 + 8 * ms, 3, 3, route, false),
+        requestEnd(t0 + 9 * ms, 3, false), ev(t0 + 12 * ms, 1, event_kind::marker, 0, 1, 0),
+    };
+    document.append(second);
+    REQUIRE(QTest::qWaitFor([&] { return latency.pointCount() == 3; }));
+    REQUIRE(QTest::qWaitFor([&] { return depth.pointCount(0) > 4; }));
+    // 1, 4, 2, 3 as steps, then 3 held to the end (12 ms).
+    checkPoints(depth.points(0), {{1, 1}, {2, 1}, {2, 4}, {4, 4}, {4, 2}, {5, 2}, {5, 3}, {12, 3}});
+    CHECK(latency.p50Ms() == Approx(2.0));
+    CHECK(latency.p99Ms() == Approx(6.0));
+
+    // Built incrementally, the lines equal the ones a chart opened now draws.
+    QueueDepthChart fresh(&document, &view);
+    REQUIRE(fresh.seriesCount() == depth.seriesCount());
+    for (int s = 0; s < depth.seriesCount(); ++s) {
+        CHECK(fresh.points(s) == depth.points(s));
+    }
+}

@@ -1,0 +1,246 @@
+// The real window, driven as a teacher drives it: fire requests, switch sleep modes, open
+// files (good, damaged, wrong), and look at what the timeline draws.
+
+#include "control_panel.hpp"
+#include "latency_chart.hpp"
+#include "main_window.hpp"
+#include "task_table_model.hpp"
+#include "timeline_view.hpp"
+#include "trace_document.hpp"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QImage>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTest>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+namespace {
+
+using namespace taskscope;
+using taskscope::ui::MainWindow;
+
+/// Lets the window run until `done` holds; false after `limit` (a bound, not a measurement).
+bool runUntil(const std::function<bool()>& done,
+              std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    const auto give_up = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            return false;
+        }
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    QApplication::processEvents();
+    return true;
+}
+
+/// Finished client-side requests to `route` in the window's trace.
+std::vector<analysis::request_span> requestsTo(const MainWindow& w, const std::string& route) {
+    std::vector<analysis::request_span> out;
+    const analysis::model& m = w.document()->model();
+    for (const analysis::request_span& r : m.requests()) {
+        if (r.client && r.finished() && m.name(r.route) == route) {
+            out.push_back(r);
+        }
+    }
+    return out;
+}
+
+bool serverBegan(const MainWindow& w, const std::string& route) {
+    const analysis::model& m = w.document()->model();
+    for (const analysis::request_span& r : m.requests()) {
+        if (!r.client && m.name(r.route) == route.substr(0, route.find('?'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void fire(MainWindow& w, const QString& target, int count, int concurrency) {
+    ui::ControlPanel* c = w.controls();
+    const int index = target.startsWith(QStringLiteral("/sleep")) ? 1
+                      : target.startsWith(QStringLiteral("/cpu")) ? 2
+                                                                  : 0;
+    c->route()->setCurrentIndex(index);
+    if (index != 0) {
+        c->routeMs()->setValue(target.section(QLatin1Char('='), 1).toInt());
+    }
+    c->count()->setValue(count);
+    c->concurrency()->setValue(concurrency);
+    QTest::mouseClick(c->fireButton(), Qt::LeftButton);
+}
+
+std::filesystem::path sample() {
+    return std::filesystem::path(TASKSCOPE_TEST_DATA) / "demo-blocking.tstrace";
+}
+
+std::filesystem::path temp(const std::string& name) {
+    return std::filesystem::temp_directory_path() /
+           ("taskscope-ui-test-" + std::to_string(::getpid()) + "-" + name);
+}
+
+/// Pixels in a timeline row's drawing area that are neither of the row backgrounds.
+int paintedPixels(const QImage& image, const ui::TimelineView& view,
+                  const ui::TimelineView::Row& row) {
+    const QRgb base = view.palette().base().color().rgb();
+    const QRgb alternate = view.palette().alternateBase().color().rgb();
+    int painted = 0;
+    for (int y = row.top + 2; y < row.top + row.height - 2; ++y) {
+        for (int x = view.labelWidth() + 1; x < image.width(); ++x) {
+            const QRgb p = image.pixel(x, y);
+            painted += (p != base && p != alternate) ? 1 : 0;
+        }
+    }
+    return painted;
+}
+
+} // namespace
+
+TEST_CASE("firing 10 requests fills the latency chart and the task table", "[window]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.show();
+    REQUIRE(w.startLive({.workers = 2}));
+    const int tasksBefore = w.taskModel()->rowCount();
+    fire(w, QStringLiteral("/"), 10, 2);
+    REQUIRE(runUntil([&] { return requestsTo(w, "/").size() == 10; }));
+    REQUIRE(runUntil([&] { return w.latencyChart()->pointCount() == 10; }));
+    w.taskModel()->refresh();
+    CHECK(w.taskModel()->rowCount() > tasksBefore);
+    CHECK(w.latencyChart()->routes().contains(QStringLiteral("/")));
+    CHECK(w.lastError().isEmpty());
+}
+
+TEST_CASE("one worker in blocking mode: a sleep blocks the worker and delays the next request",
+          "[window]") {
+    for (const bool blocking : {true, false}) {
+        DYNAMIC_SECTION((blocking ? "blocking" : "async") << " sleep mode") {
+            MainWindow w;
+            w.setQuietErrors(true);
+            w.show();
+            REQUIRE(w.startLive(
+                {.workers = 1,
+                 .sleep = blocking ? net::sleep_mode::blocking : net::sleep_mode::async}));
+            fire(w, QStringLiteral("/sleep?ms=300"), 1, 1);
+            // Fire "/" once the server is inside the sleep, as a student clicking twice.
+            REQUIRE(runUntil([&] { return serverBegan(w, "/sleep?ms=300"); }));
+            fire(w, QStringLiteral("/"), 1, 1);
+            REQUIRE(runUntil([&] {
+                return requestsTo(w, "/").size() == 1 && requestsTo(w, "/sleep?ms=300").size() == 1;
+            }));
+            const analysis::model& m = w.document()->model();
+            const int worker = m.worker_lane(0);
+            REQUIRE(worker >= 0);
+            const auto& blocks = m.lanes()[static_cast<std::size_t>(worker)].blocks;
+            const analysis::request_span quick = requestsTo(w, "/").front();
+            const analysis::request_span slow = requestsTo(w, "/sleep?ms=300").front();
+            if (blocking) {
+                REQUIRE(blocks.size() == 1);
+                // "/" could only be answered after the worker came back from the sleep.
+                CHECK(quick.end_ns >= blocks[0].end_ns);
+                CHECK(quick.latency_ns() + (quick.begin_ns - slow.begin_ns) >=
+                      blocks[0].end_ns - blocks[0].begin_ns);
+            } else {
+                CHECK(blocks.empty());
+                CHECK(quick.end_ns < slow.end_ns); // answered while the sleep was waiting
+            }
+
+            // The timeline draws the block in the alarm colour on the worker's lane.
+            w.resize(1400, 900);
+            QApplication::processEvents();
+            ui::TimelineView* view = w.timeline();
+            view->showAll();
+            const QImage image = view->grab().toImage();
+            const QRgb alarm = ui::TimelineView::blockedColor().rgb();
+            int alarmPixels = 0;
+            for (const auto& row : view->rows()) {
+                if (row.lane != worker) {
+                    continue;
+                }
+                for (int y = row.top; y < row.top + row.height; ++y) {
+                    for (int x = view->labelWidth(); x < image.width(); ++x) {
+                        alarmPixels += image.pixel(x, y) == alarm ? 1 : 0;
+                    }
+                }
+            }
+            if (blocking) {
+                CHECK(alarmPixels > 500);
+            } else {
+                CHECK(alarmPixels == 0);
+            }
+        }
+    }
+}
+
+TEST_CASE("an opened sample trace draws poll slices in every worker lane", "[window]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1400, 900);
+    w.show();
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    w.openFile(QString::fromStdString(sample().string()));
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    REQUIRE(opened.front().front().toBool());
+    CHECK_FALSE(w.document()->isLive());
+    CHECK(w.document()->model().event_count() > 1000);
+    QApplication::processEvents();
+    ui::TimelineView* view = w.timeline();
+    const QImage image = view->grab().toImage();
+    int workers = 0;
+    for (const auto& row : view->rows()) {
+        if (row.kind == ui::TimelineView::Row::Kind::worker) {
+            ++workers;
+            INFO("lane " << row.label.toStdString());
+            CHECK(paintedPixels(image, *view, row) > 200);
+        }
+    }
+    CHECK(workers == 2);
+}
+
+TEST_CASE("a damaged file opens what is intact, a wrong file is refused, the window goes on",
+          "[window]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.show();
+    // Cut the sample in the middle of a chunk.
+    const auto cut = temp("cut.tstrace");
+    {
+        std::ifstream in(sample(), std::ios::binary);
+        std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
+        std::ofstream out(cut, std::ios::binary);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() * 2 / 3));
+    }
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    w.openFile(QString::fromStdString(cut.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    CHECK(opened.at(0).front().toBool());
+    CHECK_FALSE(w.document()->warning().isEmpty());
+    CHECK(w.lastError().contains(QStringLiteral("damaged")));
+
+    const auto wrong = temp("wrong.tstrace");
+    {
+        std::ofstream out(wrong);
+        out << "{\"traceEvents\": []}\n";
+    }
+    const auto eventsBefore = w.document()->model().event_count();
+    w.openFile(QString::fromStdString(wrong.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 2; }));
+    CHECK_FALSE(opened.at(1).front().toBool());
+    CHECK(w.lastError().contains(QStringLiteral("not a taskscope trace")));
+    CHECK(w.document()->model().event_count() == eventsBefore); // the old trace stays
+
+    // Still usable: go live and serve a request.
+    REQUIRE(w.startLive({.workers = 1}));
+    fire(w, QStringLiteral("/"), 2, 1);
+    CHECK(runUntil([&] { return requestsTo(w, "/").size() == 2; }));
+    std::filesystem::remove(cut);
+    std::filesystem::remove(wrong);
+}

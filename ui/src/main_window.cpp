@@ -1,0 +1,527 @@
+#include "main_window.hpp"
+
+#include "control_panel.hpp"
+#include "latency_chart.hpp"
+#include "lint_list_model.hpp"
+#include "queue_depth_chart.hpp"
+#include "task_filter_model.hpp"
+#include "task_table_model.hpp"
+#include "taskscope/analysis/export.hpp"
+#include "timeline_view.hpp"
+#include "trace_document.hpp"
+#include "view_state.hpp"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <fstream>
+
+namespace taskscope::ui {
+
+namespace {
+
+/// What a legend shows: a swatch and what it means.
+QWidget* makeLegend(QWidget* parent) {
+    auto* legend = new QLabel(parent);
+    const auto swatch = [](const QColor& c, const QString& text) {
+        return QStringLiteral("<span style='background:%1'>&nbsp;&nbsp;&nbsp;&nbsp;</span>&nbsp;%2")
+            .arg(c.name(), text);
+    };
+    QStringList lines{
+        swatch(TimelineView::taskColor(7), QObject::tr("a poll (one colour per task)")),
+        swatch(TimelineView::blockedColor(), QObject::tr("the task blocked its worker")),
+        swatch(QColor(0x1f, 0x77, 0xb4), QObject::tr("a timer fired")),
+        swatch(QColor(0x2c, 0xa0, 0x2c), QObject::tr("a socket became ready")),
+        swatch(QColor(0x8c, 0x56, 0x4b), QObject::tr("a blocking-pool job")),
+        swatch(QColor(0x33, 0x33, 0x99),
+               QObject::tr("wake arrow: waker &rarr; the poll it caused")),
+        swatch(QColor(0xff, 0x7f, 0x0e), QObject::tr("steal arrow: victim &rarr; thief")),
+        QObject::tr("Empty lane: the worker is parked (idle).")};
+    legend->setText(lines.join(QStringLiteral("<br>")));
+    legend->setTextFormat(Qt::RichText);
+    legend->setWordWrap(true);
+    return legend;
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    m_document = new TraceDocument(this);
+    m_view = new ViewState(this);
+    m_session = new LiveSession(m_document, this);
+
+    // Left: the control panel and the legend.
+    auto* left = new QWidget(this);
+    auto* leftLayout = new QVBoxLayout(left);
+    m_controls = new ControlPanel(m_session, left);
+    leftLayout->addWidget(m_controls);
+    leftLayout->addWidget(makeLegend(left));
+    leftLayout->addStretch(1);
+    auto* dock = new QDockWidget(tr("Controls"), this);
+    dock->setObjectName(QStringLiteral("controls"));
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    auto* leftScroll = new QScrollArea(dock);
+    leftScroll->setWidget(left);
+    leftScroll->setWidgetResizable(true);
+    leftScroll->setFrameShape(QFrame::NoFrame);
+    dock->setWidget(leftScroll);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+    // Right: timeline, queue depths, and the tabs below.
+    m_timeline = new TimelineView(m_document, m_view, this);
+    auto* timelineScroll = new QScrollArea(this);
+    timelineScroll->setWidget(m_timeline);
+    timelineScroll->setWidgetResizable(true);
+    timelineScroll->setFrameShape(QFrame::NoFrame);
+    m_queues = new QueueDepthChart(m_document, m_view, this);
+    m_latency = new LatencyChart(m_document, m_view, this);
+
+    m_taskModel = new TaskTableModel(m_document, this);
+    m_taskFilter = new TaskFilterModel(this);
+    m_taskFilter->setSourceModel(m_taskModel);
+    auto* tasksPage = new QWidget(this);
+    auto* tasksLayout = new QVBoxLayout(tasksPage);
+    m_taskSearch = new QLineEdit(tasksPage);
+    m_taskSearch->setPlaceholderText(tr("Filter tasks by name or #id (Ctrl+F)"));
+    m_taskSearch->setClearButtonEnabled(true);
+    m_taskTable = new QTableView(tasksPage);
+    m_taskTable->setModel(m_taskFilter);
+    m_taskTable->setSortingEnabled(true);
+    m_taskTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_taskTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_taskTable->horizontalHeader()->setStretchLastSection(true);
+    m_taskTable->verticalHeader()->hide();
+    tasksLayout->addWidget(m_taskSearch);
+    tasksLayout->addWidget(m_taskTable);
+
+    m_lintModel = new LintListModel(m_document, this);
+    m_lintList = new QListView(this);
+    m_lintList->setModel(m_lintModel);
+    m_lintList->setWordWrap(true);
+    m_lintList->setToolTip(tr("Click a finding to see it on the timeline"));
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(m_latency, tr("&Latency"));
+    m_tabs->addTab(tasksPage, tr("&Tasks"));
+    m_tabs->addTab(m_lintList, tr("Fi&ndings"));
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(timelineScroll);
+    split->addWidget(m_queues);
+    split->addWidget(m_tabs);
+    split->setStretchFactor(0, 5);
+    split->setStretchFactor(1, 2);
+    split->setStretchFactor(2, 3);
+    split->setSizes({420, 250, 330});
+    setCentralWidget(split);
+
+    m_status = new QLabel(this);
+    statusBar()->addPermanentWidget(m_status, 1);
+
+    connect(m_taskSearch, &QLineEdit::textChanged, m_taskFilter, &TaskFilterModel::setFilterText);
+    connect(m_taskTable->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        const QModelIndexList rows = m_taskTable->selectionModel()->selectedRows();
+        if (!rows.isEmpty()) {
+            const QModelIndex source = m_taskFilter->mapToSource(rows.front());
+            m_view->selectTask(m_taskModel->taskAt(source.row()));
+        }
+    });
+    connect(m_view, &ViewState::selectionChanged, this, &MainWindow::selectTaskRow);
+    connect(m_lintList, &QListView::clicked, this, &MainWindow::jumpToLint);
+    connect(m_document, &TraceDocument::changed, this, &MainWindow::updateStatus);
+    connect(m_document, &TraceDocument::reset, this, [this] {
+        updateStatus();
+        updateTitle();
+    });
+    connect(m_session, &LiveSession::failed, this, &MainWindow::showError);
+    connect(m_session, &LiveSession::started, this, [this] { updateTitle(); });
+
+    buildMenus();
+    connect(m_timeline, &TimelineView::followingChanged, m_followAction, &QAction::setChecked);
+    resize(1400, 900);
+    updateTitle();
+    updateStatus();
+}
+
+MainWindow::~MainWindow() {
+    joinLoader();
+    m_session->stop(); // before the document it feeds goes (children die in creation order)
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open trace..."), QKeySequence::Open, this, &MainWindow::openDialog);
+    file->addAction(tr("&Save trace as..."), QKeySequence::Save, this, &MainWindow::saveAs);
+    file->addAction(tr("Export for &Perfetto (Chrome JSON)..."), QKeySequence(tr("Ctrl+E")), this,
+                    &MainWindow::exportChrome);
+    file->addAction(tr("Export requests as &CSV..."), this, &MainWindow::exportCsv);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    m_recordAction = run->addAction(tr("&Record to file"), QKeySequence(tr("Ctrl+R")), this,
+                                    &MainWindow::toggleRecording);
+    m_recordAction->setCheckable(true);
+    run->addAction(tr("&Fire requests"), QKeySequence(tr("Ctrl+Return")), m_controls,
+                   &ControlPanel::fire);
+    run->addAction(tr("Restart the &live engine"), QKeySequence(tr("Ctrl+L")), this,
+                   [this] { startLive(m_session->options()); });
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    m_followAction = view->addAction(tr("&Follow live"));
+    m_followAction->setShortcut(QKeySequence(tr("F")));
+    m_followAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_followAction->setCheckable(true);
+    connect(m_followAction, &QAction::triggered, m_timeline, &TimelineView::setFollowing);
+    view->addAction(tr("Show &all"), QKeySequence(tr("Ctrl+0")), m_timeline,
+                    &TimelineView::showAll);
+    m_presentationAction = view->addAction(tr("&Presentation mode"));
+    m_presentationAction->setShortcut(QKeySequence(tr("F5")));
+    m_presentationAction->setCheckable(true);
+    connect(m_presentationAction, &QAction::toggled, this, &MainWindow::setPresentation);
+    view->addAction(tr("Find &task"), QKeySequence::Find, this, [this] {
+        m_tabs->setCurrentIndex(1);
+        m_taskSearch->setFocus();
+    });
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this,
+                    &MainWindow::showShortcuts);
+    help->addAction(tr("&About taskscope"), this, [this] {
+        QMessageBox::about(this, tr("About taskscope"),
+                           tr("<b>taskscope</b> runs a real async executor and draws how it "
+                              "schedules: every poll, wake, steal and block."));
+    });
+}
+
+bool MainWindow::startLive(const LiveOptions& options) {
+    m_openedFile.clear();
+    m_recordedFile.clear();
+    m_controls->showOptions(options);
+    const bool ok = m_session->start(options);
+    m_controls->setEnabled(true);
+    updateTitle();
+    return ok;
+}
+
+void MainWindow::joinLoader() {
+    if (m_cancelLoad) {
+        m_cancelLoad->store(true);
+    }
+    if (m_loader.joinable()) {
+        m_loader.join();
+    }
+}
+
+void MainWindow::openFile(const QString& path) {
+    joinLoader();
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    auto progress = std::make_shared<std::atomic<int>>(0);
+    m_cancelLoad = cancel;
+    if (!m_quietErrors) {
+        m_progress = new QProgressDialog(tr("Opening %1 ...").arg(QDir::toNativeSeparators(path)),
+                                         tr("Cancel"), 0, 100, this);
+        m_progress->setWindowModality(Qt::WindowModal);
+        m_progress->setMinimumDuration(300); // only for files that take a while
+        connect(m_progress, &QProgressDialog::canceled, this, [cancel] { cancel->store(true); });
+        auto* poll = new QTimer(m_progress);
+        connect(poll, &QTimer::timeout, m_progress,
+                [p = m_progress, progress] { p->setValue(progress->load()); });
+        poll->start(50);
+    }
+    QPointer<MainWindow> self(this);
+    const std::filesystem::path file = path.toStdString();
+    m_loader = std::thread([self, file, cancel, progress, path] {
+        auto model = std::make_unique<analysis::model>();
+        trace::run_info info;
+        QString error;
+        QString warning;
+        try {
+            trace::file_reader reader(file);
+            info = reader.info();
+            trace::read_all(reader, [&](std::span<const trace::event> chunk, const auto& names) {
+                model->set_names(names);
+                model->consume(chunk);
+                if (reader.file_bytes() != 0) {
+                    progress->store(
+                        static_cast<int>(100 * reader.progress_bytes() / reader.file_bytes()));
+                }
+                return !cancel->load();
+            });
+            model->finish();
+            warning = QString::fromStdString(reader.report().warning);
+            if (cancel->load()) {
+                error = QObject::tr("Opening %1 was cancelled.").arg(path);
+            }
+        } catch (const trace::file_error& e) {
+            error = QString::fromUtf8(e.what());
+        } catch (const std::exception& e) {
+            error = QObject::tr("Could not open %1: %2").arg(path, QString::fromUtf8(e.what()));
+        }
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, model = std::shared_ptr<analysis::model>(std::move(model)), info, error, warning,
+             file, path]() mutable {
+                if (!self) {
+                    return;
+                }
+                if (self->m_progress) {
+                    self->m_progress->close();
+                    self->m_progress->deleteLater();
+                }
+                if (!error.isEmpty()) {
+                    self->showError(error);
+                    emit self->fileOpened(false);
+                    return;
+                }
+                self->m_session->stop();
+                self->m_openedFile = file;
+                self->m_recordedFile.clear();
+                auto owned = std::make_unique<analysis::model>(std::move(*model));
+                self->m_document->adopt(std::move(owned), info, path, warning);
+                self->m_controls->setEnabled(false);
+                if (!warning.isEmpty()) {
+                    self->showError(QObject::tr("%1 is damaged: %2").arg(path, warning));
+                }
+                emit self->fileOpened(true);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void MainWindow::openDialog() {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open a trace"), QString(), tr("taskscope traces (*.tstrace);;All files (*)"));
+    if (!path.isEmpty()) {
+        openFile(path);
+    }
+}
+
+std::filesystem::path MainWindow::traceFile() const {
+    return !m_openedFile.empty() ? m_openedFile : m_recordedFile;
+}
+
+void MainWindow::saveAs() {
+    const std::filesystem::path source = traceFile();
+    if (source.empty()) {
+        showError(tr("There is no trace file to save yet: press Record (Ctrl+R), run something, "
+                     "press Record again, then save."));
+        return;
+    }
+    const QString target =
+        QFileDialog::getSaveFileName(this, tr("Save the trace"), QStringLiteral("trace.tstrace"),
+                                     tr("taskscope traces (*.tstrace)"));
+    if (target.isEmpty()) {
+        return;
+    }
+    std::error_code ec;
+    std::filesystem::copy_file(source, target.toStdString(),
+                               std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+        showError(tr("Could not save %1: %2").arg(target, QString::fromStdString(ec.message())));
+    }
+}
+
+void MainWindow::exportChrome() {
+    const std::filesystem::path source = traceFile();
+    if (source.empty()) {
+        showError(tr("Export needs a trace file: open one, or record one with Ctrl+R."));
+        return;
+    }
+    const QString target = QFileDialog::getSaveFileName(
+        this, tr("Export for Perfetto"), QStringLiteral("trace.json"), tr("JSON (*.json)"));
+    if (target.isEmpty()) {
+        return;
+    }
+    try {
+        trace::file_reader reader(source);
+        std::ofstream out(target.toStdString(), std::ios::binary | std::ios::trunc);
+        analysis::chrome_trace_writer writer(out, reader.info());
+        trace::read_all(reader, [&](std::span<const trace::event> chunk, const auto& names) {
+            writer.consume(chunk, names);
+            return true;
+        });
+        writer.finish();
+        if (!out) {
+            showError(tr("Writing %1 failed.").arg(target));
+        }
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+    }
+}
+
+void MainWindow::exportCsv() {
+    const QString target = QFileDialog::getSaveFileName(
+        this, tr("Export requests"), QStringLiteral("requests.csv"), tr("CSV (*.csv)"));
+    if (target.isEmpty()) {
+        return;
+    }
+    std::ofstream out(target.toStdString(), std::ios::binary | std::ios::trunc);
+    analysis::write_requests_csv(m_document->model(), out);
+    if (!out) {
+        showError(tr("Writing %1 failed.").arg(target));
+    }
+}
+
+void MainWindow::toggleRecording() {
+    if (m_session->recording()) {
+        m_recordedFile = m_session->stopRecording();
+        m_recordAction->setChecked(false);
+        statusBar()->showMessage(tr("Recorded to %1: File > Save trace as... keeps it")
+                                     .arg(QString::fromStdString(m_recordedFile.string())),
+                                 8000);
+        return;
+    }
+    const auto path =
+        std::filesystem::temp_directory_path() /
+        ("taskscope-" + std::to_string(QDateTime::currentMSecsSinceEpoch()) + ".tstrace");
+    QString error;
+    if (!m_session->startRecording(path, &error)) {
+        m_recordAction->setChecked(false);
+        showError(error);
+        return;
+    }
+    m_recordAction->setChecked(true);
+    statusBar()->showMessage(tr("Recording... press Ctrl+R again to stop"), 4000);
+}
+
+void MainWindow::setPresentation(bool on) {
+    m_view->setPresentation(on);
+    QFont font = QApplication::font();
+    static const qreal normal = font.pointSizeF();
+    font.setPointSizeF(on ? normal * 1.4 : normal);
+    QApplication::setFont(font);
+    if (m_presentationAction->isChecked() != on) {
+        m_presentationAction->setChecked(on);
+    }
+}
+
+void MainWindow::showShortcuts() {
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Keyboard shortcuts"));
+    auto* layout = new QVBoxLayout(&dialog);
+    auto* text = new QTextBrowser(&dialog);
+    text->setHtml(
+        tr("<h3>Timeline</h3><table cellpadding='3'>"
+           "<tr><td><b>W</b> / <b>S</b>, mouse wheel</td><td>zoom in / out (about the "
+           "cursor)</td></tr>"
+           "<tr><td><b>A</b> / <b>D</b>, drag</td><td>pan back / forward in time</td></tr>"
+           "<tr><td><b>F</b></td><td>follow the live end on / off</td></tr>"
+           "<tr><td><b>0</b>, <b>Ctrl+0</b></td><td>show the whole trace</td></tr>"
+           "<tr><td>click a slice</td><td>select its task: its polls and wake arrows light "
+           "up</td></tr>"
+           "<tr><td><b>Esc</b></td><td>clear the selection</td></tr></table>"
+           "<h3>Window</h3><table cellpadding='3'>"
+           "<tr><td><b>Ctrl+Return</b></td><td>fire the requests set in the panel</td></tr>"
+           "<tr><td><b>Ctrl+R</b></td><td>record to a file / stop recording</td></tr>"
+           "<tr><td><b>Ctrl+L</b></td><td>restart the live engine</td></tr>"
+           "<tr><td><b>Ctrl+O</b> / <b>Ctrl+S</b></td><td>open / save a .tstrace file</td></tr>"
+           "<tr><td><b>Ctrl+E</b></td><td>export for Perfetto (Chrome JSON)</td></tr>"
+           "<tr><td><b>Ctrl+F</b></td><td>find a task</td></tr>"
+           "<tr><td><b>F5</b></td><td>presentation mode (larger text for a projector)</td></tr>"
+           "<tr><td><b>F1</b></td><td>this list</td></tr></table>"));
+    layout->addWidget(text);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, &dialog);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog.resize(560, 480);
+    dialog.exec();
+}
+
+void MainWindow::updateStatus() {
+    const analysis::model& m = m_document->model();
+    QString text = tr("%1 events, %2 dropped, %3 tasks, %4 polls")
+                       .arg(m.event_count())
+                       .arg(m.dropped())
+                       .arg(m.tasks().size())
+                       .arg(m.poll_count());
+    if (m_document->isLive() && m_session->running()) {
+        text += tr("  |  live on 127.0.0.1:%1").arg(m_session->port());
+    } else {
+        text += QStringLiteral("  |  ") + m_document->source();
+    }
+    if (!m_document->warning().isEmpty()) {
+        text += tr("  |  damaged: %1").arg(m_document->warning());
+    }
+    m_status->setText(text);
+}
+
+void MainWindow::updateTitle() {
+    const trace::run_info& info = m_document->info();
+    QString what = m_document->isLive() ? tr("live") : m_document->source();
+    setWindowTitle(tr("taskscope: %1 (%2 workers%3)")
+                       .arg(what)
+                       .arg(info.workers)
+                       .arg(info.sleep_mode.empty()
+                                ? QString()
+                                : tr(", sleep %1").arg(QString::fromStdString(info.sleep_mode))));
+}
+
+void MainWindow::showError(const QString& message) {
+    m_lastError = message;
+    statusBar()->showMessage(message, 15000);
+    if (!m_quietErrors) {
+        QMessageBox::warning(this, tr("taskscope"), message);
+    }
+}
+
+void MainWindow::jumpToLint(const QModelIndex& index) {
+    if (!index.isValid()) {
+        return;
+    }
+    const auto at = static_cast<double>(index.data(LintListModel::TimeRole).toULongLong());
+    const auto duration = static_cast<double>(
+        std::max<qulonglong>(index.data(LintListModel::DurationRole).toULongLong(), 1'000'000));
+    m_timeline->setFollowing(false);
+    m_view->setVisible(at - duration * 0.5, at + duration * 1.5);
+    m_view->selectTask(index.data(LintListModel::TaskRole).toUInt());
+}
+
+void MainWindow::selectTaskRow() {
+    const analysis::task_ref task = m_view->selectedTask();
+    if (task == analysis::no_task) {
+        m_taskTable->clearSelection();
+        return;
+    }
+    const int row = m_taskModel->rowOf(task);
+    if (row < 0) {
+        return;
+    }
+    const QModelIndex proxy = m_taskFilter->mapFromSource(m_taskModel->index(row, 0));
+    if (proxy.isValid() && m_taskTable->currentIndex().row() != proxy.row()) {
+        const QSignalBlocker block(m_taskTable->selectionModel());
+        m_taskTable->selectRow(proxy.row());
+        m_taskTable->scrollTo(proxy);
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    joinLoader();
+    if (m_session->recording()) {
+        m_recordedFile = m_session->stopRecording();
+    }
+    m_session->stop();
+    event->accept();
+}
+
+} // namespace taskscope::ui

@@ -1,0 +1,117 @@
+#pragma once
+// The window a teacher opens: the control panel on the left; the timeline, the run-queue
+// depths, and the request latency / tasks / findings tabs on the right. A live run and an
+// opened .tstrace file fill the same views.
+
+#include "live_session.hpp"
+
+#include <QMainWindow>
+#include <QPointer>
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+class QLabel;
+class QLineEdit;
+class QListView;
+class QTabWidget;
+class QTableView;
+class QProgressDialog;
+
+namespace taskscope::ui {
+
+class ControlPanel;
+class LatencyChart;
+class LintListModel;
+class QueueDepthChart;
+class TaskFilterModel;
+class TaskTableModel;
+class TimelineView;
+class TraceDocument;
+class ViewState;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Starts the engine inside the window.
+    bool startLive(const LiveOptions& options);
+    /// Opens a trace file in the background (progress dialog, cancellable); fileOpened
+    /// says how it went.
+    void openFile(const QString& path);
+
+    /// Errors go to lastError() and the status bar instead of a dialog (tests, --screenshot).
+    void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
+    [[nodiscard]] const QString& lastError() const noexcept { return m_lastError; }
+
+    [[nodiscard]] TraceDocument* document() const noexcept { return m_document; }
+    [[nodiscard]] ViewState* view() const noexcept { return m_view; }
+    [[nodiscard]] LiveSession* session() const noexcept { return m_session; }
+    [[nodiscard]] ControlPanel* controls() const noexcept { return m_controls; }
+    [[nodiscard]] TimelineView* timeline() const noexcept { return m_timeline; }
+    [[nodiscard]] QueueDepthChart* queueChart() const noexcept { return m_queues; }
+    [[nodiscard]] LatencyChart* latencyChart() const noexcept { return m_latency; }
+    [[nodiscard]] TaskTableModel* taskModel() const noexcept { return m_taskModel; }
+    [[nodiscard]] LintListModel* lintModel() const noexcept { return m_lintModel; }
+    [[nodiscard]] QTabWidget* tabs() const noexcept { return m_tabs; }
+
+public slots:
+    void setPresentation(bool on);
+    void showShortcuts();
+
+signals:
+    /// A file finished loading (ok), failed, or was cancelled (!ok; see lastError()).
+    void fileOpened(bool ok);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void openDialog();
+    void saveAs();
+    void exportChrome();
+    void exportCsv();
+    void toggleRecording();
+    void updateStatus();
+    void updateTitle();
+    void showError(const QString& message);
+    void jumpToLint(const QModelIndex& index);
+    void selectTaskRow();
+    void joinLoader();
+    /// The file behind the current document, if any (an opened file or a finished recording).
+    [[nodiscard]] std::filesystem::path traceFile() const;
+
+    TraceDocument* m_document;
+    ViewState* m_view;
+    LiveSession* m_session;
+    ControlPanel* m_controls;
+    TimelineView* m_timeline;
+    QueueDepthChart* m_queues;
+    LatencyChart* m_latency;
+    TaskTableModel* m_taskModel;
+    TaskFilterModel* m_taskFilter;
+    LintListModel* m_lintModel;
+    QTabWidget* m_tabs;
+    QTableView* m_taskTable;
+    QLineEdit* m_taskSearch;
+    QListView* m_lintList;
+    QLabel* m_status;
+    QAction* m_recordAction = nullptr;
+    QAction* m_followAction = nullptr;
+    QAction* m_presentationAction = nullptr;
+
+    std::filesystem::path m_openedFile;
+    std::filesystem::path m_recordedFile;
+    bool m_quietErrors = false;
+    QString m_lastError;
+
+    std::thread m_loader;
+    std::shared_ptr<std::atomic<bool>> m_cancelLoad;
+    QPointer<QProgressDialog> m_progress;
+};
+
+} // namespace taskscope::ui

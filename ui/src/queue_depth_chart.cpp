@@ -1,0 +1,361 @@
+#include "queue_depth_chart.hpp"
+
+#include "axis_ticks.hpp"
+#include "trace_document.hpp"
+#include "view_state.hpp"
+
+#include <QChart>
+#include <QChartView>
+#include <QEvent>
+#include <QLineSeries>
+#include <QPen>
+#include <QVBoxLayout>
+#include <QValueAxis>
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+namespace taskscope::ui {
+
+namespace {
+
+constexpr int refreshIntervalMs = 100; // at most ten refreshes a second while recording
+// A late depth point is inserted at most this far back (analysis::model::record_depth).
+constexpr std::size_t lateInsertWindow = 256;
+
+// Tableau 10: distinct on dark and light backgrounds; worker i keeps its colour.
+constexpr std::array<QRgb, 10> workerColours{0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
+                                             0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
+
+QFont scaled(QFont font, double factor) {
+    if (font.pointSizeF() > 0) {
+        font.setPointSizeF(font.pointSizeF() * factor);
+    } else {
+        font.setPixelSize(static_cast<int>(std::lround(font.pixelSize() * factor)));
+    }
+    return font;
+}
+
+} // namespace
+
+QueueDepthChart::QueueDepthChart(TraceDocument* document, ViewState* view, QWidget* parent)
+    : QWidget(parent)
+    , m_document(document)
+    , m_view(view)
+    , m_chart(new QChart)
+    , m_chartView(new QChartView(m_chart, this))
+    , m_timeAxis(new QValueAxis(m_chart))
+    , m_depthAxis(new QValueAxis(m_chart)) {
+    m_chart->setTitle(tr("Run-queue depth"));
+    m_chart->legend()->setAlignment(Qt::AlignBottom);
+    m_chart->setBackgroundRoundness(0);
+    m_timeAxis->setTitleText(tr("time (ms)"));
+    m_timeAxis->setTickType(QValueAxis::TicksDynamic);
+    m_timeAxis->setTickAnchor(0.0);
+    m_depthAxis->setTitleText(tr("tasks queued"));
+    m_depthAxis->setLabelFormat(QStringLiteral("%d"));
+    m_depthAxis->setTickType(QValueAxis::TicksDynamic);
+    m_depthAxis->setTickAnchor(0.0);
+    m_depthAxis->setMinorTickCount(0);
+    m_chart->addAxis(m_timeAxis, Qt::AlignBottom);
+    m_chart->addAxis(m_depthAxis, Qt::AlignLeft);
+    m_chartView->setRenderHint(QPainter::Antialiasing);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_chartView);
+
+    m_refreshTimer.setSingleShot(true);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &QueueDepthChart::refresh);
+    connect(m_document, &TraceDocument::reset, this, [this] {
+        m_refreshTimer.stop();
+        rebuild();
+    });
+    connect(m_document, &TraceDocument::changed, this, &QueueDepthChart::scheduleRefresh);
+    connect(m_view, &ViewState::rangeChanged, this, &QueueDepthChart::onRangeChanged);
+    connect(m_view, &ViewState::presentationChanged, this, &QueueDepthChart::applyStyle);
+
+    applyStyle();
+    rebuild();
+}
+
+int QueueDepthChart::seriesCount() const {
+    return static_cast<int>(m_lines.size());
+}
+
+qsizetype QueueDepthChart::pointCount(int series) const {
+    if (series < 0 || series >= seriesCount()) {
+        return 0;
+    }
+    return m_lines[static_cast<std::size_t>(series)].series->count();
+}
+
+QString QueueDepthChart::seriesName(int series) const {
+    if (series < 0 || series >= seriesCount()) {
+        return {};
+    }
+    return m_lines[static_cast<std::size_t>(series)].series->name();
+}
+
+QList<QPointF> QueueDepthChart::points(int series) const {
+    if (series < 0 || series >= seriesCount()) {
+        return {};
+    }
+    return m_lines[static_cast<std::size_t>(series)].series->points();
+}
+
+void QueueDepthChart::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    if (needsWindowing()) {
+        m_rederive = true; // the point budget follows the width
+        scheduleRefresh();
+    }
+}
+
+void QueueDepthChart::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange) {
+        applyStyle();
+    }
+}
+
+const SeriesDecimator::Series& QueueDepthChart::source(const Line& line) const {
+    const analysis::model& m = m_document->model();
+    return line.lane < 0 ? m.global_depth() : m.lanes()[static_cast<std::size_t>(line.lane)].depth;
+}
+
+std::vector<int> QueueDepthChart::workerLanes() const {
+    const auto& lanes = m_document->model().lanes();
+    std::vector<int> out;
+    for (std::size_t i = 0; i < lanes.size(); ++i) {
+        if (lanes[i].kind == trace::track_kind::worker) {
+            out.push_back(static_cast<int>(i));
+        }
+    }
+    std::stable_sort(out.begin(), out.end(), [&lanes](int a, int b) {
+        return lanes[static_cast<std::size_t>(a)].index < lanes[static_cast<std::size_t>(b)].index;
+    });
+    return out;
+}
+
+int QueueDepthChart::columns() const {
+    const double plot = m_chart->plotArea().width();
+    return std::max(64, plot >= 1.0 ? static_cast<int>(plot) : width());
+}
+
+std::size_t QueueDepthChart::pointLimit() const {
+    return static_cast<std::size_t>(SeriesDecimator::pointsPerPixel) *
+           static_cast<std::size_t>(columns());
+}
+
+bool QueueDepthChart::needsWindowing() const {
+    const std::size_t limit = pointLimit();
+    return std::any_of(m_lines.begin(), m_lines.end(), [&](const Line& line) {
+        return line.windowed || source(line).size() > limit;
+    });
+}
+
+void QueueDepthChart::scheduleRefresh() {
+    if (m_refreshTimer.isActive()) {
+        return;
+    }
+    const qint64 since =
+        m_sinceRefresh.isValid() ? m_sinceRefresh.elapsed() : qint64{refreshIntervalMs};
+    m_refreshTimer.start(static_cast<int>(std::max<qint64>(0, refreshIntervalMs - since)));
+}
+
+void QueueDepthChart::onRangeChanged() {
+    followRange();
+    if (needsWindowing()) {
+        m_rederive = true;
+        scheduleRefresh();
+    }
+}
+
+void QueueDepthChart::addLine(int lane, const QString& name) {
+    auto* series = new QLineSeries;
+    series->setName(name);
+    m_chart->addSeries(series);
+    series->attachAxis(m_timeAxis);
+    series->attachAxis(m_depthAxis);
+    m_lines.push_back({.series = series, .lane = lane});
+    styleLine(m_lines.back(), static_cast<int>(m_lines.size()) - 1);
+}
+
+void QueueDepthChart::rebuild() {
+    m_chart->removeAllSeries();
+    m_lines.clear();
+    m_originNs = m_document->firstNs();
+    m_lastNs = m_document->lastNs();
+    m_maxDepth = 0;
+    m_rederive = false;
+    const auto& lanes = m_document->model().lanes();
+    for (const int lane : workerLanes()) {
+        addLine(lane, QString::fromStdString(lanes[static_cast<std::size_t>(lane)].label()));
+    }
+    addLine(-1, tr("global queue"));
+    for (Line& line : m_lines) {
+        scanDepth(source(line), 0);
+        deriveLine(line);
+    }
+    updateDepthAxis();
+    followRange();
+    m_sinceRefresh.start();
+}
+
+void QueueDepthChart::refresh() {
+    const bool rederive = std::exchange(m_rederive, false);
+    std::vector<int> lanes;
+    for (const Line& line : m_lines) {
+        if (line.lane >= 0) {
+            lanes.push_back(line.lane);
+        }
+    }
+    if (m_document->firstNs() != m_originNs || lanes != workerLanes()) {
+        rebuild(); // a new worker, or the first events of a live trace
+        return;
+    }
+    const bool endMoved = m_document->lastNs() != m_lastNs;
+    m_lastNs = m_document->lastNs();
+    const std::size_t limit = pointLimit();
+    for (Line& line : m_lines) {
+        const auto& src = source(line);
+        const bool inserted =
+            line.consumed > src.size() ||
+            (line.consumed > 0 && (src[line.consumed - 1].time_ns != line.last.time_ns ||
+                                   src[line.consumed - 1].depth != line.last.depth));
+        const bool grew = src.size() != line.consumed;
+        if (inserted) {
+            scanDepth(src, line.consumed > lateInsertWindow ? line.consumed - lateInsertWindow : 0);
+        } else if (grew) {
+            scanDepth(src, line.consumed);
+        }
+        if (inserted || line.windowed || src.size() > limit) {
+            if (inserted || grew || rederive || endMoved || src.size() <= limit) {
+                deriveLine(line);
+            }
+        } else if (grew || endMoved) {
+            appendNew(line);
+        }
+    }
+    updateDepthAxis();
+    m_sinceRefresh.start();
+}
+
+void QueueDepthChart::scanDepth(const SeriesDecimator::Series& source, std::size_t from) {
+    for (std::size_t i = from; i < source.size(); ++i) {
+        m_maxDepth = std::max(m_maxDepth, source[i].depth);
+    }
+}
+
+bool QueueDepthChart::addHold(const SeriesDecimator::Series& source, QList<QPointF>& points) const {
+    if (source.empty() || points.isEmpty() || source.back().time_ns >= m_lastNs) {
+        return false;
+    }
+    points.append(QPointF(SeriesDecimator::toMs(static_cast<double>(m_lastNs), m_originNs),
+                          static_cast<double>(source.back().depth)));
+    return true;
+}
+
+void QueueDepthChart::deriveLine(Line& line) {
+    const auto& src = source(line);
+    QList<QPointF> points;
+    bool reachesEnd = true;
+    if (src.size() <= pointLimit()) {
+        SeriesDecimator::appendSteps(src, SeriesDecimator::IndexRange{0, src.size()}, m_originNs,
+                                     points);
+        line.windowed = false;
+    } else {
+        const double start = m_view->scale().startNs();
+        const double end = m_view->scale().endNs();
+        const auto range = SeriesDecimator::visibleRange(src, start, end);
+        if (range.size() <= pointLimit()) {
+            SeriesDecimator::appendSteps(src, range, m_originNs, points);
+        } else {
+            const auto keep = SeriesDecimator::decimate(src, range, start, end, columns());
+            SeriesDecimator::appendSteps(src, keep, m_originNs, points);
+        }
+        line.windowed = true;
+        reachesEnd = range.last == src.size();
+    }
+    line.held = reachesEnd && addHold(src, points);
+    line.series->replace(points);
+    line.consumed = src.size();
+    line.last = src.empty() ? analysis::depth_point{} : src.back();
+}
+
+void QueueDepthChart::appendNew(Line& line) {
+    const auto& src = source(line);
+    if (line.held) {
+        line.series->remove(line.series->count() - 1);
+        line.held = false;
+    }
+    // Start from the last point drawn so the first new step leaves from its level.
+    const int drawn = line.series->count();
+    QList<QPointF> tail;
+    if (drawn > 0) {
+        tail.append(line.series->at(drawn - 1));
+    }
+    SeriesDecimator::appendSteps(src, SeriesDecimator::IndexRange{line.consumed, src.size()},
+                                 m_originNs, tail);
+    line.held = addHold(src, tail);
+    if (drawn > 0) {
+        tail.removeFirst();
+    }
+    line.series->append(tail);
+    line.consumed = src.size();
+    line.last = src.empty() ? analysis::depth_point{} : src.back();
+}
+
+void QueueDepthChart::followRange() {
+    const TimeScale& scale = m_view->scale();
+    const double from = SeriesDecimator::toMs(scale.startNs(), m_originNs);
+    const double to = SeriesDecimator::toMs(scale.endNs(), m_originNs);
+    const double step = AxisTicks::niceStep(to - from, 6);
+    m_timeAxis->setTickInterval(step);
+    m_timeAxis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
+    m_timeAxis->setRange(from, to);
+}
+
+void QueueDepthChart::updateDepthAxis() {
+    const double most = static_cast<double>(m_maxDepth);
+    const double step = AxisTicks::integerStep(most, 6);
+    m_depthAxis->setTickInterval(step);
+    m_depthAxis->setRange(0.0, AxisTicks::topAbove(most, step));
+}
+
+void QueueDepthChart::styleLine(const Line& line, int index) {
+    const bool big = m_view->presentation();
+    QPen pen;
+    if (line.lane < 0) {
+        pen.setColor(palette().color(QPalette::WindowText));
+        pen.setWidthF(big ? 4.0 : 2.0);
+    } else {
+        pen.setColor(
+            QColor::fromRgb(workerColours[static_cast<std::size_t>(index) % workerColours.size()]));
+        pen.setWidthF(big ? 3.0 : 1.5);
+    }
+    line.series->setPen(pen);
+}
+
+void QueueDepthChart::applyStyle() {
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    const bool big = m_view->presentation();
+    m_chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    // The theme resets fonts and pens: set ours again.
+    const QFont base = scaled(font(), big ? 1.6 : 1.0);
+    QFont title = scaled(base, 1.2);
+    title.setBold(true);
+    m_chart->setTitleFont(title);
+    m_chart->legend()->setFont(base);
+    for (QValueAxis* axis : {m_timeAxis, m_depthAxis}) {
+        axis->setLabelsFont(base);
+        axis->setTitleFont(base);
+    }
+    for (std::size_t i = 0; i < m_lines.size(); ++i) {
+        styleLine(m_lines[i], static_cast<int>(i));
+    }
+}
+
+} // namespace taskscope::ui

@@ -1,0 +1,90 @@
+#pragma once
+// The timeline: a lane per worker (poll slices coloured by task, blocking in the alarm
+// colour, parked time left empty), one for the reactor and timers, one per blocking-pool
+// thread, and one for HTTP requests; a time ruler; wake arrows (waker -> the poll it
+// caused) and steal arrows (victim -> thief) for the selected or hovered task.
+//
+// Mouse wheel zooms about the cursor, dragging pans, W/S zoom, A/D pan, F follows the live
+// end, 0 shows everything. Clicking a slice selects its task in every view.
+
+#include "lane_summary.hpp"
+#include "taskscope/analysis/model.hpp"
+
+#include <QColor>
+#include <QWidget>
+#include <vector>
+
+namespace taskscope::ui {
+
+class TraceDocument;
+class ViewState;
+
+class TimelineView : public QWidget {
+    Q_OBJECT
+public:
+    TimelineView(TraceDocument* document, ViewState* view, QWidget* parent = nullptr);
+
+    /// A row of the timeline, top to bottom (for tests and the legend).
+    struct Row {
+        enum class Kind { worker, reactor, blocking, requests } kind;
+        int lane = -1; ///< index into model().lanes(); -1 for reactor and requests
+        int top = 0;
+        int height = 0;
+        QString label;
+    };
+    [[nodiscard]] std::vector<Row> rows() const;
+    [[nodiscard]] int labelWidth() const;
+    [[nodiscard]] QSize sizeHint() const override;
+    [[nodiscard]] QSize minimumSizeHint() const override;
+
+    /// A stable colour for a task: the same task has the same colour in every view.
+    [[nodiscard]] static QColor taskColor(std::uint64_t taskId);
+    /// The alarm colour of blocking spans.
+    [[nodiscard]] static QColor blockedColor();
+
+public slots:
+    void showAll();
+    void setFollowing(bool on);
+
+signals:
+    void followingChanged(bool on);
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void leaveEvent(QEvent* event) override;
+
+private:
+    struct Hit {
+        int lane = -1;
+        std::uint32_t poll = UINT32_MAX;
+    };
+    [[nodiscard]] Hit hitTest(QPoint at) const;
+    [[nodiscard]] std::vector<Row> layoutRows(bool fillHeight) const;
+    [[nodiscard]] double scale() const; ///< 1, or larger in presentation mode
+    void syncWidth();
+    void onDocumentChanged();
+    void onDocumentReset();
+
+    void paintRuler(QPainter& p) const;
+    void paintWorker(QPainter& p, const Row& row);
+    void paintReactor(QPainter& p, const Row& row) const;
+    void paintBlocking(QPainter& p, const Row& row) const;
+    void paintRequests(QPainter& p, const Row& row) const;
+    void paintArrows(QPainter& p, const std::vector<Row>& rows) const;
+
+    TraceDocument* m_document;
+    ViewState* m_view;
+    std::vector<DrawItem> m_items; // reused between paints
+    bool m_dragging = false;
+    QPoint m_dragFrom;
+    QPoint m_pressAt;
+    analysis::task_ref m_hoverTask = analysis::no_task;
+};
+
+} // namespace taskscope::ui

@@ -1,0 +1,73 @@
+#include "trace_document.hpp"
+
+namespace taskscope::ui {
+
+TraceDocument::TraceDocument(QObject* parent)
+    : QObject(parent)
+    , m_model(std::make_unique<analysis::model>()) {}
+
+void TraceDocument::startLive(const trace::run_info& info) {
+    m_model = std::make_unique<analysis::model>();
+    m_model->use_process_names();
+    m_summaries.clear();
+    m_info = info;
+    m_source = QStringLiteral("live");
+    m_warning.clear();
+    m_live = true;
+    emit reset();
+}
+
+void TraceDocument::append(std::span<const trace::event> events) {
+    if (events.empty()) {
+        return;
+    }
+    m_model->consume(events);
+    updateSummaries();
+    emit changed();
+}
+
+void TraceDocument::adopt(std::unique_ptr<analysis::model> model, const trace::run_info& info,
+                          const QString& source, const QString& warning) {
+    m_model = std::move(model);
+    m_summaries.clear();
+    m_info = info;
+    m_source = source;
+    m_warning = warning;
+    m_live = false;
+    updateSummaries();
+    emit reset();
+}
+
+void TraceDocument::updateSummaries() {
+    const auto& lanes = m_model->lanes();
+    while (m_summaries.size() < lanes.size()) {
+        m_summaries.emplace_back().reset(m_model->first_ns());
+    }
+    for (std::size_t i = 0; i < lanes.size(); ++i) {
+        m_summaries[i].update(lanes[i]);
+    }
+}
+
+const LaneSummary& TraceDocument::summary(std::size_t lane) const {
+    static const LaneSummary empty;
+    return lane < m_summaries.size() ? m_summaries[lane] : empty;
+}
+
+std::size_t TraceDocument::memoryBytes() const {
+    std::size_t n = 0;
+    for (const auto& s : m_summaries) {
+        n += s.memoryBytes();
+    }
+    const auto& m = *m_model;
+    for (const auto& l : m.lanes()) {
+        n += l.polls.capacity_bytes() + l.blocks.capacity_bytes() + l.jobs.capacity_bytes() +
+             l.parked.capacity_bytes() + l.depth.capacity_bytes();
+    }
+    n += m.tasks().capacity_bytes() + m.wakes().capacity_bytes() + m.steals().capacity_bytes() +
+         m.requests().capacity_bytes() + m.global_depth().capacity_bytes() +
+         m.lints().capacity_bytes() + m.reactor_events().capacity_bytes() +
+         m.markers().capacity_bytes();
+    return n;
+}
+
+} // namespace taskscope::ui

@@ -1,0 +1,56 @@
+#pragma once
+// The one zoom and selection state all views share: the visible time range (TimeScale),
+// the selected task, and the presentation settings. A view that changes any of it calls
+// the setter; every view listens to the signals and redraws.
+
+#include "taskscope/analysis/model.hpp"
+#include "time_scale.hpp"
+
+#include <QObject>
+
+namespace taskscope::ui {
+
+class ViewState : public QObject {
+    Q_OBJECT
+public:
+    explicit ViewState(QObject* parent = nullptr) : QObject(parent) {}
+
+    /// The visible range. Change it through the setters below (or change it and call
+    /// notifyRangeChanged()) so every view follows.
+    [[nodiscard]] TimeScale& scale() noexcept { return m_scale; }
+    [[nodiscard]] const TimeScale& scale() const noexcept { return m_scale; }
+    void setVisible(double startNs, double endNs) {
+        m_scale.setVisible(startNs, endNs);
+        emit rangeChanged();
+    }
+    void notifyRangeChanged() { emit rangeChanged(); }
+
+    [[nodiscard]] analysis::task_ref selectedTask() const noexcept { return m_selected; }
+    void selectTask(analysis::task_ref task) {
+        if (task != m_selected) {
+            m_selected = task;
+            emit selectionChanged();
+        }
+    }
+
+    /// Larger fonts and lines for a projector.
+    [[nodiscard]] bool presentation() const noexcept { return m_presentation; }
+    void setPresentation(bool on) {
+        if (on != m_presentation) {
+            m_presentation = on;
+            emit presentationChanged();
+        }
+    }
+
+signals:
+    void rangeChanged();
+    void selectionChanged();
+    void presentationChanged();
+
+private:
+    TimeScale m_scale;
+    analysis::task_ref m_selected = analysis::no_task;
+    bool m_presentation = false;
+};
+
+} // namespace taskscope::ui
