@@ -4,6 +4,7 @@
 #include "taskscope/net/http_server.hpp"
 #include "taskscope/net/load_generator.hpp"
 #include "taskscope/runtime.hpp"
+#include "taskscope/trace/request_forwarder.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -346,6 +347,13 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
     info.accept_mode = std::string(net::to_string(options.server.accept));
     auto file = std::make_shared<trace::file_writer>(options.output, info);
     rt.trace().add_sink(file);
+    // The load generator runs on a runtime of its own, as an outside client would: a
+    // blocked worker then delays its requests instead of stopping the client too. Its
+    // client-side request events join the file on the observed runtime's clock.
+    runtime clients({.workers = 1});
+    auto forwarder =
+        std::make_shared<trace::client_request_forwarder>(file, clients.trace(), rt.trace());
+    clients.trace().add_sink(forwarder);
 
     net::http_server_options server_options;
     server_options.host = options.server.host;
@@ -378,7 +386,7 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
     load.stop_at = std::chrono::steady_clock::now() +
                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                        std::chrono::duration<double>(options.max_seconds));
-    const net::load_report report = rt.block_on(net::run_load(load), "load");
+    const net::load_report report = clients.block_on(net::run_load(load), "load");
     const std::size_t not_sent =
         options.requests - std::min(options.requests, report.count + report.errors);
     if (not_sent != 0) {
@@ -387,6 +395,9 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
     }
     server->stop(std::chrono::milliseconds(1000));
     serving.get();
+    clients.shutdown();
+    clients.trace().flush();
+    clients.trace().remove_sink(forwarder);
     rt.trace().flush();
     rt.trace().remove_sink(file);
     server.reset();

@@ -10,8 +10,59 @@
 #include <QScreen>
 #include <QTimer>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <unistd.h>
+
+namespace {
+
+bool hasDisplay() {
+    return std::getenv("DISPLAY") != nullptr || std::getenv("WAYLAND_DISPLAY") != nullptr ||
+           std::getenv("QT_QPA_PLATFORM") != nullptr;
+}
+
+bool wants(int argc, char** argv, const char* flag) {
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], flag) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// No display to open a window on (a server, a container, CI): run the headless demo
+/// instead, which records a trace the window can open later.
+int runHeadlessDemo(const char* argv0) {
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+        self = argv0;
+    }
+    const std::string cli = (self.parent_path() / "taskscope-cli").string();
+    std::fprintf(stderr,
+                 "taskscope: no display (DISPLAY and WAYLAND_DISPLAY are unset): running the "
+                 "headless demo instead, recording taskscope-demo.tstrace.\n"
+                 "  Open it later with: taskscope taskscope-demo.tstrace\n\n");
+    const char* args[] = {"taskscope-cli", "demo", "-o", "taskscope-demo.tstrace", nullptr};
+    execv(cli.c_str(), const_cast<char* const*>(args));
+    std::fprintf(stderr, "taskscope: could not start %s: %s\n", cli.c_str(), std::strerror(errno));
+    return 1;
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
+    if (!hasDisplay()) {
+        if (wants(argc, argv, "--screenshot")) {
+            setenv("QT_QPA_PLATFORM", "offscreen", 1); // a screenshot needs no screen
+        } else if (!wants(argc, argv, "--help") && !wants(argc, argv, "-h") &&
+                   !wants(argc, argv, "--version")) {
+            return runHeadlessDemo(argv[0]);
+        } else {
+            setenv("QT_QPA_PLATFORM", "offscreen", 1);
+        }
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("taskscope"));
     QApplication::setApplicationVersion(QStringLiteral("0.1.0"));

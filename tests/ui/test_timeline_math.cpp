@@ -245,3 +245,19 @@ TEST_CASE("an open poll is drawn up to the trace's end", "[timeline]") {
     CHECK(items[1].task == 2);
     CHECK(items[1].x1 == Approx(s.xOf(5000)));
 }
+
+TEST_CASE("a long poll zoomed out is one labelled rectangle, not a comb of columns", "[timeline]") {
+    lane l;
+    l.polls.push_back(poll(1'000'000, 1'201'000'000, 3, taskscope::analysis::poll_flags::blocked));
+    LaneSummary summary;
+    summary.reset(0);
+    summary.update(l);
+    const TimeScale s = scale(1650, 0, 2'000'000'000, 0, 2'000'000'000);
+    std::vector<DrawItem> items;
+    summary.drawList(l, s, items);
+    REQUIRE(items.size() <= 3); // the first and last columns may be partly busy
+    CHECK(items.back().task == 3);
+    CHECK(items.back().blocked);
+    CHECK(items.back().x1 - items.front().x0 ==
+          Approx(s.xOf(1'201'000'000) - s.xOf(1'000'000)).margin(2));
+}

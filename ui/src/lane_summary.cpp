@@ -25,14 +25,18 @@ struct ColumnFold {
     bool blocked = false;
     std::uint32_t polls = 0;
     std::uint32_t lastPoll = UINT32_MAX;
+    double coveredNs = 0; ///< time the folded buckets span (0: a pixel's worth)
 
     void flush(const TimeScale& scale, std::vector<DrawItem>& out) {
         if (column < 0 || polls == 0) {
             column = -1;
             return;
         }
-        const float occupancy = static_cast<float>(
-            std::min(1.0, static_cast<double>(busyNs) / std::max(1.0, scale.nsPerPixel())));
+        // Busy time over the time the folded buckets cover: a column holding one bucket of a
+        // poll that fills it is fully busy, even if the bucket is narrower than the column.
+        const double covered = coveredNs > 0 ? coveredNs : scale.nsPerPixel();
+        const float occupancy =
+            static_cast<float>(std::min(1.0, static_cast<double>(busyNs) / std::max(1.0, covered)));
         // A long poll spans many columns: draw it as one rectangle, not a comb of columns
         // whose shades differ only by where bucket edges fall.
         if (!out.empty() && polls > 1 && out.back().x1 == static_cast<double>(column) &&
@@ -56,11 +60,12 @@ struct ColumnFold {
     }
     void add(long c, std::uint64_t busy, std::uint64_t longest, analysis::task_ref t, bool b,
              std::uint32_t count, std::uint32_t poll, const TimeScale& scale,
-             std::vector<DrawItem>& out) {
+             std::vector<DrawItem>& out, double covered = 0) {
         if (c != column) {
             flush(scale, out);
             column = c;
         }
+        coveredNs += covered;
         busyNs += busy;
         blocked = blocked || b;
         if (longest >= longestNs) {
@@ -184,7 +189,7 @@ void LaneSummary::drawList(const analysis::lane& lane, const TimeScale& scale,
             }
             const auto column = static_cast<long>(std::floor(scale.xOf(std::max(t, viewStart))));
             fold.add(column, bucket.busyNs, bucket.longestNs, bucket.task, bucket.blocked, 2,
-                     UINT32_MAX, scale, out);
+                     UINT32_MAX, scale, out, width);
         }
         fold.flush(scale, out);
     } else {

@@ -10,7 +10,6 @@
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
-#include <QEvent>
 #include <QHBoxLayout>
 #include <QLineSeries>
 #include <QPen>
@@ -19,29 +18,17 @@
 #include <QValueAxis>
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <utility>
 
 namespace taskscope::ui {
 
 namespace {
 
-constexpr int refreshIntervalMs = 100; // at most ten refreshes a second while recording
-
 // Tableau 10 less its red, which the p99 line keeps: route i keeps its colour.
 constexpr std::array<QRgb, 9> routeColours{0x4e79a7, 0x59a14f, 0xb07aa1, 0xf28e2b, 0x76b7b2,
                                            0xedc948, 0x9c755f, 0xff9da7, 0xbab0ac};
 constexpr QRgb p99Colour = 0xe15759;
 constexpr QRgb barColour = 0x4e79a7;
-
-QFont scaled(QFont font, double factor) {
-    if (font.pointSizeF() > 0) {
-        font.setPointSizeF(font.pointSizeF() * factor);
-    } else {
-        font.setPixelSize(static_cast<int>(std::lround(font.pixelSize() * factor)));
-    }
-    return font;
-}
 
 double toMs(std::uint64_t ns) {
     return static_cast<double>(ns) / 1e6;
@@ -55,9 +42,7 @@ QString percentileName(const char* which, std::uint64_t ns) {
 } // namespace
 
 LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* parent)
-    : QWidget(parent)
-    , m_document(document)
-    , m_view(view)
+    : ChartPanel(document, view, parent)
     , m_scatter(new QChart)
     , m_scatterView(new QChartView(m_scatter))
     , m_timeAxis(new QValueAxis(m_scatter))
@@ -70,14 +55,10 @@ LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* pa
     , m_barSet(new QBarSet(tr("requests")))
     , m_bucketAxis(new QCategoryAxis(m_histogramChart))
     , m_countAxis(new QValueAxis(m_histogramChart)) {
-    m_scatter->setBackgroundRoundness(0);
+    setUpChart(m_scatter, m_scatterView);
     m_scatter->legend()->setAlignment(Qt::AlignBottom);
-    m_timeAxis->setTitleText(tr("request start (ms)"));
-    m_timeAxis->setTickType(QValueAxis::TicksDynamic);
-    m_timeAxis->setTickAnchor(0.0);
-    m_latencyAxis->setTitleText(tr("latency (ms)"));
-    m_latencyAxis->setTickType(QValueAxis::TicksDynamic);
-    m_latencyAxis->setTickAnchor(0.0);
+    setUpValueAxis(m_timeAxis, tr("request start (ms)"));
+    setUpValueAxis(m_latencyAxis, tr("latency (ms)"));
     m_latencyAxis->setMinorTickCount(0);
     m_scatter->addAxis(m_timeAxis, Qt::AlignBottom);
     m_scatter->addAxis(m_latencyAxis, Qt::AlignLeft);
@@ -87,26 +68,22 @@ LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* pa
         line->attachAxis(m_latencyAxis);
         line->setVisible(false);
     }
-    m_scatterView->setRenderHint(QPainter::Antialiasing);
 
+    setUpChart(m_histogramChart, m_histogramView);
     m_histogramChart->setTitle(tr("Latency histogram"));
-    m_histogramChart->setBackgroundRoundness(0);
     m_histogramChart->legend()->hide();
     m_bars->append(m_barSet);
     m_bars->setBarWidth(0.9);
     m_histogramChart->addSeries(m_bars);
     m_bucketAxis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
     m_bucketAxis->setTitleText(tr("latency"));
-    m_countAxis->setTitleText(tr("requests"));
+    setUpValueAxis(m_countAxis, tr("requests"));
     m_countAxis->setLabelFormat(QStringLiteral("%d"));
-    m_countAxis->setTickType(QValueAxis::TicksDynamic);
-    m_countAxis->setTickAnchor(0.0);
     m_countAxis->setMinorTickCount(0);
     m_histogramChart->addAxis(m_bucketAxis, Qt::AlignBottom);
     m_histogramChart->addAxis(m_countAxis, Qt::AlignLeft);
     m_bars->attachAxis(m_bucketAxis);
     m_bars->attachAxis(m_countAxis);
-    m_histogramView->setRenderHint(QPainter::Antialiasing);
 
     auto* splitter = new QSplitter(Qt::Horizontal);
     splitter->addWidget(m_scatterView);
@@ -118,18 +95,7 @@ LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* pa
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(splitter);
 
-    m_refreshTimer.setSingleShot(true);
-    connect(&m_refreshTimer, &QTimer::timeout, this, &LatencyChart::refresh);
-    connect(m_document, &TraceDocument::reset, this, [this] {
-        m_refreshTimer.stop();
-        rebuild();
-    });
-    connect(m_document, &TraceDocument::changed, this, &LatencyChart::scheduleRefresh);
-    connect(m_view, &ViewState::rangeChanged, this, &LatencyChart::followRange);
-    connect(m_view, &ViewState::presentationChanged, this, &LatencyChart::applyStyle);
-
-    applyStyle();
-    rebuild();
+    initialize();
 }
 
 qsizetype LatencyChart::pointCount() const {
@@ -152,22 +118,6 @@ QStringList LatencyChart::routes() const {
     return m_routes;
 }
 
-void LatencyChart::changeEvent(QEvent* event) {
-    QWidget::changeEvent(event);
-    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange) {
-        applyStyle();
-    }
-}
-
-void LatencyChart::scheduleRefresh() {
-    if (m_refreshTimer.isActive()) {
-        return;
-    }
-    const qint64 since =
-        m_sinceRefresh.isValid() ? m_sinceRefresh.elapsed() : qint64{refreshIntervalMs};
-    m_refreshTimer.start(static_cast<int>(std::max<qint64>(0, refreshIntervalMs - since)));
-}
-
 void LatencyChart::rebuild() {
     for (QScatterSeries* series : m_routeSeries) {
         m_scatter->removeSeries(series);
@@ -179,19 +129,18 @@ void LatencyChart::rebuild() {
     m_open.clear();
     m_latencies.clear();
     m_scanned = 0;
-    m_client = m_document->model().has_client_requests();
-    m_originNs = m_document->firstNs();
+    m_client = traceDocument()->model().has_client_requests();
+    m_originNs = traceDocument()->firstNs();
     m_scatter->setTitle(m_client ? tr("Request latency (as the client saw it)")
                                  : tr("Request latency (server side)"));
     takeFinished();
     updateStatistics();
     followRange();
-    m_sinceRefresh.start();
 }
 
 void LatencyChart::refresh() {
-    if (m_document->firstNs() != m_originNs ||
-        m_document->model().has_client_requests() != m_client) {
+    if (traceDocument()->firstNs() != m_originNs ||
+        traceDocument()->model().has_client_requests() != m_client) {
         rebuild(); // the first events of a live trace, or its first client request
         return;
     }
@@ -200,7 +149,10 @@ void LatencyChart::refresh() {
     if (m_latencies.size() != before) {
         updateStatistics();
     }
-    m_sinceRefresh.start();
+}
+
+void LatencyChart::onRangeChanged() {
+    followRange();
 }
 
 std::size_t LatencyChart::seriesFor(trace::name_id route) {
@@ -208,7 +160,7 @@ std::size_t LatencyChart::seriesFor(trace::name_id route) {
         return it->second;
     }
     auto* series = new QScatterSeries;
-    const QString name = QString::fromStdString(m_document->model().name(route));
+    const QString name = QString::fromStdString(traceDocument()->model().name(route));
     series->setName(name);
     m_scatter->addSeries(series);
     series->attachAxis(m_timeAxis);
@@ -222,7 +174,7 @@ std::size_t LatencyChart::seriesFor(trace::name_id route) {
 }
 
 void LatencyChart::takeFinished() {
-    const auto& requests = m_document->model().requests();
+    const auto& requests = traceDocument()->model().requests();
     std::vector<QList<QPointF>> added(m_routeSeries.size());
     std::vector<std::uint64_t> fresh;
     const auto take = [&](const analysis::request_span& r) {
@@ -324,13 +276,7 @@ void LatencyChart::updateHistogram() {
 }
 
 void LatencyChart::followRange() {
-    const TimeScale& scale = m_view->scale();
-    const double from = SeriesDecimator::toMs(scale.startNs(), m_originNs);
-    const double to = SeriesDecimator::toMs(scale.endNs(), m_originNs);
-    const double step = AxisTicks::niceStep(to - from, 6);
-    m_timeAxis->setTickInterval(step);
-    m_timeAxis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
-    m_timeAxis->setRange(from, to);
+    const auto [from, to] = followTimeAxis(m_timeAxis, m_originNs);
     // The percentile lines span whatever is in view.
     m_p50Line->replace(QList<QPointF>{{from, toMs(m_p50Ns)}, {to, toMs(m_p50Ns)}});
     m_p99Line->replace(QList<QPointF>{{from, toMs(m_p99Ns)}, {to, toMs(m_p99Ns)}});
@@ -341,29 +287,14 @@ void LatencyChart::styleRoute(std::size_t index) {
     series->setColor(QColor::fromRgb(routeColours[index % routeColours.size()]));
     series->setBorderColor(Qt::transparent);
     series->setMarkerShape(QScatterSeries::MarkerShapeCircle);
-    series->setMarkerSize(m_view->presentation() ? 11.0 : 6.0);
+    series->setMarkerSize(viewState()->presentation() ? 11.0 : 6.0);
 }
 
 void LatencyChart::applyStyle() {
-    const bool dark = palette().color(QPalette::Window).lightness() < 128;
-    const bool big = m_view->presentation();
-    const auto theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
-    m_scatter->setTheme(theme);
-    m_histogramChart->setTheme(theme);
-    // The theme resets fonts, pens and colours: set ours again.
-    const QFont base = scaled(font(), big ? 1.6 : 1.0);
-    QFont title = scaled(base, 1.2);
-    title.setBold(true);
-    for (QChart* chart : {m_scatter, m_histogramChart}) {
-        chart->setTitleFont(title);
-        chart->legend()->setFont(base);
-    }
-    for (QAbstractAxis* axis : std::initializer_list<QAbstractAxis*>{m_timeAxis, m_latencyAxis,
-                                                                     m_bucketAxis, m_countAxis}) {
-        axis->setLabelsFont(base);
-        axis->setTitleFont(base);
-    }
-    const double width = big ? 3.0 : 1.5;
+    styleCharts({m_scatter, m_histogramChart},
+                {m_timeAxis, m_latencyAxis, m_bucketAxis, m_countAxis});
+    // The theme resets pens and colours too: set ours again.
+    const double width = viewState()->presentation() ? 3.0 : 1.5;
     QPen p50(palette().color(QPalette::WindowText), width, Qt::DashLine);
     QPen p99(QColor::fromRgb(p99Colour), width, Qt::DashLine);
     m_p50Line->setPen(p50);

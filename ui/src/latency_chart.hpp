@@ -6,13 +6,11 @@
 // extended with the requests finished since the last refresh as live events arrive (at most
 // ten times a second).
 
+#include "chart_panel.hpp"
 #include "latency_histogram.hpp"
 #include "taskscope/analysis/model.hpp"
 
-#include <QElapsedTimer>
 #include <QStringList>
-#include <QTimer>
-#include <QWidget>
 #include <cstddef>
 #include <cstdint>
 #include <unordered_map>
@@ -31,10 +29,7 @@ QT_END_NAMESPACE
 
 namespace taskscope::ui {
 
-class TraceDocument;
-class ViewState;
-
-class LatencyChart : public QWidget {
+class LatencyChart : public ChartPanel {
     Q_OBJECT
 public:
     LatencyChart(TraceDocument* document, ViewState* view, QWidget* parent = nullptr);
@@ -53,23 +48,17 @@ public:
         return m_histogram;
     }
 
-protected:
-    void changeEvent(QEvent* event) override;
-
 private:
-    void rebuild();
-    void refresh();
-    void scheduleRefresh();
+    void rebuild() override;
+    void refresh() override;
+    void onRangeChanged() override;
+    void applyStyle() override;
     void takeFinished();
     std::size_t seriesFor(trace::name_id route);
     void updateStatistics();
     void updateHistogram();
     void followRange();
-    void applyStyle();
     void styleRoute(std::size_t index);
-
-    TraceDocument* m_document;
-    ViewState* m_view;
 
     QChart* m_scatter;
     QChartView* m_scatterView;
@@ -96,9 +85,6 @@ private:
     std::vector<std::uint64_t> m_latencies; ///< sorted, every point's
     std::uint64_t m_p50Ns = 0;
     std::uint64_t m_p99Ns = 0;
-
-    QTimer m_refreshTimer;
-    QElapsedTimer m_sinceRefresh;
 };
 
 } // namespace taskscope::ui

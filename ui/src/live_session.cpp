@@ -216,9 +216,9 @@ void LiveSession::fire(const FireRequest& request) {
         QMetaObject::invokeMethod(
             self.data(),
             [self, summary] {
-                if (self) {
-                    self->m_loadsRunning = std::max(0, self->m_loadsRunning - 1);
-                    emit self->loadFinished(summary);
+                if (LiveSession* session = self.data()) {
+                    session->m_loadsRunning = std::max(0, session->m_loadsRunning - 1);
+                    emit session->loadFinished(summary);
                 }
             },
             Qt::QueuedConnection);

@@ -282,28 +282,29 @@ void MainWindow::openFile(const QString& path) {
             self.data(),
             [self, model = std::shared_ptr<analysis::model>(std::move(model)), info, error, warning,
              file, path]() mutable {
-                if (!self) {
+                MainWindow* window = self.data();
+                if (window == nullptr) {
                     return;
                 }
-                if (self->m_progress) {
-                    self->m_progress->close();
-                    self->m_progress->deleteLater();
+                if (window->m_progress) {
+                    window->m_progress->close();
+                    window->m_progress->deleteLater();
                 }
                 if (!error.isEmpty()) {
-                    self->showError(error);
-                    emit self->fileOpened(false);
+                    window->showError(error);
+                    emit window->fileOpened(false);
                     return;
                 }
-                self->m_session->stop();
-                self->m_openedFile = file;
-                self->m_recordedFile.clear();
+                window->m_session->stop();
+                window->m_openedFile = file;
+                window->m_recordedFile.clear();
                 auto owned = std::make_unique<analysis::model>(std::move(*model));
-                self->m_document->adopt(std::move(owned), info, path, warning);
-                self->m_controls->setEnabled(false);
+                window->m_document->adopt(std::move(owned), info, path, warning);
+                window->m_controls->setEnabled(false);
                 if (!warning.isEmpty()) {
-                    self->showError(QObject::tr("%1 is damaged: %2").arg(path, warning));
+                    window->showError(QObject::tr("%1 is damaged: %2").arg(path, warning));
                 }
-                emit self->fileOpened(true);
+                emit window->fileOpened(true);
             },
             Qt::QueuedConnection);
     });

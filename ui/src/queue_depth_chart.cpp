@@ -6,21 +6,18 @@
 
 #include <QChart>
 #include <QChartView>
-#include <QEvent>
 #include <QLineSeries>
 #include <QPen>
 #include <QVBoxLayout>
 #include <QValueAxis>
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <utility>
 
 namespace taskscope::ui {
 
 namespace {
 
-constexpr int refreshIntervalMs = 100; // at most ten refreshes a second while recording
 // A late depth point is inserted at most this far back (analysis::model::record_depth).
 constexpr std::size_t lateInsertWindow = 256;
 
@@ -28,56 +25,29 @@ constexpr std::size_t lateInsertWindow = 256;
 constexpr std::array<QRgb, 10> workerColours{0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
                                              0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
 
-QFont scaled(QFont font, double factor) {
-    if (font.pointSizeF() > 0) {
-        font.setPointSizeF(font.pointSizeF() * factor);
-    } else {
-        font.setPixelSize(static_cast<int>(std::lround(font.pixelSize() * factor)));
-    }
-    return font;
-}
-
 } // namespace
 
 QueueDepthChart::QueueDepthChart(TraceDocument* document, ViewState* view, QWidget* parent)
-    : QWidget(parent)
-    , m_document(document)
-    , m_view(view)
+    : ChartPanel(document, view, parent)
     , m_chart(new QChart)
     , m_chartView(new QChartView(m_chart, this))
     , m_timeAxis(new QValueAxis(m_chart))
     , m_depthAxis(new QValueAxis(m_chart)) {
+    setUpChart(m_chart, m_chartView);
     m_chart->setTitle(tr("Run-queue depth"));
     m_chart->legend()->setAlignment(Qt::AlignBottom);
-    m_chart->setBackgroundRoundness(0);
-    m_timeAxis->setTitleText(tr("time (ms)"));
-    m_timeAxis->setTickType(QValueAxis::TicksDynamic);
-    m_timeAxis->setTickAnchor(0.0);
-    m_depthAxis->setTitleText(tr("tasks queued"));
+    setUpValueAxis(m_timeAxis, tr("time (ms)"));
+    setUpValueAxis(m_depthAxis, tr("tasks queued"));
     m_depthAxis->setLabelFormat(QStringLiteral("%d"));
-    m_depthAxis->setTickType(QValueAxis::TicksDynamic);
-    m_depthAxis->setTickAnchor(0.0);
     m_depthAxis->setMinorTickCount(0);
     m_chart->addAxis(m_timeAxis, Qt::AlignBottom);
     m_chart->addAxis(m_depthAxis, Qt::AlignLeft);
-    m_chartView->setRenderHint(QPainter::Antialiasing);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_chartView);
 
-    m_refreshTimer.setSingleShot(true);
-    connect(&m_refreshTimer, &QTimer::timeout, this, &QueueDepthChart::refresh);
-    connect(m_document, &TraceDocument::reset, this, [this] {
-        m_refreshTimer.stop();
-        rebuild();
-    });
-    connect(m_document, &TraceDocument::changed, this, &QueueDepthChart::scheduleRefresh);
-    connect(m_view, &ViewState::rangeChanged, this, &QueueDepthChart::onRangeChanged);
-    connect(m_view, &ViewState::presentationChanged, this, &QueueDepthChart::applyStyle);
-
-    applyStyle();
-    rebuild();
+    initialize();
 }
 
 int QueueDepthChart::seriesCount() const {
@@ -113,20 +83,13 @@ void QueueDepthChart::resizeEvent(QResizeEvent* event) {
     }
 }
 
-void QueueDepthChart::changeEvent(QEvent* event) {
-    QWidget::changeEvent(event);
-    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange) {
-        applyStyle();
-    }
-}
-
 const SeriesDecimator::Series& QueueDepthChart::source(const Line& line) const {
-    const analysis::model& m = m_document->model();
+    const analysis::model& m = traceDocument()->model();
     return line.lane < 0 ? m.global_depth() : m.lanes()[static_cast<std::size_t>(line.lane)].depth;
 }
 
 std::vector<int> QueueDepthChart::workerLanes() const {
-    const auto& lanes = m_document->model().lanes();
+    const auto& lanes = traceDocument()->model().lanes();
     std::vector<int> out;
     for (std::size_t i = 0; i < lanes.size(); ++i) {
         if (lanes[i].kind == trace::track_kind::worker) {
@@ -156,15 +119,6 @@ bool QueueDepthChart::needsWindowing() const {
     });
 }
 
-void QueueDepthChart::scheduleRefresh() {
-    if (m_refreshTimer.isActive()) {
-        return;
-    }
-    const qint64 since =
-        m_sinceRefresh.isValid() ? m_sinceRefresh.elapsed() : qint64{refreshIntervalMs};
-    m_refreshTimer.start(static_cast<int>(std::max<qint64>(0, refreshIntervalMs - since)));
-}
-
 void QueueDepthChart::onRangeChanged() {
     followRange();
     if (needsWindowing()) {
@@ -186,11 +140,11 @@ void QueueDepthChart::addLine(int lane, const QString& name) {
 void QueueDepthChart::rebuild() {
     m_chart->removeAllSeries();
     m_lines.clear();
-    m_originNs = m_document->firstNs();
-    m_lastNs = m_document->lastNs();
+    m_originNs = traceDocument()->firstNs();
+    m_lastNs = traceDocument()->lastNs();
     m_maxDepth = 0;
     m_rederive = false;
-    const auto& lanes = m_document->model().lanes();
+    const auto& lanes = traceDocument()->model().lanes();
     for (const int lane : workerLanes()) {
         addLine(lane, QString::fromStdString(lanes[static_cast<std::size_t>(lane)].label()));
     }
@@ -201,7 +155,6 @@ void QueueDepthChart::rebuild() {
     }
     updateDepthAxis();
     followRange();
-    m_sinceRefresh.start();
 }
 
 void QueueDepthChart::refresh() {
@@ -212,12 +165,12 @@ void QueueDepthChart::refresh() {
             lanes.push_back(line.lane);
         }
     }
-    if (m_document->firstNs() != m_originNs || lanes != workerLanes()) {
+    if (traceDocument()->firstNs() != m_originNs || lanes != workerLanes()) {
         rebuild(); // a new worker, or the first events of a live trace
         return;
     }
-    const bool endMoved = m_document->lastNs() != m_lastNs;
-    m_lastNs = m_document->lastNs();
+    const bool endMoved = traceDocument()->lastNs() != m_lastNs;
+    m_lastNs = traceDocument()->lastNs();
     const std::size_t limit = pointLimit();
     for (Line& line : m_lines) {
         const auto& src = source(line);
@@ -240,7 +193,6 @@ void QueueDepthChart::refresh() {
         }
     }
     updateDepthAxis();
-    m_sinceRefresh.start();
 }
 
 void QueueDepthChart::scanDepth(const SeriesDecimator::Series& source, std::size_t from) {
@@ -267,8 +219,8 @@ void QueueDepthChart::deriveLine(Line& line) {
                                      points);
         line.windowed = false;
     } else {
-        const double start = m_view->scale().startNs();
-        const double end = m_view->scale().endNs();
+        const double start = viewState()->scale().startNs();
+        const double end = viewState()->scale().endNs();
         const auto range = SeriesDecimator::visibleRange(src, start, end);
         if (range.size() <= pointLimit()) {
             SeriesDecimator::appendSteps(src, range, m_originNs, points);
@@ -309,13 +261,7 @@ void QueueDepthChart::appendNew(Line& line) {
 }
 
 void QueueDepthChart::followRange() {
-    const TimeScale& scale = m_view->scale();
-    const double from = SeriesDecimator::toMs(scale.startNs(), m_originNs);
-    const double to = SeriesDecimator::toMs(scale.endNs(), m_originNs);
-    const double step = AxisTicks::niceStep(to - from, 6);
-    m_timeAxis->setTickInterval(step);
-    m_timeAxis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
-    m_timeAxis->setRange(from, to);
+    followTimeAxis(m_timeAxis, m_originNs);
 }
 
 void QueueDepthChart::updateDepthAxis() {
@@ -326,7 +272,7 @@ void QueueDepthChart::updateDepthAxis() {
 }
 
 void QueueDepthChart::styleLine(const Line& line, int index) {
-    const bool big = m_view->presentation();
+    const bool big = viewState()->presentation();
     QPen pen;
     if (line.lane < 0) {
         pen.setColor(palette().color(QPalette::WindowText));
@@ -340,19 +286,8 @@ void QueueDepthChart::styleLine(const Line& line, int index) {
 }
 
 void QueueDepthChart::applyStyle() {
-    const bool dark = palette().color(QPalette::Window).lightness() < 128;
-    const bool big = m_view->presentation();
-    m_chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
-    // The theme resets fonts and pens: set ours again.
-    const QFont base = scaled(font(), big ? 1.6 : 1.0);
-    QFont title = scaled(base, 1.2);
-    title.setBold(true);
-    m_chart->setTitleFont(title);
-    m_chart->legend()->setFont(base);
-    for (QValueAxis* axis : {m_timeAxis, m_depthAxis}) {
-        axis->setLabelsFont(base);
-        axis->setTitleFont(base);
-    }
+    styleCharts({m_chart}, {m_timeAxis, m_depthAxis});
+    // The theme resets pens too: set ours again.
     for (std::size_t i = 0; i < m_lines.size(); ++i) {
         styleLine(m_lines[i], static_cast<int>(i));
     }

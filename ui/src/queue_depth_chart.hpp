@@ -5,13 +5,11 @@
 // and thinned by SeriesDecimator when a series has more points in view than the chart has
 // pixels for.
 
+#include "chart_panel.hpp"
 #include "series_decimator.hpp"
 #include "taskscope/analysis/model.hpp"
 
-#include <QElapsedTimer>
 #include <QString>
-#include <QTimer>
-#include <QWidget>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -25,10 +23,7 @@ QT_END_NAMESPACE
 
 namespace taskscope::ui {
 
-class TraceDocument;
-class ViewState;
-
-class QueueDepthChart : public QWidget {
+class QueueDepthChart : public ChartPanel {
     Q_OBJECT
 public:
     QueueDepthChart(TraceDocument* document, ViewState* view, QWidget* parent = nullptr);
@@ -45,7 +40,6 @@ public:
 
 protected:
     void resizeEvent(QResizeEvent* event) override;
-    void changeEvent(QEvent* event) override;
 
 private:
     struct Line {
@@ -57,10 +51,10 @@ private:
         bool held = false;            ///< ends with a point holding the depth to the end
     };
 
-    void rebuild();
-    void refresh();
-    void scheduleRefresh();
-    void onRangeChanged();
+    void rebuild() override;
+    void refresh() override;
+    void onRangeChanged() override;
+    void applyStyle() override;
     void addLine(int lane, const QString& name);
     void deriveLine(Line& line);
     void appendNew(Line& line);
@@ -68,7 +62,6 @@ private:
     bool addHold(const SeriesDecimator::Series& source, QList<QPointF>& points) const;
     void followRange();
     void updateDepthAxis();
-    void applyStyle();
     void styleLine(const Line& line, int index);
     [[nodiscard]] const SeriesDecimator::Series& source(const Line& line) const;
     [[nodiscard]] std::vector<int> workerLanes() const;
@@ -76,8 +69,6 @@ private:
     [[nodiscard]] std::size_t pointLimit() const;
     [[nodiscard]] bool needsWindowing() const;
 
-    TraceDocument* m_document;
-    ViewState* m_view;
     QChart* m_chart;
     QChartView* m_chartView;
     QValueAxis* m_timeAxis;
@@ -86,8 +77,6 @@ private:
     std::uint64_t m_originNs = 0;
     std::uint64_t m_lastNs = 0;
     std::uint32_t m_maxDepth = 0;
-    QTimer m_refreshTimer;
-    QElapsedTimer m_sinceRefresh;
     bool m_rederive = false; ///< the range or the width changed: windowed lines are redone
 };
 

@@ -321,12 +321,16 @@ void TimelineView::paintWorker(QPainter& p, const Row& row) {
             p.setBrush(Qt::NoBrush);
             p.drawRect(r.adjusted(1, 1, -1, -1));
         }
-        if (item.single() && r.width() > 40 * scale()) {
+        // Wide enough to read: name the task (for a merged item, the one that ran longest).
+        if (item.task != analysis::no_task && r.width() > 40 * scale()) {
             p.setPen(Qt::black);
             const QString text =
                 metrics.elidedText(QString::fromStdString(m.task_label(item.task)), Qt::ElideRight,
                                    static_cast<int>(r.width()) - 6);
-            p.drawText(r.adjusted(3, 0, -3, 0), Qt::AlignVCenter | Qt::AlignLeft, text);
+            // Above the red block band when the poll blocked, so both stay readable.
+            const QRectF textRect =
+                item.blocked ? QRectF(r.x(), r.y(), r.width(), r.height() * 0.45) : r;
+            p.drawText(textRect.adjusted(3, 0, -3, 0), Qt::AlignVCenter | Qt::AlignLeft, text);
         }
     }
     // Blocking spans on top, in the alarm colour: the worker could run nothing else.

@@ -1,0 +1,126 @@
+#include "chart_panel.hpp"
+
+#include "axis_ticks.hpp"
+#include "series_decimator.hpp"
+#include "trace_document.hpp"
+#include "view_state.hpp"
+
+#include <QAbstractAxis>
+#include <QChart>
+#include <QChartView>
+#include <QEvent>
+#include <QFont>
+#include <QLegend>
+#include <QPainter>
+#include <QPalette>
+#include <QValueAxis>
+#include <algorithm>
+#include <cmath>
+
+namespace taskscope::ui {
+
+namespace {
+
+constexpr int refreshIntervalMs = 100; // at most ten refreshes a second while recording
+
+QFont scaled(QFont font, double factor) {
+    if (font.pointSizeF() > 0) {
+        font.setPointSizeF(font.pointSizeF() * factor);
+    } else {
+        font.setPixelSize(static_cast<int>(std::lround(font.pixelSize() * factor)));
+    }
+    return font;
+}
+
+} // namespace
+
+ChartPanel::ChartPanel(TraceDocument* document, ViewState* view, QWidget* parent)
+    : QWidget(parent)
+    , m_document(document)
+    , m_view(view) {
+    m_refreshTimer.setSingleShot(true);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &ChartPanel::refreshNow);
+    connect(m_document, &TraceDocument::reset, this, [this] {
+        m_refreshTimer.stop();
+        rebuildNow();
+    });
+    connect(m_document, &TraceDocument::changed, this, &ChartPanel::scheduleRefresh);
+    connect(m_view, &ViewState::rangeChanged, this, &ChartPanel::onRangeChanged);
+    connect(m_view, &ViewState::presentationChanged, this, &ChartPanel::applyStyle);
+}
+
+void ChartPanel::initialize() {
+    applyStyle();
+    rebuildNow();
+}
+
+void ChartPanel::scheduleRefresh() {
+    if (m_refreshTimer.isActive()) {
+        return;
+    }
+    const qint64 since =
+        m_sinceRefresh.isValid() ? m_sinceRefresh.elapsed() : qint64{refreshIntervalMs};
+    m_refreshTimer.start(static_cast<int>(std::max<qint64>(0, refreshIntervalMs - since)));
+}
+
+void ChartPanel::rebuildNow() {
+    rebuild();
+    m_sinceRefresh.start();
+}
+
+void ChartPanel::refreshNow() {
+    refresh();
+    m_sinceRefresh.start();
+}
+
+void ChartPanel::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange) {
+        applyStyle();
+    }
+}
+
+void ChartPanel::setUpChart(QChart* chart, QChartView* chartView) {
+    chart->setBackgroundRoundness(0);
+    chartView->setRenderHint(QPainter::Antialiasing);
+}
+
+void ChartPanel::setUpValueAxis(QValueAxis* axis, const QString& title) {
+    axis->setTitleText(title);
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0.0);
+}
+
+void ChartPanel::styleCharts(std::initializer_list<QChart*> charts,
+                             std::initializer_list<QAbstractAxis*> axes) const {
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    const auto theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
+    for (QChart* chart : charts) {
+        chart->setTheme(theme);
+    }
+    // The theme resets fonts: set ours again.
+    const QFont base = scaled(font(), m_view->presentation() ? 1.6 : 1.0);
+    QFont title = scaled(base, 1.2);
+    title.setBold(true);
+    for (QChart* chart : charts) {
+        chart->setTitleFont(title);
+        chart->legend()->setFont(base);
+    }
+    for (QAbstractAxis* axis : axes) {
+        axis->setLabelsFont(base);
+        axis->setTitleFont(base);
+    }
+}
+
+ChartPanel::MsRange ChartPanel::followTimeAxis(QValueAxis* axis, std::uint64_t originNs) const {
+    const TimeScale& scale = m_view->scale();
+    const MsRange range{.from = SeriesDecimator::toMs(scale.startNs(), originNs),
+                        .to = SeriesDecimator::toMs(scale.endNs(), originNs)};
+    const double step = AxisTicks::niceStep(range.to - range.from, 6);
+    axis->setTickInterval(step);
+    axis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
+    axis->setRange(range.from, range.to);
+    return range;
+}
+
+} // namespace taskscope::ui

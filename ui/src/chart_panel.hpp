@@ -1,0 +1,82 @@
+#pragma once
+// What the charts share: the document and the view state they show, a rebuild when a trace
+// opens, a refresh at most ten times a second as live events arrive, and their style (a dark
+// or light chart theme after the palette, larger fonts in presentation mode). A chart derives
+// from it, sets up its charts in its constructor, calls initialize() last and implements the
+// hooks.
+
+#include <QElapsedTimer>
+#include <QString>
+#include <QTimer>
+#include <QWidget>
+#include <cstdint>
+#include <initializer_list>
+
+QT_BEGIN_NAMESPACE
+class QAbstractAxis;
+class QChart;
+class QChartView;
+class QEvent;
+class QValueAxis;
+QT_END_NAMESPACE
+
+namespace taskscope::ui {
+
+class TraceDocument;
+class ViewState;
+
+class ChartPanel : public QWidget {
+    Q_OBJECT
+public:
+    ChartPanel(TraceDocument* document, ViewState* view, QWidget* parent = nullptr);
+
+protected:
+    /// A span of the time axis, in ms since the trace's first event.
+    struct MsRange {
+        double from = 0.0;
+        double to = 0.0;
+    };
+
+    /// Call last in the derived constructor: applies the style, then builds the charts.
+    void initialize();
+    /// Starts a refresh() unless one is pending: at most ten a second.
+    void scheduleRefresh();
+
+    /// Builds the charts from the whole document: at first, when a trace opens, and when
+    /// refresh() finds it cannot extend them.
+    virtual void rebuild() = 0;
+    /// Takes in what the document gained since the last rebuild() or refresh().
+    virtual void refresh() = 0;
+    /// The view's visible range moved.
+    virtual void onRangeChanged() = 0;
+    /// The palette, the font or presentation mode changed: theme, fonts and pens again.
+    virtual void applyStyle() = 0;
+
+    void changeEvent(QEvent* event) override;
+
+    [[nodiscard]] TraceDocument* traceDocument() const noexcept { return m_document; }
+    [[nodiscard]] ViewState* viewState() const noexcept { return m_view; }
+
+    /// Square corners, and antialiased drawing in its view.
+    static void setUpChart(QChart* chart, QChartView* chartView);
+    /// A value axis titled `title` with dynamic ticks anchored at 0.
+    static void setUpValueAxis(QValueAxis* axis, const QString& title);
+    /// The dark or light theme after the palette for `charts`, then the fonts the theme
+    /// reset (larger in presentation mode) for their titles and legends and for `axes`.
+    void styleCharts(std::initializer_list<QChart*> charts,
+                     std::initializer_list<QAbstractAxis*> axes) const;
+    /// Sets the time axis `axis` to the view's visible range, in ms since `originNs`, with
+    /// nice ticks; returns that range.
+    MsRange followTimeAxis(QValueAxis* axis, std::uint64_t originNs) const;
+
+private:
+    void rebuildNow();
+    void refreshNow();
+
+    TraceDocument* m_document;
+    ViewState* m_view;
+    QTimer m_refreshTimer;
+    QElapsedTimer m_sinceRefresh;
+};
+
+} // namespace taskscope::ui
