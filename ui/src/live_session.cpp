@@ -236,8 +236,12 @@ bool LiveSession::startRecording(const std::filesystem::path& path, QString* err
         return false;
     }
     stopRecording();
+    const TraceDocument* document = m_document.data();
+    if (document == nullptr) {
+        return false;
+    }
     try {
-        trace::run_info info = m_document->info();
+        trace::run_info info = document->info();
         info.sleep_mode = std::string(net::to_string(m_options.sleep));
         info.accept_mode = std::string(net::to_string(m_options.accept));
         m_recording = std::make_shared<trace::file_writer>(path, info);

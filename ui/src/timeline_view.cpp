@@ -38,6 +38,16 @@ QColor routeColor(trace::name_id route) {
     return palette[route % (sizeof palette / sizeof palette[0])];
 }
 
+/// `over` laid on `under` with opacity `alpha`, as one opaque colour.
+QColor mix(const QColor& under, const QColor& over, float alpha) {
+    const float a = std::clamp(alpha, 0.0f, 1.0f);
+    const auto channel = [a](int u, int o) {
+        return static_cast<int>(static_cast<float>(u) + (static_cast<float>(o - u)) * a + 0.5f);
+    };
+    return QColor(channel(under.red(), over.red()), channel(under.green(), over.green()),
+                  channel(under.blue(), over.blue()));
+}
+
 void drawArrow(QPainter& p, QPointF from, QPointF to, const QColor& color, double width) {
     QPen pen(color, width);
     p.setPen(pen);
@@ -105,7 +115,7 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
     const auto add = [&](Row::Kind kind, int lane, int height, QString label) {
         const double stretch = kind == Row::Kind::worker ? workerStretch : 1.0;
         const int h = static_cast<int>(height * scale() * stretch);
-        out.push_back({kind, lane, y, h, std::move(label)});
+        out.push_back({kind, lane, y, h, std::move(label), out.size() % 2 == 1});
         y += h;
     };
     std::vector<int> workers;
@@ -221,13 +231,11 @@ void TimelineView::paintEvent(QPaintEvent*) {
 
     const std::vector<Row> all = rows();
     const int label = labelWidth();
-    bool shade = false;
     for (const Row& row : all) {
         const QRect band(0, row.top, width(), row.height);
-        if (shade) {
+        if (row.shaded) {
             p.fillRect(band, palette().alternateBase());
         }
-        shade = !shade;
         p.save();
         p.setClipRect(QRect(label, row.top, width() - label, row.height));
         p.translate(label, 0);
@@ -288,10 +296,19 @@ void TimelineView::paintRuler(QPainter& p) const {
     }
     p.setPen(palette().text().color());
     const double first = std::ceil((s.startNs() - origin) / step) * step;
+    // Labels in the step's unit with as many decimals as the step needs ("2.61 s", "2.62 s").
+    const double unit = step >= 1e9 ? 1e9 : step >= 1e6 ? 1e6 : step >= 1e3 ? 1e3 : 1.0;
+    const QString suffix = step >= 1e9   ? QStringLiteral(" s")
+                           : step >= 1e6 ? QStringLiteral(" ms")
+                           : step >= 1e3 ? QStringLiteral(" us")
+                                         : QStringLiteral(" ns");
+    const int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step / unit) + 1e-9)));
     for (double t = first; origin + t < s.endNs(); t += step) {
         const double x = label + s.xOf(origin + t);
         p.drawLine(QPointF(x, h - 6), QPointF(x, h));
-        p.drawText(QPointF(x + 3, h - 8), formatOffset(t));
+        const QString text = std::abs(t) < 0.5 ? QStringLiteral("0")
+                                               : QString::number(t / unit, 'f', decimals) + suffix;
+        p.drawText(QPointF(x + 3, h - 8), text);
     }
     p.drawText(QRect(6, 0, label - 10, h), Qt::AlignVCenter | Qt::AlignLeft,
                m_view->scale().following() ? tr("time (live)") : tr("time"));
@@ -308,11 +325,15 @@ void TimelineView::paintWorker(QPainter& p, const Row& row) {
     const analysis::task_ref selected = m_view->selectedTask();
     m_document->summary(static_cast<std::size_t>(row.lane)).drawList(lane, s, m_items);
     const QFontMetrics metrics(p.font());
+    // Rows alternate backgrounds; a partly busy column is the task colour mixed into it.
+    // (Mixed here, opaque: translucent fills of tall rows take a slow path in Qt.)
+    const QColor background =
+        row.shaded ? palette().alternateBase().color() : palette().base().color();
     for (const DrawItem& item : m_items) {
         const std::uint64_t id = item.task < m.tasks().size() ? m.tasks()[item.task].id : item.task;
         QColor color = taskColor(id);
         if (item.occupancy < 1.0f) {
-            color.setAlphaF(0.35f + 0.65f * item.occupancy);
+            color = mix(background, color, 0.35f + 0.65f * item.occupancy);
         }
         const QRectF r(item.x0, top, std::max(1.0, item.x1 - item.x0), h);
         p.fillRect(r, color);
@@ -363,22 +384,21 @@ void TimelineView::paintReactor(QPainter& p, const Row& row) const {
     auto it = std::partition_point(events.begin(), events.end(), [&](const analysis::instant& e) {
         return static_cast<double>(e.time_ns) < s.startNs();
     });
-    long lastColumn = -1;
-    for (; it != events.end(); ++it) {
+    const int h = row.height - 6;
+    while (it != events.end()) {
         const double t = static_cast<double>(it->time_ns);
         if (t > s.endNs()) {
             break;
         }
-        const auto column = static_cast<long>(s.xOf(t));
-        if (column == lastColumn) {
-            continue;
-        }
-        lastColumn = column;
+        const double column = std::floor(s.xOf(t));
         const bool timer = it->kind == trace::event_kind::timer_fired;
-        const int h = row.height - 6;
-        p.fillRect(QRectF(static_cast<double>(column), row.top + 3 + (timer ? 0 : h / 2),
-                          std::max(1.0, scale()), h / 2),
+        p.fillRect(QRectF(column, row.top + 3 + (timer ? 0 : h / 2), std::max(1.0, scale()), h / 2),
                    timer ? QColor(0x1f, 0x77, 0xb4) : QColor(0x2c, 0xa0, 0x2c));
+        // One tick per pixel column: jump past the rest of this column's instants.
+        const double next = s.nsAt(column + 1.0);
+        it = std::partition_point(it, events.end(), [next](const analysis::instant& e) {
+            return static_cast<double>(e.time_ns) < next;
+        });
     }
 }
 
@@ -415,7 +435,23 @@ void TimelineView::paintRequests(QPainter& p, const Row& row) const {
     constexpr int stacks = 6;
     const double rowHeight = (row.height - 4) / static_cast<double>(stacks);
     std::vector<double> lastX(stacks, -1.0);
-    for (const analysis::request_span& r : m.requests()) {
+    // Requests are kept in about the order they began (threads' batches interleave by at
+    // most a few milliseconds): start at the first that could still be running in view.
+    constexpr double disorderNs = 20e6;
+    const double from = s.startNs() - static_cast<double>(m.longest_request_ns()) - disorderNs;
+    const auto& requests = m.requests();
+    auto it = std::partition_point(requests.begin(), requests.end(), [from](const auto& r) {
+        return static_cast<double>(r.begin_ns) < from;
+    });
+    const QColor background =
+        row.shaded ? palette().alternateBase().color() : palette().base().color();
+    const bool skippable =
+        m.open_request_count() == 0 && static_cast<double>(m.longest_request_ns()) < s.nsPerPixel();
+    for (; it != requests.end(); ++it) {
+        const analysis::request_span& r = *it;
+        if (static_cast<double>(r.begin_ns) > s.endNs() + disorderNs) {
+            break;
+        }
         if (r.client != client) {
             continue;
         }
@@ -431,9 +467,22 @@ void TimelineView::paintRequests(QPainter& p, const Row& row) const {
             continue; // folded: this pixel range of the stack is drawn already
         }
         lastX[static_cast<std::size_t>(stack)] = x1;
+        // Zoomed out, thousands of requests share a pixel column: once every stack has this
+        // column drawn, jump over the requests that begin before it. Safe only when no
+        // request lasts a pixel (a skipped one then ends inside what is drawn already).
+        const double covered = *std::min_element(lastX.begin(), lastX.end());
+        if (skippable && covered > x0 + 2.0) {
+            const double next = s.nsAt(std::floor(covered) - 1.0);
+            const auto skip = std::partition_point(it + 1, requests.end(), [next](const auto& q) {
+                return static_cast<double>(q.begin_ns) < next;
+            });
+            if (skip != it + 1) {
+                it = skip - 1; // the loop's ++it lands on `skip`
+            }
+        }
         QColor color = routeColor(r.route);
         if (!r.finished()) {
-            color.setAlphaF(0.5f);
+            color = mix(background, color, 0.5f); // still waiting for its answer
         }
         p.fillRect(QRectF(x0, row.top + 2 + stack * rowHeight, x1 - x0, rowHeight - 1), color);
     }

@@ -31,6 +31,7 @@ public:
         int top = 0;
         int height = 0;
         QString label;
+        bool shaded = false; ///< drawn on the alternate background
     };
     [[nodiscard]] std::vector<Row> rows() const;
     [[nodiscard]] int labelWidth() const;

@@ -205,11 +205,6 @@ int model::worker_lane(std::uint32_t index) const noexcept {
     return index < m_worker_lanes.size() ? m_worker_lanes[index] : -1;
 }
 
-std::uint64_t model::request_key(const event& e) noexcept {
-    // One open request per task and side: a task id with the side in the top bit.
-    return e.task ^ (e.detail == 1 ? std::uint64_t{1} << 63 : 0);
-}
-
 void model::leave_state(task_info& t, std::uint64_t now_ns) {
     const std::uint64_t spent = now_ns > t.state_since_ns ? now_ns - t.state_since_ns : 0;
     if (t.state == task_state::scheduled) {
@@ -451,23 +446,49 @@ void model::on_event(const event& e) {
         // A client request may come from another runtime (the window's load generator):
         // it names a task of that runtime, which is not one of this trace's tasks.
         const bool client = e.detail == 1;
+        const task_ref ref = client ? find_task(e.task) : task_for(e.task, now);
         m_requests.push_back({.begin_ns = now,
                               .request_id = e.arg,
-                              .task = client ? find_task(e.task) : task_for(e.task, now),
+                              .task = ref,
                               .route = e.arg2,
                               .lane = lane_index,
                               .client = client});
-        m_open_requests[request_key(e)] = static_cast<std::uint32_t>(m_requests.size() - 1);
+        const auto index = static_cast<std::uint32_t>(m_requests.size() - 1);
+        if (ref != no_task) {
+            auto& open = m_open_by_task[client ? 1 : 0];
+            if (ref >= open.size()) {
+                open.resize(std::max<std::size_t>(ref + 1, m_tasks.size()), none32);
+            }
+            if (open[ref] != none32) {
+                --m_open_requests; // the earlier one lost its end: it stays unfinished
+            }
+            open[ref] = index;
+        } else if (!m_open_foreign.insert_or_assign(e.task, index).second) {
+            --m_open_requests;
+        }
         m_client_requests += client ? 1 : 0;
+        ++m_open_requests;
         break;
     }
     case event_kind::request_end: {
-        if (auto open = m_open_requests.find(request_key(e)); open != m_open_requests.end()) {
-            request_span& r = m_requests[open->second];
+        const bool client = e.detail == 1;
+        const task_ref ref = find_task(e.task);
+        std::uint32_t index = none32;
+        if (ref != no_task && ref < m_open_by_task[client ? 1 : 0].size()) {
+            index = std::exchange(m_open_by_task[client ? 1 : 0][ref], none32);
+        } else if (client) {
+            if (auto it = m_open_foreign.find(e.task); it != m_open_foreign.end()) {
+                index = it->second;
+                m_open_foreign.erase(it);
+            }
+        }
+        if (index != none32) {
+            request_span& r = m_requests[index];
             r.end_ns = std::max(now, r.begin_ns);
             r.bytes = e.arg;
             r.status = static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF));
-            m_open_requests.erase(open);
+            m_longest_request_ns = std::max(m_longest_request_ns, r.latency_ns());
+            --m_open_requests;
         }
         break;
     }

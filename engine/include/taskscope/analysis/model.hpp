@@ -259,13 +259,16 @@ public:
     /// user waited), otherwise the server's.
     [[nodiscard]] latency_summary request_latency() const;
     [[nodiscard]] bool has_client_requests() const noexcept { return m_client_requests > 0; }
+    /// The longest finished request so far (how far back a request in view may begin).
+    [[nodiscard]] std::uint64_t longest_request_ns() const noexcept { return m_longest_request_ns; }
+    /// Requests begun and not (yet) ended.
+    [[nodiscard]] std::size_t open_request_count() const noexcept { return m_open_requests; }
 
 private:
     void on_event(const trace::event& e);
     lane& lane_for(std::uint16_t track);
     task_ref task_for(std::uint64_t id, std::uint64_t seen_ns);
     void leave_state(task_info& t, std::uint64_t now_ns);
-    static std::uint64_t request_key(const trace::event& e) noexcept;
     void end_poll(lane& l, std::uint16_t lane_index, const trace::event& e, bool depth_known);
     void check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64_t duration);
     static void close_lost_span(column<span>& spans, std::uint64_t now_ns);
@@ -285,7 +288,11 @@ private:
     column<wake_link> m_wakes;
     column<steal_link> m_steals;
     column<request_span> m_requests;
-    std::unordered_map<std::uint64_t, std::uint32_t> m_open_requests; // request_key -> index
+    // The open request of each task (server side, client side), by task ref; client tasks
+    // of another runtime (not in this trace) by their id.
+    std::array<std::vector<std::uint32_t>, 2> m_open_by_task;
+    std::unordered_map<std::uint64_t, std::uint32_t> m_open_foreign;
+    std::size_t m_open_requests = 0;
     column<depth_point> m_global_depth;
     column<lint> m_lints;
     trace::dropped_tally m_dropped;
@@ -297,6 +304,7 @@ private:
     std::uint64_t m_last_ns = 0;
     std::uint64_t m_polls = 0;
     std::uint64_t m_client_requests = 0;
+    std::uint64_t m_longest_request_ns = 0;
 };
 
 } // namespace taskscope::analysis
