@@ -149,8 +149,8 @@ int run_demo(const demo_options& options, std::ostream& out) {
         runtime rt(config);
         rt.trace().add_sink(sink);
         if (!options.output.empty()) {
-            file = std::make_shared<trace::file_writer>(options.output,
-                                                        describe_run(rt, config, options.command));
+            file = std::make_shared<trace::file_writer>(
+                options.output, trace::run_info_for(rt, config, options.command));
             rt.trace().add_sink(file);
         }
         rt.block_on(workload(options.blocking_sleep), "workload");

@@ -47,7 +47,7 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
     runtime rt(runtime_config);
     std::shared_ptr<trace::file_writer> recording;
     if (!options.record.empty()) {
-        trace::run_info info = describe_run(rt, runtime_config, options.command);
+        trace::run_info info = trace::run_info_for(rt, runtime_config, options.command);
         info.sleep_mode = std::string(net::to_string(options.sleep));
         info.accept_mode = std::string(net::to_string(options.accept));
         recording = std::make_shared<trace::file_writer>(options.record, info);

@@ -65,18 +65,6 @@ task<std::unique_ptr<net::http_server>> make_server(net::http_server_options opt
 
 } // namespace
 
-trace::run_info describe_run(runtime& rt, const runtime_options& options,
-                             const std::string& command) {
-    trace::run_info info = trace::run_info_for(rt.trace());
-    info.command = command;
-    info.workers = static_cast<std::uint32_t>(rt.worker_count());
-    info.single_threaded = options.single_threaded;
-    info.stealing = options.stealing;
-    info.lifo_slot = options.lifo_slot;
-    info.reactor = std::string(to_string(rt.reactor()));
-    return info;
-}
-
 analysis::model load_model(const std::filesystem::path& file, trace::run_info& info,
                            trace::read_report& report, std::ostream* progress_to) {
     trace::file_reader reader(file);
@@ -342,7 +330,7 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
                                          .lifo_slot = options.lifo_slot,
                                          .reactor = options.server.reactor};
     runtime rt(runtime_config);
-    trace::run_info info = describe_run(rt, runtime_config, options.command);
+    trace::run_info info = trace::run_info_for(rt, runtime_config, options.command);
     info.sleep_mode = std::string(net::to_string(options.server.sleep));
     info.accept_mode = std::string(net::to_string(options.server.accept));
     auto file = std::make_shared<trace::file_writer>(options.output, info);

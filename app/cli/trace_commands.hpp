@@ -42,10 +42,6 @@ int run_export(const export_options& options, std::ostream& out, std::ostream& e
 analysis::model load_model(const std::filesystem::path& file, trace::run_info& info,
                            trace::read_report& report, std::ostream* progress_to);
 
-/// The run_info every recording command writes: clock, command line, runtime settings.
-trace::run_info describe_run(runtime& rt, const runtime_options& options,
-                             const std::string& command);
-
 /// The human-readable summary `stats` prints (also used by `demo` and `record`).
 void print_summary(const analysis::model& m, std::ostream& out);
 /// The summary as JSON text (the keys `stats --json` documents).

@@ -77,12 +77,7 @@ bool LiveSession::start(const LiveOptions& options) {
     m_clients->trace().add_sink(std::make_shared<trace::client_request_forwarder>(
         m_inbox, m_clients->trace(), m_runtime->trace()));
 
-    trace::run_info info = trace::run_info_for(m_runtime->trace());
-    info.command = "taskscope (live)";
-    info.workers = static_cast<std::uint32_t>(m_runtime->worker_count());
-    info.stealing = options.stealing;
-    info.lifo_slot = options.lifoSlot;
-    info.reactor = std::string(to_string(m_runtime->reactor()));
+    trace::run_info info = trace::run_info_for(*m_runtime, config, "taskscope (live)");
     info.sleep_mode = std::string(net::to_string(options.sleep));
     info.accept_mode = std::string(net::to_string(options.accept));
     m_document->startLive(info);

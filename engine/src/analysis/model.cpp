@@ -129,9 +129,15 @@ std::string lane::label() const {
 }
 model::model(model_options options) : m_options(options) {}
 
-void model::set_names(std::vector<std::string> names) {
-    m_names = std::move(names);
+void model::set_names(const std::vector<std::string>& names) {
+    // Name tables only grow (ids are never reused), so only the new tail is copied.
     m_process_names = false;
+    if (names.size() < m_names.size()) {
+        m_names = names;
+        return;
+    }
+    m_names.insert(m_names.end(), names.begin() + static_cast<std::ptrdiff_t>(m_names.size()),
+                   names.end());
 }
 
 void model::use_process_names() {
@@ -242,7 +248,10 @@ void model::consume(std::span<const event> events) {
     if (m_process_names) {
         // New names appear as new tasks and routes are named; pick them up per batch.
         if (!events.empty()) {
-            m_names = trace::all_names();
+            std::vector<std::string> added =
+                trace::names_from(static_cast<trace::name_id>(m_names.size()));
+            m_names.insert(m_names.end(), std::make_move_iterator(added.begin()),
+                           std::make_move_iterator(added.end()));
         }
     }
 }

@@ -218,7 +218,9 @@ public:
     void finish();
 
     /// Names for name ids: a file's table, or the process's while recording live.
-    void set_names(std::vector<std::string> names);
+    /// Names only grow: a longer table is taken to extend the one held (only its new
+    /// tail is copied), a shorter one replaces it.
+    void set_names(const std::vector<std::string>& names);
     void use_process_names();
     [[nodiscard]] std::string name(trace::name_id id) const;
     /// "handle_connection#7"
