@@ -56,9 +56,15 @@ int main(int argc, char** argv) {
     if (!hasDisplay()) {
         if (wants(argc, argv, "--screenshot")) {
             setenv("QT_QPA_PLATFORM", "offscreen", 1); // a screenshot needs no screen
-        } else if (!wants(argc, argv, "--help") && !wants(argc, argv, "-h") &&
-                   !wants(argc, argv, "--version")) {
+        } else if (argc == 1) {
             return runHeadlessDemo(argv[0]);
+        } else if (!wants(argc, argv, "--help") && !wants(argc, argv, "-h") &&
+                   !wants(argc, argv, "--version") && !wants(argc, argv, "--help-all")) {
+            std::fprintf(stderr,
+                         "taskscope: no display to open the window on (DISPLAY and "
+                         "WAYLAND_DISPLAY are unset).\n  Run it on a desktop, add --screenshot "
+                         "PNG to render the window without one, or use taskscope-cli.\n");
+            return 2;
         } else {
             setenv("QT_QPA_PLATFORM", "offscreen", 1);
         }
