@@ -230,6 +230,7 @@ void worker::run_task(task_header& task) noexcept {
         if (lifo_polls == max_lifo_polls || m_runtime.is_shutdown()) {
             // Behind the queued tasks, on this worker: no need to wake another (tokio does
             // the same), which keeps a chain of spawns on one worker without futex calls.
+            record(event_kind::queue_depth, next->m_id, m_index, queued() + 1);
             push_back(*next);
             break;
         }
@@ -437,6 +438,25 @@ void runtime_core::schedule(task_header& task, bool is_yield) noexcept {
     }
 }
 
+std::uint32_t runtime_core::destination(const task_header& task, bool is_yield) const noexcept {
+    using trace::queue_code;
+    using trace::queue_kind;
+    const worker* const here = t_current_worker;
+    const bool on_worker = here != nullptr && &here->m_runtime == this;
+    const bool pinned = task.m_pinned != task_header::not_pinned;
+    if (pinned && !(on_worker && here->m_index == task.m_pinned)) {
+        return queue_code(queue_kind::pinned, task.m_pinned);
+    }
+    if (!on_worker) {
+        return queue_code(queue_kind::global, 0);
+    }
+    const auto index = static_cast<std::uint32_t>(here->m_index);
+    if (is_yield || !m_options.lifo_slot) {
+        return queue_code(pinned ? queue_kind::pinned : queue_kind::local, index);
+    }
+    return queue_code(queue_kind::lifo, index);
+}
+
 void runtime_core::notify_parked() noexcept {
     // seq_cst fence: the push before this call and the idle-state load below are ordered
     // against a parking worker's state change and queue re-check (see idle.hpp).
@@ -543,9 +563,16 @@ void wake_task(task_header& task, trace::wake_source source, std::uint64_t waker
         }
     }
     runtime_core& rt = *task.m_runtime;
-    rt.record(event_kind::wake, task.m_id, waker_task, 0, byte(source));
+    const bool yield = source == trace::wake_source::yield;
+    std::uint32_t where = trace::queue_code(trace::queue_kind::none, 0);
     if (state == task_state::idle) {
-        rt.schedule(task, source == trace::wake_source::yield);
+        where = rt.destination(task, yield);
+    } else if ((state & task_state::running) != 0 && (state & task_state::notified) == 0) {
+        where = trace::queue_code(trace::queue_kind::after_poll, 0);
+    }
+    rt.record(event_kind::wake, task.m_id, waker_task, where, byte(source));
+    if (state == task_state::idle) {
+        rt.schedule(task, yield);
     }
 }
 
@@ -575,7 +602,8 @@ std::uint64_t allocate_task_id(runtime_core& rt) noexcept {
 
 void spawn_task(runtime_core& rt, task_header& task) noexcept {
     const task_header* parent = t_current_task;
-    rt.record(event_kind::task_spawned, task.m_id, parent ? parent->m_id : 0, task.m_name);
+    rt.record(event_kind::task_spawned, task.m_id, parent ? parent->m_id : 0, task.m_name,
+              byte(trace::queue_kind_of(rt.destination(task, false))));
     if (!rt.m_owned.insert(task, rt.worker_here())) {
         // The runtime has shut down: the task never runs. (Had the insert succeeded, the
         // shutdown's own cancel pass would own the task; it is never cancelled twice.)

@@ -88,6 +88,9 @@ public:
     /// Queues a task that just became runnable: on this worker's queue when called from
     /// one of this runtime's workers, else on the global queue.
     void schedule(task_header& task, bool is_yield) noexcept;
+    /// Where schedule(task, is_yield) called on this thread will put the task, as a
+    /// trace::queue_code for the wake or spawn event recorded just before it.
+    [[nodiscard]] std::uint32_t destination(const task_header& task, bool is_yield) const noexcept;
     /// Wakes one sleeping worker if work is waiting and nobody is looking for it.
     void notify_parked() noexcept;
     /// A parking worker's check before it sleeps: any queued work wakes a worker.

@@ -62,12 +62,13 @@ file_reader::file_reader(const std::filesystem::path& path) {
                    std::to_string(file_format_version) + ", schema " +
                    std::to_string(schema_version) + "): update taskscope to open it");
     }
-    if (format < file_format_version || schema < schema_version) {
+    if (format < file_format_version || schema < oldest_readable_schema) {
         refuse(file_error::reason::older_version,
                "written by an older taskscope (file format " + std::to_string(format) +
                    ", event schema " + std::to_string(schema) +
                    ") that this build cannot read; record it again");
     }
+    m_schema = schema;
     const std::uint32_t info_size = ff::get_u32(header.data() + 16);
     if (info_size > ff::max_info_size) {
         refuse(file_error::reason::damaged_header, "its header is damaged (impossible size)");

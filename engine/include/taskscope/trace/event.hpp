@@ -9,21 +9,29 @@
 
 namespace taskscope::trace {
 
-inline constexpr std::uint32_t schema_version = 2;
+inline constexpr std::uint32_t schema_version = 3;
+/// The oldest schema this build still reads. Schema 2 lacks the queue a woken or spawned
+/// task was put in (`queue_kind`): its traces show everything but run-queue contents.
+inline constexpr std::uint32_t oldest_readable_schema = 2;
 
 /// What happened. The comment after each kind says how it fills `task`, `arg`, `arg2`
 /// and `detail`; unnamed fields are zero.
 enum class event_kind : std::uint8_t {
     track_started = 0,  ///< first event of every thread: detail=track_kind, arg=index in kind
-    task_spawned,       ///< task, arg=parent task (0 = from outside), arg2=name id
+    task_spawned,       ///< task, arg=parent task (0 = from outside), arg2=name id,
+                        ///< detail=queue_kind it was put in (the recording worker's queues)
     poll_begin,         ///< task, arg2=depth of this worker's local queue after the pop
     poll_end,           ///< task, detail=poll_result, arg2=local queue depth after the poll
     task_cancelled,     ///< task destroyed without finishing (runtime shutdown)
-    wake,               ///< task=woken, arg=waking task (0 = none), detail=wake_source
+    wake,               ///< task=woken, arg=waking task (0 = none), detail=wake_source,
+                        ///< arg2=queue_code: where the wake put the task
     steal,              ///< arg=victim worker, arg2=tasks moved, detail=0
-    global_push,        ///< task (first of the batch), arg=count, arg2=global depth after
+    global_push,        ///< task (first of the batch), arg=count, arg2=global depth after;
+                        ///< on a worker's track: its local queue overflowed, and the oldest
+                        ///< count-1 queued tasks plus the one being queued moved
     global_pop,         ///< task, arg2=global depth after
-    queue_depth,        ///< arg=worker index, arg2=depth of that worker's local queue
+    queue_depth,        ///< arg=worker index, arg2=depth of that worker's local queue;
+                        ///< task != 0: that task left the LIFO slot for the queue's back
     block_begin,        ///< task blocks its thread: task, arg=intended duration in ns
     block_end,          ///< task
     blocking_job_begin, ///< blocking-pool job: task=job id, arg=spawning task, arg2=name id
@@ -56,6 +64,31 @@ enum class wake_source : std::uint8_t {
     blocking = 6, ///< a blocking-pool job finished
     external = 7, ///< a thread outside the runtime
 };
+
+/// Which run queue a task was put in when it became runnable (schema 3 on).
+enum class queue_kind : std::uint8_t {
+    unknown = 0,    ///< not recorded (schema 2 traces)
+    global = 1,     ///< the global (inject) queue
+    local = 2,      ///< the back of a worker's local queue
+    lifo = 3,       ///< a worker's LIFO slot; a task already there moves to the queue's back
+    pinned = 4,     ///< a worker's queue for tasks pinned to it (spawn_local)
+    after_poll = 5, ///< woken while running: it goes to the back of the local queue of the
+                    ///< worker polling it when that poll ends
+    none = 6,       ///< already queued (or finished): nothing moved
+};
+
+/// A wake's arg2: the queue kind and the worker it belongs to.
+[[nodiscard]] constexpr std::uint32_t queue_code(queue_kind kind, std::uint32_t worker) noexcept {
+    return (static_cast<std::uint32_t>(kind) << 16) | (worker & 0xFFFFu);
+}
+[[nodiscard]] constexpr queue_kind queue_kind_of(std::uint32_t code) noexcept {
+    const std::uint32_t kind = code >> 16;
+    return kind <= static_cast<std::uint32_t>(queue_kind::none) ? static_cast<queue_kind>(kind)
+                                                                : queue_kind::unknown;
+}
+[[nodiscard]] constexpr std::uint32_t queue_worker_of(std::uint32_t code) noexcept {
+    return code & 0xFFFFu;
+}
 
 /// What kind of thread a track (a timeline lane) belongs to.
 enum class track_kind : std::uint8_t { worker = 0, driver = 1, blocking = 2, external = 3 };

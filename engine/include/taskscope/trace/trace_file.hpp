@@ -174,6 +174,8 @@ public:
     file_reader& operator=(const file_reader&) = delete;
 
     [[nodiscard]] const run_info& info() const noexcept { return m_info; }
+    /// The event schema the file was written with (`oldest_readable_schema`..`schema_version`).
+    [[nodiscard]] std::uint32_t schema() const noexcept { return m_schema; }
 
     /// Replaces `out` with the next chunk's events. False at the end of the file or at the
     /// first chunk that is damaged or cut off (the report says which).
@@ -195,6 +197,7 @@ private:
 
     std::FILE* m_file = nullptr;
     run_info m_info;
+    std::uint32_t m_schema = 0;
     std::vector<std::string> m_names;
     read_report m_report;
     bool m_done = false;

@@ -1,0 +1,285 @@
+// The queue tracker: hand-built event sequences for each rule, then real runtimes whose
+// queues the tracker must follow exactly.
+
+#include "engine/test_support.hpp"
+#include "taskscope/analysis/queue_tracker.hpp"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <set>
+#include <thread>
+
+using namespace taskscope;
+using analysis::queue_id;
+using analysis::queue_tracker;
+using trace::event;
+using trace::event_kind;
+using trace::queue_code;
+using trace::queue_kind;
+
+namespace {
+
+event ev(std::uint64_t t, std::uint16_t track, event_kind kind, std::uint64_t task = 0,
+         std::uint64_t arg = 0, std::uint32_t arg2 = 0, std::uint8_t detail = 0) {
+    return event{t, task, arg, arg2, track, kind, detail};
+}
+
+event worker_track(std::uint16_t track, std::uint32_t index) {
+    return ev(0, track, event_kind::track_started, 0, index, 0,
+              static_cast<std::uint8_t>(trace::track_kind::worker));
+}
+
+event outside_track(std::uint16_t track) {
+    return ev(0, track, event_kind::track_started, 0, 0, 0,
+              static_cast<std::uint8_t>(trace::track_kind::external));
+}
+
+event wake_into(std::uint64_t t, std::uint16_t track, std::uint64_t task, queue_kind kind,
+                std::uint32_t worker) {
+    return ev(t, track, event_kind::wake, task, 0, queue_code(kind, worker));
+}
+
+event poll_begin(std::uint64_t t, std::uint16_t track, std::uint64_t task) {
+    return ev(t, track, event_kind::poll_begin, task);
+}
+
+event poll_end(std::uint64_t t, std::uint16_t track, std::uint64_t task,
+               trace::poll_result r = trace::poll_result::pending) {
+    return ev(t, track, event_kind::poll_end, task, 0, 0, static_cast<std::uint8_t>(r));
+}
+
+std::vector<std::uint64_t> ids(const queue_tracker& q, queue_id which) {
+    std::vector<std::uint64_t> out;
+    for (const auto& t : q.contents(which, 1000)) {
+        out.push_back(t.task);
+    }
+    return out;
+}
+
+using ids_t = std::vector<std::uint64_t>;
+
+} // namespace
+
+TEST_CASE("queue tracker: spawns and wakes land where their events say, polls take them out") {
+    queue_tracker q;
+    q.consume(std::vector{worker_track(0, 0), worker_track(1, 1), outside_track(2)});
+    CHECK_FALSE(q.knows_queues());
+    q.apply(ev(10, 2, event_kind::task_spawned, 7, 0, 0,
+               static_cast<std::uint8_t>(queue_kind::global)));
+    q.apply(wake_into(11, 1, 8, queue_kind::local, 1));
+    q.apply(wake_into(12, 1, 9, queue_kind::local, 1));
+    CHECK(q.knows_queues());
+    CHECK(ids(q, queue_id::global()) == ids_t{7});
+    CHECK(ids(q, queue_id::local(1)) == ids_t{8, 9});
+    CHECK(q.contents(queue_id::local(1), 10)[0].since_ns == 11);
+    CHECK(q.total_queued() == 3);
+
+    q.apply(poll_begin(20, 1, 8));
+    CHECK(q.running(1) == 8);
+    CHECK(q.running_since(1) == 20);
+    CHECK(ids(q, queue_id::local(1)) == ids_t{9});
+    q.apply(poll_end(25, 1, 8, trace::poll_result::ready));
+    CHECK(q.running(1) == 0);
+
+    // Out of order: the newer task is polled first (a steal the tracker did not see).
+    q.apply(poll_begin(30, 0, 7));
+    CHECK(q.size(queue_id::global()) == 0);
+    CHECK(q.running(0) == 7);
+    queue_id where;
+    REQUIRE(q.find(9, where));
+    CHECK(where.kind == queue_kind::local);
+    CHECK(where.worker == 1);
+    CHECK_FALSE(q.find(7, where));
+    CHECK(q.workers() == 2);
+}
+
+TEST_CASE("queue tracker: a task woken into the LIFO slot pushes the previous one back") {
+    queue_tracker q;
+    q.apply(worker_track(0, 0));
+    q.apply(wake_into(1, 0, 5, queue_kind::local, 0));
+    q.apply(wake_into(2, 0, 6, queue_kind::lifo, 0));
+    q.apply(wake_into(3, 0, 7, queue_kind::lifo, 0));
+    CHECK(ids(q, queue_id::lifo(0)) == ids_t{7});
+    CHECK(ids(q, queue_id::local(0)) == ids_t{5, 6});
+    CHECK(q.contents(queue_id::local(0), 10)[1].since_ns == 2); // runnable since its wake
+
+    // After three LIFO polls in a row the slot's task goes behind the queue.
+    q.apply(ev(4, 0, event_kind::queue_depth, 7, 0, 3));
+    CHECK(q.size(queue_id::lifo(0)) == 0);
+    CHECK(ids(q, queue_id::local(0)) == ids_t{5, 6, 7});
+    CHECK(q.contents(queue_id::local(0), 10)[2].since_ns == 3);
+}
+
+TEST_CASE("queue tracker: a steal moves the victim's oldest tasks to the thief") {
+    queue_tracker q;
+    q.consume(std::vector{worker_track(0, 0), worker_track(1, 1)});
+    for (std::uint64_t task = 1; task <= 6; ++task) {
+        q.apply(wake_into(task, 0, task, queue_kind::local, 0));
+    }
+    // Thief worker 1 takes three: 1 and 2 queue on worker 1, 3 runs at once.
+    q.apply(ev(10, 1, event_kind::steal, 3, 0, 3));
+    CHECK(ids(q, queue_id::local(0)) == ids_t{4, 5, 6});
+    CHECK(ids(q, queue_id::local(1)) == ids_t{1, 2});
+    q.apply(poll_begin(11, 1, 3));
+    CHECK(q.running(1) == 3);
+    CHECK(q.total_queued() == 5);
+}
+
+TEST_CASE("queue tracker: an overflow moves the oldest half and the newest to the global queue") {
+    queue_tracker q;
+    q.apply(worker_track(0, 0));
+    for (std::uint64_t task = 1; task <= 5; ++task) {
+        q.apply(wake_into(task, 0, task, queue_kind::local, 0));
+    }
+    // The queue held 1..4 and 5 was being pushed: 1, 2 and 5 go global.
+    q.apply(ev(6, 0, event_kind::global_push, 1, 3, 3));
+    CHECK(ids(q, queue_id::global()) == ids_t{1, 2, 5});
+    CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
+
+    // A push from outside was already placed by its wake: nothing moves twice.
+    q.apply(outside_track(1));
+    q.apply(wake_into(7, 1, 9, queue_kind::global, 0));
+    q.apply(ev(7, 1, event_kind::global_push, 9, 1, 4));
+    CHECK(ids(q, queue_id::global()) == ids_t{1, 2, 5, 9});
+    q.apply(ev(8, 0, event_kind::global_pop, 1, 0, 3));
+    CHECK(ids(q, queue_id::global()) == ids_t{2, 5, 9});
+}
+
+TEST_CASE("queue tracker: a task woken while it runs queues behind when its poll ends") {
+    queue_tracker q;
+    q.apply(worker_track(0, 0));
+    q.apply(wake_into(1, 0, 4, queue_kind::local, 0));
+    q.apply(poll_begin(2, 0, 3));
+    q.apply(wake_into(3, 0, 3, queue_kind::after_poll, 0)); // yield_now
+    CHECK(ids(q, queue_id::local(0)) == ids_t{4});
+    q.apply(poll_end(4, 0, 3));
+    CHECK(ids(q, queue_id::local(0)) == ids_t{4, 3});
+
+    // The wake recorded just after the poll's end (another thread lost the race).
+    q.apply(poll_begin(5, 0, 4));
+    q.apply(poll_end(6, 0, 4));
+    q.apply(wake_into(7, 0, 4, queue_kind::after_poll, 0));
+    CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
+
+    // Already queued: a second wake moves nothing.
+    q.apply(wake_into(8, 0, 4, queue_kind::none, 0));
+    CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
+
+    // A finished or cancelled task is forgotten.
+    q.apply(poll_begin(9, 0, 3));
+    q.apply(poll_end(10, 0, 3, trace::poll_result::ready));
+    q.apply(ev(11, 0, event_kind::task_cancelled, 4));
+    CHECK(q.total_queued() == 0);
+}
+
+TEST_CASE("queue tracker: schema 2 traces name no queues") {
+    queue_tracker q;
+    q.apply(worker_track(0, 0));
+    q.apply(ev(1, 0, event_kind::task_spawned, 3, 0, 0)); // detail 0: unknown
+    q.apply(ev(2, 0, event_kind::wake, 3, 0, 0));         // arg2 0: unknown
+    q.apply(poll_begin(3, 0, 3));
+    CHECK_FALSE(q.knows_queues());
+    CHECK(q.total_queued() == 0);
+    CHECK(q.running(0) == 3);
+}
+
+TEST_CASE("queue tracker: damaged events are ignored, not trusted") {
+    queue_tracker q;
+    q.apply(worker_track(0, 0));
+    q.apply(wake_into(1, 0, 3, queue_kind::local, 0xFFFF));      // absurd worker
+    q.apply(ev(2, 0, event_kind::steal, 3, 1u << 30, 100));      // absurd victim
+    q.apply(ev(3, 9, event_kind::global_push, 3, 5, 5));         // unknown track
+    q.apply(ev(4, 0, event_kind::wake, 3, 0, 0xFFFF'FFFFu));     // unknown kind
+    q.apply(ev(5, 0, event_kind::global_push, 3, 1'000'000, 5)); // more than queued
+    CHECK(q.total_queued() <= 1);
+}
+
+namespace {
+
+task<void> child() {
+    co_return;
+}
+
+/// Spawns `n` children on its own worker, then waits for them.
+task<void> parent(int n) {
+    std::vector<join_handle<void>> children;
+    for (int i = 0; i < n; ++i) {
+        children.push_back(spawn(child(), "child"));
+    }
+    for (auto& c : children) {
+        co_await c;
+    }
+}
+
+/// Applies events up to (and including) the first that matches `stop`; returns its index.
+template <class Stop>
+std::size_t apply_until(queue_tracker& q, const std::vector<event>& events, Stop stop) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        q.apply(events[i]);
+        if (stop(events[i])) {
+            return i;
+        }
+    }
+    return events.size();
+}
+
+} // namespace
+
+TEST_CASE("queue tracker: follows a real worker's LIFO slot and queue exactly") {
+    runtime_options options;
+    options.workers = 1;
+    testing::traced_runtime traced(options);
+    traced.rt.block_on(parent(5), "parent");
+    const auto events = traced.finish();
+    const std::uint64_t parent_id = testing::task_named(events, "parent");
+    const std::uint64_t first_child = testing::task_named(events, "child");
+    REQUIRE(parent_id != 0);
+
+    // When the parent's first poll ends, its five children wait: the last one spawned in
+    // the LIFO slot, the first four in spawn order in the queue.
+    queue_tracker q;
+    apply_until(q, events, [&](const event& e) {
+        return e.kind == event_kind::poll_end && e.task == parent_id;
+    });
+    REQUIRE(q.knows_queues());
+    CHECK(ids(q, queue_id::lifo(0)) == ids_t{first_child + 4});
+    CHECK(ids(q, queue_id::local(0)) ==
+          ids_t{first_child, first_child + 1, first_child + 2, first_child + 3});
+}
+
+TEST_CASE("queue tracker: every poll of a stealing runtime finds its task queued") {
+    runtime_options options;
+    options.workers = 2;
+    testing::traced_runtime traced(options);
+    traced.rt.block_on(parent(2000), "parent");
+    const auto events = traced.finish();
+    REQUIRE_FALSE(testing::of_kind(events, event_kind::poll_begin).empty());
+
+    // A task leaves its queue at a global_pop, a steal (the one the thief runs) or its
+    // poll_begin; at that moment the tracker must have it queued.
+    queue_tracker q;
+    std::size_t polls = 0;
+    std::size_t found = 0;
+    std::set<std::uint64_t> taken; // dequeued, poll not begun yet
+    for (const event& e : events) {
+        queue_id where;
+        if (e.kind == event_kind::global_pop || e.kind == event_kind::steal) {
+            if (q.find(e.task, where)) {
+                taken.insert(e.task);
+            }
+        } else if (e.kind == event_kind::poll_begin) {
+            ++polls;
+            if (q.find(e.task, where) || taken.erase(e.task) != 0) {
+                ++found;
+            }
+        }
+        q.apply(e);
+    }
+    INFO("polls " << polls << ", found queued " << found << ", steals "
+                  << testing::of_kind(events, event_kind::steal).size());
+    // Each poll's task was announced by a spawn or a wake naming its queue.
+    CHECK(found == polls);
+    CHECK(q.total_queued() == 0);
+    CHECK(q.running(0) == 0);
+    CHECK(q.running(1) == 0);
+}
