@@ -200,7 +200,7 @@ task_header* worker::steal_work() noexcept {
         m_searching = true;
     }
     const std::size_t n = m_runtime.m_workers.size();
-    if (m_runtime.m_options.stealing && n > 1) {
+    if (m_runtime.m_stealing.load(std::memory_order_relaxed) && n > 1) {
         // xorshift64: a cheap random start spreads thieves over victims
         m_rng ^= m_rng << 13;
         m_rng ^= m_rng >> 7;
@@ -295,7 +295,7 @@ void worker::push_back(task_header& task) noexcept {
 
 void worker::schedule_local(task_header& task, bool is_yield) noexcept {
     bool notify = true;
-    if (is_yield || !m_runtime.m_options.lifo_slot) {
+    if (is_yield || !m_runtime.m_lifo_slot.load(std::memory_order_relaxed)) {
         push_back(task);
     } else if (task_header* previous = std::exchange(m_lifo, &task)) {
         push_back(*previous);
@@ -451,7 +451,7 @@ std::uint32_t runtime_core::destination(const task_header& task, bool is_yield) 
         return queue_code(queue_kind::global, 0);
     }
     const auto index = static_cast<std::uint32_t>(here->m_index);
-    if (is_yield || !m_options.lifo_slot) {
+    if (is_yield || !m_lifo_slot.load(std::memory_order_relaxed)) {
         return queue_code(pinned ? queue_kind::pinned : queue_kind::local, index);
     }
     return queue_code(queue_kind::lifo, index);
@@ -682,6 +682,22 @@ trace::trace_hub& runtime::trace() noexcept {
 
 const runtime_options& runtime::options() const noexcept {
     return m_core->m_options;
+}
+
+void runtime::set_stealing(bool on) noexcept {
+    m_core->m_stealing.store(on, std::memory_order_relaxed);
+}
+
+bool runtime::stealing() const noexcept {
+    return m_core->m_stealing.load(std::memory_order_relaxed);
+}
+
+void runtime::set_lifo_slot(bool on) noexcept {
+    m_core->m_lifo_slot.store(on, std::memory_order_relaxed);
+}
+
+bool runtime::lifo_slot() const noexcept {
+    return m_core->m_lifo_slot.load(std::memory_order_relaxed);
 }
 
 std::size_t runtime::worker_count() const noexcept {

@@ -115,6 +115,10 @@ public:
     }
 
     const runtime_options m_options;
+    // Switchable while running (runtime::set_stealing, set_lifo_slot). relaxed: a switch
+    // takes effect at each worker's next decision; nothing else is ordered by it.
+    std::atomic<bool> m_stealing{m_options.stealing};
+    std::atomic<bool> m_lifo_slot{m_options.lifo_slot};
     trace::trace_hub m_hub;
     // alignas: every spawn increments it; keep it off the lines the workers read
     alignas(64) std::atomic<std::uint64_t> m_next_task_id{1};

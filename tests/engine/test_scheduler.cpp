@@ -78,6 +78,36 @@ TEST_CASE("with stealing off, no steals: the spawning worker runs every child",
     CHECK(workers_polling(events, "busy").size() == 1);
 }
 
+TEST_CASE("stealing switched off and on while running takes effect for the next fan-out",
+          "[scheduler][steal]") {
+    testing::traced_runtime t({.workers = 2, .stealing = true});
+    t.rt.set_stealing(false);
+    CHECK_FALSE(t.rt.stealing());
+    CHECK(t.rt.block_on(fan_out(200), "root") == 199 * 200 / 2);
+    t.rt.trace().flush();
+    const auto without = t.sink->events();
+    CHECK(testing::of_kind(without, event_kind::steal).empty());
+    CHECK(workers_polling(without, "busy").size() == 1);
+
+    t.rt.set_stealing(true);
+    t.rt.set_lifo_slot(false);
+    CHECK_FALSE(t.rt.lifo_slot());
+    CHECK(t.rt.block_on(fan_out(200), "root") == 199 * 200 / 2);
+    const auto with = t.finish();
+    CHECK_FALSE(testing::of_kind(with, event_kind::steal).empty());
+    // LIFO off: no wake or spawn names a LIFO slot after the switch.
+    const auto lifo = trace::queue_kind::lifo;
+    const auto after = without.empty() ? 0 : without.back().time_ns;
+    for (const auto& e : with) {
+        if (e.time_ns > after && e.kind == event_kind::wake) {
+            CHECK(trace::queue_kind_of(e.arg2) != lifo);
+        }
+        if (e.time_ns > after && e.kind == event_kind::task_spawned) {
+            CHECK(e.detail != static_cast<std::uint8_t>(lifo));
+        }
+    }
+}
+
 TEST_CASE("wakes from a foreign thread resume the task", "[scheduler][waker]") {
     testing::traced_runtime t({.workers = 2});
     testing::gate g;

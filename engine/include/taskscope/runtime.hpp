@@ -257,7 +257,15 @@ public:
     void shutdown();
 
     [[nodiscard]] trace::trace_hub& trace() noexcept;
+    /// The options the runtime was made with (stealing and the LIFO slot as they started).
     [[nodiscard]] const runtime_options& options() const noexcept;
+
+    /// Turns work stealing on or off while running; each worker sees it at its next search.
+    void set_stealing(bool on) noexcept;
+    [[nodiscard]] bool stealing() const noexcept;
+    /// Turns the LIFO slot on or off while running; a task already in a slot still runs.
+    void set_lifo_slot(bool on) noexcept;
+    [[nodiscard]] bool lifo_slot() const noexcept;
     /// Worker threads (1 in single-threaded mode, where the caller is the worker).
     [[nodiscard]] std::size_t worker_count() const noexcept;
     /// Tasks spawned and not yet finished.
