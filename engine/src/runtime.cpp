@@ -164,7 +164,10 @@ task_header* worker::pop_global() noexcept {
 
 task_header* worker::next_task() noexcept {
     m_runtime.m_owned.drain(static_cast<std::uint32_t>(m_index));
-    if (++m_tick % event_interval == 0) {
+    // A yield_now promises the rest of the program a turn, I/O and timers included (tokio
+    // defers yielded tasks behind a driver poll the same way); otherwise a computation
+    // yielding between slices would still starve sockets for `event_interval` slices.
+    if (++m_tick % event_interval == 0 || std::exchange(m_yielded, false)) {
         try {
             maintenance();
         } catch (...) {
@@ -571,6 +574,9 @@ void wake_task(task_header& task, trace::wake_source source, std::uint64_t waker
         where = trace::queue_code(trace::queue_kind::after_poll, 0);
     }
     rt.record(event_kind::wake, task.m_id, waker_task, where, byte(source));
+    if (yield && t_current_worker != nullptr && &t_current_worker->m_runtime == &rt) {
+        t_current_worker->m_yielded = true;
+    }
     if (state == task_state::idle) {
         rt.schedule(task, yield);
     }
@@ -723,6 +729,17 @@ void runtime::check_block_on() const {
     }
     if (m_core->is_shutdown()) {
         throw std::logic_error("taskscope: block_on on a runtime that was shut down");
+    }
+}
+
+void blocking_sleep(std::chrono::nanoseconds d, trace::trace_hub& hub) {
+    trace::detail::trace_buffer* buffer = hub.this_thread_buffer();
+    if (buffer != nullptr) {
+        buffer->record(trace::event_kind::block_begin, 0, static_cast<std::uint64_t>(d.count()));
+    }
+    std::this_thread::sleep_for(d);
+    if ((buffer = hub.this_thread_buffer()) != nullptr) {
+        buffer->record(trace::event_kind::block_end, 0);
     }
 }
 

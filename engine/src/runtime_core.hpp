@@ -46,6 +46,7 @@ public:
     local_queue<task_header> m_queue;
     inject_queue m_pinned_queue;        // spawn_local tasks: only this worker pops them
     std::atomic<bool> m_driving{false}; // single-threaded mode: a block_on is running
+    bool m_yielded = false; // owner only: a task yielded, poll I/O and timers before the next
 
 private:
     task_header* next_task() noexcept;

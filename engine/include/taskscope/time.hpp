@@ -6,6 +6,10 @@
 
 #include <chrono>
 
+namespace taskscope::trace {
+class trace_hub;
+}
+
 namespace taskscope {
 
 namespace detail {
@@ -70,5 +74,9 @@ private:
 /// Blocks the calling thread with std::this_thread::sleep_for — inside a task this stalls
 /// its worker, which is the mistake lessons show. Recorded as block_begin / block_end.
 void blocking_sleep(std::chrono::nanoseconds d);
+
+/// The same on a thread outside any runtime (a program's main thread, a plain std::thread),
+/// recorded on that thread's own track of `hub` (an "outside thread" lane).
+void blocking_sleep(std::chrono::nanoseconds d, trace::trace_hub& hub);
 
 } // namespace taskscope
