@@ -305,7 +305,10 @@ void worker::schedule_local(task_header& task, bool is_yield) noexcept {
     } else {
         notify = false; // the LIFO slot is not stealable: nothing for others to take
     }
-    if (notify && !m_runtime.m_options.single_threaded) {
+    // Without stealing nobody else can take a task from this worker's queue: waking a
+    // sleeping worker would only make it search and sleep again.
+    if (notify && !m_runtime.m_options.single_threaded &&
+        m_runtime.m_stealing.load(std::memory_order_relaxed)) {
         m_runtime.notify_parked();
     }
 }

@@ -423,8 +423,26 @@ void http_server::stop(std::chrono::milliseconds grace) noexcept {
     }
 }
 
+namespace {
+
+task<void> accept_connections(std::shared_ptr<http_server::state> st);
+
+} // namespace
+
 task<void> http_server::run() {
     std::shared_ptr<state> st = m_state;
+    if (st->options.accept == accept_mode::concurrent) {
+        // Concurrent means one worker for the accept loop and all its connections: pin the
+        // loop too, or it would move between workers and take new connections with it.
+        co_await spawn_local(accept_connections(st), "accept_loop");
+    } else {
+        co_await accept_connections(st);
+    }
+}
+
+namespace {
+
+task<void> accept_connections(std::shared_ptr<http_server::state> st) {
     while (!st->stopping.load()) {
         accept_result accepted = co_await st->listener.accept();
         if (st->stopping.load()) {
@@ -497,5 +515,7 @@ task<void> http_server::run() {
         co_await sleep_for(10ms);
     }
 }
+
+} // namespace
 
 } // namespace taskscope::net
