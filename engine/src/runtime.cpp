@@ -174,6 +174,15 @@ task_header* worker::next_task() noexcept {
             // a failing mutex is a broken process; the tasks still run
         }
     }
+    // Tasks that yielded go behind what I/O and timers just woke.
+    for (task_header* deferred : m_deferred) {
+        record(event_kind::queue_depth, deferred->m_id, m_index, queued() + 1);
+        push_back(*deferred);
+    }
+    m_deferred.clear();
+    if (m_lifo != nullptr) {
+        return std::exchange(m_lifo, nullptr); // woken by the driver just now
+    }
     // Every `global_queue_interval` polls the global queue goes first, so tasks queued
     // from outside are not starved by a worker that always has local work.
     if (m_tick % m_runtime.m_options.global_queue_interval == 0) {
@@ -275,8 +284,17 @@ void worker::poll(task_header& task) noexcept {
     if (!task.m_state.compare_exchange_strong(expected, task_state::idle,
                                               std::memory_order_acq_rel)) {
         // Woken while running (yield_now, a self-wake, a fast timer): run it again later,
-        // behind the tasks already waiting.
+        // behind the tasks already waiting. A yield also waits for I/O and timers to be
+        // polled (see next_task), so what they wake runs first.
         task.m_state.exchange(task_state::scheduled, std::memory_order_acq_rel);
+        if (std::exchange(m_yielding, nullptr) == &task) {
+            try {
+                m_deferred.push_back(&task);
+                return;
+            } catch (...) {
+                // out of memory: queue it now
+            }
+        }
         schedule_local(task, true);
     }
 }
@@ -314,7 +332,7 @@ void worker::schedule_local(task_header& task, bool is_yield) noexcept {
 }
 
 void worker::park() {
-    if (m_lifo != nullptr || !m_queue.empty() || !m_pinned_queue.empty()) {
+    if (m_lifo != nullptr || !m_queue.empty() || !m_pinned_queue.empty() || !m_deferred.empty()) {
         return;
     }
     m_runtime.m_owned.drain(static_cast<std::uint32_t>(m_index)); // free what finished elsewhere
@@ -349,6 +367,7 @@ void worker::park() {
 
 void worker::clear_queues() noexcept {
     m_lifo = nullptr;
+    m_deferred.clear();
     m_pinned_queue.close();
     while (m_queue.pop() != nullptr) {
     }
@@ -491,8 +510,10 @@ void runtime_core::hand_over_driver() noexcept {
 
 void runtime_core::notify_if_work_pending() noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Another worker's queue is work for us only if we may steal it; otherwise waking a
+    // worker for it makes the parking worker wake itself, search, and park again, forever.
     for (auto& w : m_workers) {
-        if (!w->m_queue.empty()) {
+        if (m_stealing.load(std::memory_order_relaxed) && !w->m_queue.empty()) {
             notify_parked();
             return;
         }
@@ -579,6 +600,7 @@ void wake_task(task_header& task, trace::wake_source source, std::uint64_t waker
     rt.record(event_kind::wake, task.m_id, waker_task, where, byte(source));
     if (yield && t_current_worker != nullptr && &t_current_worker->m_runtime == &rt) {
         t_current_worker->m_yielded = true;
+        t_current_worker->m_yielding = &task;
     }
     if (state == task_state::idle) {
         rt.schedule(task, yield);

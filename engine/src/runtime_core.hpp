@@ -47,6 +47,8 @@ public:
     inject_queue m_pinned_queue;        // spawn_local tasks: only this worker pops them
     std::atomic<bool> m_driving{false}; // single-threaded mode: a block_on is running
     bool m_yielded = false; // owner only: a task yielded, poll I/O and timers before the next
+    task_header* m_yielding = nullptr;    // owner only: the task that yielded in this poll
+    std::vector<task_header*> m_deferred; // owner only: yielded, queued after that poll
 
 private:
     task_header* next_task() noexcept;

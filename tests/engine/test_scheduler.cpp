@@ -387,3 +387,46 @@ TEST_CASE("spawn_local pins tasks to the spawning worker even with stealing on",
     CHECK(*pinned_on.begin() == testing::worker_of_track(events).at(root_polls.front().track));
     CHECK_THROWS_AS(spawn_local(busy(1)), std::logic_error); // not on a worker
 }
+
+namespace {
+
+task<void> yielding_computation(int slices) {
+    for (int i = 0; i < slices; ++i) {
+        spin_for(2ms);
+        co_await yield_now();
+    }
+}
+
+task<void> short_sleeper() {
+    co_await sleep_for(3ms);
+}
+
+} // namespace
+
+TEST_CASE("a yield lets timers fire and what they wake run before the yielding task again",
+          "[scheduler][yield]") {
+    testing::traced_runtime t({.workers = 1});
+    auto computing = t.rt.spawn(yielding_computation(20), "computation");
+    auto sleeper = t.rt.spawn(short_sleeper(), "sleeper");
+    t.rt.block_on(std::move(sleeper));
+    t.rt.block_on(std::move(computing));
+    const auto events = t.finish();
+    const std::uint64_t sleeper_id = testing::task_named(events, "sleeper");
+    const std::uint64_t computation_id = testing::task_named(events, "computation");
+    // After the sleeper's timer fires, the worker's next poll is the sleeper's, not another
+    // slice of the computation that yielded.
+    bool fired = false;
+    bool checked = false;
+    for (const auto& e : events) {
+        if (e.kind == event_kind::timer_fired && e.task == sleeper_id) {
+            fired = true;
+        } else if (fired && e.kind == event_kind::poll_begin) {
+            CHECK(e.task == sleeper_id);
+            checked = true;
+            break;
+        }
+    }
+    CHECK(checked);
+    // The computation really did yield between its slices, polled once per slice and more.
+    CHECK(testing::of_task(events, event_kind::poll_begin, computation_id).size() >= 20);
+}

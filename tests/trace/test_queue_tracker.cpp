@@ -200,6 +200,13 @@ task<void> child() {
     co_return;
 }
 
+/// Yields `n` times.
+task<void> yielder(int n) {
+    for (int i = 0; i < n; ++i) {
+        co_await yield_now();
+    }
+}
+
 /// Spawns `n` children on its own worker, then waits for them.
 task<void> parent(int n) {
     std::vector<join_handle<void>> children;
@@ -251,7 +258,9 @@ TEST_CASE("queue tracker: every poll of a stealing runtime finds its task queued
     runtime_options options;
     options.workers = 2;
     testing::traced_runtime traced(options);
+    auto yielding = traced.rt.spawn(yielder(500), "yielder");
     traced.rt.block_on(parent(2000), "parent");
+    traced.rt.block_on(std::move(yielding));
     const auto events = traced.finish();
     REQUIRE_FALSE(testing::of_kind(events, event_kind::poll_begin).empty());
 
