@@ -4,6 +4,7 @@
 
 #include "control_panel.hpp"
 #include "main_window.hpp"
+#include "theme.hpp"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <unistd.h>
 
 namespace {
@@ -120,8 +122,13 @@ int main(int argc, char** argv) {
                                   QStringLiteral("WxH"));
     const QCommandLineOption presentation(QStringLiteral("presentation"),
                                           QStringLiteral("Larger text and lines for a projector"));
+    const QCommandLineOption theme(
+        QStringLiteral("theme"),
+        QStringLiteral("system, light or dark (default: the last chosen in View > Theme, "
+                       "else system); not kept for the next start"),
+        QStringLiteral("THEME"));
     parser.addOptions({workers, port, sleepMode, acceptMode, fire, count, concurrency, screenshot,
-                       after, size, presentation});
+                       after, size, presentation, theme});
     parser.process(app);
 
     const auto fail = [](const QString& message) {
@@ -165,6 +172,14 @@ int main(int argc, char** argv) {
     if (parser.positionalArguments().size() > 1) {
         return fail(QStringLiteral("open one FILE at a time"));
     }
+    std::optional<taskscope::ui::Theme> look = taskscope::ui::savedTheme();
+    if (parser.isSet(theme)) {
+        look = taskscope::ui::parseTheme(parser.value(theme));
+        if (!look) {
+            return fail(QStringLiteral("--theme takes system, light or dark"));
+        }
+    }
+    taskscope::ui::applyTheme(*look); // before the window: it is built in its colours
 
     taskscope::ui::MainWindow window;
     if (parser.isSet(size)) {

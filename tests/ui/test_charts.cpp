@@ -467,6 +467,57 @@ TEST_CASE("latency chart: client requests are shown when the trace has any", "[c
     CHECK(chart.p99Ms() == Approx(30.0));
 }
 
+TEST_CASE("latency chart: a hint instead of empty axes until a request finishes", "[charts]") {
+    TraceDocument document;
+    ViewState view;
+    LatencyChart chart(&document, &view);
+    chart.resize(800, 400);
+    // Drawn outside the middle band: an axis, a title, a legend (the hint is centred).
+    const auto drawnOutsideMiddle = [&] {
+        const QImage image = imageOf(chart);
+        const QRgb background = chart.palette().color(QPalette::Window).rgb();
+        int n = 0;
+        for (int y = 0; y < image.height(); ++y) {
+            if (y > 120 && y < 280) {
+                continue;
+            }
+            for (int x = 0; x < image.width(); ++x) {
+                n += image.pixel(x, y) != background ? 1 : 0;
+            }
+        }
+        return n;
+    };
+
+    // An opened trace without HTTP: say so, draw no empty frame.
+    adopt(document, depthTrace());
+    CHECK(chart.showsEmptyHint());
+    CHECK(chart.emptyHint().contains(QStringLiteral("no HTTP requests")));
+    const QImage hint = imageOf(chart);
+    CHECK(nonBackgroundPixels(hint) > 200); // the text
+    CHECK(drawnOutsideMiddle() == 0);
+
+    // An opened trace with requests: the charts.
+    adopt(document, requestTrace(false), routeNames);
+    CHECK_FALSE(chart.showsEmptyHint());
+    CHECK(drawnOutsideMiddle() > 1000);
+
+    // Live: tell how to get requests until the first one finishes.
+    document.startLive(trace::run_info{});
+    CHECK(chart.showsEmptyHint());
+    CHECK(chart.emptyHint().contains(QStringLiteral("Fire requests")));
+    const trace::name_id route = trace::intern("/charts-hint");
+    const std::uint64_t t0 = 5 * ms;
+    const std::vector<event> begun{worker(0, 0, t0), requestBegin(t0 + 1 * ms, 1, 1, route, false)};
+    document.append(begun);
+    QTest::qWait(250); // past a refresh: an unfinished request has no latency to draw
+    CHECK(chart.showsEmptyHint());
+    const std::vector<event> ended{requestEnd(t0 + 4 * ms, 1, false)};
+    document.append(ended);
+    REQUIRE(QTest::qWaitFor([&] { return chart.pointCount() == 1; }));
+    CHECK_FALSE(chart.showsEmptyHint());
+    CHECK(drawnOutsideMiddle() > 1000);
+}
+
 // ---- what a person sees -----------------------------------------------------------------
 
 TEST_CASE("queue depth chart: renders its lines", "[charts]") {

@@ -5,21 +5,25 @@
 #include "latency_chart.hpp"
 #include "main_window.hpp"
 #include "task_table_model.hpp"
+#include "taskscope/trace/trace_file.hpp"
 #include "timeline_view.hpp"
 #include "trace_document.hpp"
 
 #include <QApplication>
 #include <QComboBox>
 #include <QImage>
+#include <QProgressDialog>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QTest>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <thread>
 
 namespace {
@@ -243,4 +247,124 @@ TEST_CASE("a damaged file opens what is intact, a wrong file is refused, the win
     CHECK(runUntil([&] { return requestsTo(w, "/").size() == 2; }));
     std::filesystem::remove(cut);
     std::filesystem::remove(wrong);
+}
+
+namespace {
+
+/// Writes a synthetic trace of about `count` events: two workers polling 512 tasks in a
+/// random order at random times (so the file does not compress to nothing).
+void writeBigTrace(const std::filesystem::path& path, std::size_t count) {
+    using trace::event;
+    using trace::event_kind;
+    trace::run_info info;
+    info.command = "ui test: a big synthetic trace";
+    info.workers = 2;
+    trace::file_writer writer(path, info);
+    constexpr std::uint64_t tasks = 512;
+    std::vector<event> batch;
+    for (std::uint16_t w = 0; w < 2; ++w) {
+        batch.push_back({0, 0, w, 0, w, event_kind::track_started,
+                         static_cast<std::uint8_t>(trace::track_kind::worker)});
+    }
+    for (std::uint64_t t = 1; t <= tasks; ++t) {
+        batch.push_back({10, t, 0, 0, 0, event_kind::task_spawned, 0});
+    }
+    std::mt19937_64 random(7);
+    std::uint64_t now = 1000;
+    for (std::size_t written = batch.size(); written < count; written += 2) {
+        const auto track = static_cast<std::uint16_t>(written / 2 % 2);
+        const std::uint64_t task = 1 + random() % tasks;
+        const auto depth = static_cast<std::uint32_t>(random() % 8);
+        now += 100 + random() % 400;
+        batch.push_back({now, task, 0, depth, track, event_kind::poll_begin, 0});
+        batch.push_back({now + 50 + random() % 200, task, 0, depth, track, event_kind::poll_end,
+                         static_cast<std::uint8_t>(trace::poll_result::pending)});
+        if (batch.size() >= 4096) {
+            writer.consume(batch);
+            batch.clear();
+        }
+    }
+    writer.consume(batch);
+    writer.close();
+}
+
+/// Removes a file when the test ends, passed or failed.
+struct RemovedAtEnd {
+    std::filesystem::path path;
+    ~RemovedAtEnd() {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+    }
+};
+
+} // namespace
+
+TEST_CASE("opening a big file shows its progress, and Cancel keeps the trace shown", "[window]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1400, 900);
+    w.show();
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    const QString samplePath = QString::fromStdString(sample().string());
+    w.openFile(samplePath);
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    REQUIRE(opened.at(0).front().toBool());
+    const auto eventsBefore = w.document()->model().event_count();
+    const QString titleBefore = w.windowTitle();
+
+    // Millions of events: reading them takes far longer than the dialog takes to appear in
+    // any build, yet writing them stays within a few seconds under ASan.
+    const RemovedAtEnd big{temp("big.tstrace")};
+    writeBigTrace(big.path, 4'000'000);
+    INFO("the big file: " << std::filesystem::file_size(big.path) << " bytes");
+    REQUIRE(std::filesystem::file_size(big.path) > 8'000'000);
+
+    w.openFile(QString::fromStdString(big.path.string()));
+    QProgressDialog* progress = nullptr;
+    for (QProgressDialog* dialog : w.findChildren<QProgressDialog*>()) {
+        if (dialog->labelText().contains(QStringLiteral("big.tstrace"))) {
+            progress = dialog;
+        }
+    }
+    REQUIRE(progress != nullptr);
+    // A person sees it after 300 ms; the test need not wait that long for the same dialog.
+    progress->setMinimumDuration(0);
+    REQUIRE(runUntil([&] { return progress->isVisible(); }));
+    CHECK(progress->isModal());
+    CHECK(progress->value() >= progress->minimum());
+    CHECK(progress->value() <= progress->maximum());
+    CHECK(opened.count() == 1); // still loading
+
+    auto* cancel = progress->findChild<QPushButton*>();
+    REQUIRE(cancel != nullptr);
+    CHECK(cancel->text() == QStringLiteral("Cancel"));
+    QTest::mouseClick(cancel, Qt::LeftButton);
+    REQUIRE(runUntil([&] { return opened.count() == 2; }));
+    CHECK_FALSE(opened.at(1).front().toBool());
+    CHECK(w.lastError().contains(QStringLiteral("cancelled")));
+    CHECK(w.statusBar()->currentMessage().contains(QStringLiteral("cancelled")));
+
+    // The sample is still what the window shows, whole.
+    QApplication::processEvents();
+    CHECK(w.document()->source() == samplePath);
+    CHECK(w.document()->model().event_count() == eventsBefore);
+    CHECK(w.windowTitle() == titleBefore);
+    ui::TimelineView* view = w.timeline();
+    const QImage image = view->grab().toImage();
+    for (const auto& row : view->rows()) {
+        if (row.kind == ui::TimelineView::Row::Kind::worker) {
+            INFO("lane " << row.label.toStdString());
+            CHECK(paintedPixels(image, *view, row) > 200);
+        }
+    }
+
+    // Usable: no dialog left in the way, and the next open works.
+    CHECK(QApplication::activeModalWidget() == nullptr);
+    for (const QProgressDialog* dialog : w.findChildren<QProgressDialog*>()) {
+        CHECK_FALSE(dialog->isVisible());
+    }
+    w.openFile(samplePath);
+    REQUIRE(runUntil([&] { return opened.count() == 3; }));
+    CHECK(opened.at(2).front().toBool());
+    CHECK(w.document()->model().event_count() == eventsBefore);
 }

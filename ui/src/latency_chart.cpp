@@ -10,11 +10,13 @@
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
-#include <QHBoxLayout>
+#include <QFont>
+#include <QLabel>
 #include <QLineSeries>
 #include <QPen>
 #include <QScatterSeries>
 #include <QSplitter>
+#include <QStackedLayout>
 #include <QValueAxis>
 #include <algorithm>
 #include <array>
@@ -54,7 +56,10 @@ LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* pa
     , m_bars(new QBarSeries(m_histogramChart))
     , m_barSet(new QBarSet(tr("requests")))
     , m_bucketAxis(new QCategoryAxis(m_histogramChart))
-    , m_countAxis(new QValueAxis(m_histogramChart)) {
+    , m_countAxis(new QValueAxis(m_histogramChart))
+    , m_pages(new QStackedLayout(this))
+    , m_hint(new QLabel(this))
+    , m_charts(new QSplitter(Qt::Horizontal, this)) {
     setUpChart(m_scatter, m_scatterView);
     m_scatter->legend()->setAlignment(Qt::AlignBottom);
     setUpValueAxis(m_timeAxis, tr("request start (ms)"));
@@ -85,15 +90,20 @@ LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* pa
     m_bars->attachAxis(m_bucketAxis);
     m_bars->attachAxis(m_countAxis);
 
-    auto* splitter = new QSplitter(Qt::Horizontal);
-    splitter->addWidget(m_scatterView);
-    splitter->addWidget(m_histogramView);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
-    splitter->setSizes({3000, 2000}); // weights: three fifths for the scatter plot
-    auto* layout = new QHBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(splitter);
+    m_charts->addWidget(m_scatterView);
+    m_charts->addWidget(m_histogramView);
+    m_charts->setStretchFactor(0, 3);
+    m_charts->setStretchFactor(1, 2);
+    m_charts->setSizes({3000, 2000}); // weights: three fifths for the scatter plot
+
+    m_hint->setTextFormat(Qt::PlainText);
+    m_hint->setAlignment(Qt::AlignCenter);
+    m_hint->setWordWrap(true);
+    m_hint->setMargin(24);
+    m_hint->setForegroundRole(QPalette::PlaceholderText);
+    m_pages->setContentsMargins(0, 0, 0, 0);
+    m_pages->addWidget(m_hint);
+    m_pages->addWidget(m_charts);
 
     initialize();
 }
@@ -118,6 +128,29 @@ QStringList LatencyChart::routes() const {
     return m_routes;
 }
 
+bool LatencyChart::showsEmptyHint() const {
+    return m_pages->currentWidget() == m_hint;
+}
+
+QString LatencyChart::emptyHint() const {
+    return m_hint->text();
+}
+
+void LatencyChart::updateEmptyHint() {
+    const TraceDocument& document = *traceDocument();
+    if (document.isLive()) {
+        m_hint->setText(tr("No requests yet: fire some with the control panel on the left "
+                           "(Run > Fire requests, Ctrl+Return)."));
+    } else if (document.source().isEmpty()) {
+        m_hint->setText(tr("No trace yet: open one (File > Open) or start a live run."));
+    } else if (document.model().requests().empty()) {
+        m_hint->setText(tr("This trace has no HTTP requests."));
+    } else {
+        m_hint->setText(tr("None of this trace's HTTP requests finished."));
+    }
+    m_pages->setCurrentWidget(m_latencies.empty() ? static_cast<QWidget*>(m_hint) : m_charts);
+}
+
 void LatencyChart::rebuild() {
     for (QScatterSeries* series : m_routeSeries) {
         m_scatter->removeSeries(series);
@@ -136,6 +169,7 @@ void LatencyChart::rebuild() {
     takeFinished();
     updateStatistics();
     followRange();
+    updateEmptyHint();
 }
 
 void LatencyChart::refresh() {
@@ -148,6 +182,7 @@ void LatencyChart::refresh() {
     takeFinished();
     if (m_latencies.size() != before) {
         updateStatistics();
+        updateEmptyHint();
     }
 }
 
@@ -293,6 +328,11 @@ void LatencyChart::styleRoute(std::size_t index) {
 void LatencyChart::applyStyle() {
     styleCharts({m_scatter, m_histogramChart},
                 {m_timeAxis, m_latencyAxis, m_bucketAxis, m_countAxis});
+    QFont hintFont = font();
+    if (hintFont.pointSizeF() > 0) {
+        hintFont.setPointSizeF(hintFont.pointSizeF() * 1.2);
+    }
+    m_hint->setFont(hintFont);
     // The theme resets pens and colours too: set ours again.
     const double width = viewState()->presentation() ? 3.0 : 1.5;
     QPen p50(palette().color(QPalette::WindowText), width, Qt::DashLine);

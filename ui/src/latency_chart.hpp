@@ -4,7 +4,7 @@
 // latencies. It shows the side the model prefers: what the load generator saw when the
 // trace has client requests, otherwise what the server measured. Built when a trace opens,
 // extended with the requests finished since the last refresh as live events arrive (at most
-// ten times a second).
+// ten times a second). Until a request has finished it shows a hint instead of empty axes.
 
 #include "chart_panel.hpp"
 #include "latency_histogram.hpp"
@@ -18,12 +18,15 @@
 
 QT_BEGIN_NAMESPACE
 class QBarSeries;
+class QLabel;
+class QStackedLayout;
 class QBarSet;
 class QCategoryAxis;
 class QChart;
 class QChartView;
 class QLineSeries;
 class QScatterSeries;
+class QSplitter;
 class QValueAxis;
 QT_END_NAMESPACE
 
@@ -43,6 +46,10 @@ public:
     [[nodiscard]] QStringList routes() const;
     /// Whether the requests shown are the load generator's (client side).
     [[nodiscard]] bool clientSide() const noexcept { return m_client; }
+    /// Whether the hint stands in for the charts: no request of the side shown has finished.
+    [[nodiscard]] bool showsEmptyHint() const;
+    /// The hint's text: what to do to get requests, or why there are none.
+    [[nodiscard]] QString emptyHint() const;
     /// The histogram's buckets as drawn.
     [[nodiscard]] const std::vector<LatencyHistogram::Bucket>& histogram() const noexcept {
         return m_histogram;
@@ -59,6 +66,7 @@ private:
     void updateHistogram();
     void followRange();
     void styleRoute(std::size_t index);
+    void updateEmptyHint();
 
     QChart* m_scatter;
     QChartView* m_scatterView;
@@ -77,6 +85,10 @@ private:
     QCategoryAxis* m_bucketAxis;
     QValueAxis* m_countAxis;
     std::vector<LatencyHistogram::Bucket> m_histogram;
+
+    QStackedLayout* m_pages;
+    QLabel* m_hint;
+    QSplitter* m_charts;
 
     bool m_client = false;
     std::uint64_t m_originNs = 0;

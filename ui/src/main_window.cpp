@@ -7,11 +7,13 @@
 #include "task_filter_model.hpp"
 #include "task_table_model.hpp"
 #include "taskscope/analysis/export.hpp"
+#include "theme.hpp"
 #include "timeline_view.hpp"
 #include "trace_document.hpp"
 #include "view_state.hpp"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDialog>
@@ -34,6 +36,7 @@
 #include <QTextBrowser>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <fstream>
 
 namespace taskscope::ui {
@@ -53,7 +56,7 @@ QWidget* makeLegend(QWidget* parent) {
         swatch(QColor(0x1f, 0x77, 0xb4), QObject::tr("a timer fired")),
         swatch(QColor(0x2c, 0xa0, 0x2c), QObject::tr("a socket became ready")),
         swatch(QColor(0x8c, 0x56, 0x4b), QObject::tr("a blocking-pool job")),
-        swatch(QColor(0x33, 0x33, 0x99),
+        swatch(TimelineView::wakeColor(QApplication::palette()),
                QObject::tr("wake arrow: waker &rarr; the poll it caused")),
         swatch(QColor(0xff, 0x7f, 0x0e), QObject::tr("steal arrow: victim &rarr; thief")),
         QObject::tr("Empty lane: the worker is parked (idle).")};
@@ -199,6 +202,18 @@ void MainWindow::buildMenus() {
     m_presentationAction->setShortcut(QKeySequence(tr("F5")));
     m_presentationAction->setCheckable(true);
     connect(m_presentationAction, &QAction::toggled, this, &MainWindow::setPresentation);
+    QMenu* theme = view->addMenu(tr("T&heme"));
+    m_themeActions = new QActionGroup(this); // exclusive: one theme at a time
+    for (const auto& [choice, label] :
+         {std::pair{Theme::system, tr("Follow the &system")}, std::pair{Theme::light, tr("&Light")},
+          std::pair{Theme::dark, tr("&Dark")}}) {
+        QAction* action = theme->addAction(label);
+        action->setCheckable(true);
+        action->setChecked(choice == currentTheme());
+        action->setData(static_cast<int>(choice));
+        m_themeActions->addAction(action);
+        connect(action, &QAction::triggered, this, [this, choice] { setTheme(choice); });
+    }
     view->addAction(tr("Find &task"), QKeySequence::Find, this, [this] {
         m_tabs->setCurrentIndex(1);
         m_taskSearch->setFocus();
@@ -235,23 +250,30 @@ void MainWindow::joinLoader() {
 
 void MainWindow::openFile(const QString& path) {
     joinLoader();
+    if (m_progress) {
+        m_progress->deleteLater(); // the superseded open's (its loader is joined)
+    }
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     auto progress = std::make_shared<std::atomic<int>>(0);
     m_cancelLoad = cancel;
-    if (!m_quietErrors) {
-        m_progress = new QProgressDialog(tr("Opening %1 ...").arg(QDir::toNativeSeparators(path)),
-                                         tr("Cancel"), 0, 100, this);
-        m_progress->setWindowModality(Qt::WindowModal);
-        m_progress->setMinimumDuration(300); // only for files that take a while
-        connect(m_progress, &QProgressDialog::canceled, this, [cancel] { cancel->store(true); });
-        auto* poll = new QTimer(m_progress);
-        connect(poll, &QTimer::timeout, m_progress,
-                [p = m_progress, progress] { p->setValue(progress->load()); });
-        poll->start(50);
-    }
+    // Shown with quiet errors too (tests, --screenshot): progress is not an error.
+    m_progress = new QProgressDialog(tr("Opening %1 ...").arg(QDir::toNativeSeparators(path)),
+                                     tr("Cancel"), 0, 100, this);
+    m_progress->setWindowModality(Qt::WindowModal);
+    m_progress->setMinimumDuration(300); // only for files that take a while
+    connect(m_progress, &QProgressDialog::canceled, this, [cancel] { cancel->store(true); });
+    auto* poll = new QTimer(m_progress);
+    connect(poll, &QTimer::timeout, m_progress, [p = m_progress, progress] {
+        // A value set after Cancel would show the dialog again until the loader stops.
+        if (!p->wasCanceled()) {
+            p->setValue(progress->load());
+        }
+    });
+    poll->start(50);
+    QPointer<QProgressDialog> dialog = m_progress;
     QPointer<MainWindow> self(this);
     const std::filesystem::path file = path.toStdString();
-    m_loader = std::thread([self, file, cancel, progress, path] {
+    m_loader = std::thread([self, dialog, file, cancel, progress, path] {
         auto model = std::make_unique<analysis::model>();
         trace::run_info info;
         QString error;
@@ -263,15 +285,15 @@ void MainWindow::openFile(const QString& path) {
                 model->set_names(names);
                 model->consume(chunk);
                 if (reader.file_bytes() != 0) {
-                    progress->store(
-                        static_cast<int>(100 * reader.progress_bytes() / reader.file_bytes()));
+                    // 100 (which closes the dialog) only once the model is finished.
+                    progress->store(static_cast<int>(std::min<std::uint64_t>(
+                        99, 100 * reader.progress_bytes() / reader.file_bytes())));
                 }
                 return !cancel->load();
             });
-            model->finish();
-            warning = QString::fromStdString(reader.report().warning);
-            if (cancel->load()) {
-                error = QObject::tr("Opening %1 was cancelled.").arg(path);
+            if (!cancel->load()) { // a cancelled open's model is dropped: not worth finishing
+                model->finish();
+                warning = QString::fromStdString(reader.report().warning);
             }
         } catch (const trace::file_error& e) {
             error = QString::fromUtf8(e.what());
@@ -280,18 +302,33 @@ void MainWindow::openFile(const QString& path) {
         }
         QMetaObject::invokeMethod(
             self.data(),
-            [self, model = std::shared_ptr<analysis::model>(std::move(model)), info, error, warning,
-             file, path]() mutable {
+            [self, dialog, cancel, model = std::shared_ptr<analysis::model>(std::move(model)), info,
+             error, warning, file, path]() mutable {
                 MainWindow* window = self.data();
                 if (window == nullptr) {
                     return;
                 }
-                if (window->m_progress) {
-                    window->m_progress->close();
-                    window->m_progress->deleteLater();
+                // Cancel may come after the loader finished, until now: it still counts.
+                // Read it before closing the dialog, which says canceled() as it closes.
+                const bool cancelled = cancel->load();
+                if (dialog) {
+                    dialog->close();
+                    dialog->deleteLater();
+                }
+                if (window->m_cancelLoad != cancel) {
+                    return; // a newer openFile() replaced this one
                 }
                 if (!error.isEmpty()) {
                     window->showError(error);
+                    emit window->fileOpened(false);
+                    return;
+                }
+                if (cancelled) {
+                    // What the user asked for: no warning box, the trace shown stays.
+                    window->m_lastError =
+                        QObject::tr("Opening %1 was cancelled; the trace shown is unchanged.")
+                            .arg(path);
+                    window->statusBar()->showMessage(window->m_lastError, 8000);
                     emit window->fileOpened(false);
                     return;
                 }
@@ -417,6 +454,14 @@ void MainWindow::setPresentation(bool on) {
     }
 }
 
+void MainWindow::setTheme(Theme theme) {
+    applyTheme(theme);
+    saveTheme(theme);
+    for (QAction* action : m_themeActions->actions()) {
+        action->setChecked(action->data().toInt() == static_cast<int>(theme));
+    }
+}
+
 void MainWindow::showShortcuts() {
     QDialog dialog(this);
     dialog.setWindowTitle(tr("Keyboard shortcuts"));
@@ -440,6 +485,8 @@ void MainWindow::showShortcuts() {
            "<tr><td><b>Ctrl+E</b></td><td>export for Perfetto (Chrome JSON)</td></tr>"
            "<tr><td><b>Ctrl+F</b></td><td>find a task</td></tr>"
            "<tr><td><b>F5</b></td><td>presentation mode (larger text for a projector)</td></tr>"
+           "<tr><td>View &gt; Theme</td><td>light, dark, or follow the system (also "
+           "<tt>--theme</tt>)</td></tr>"
            "<tr><td><b>F1</b></td><td>this list</td></tr></table>"));
     layout->addWidget(text);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, &dialog);

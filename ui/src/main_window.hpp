@@ -4,6 +4,7 @@
 // opened .tstrace file fill the same views.
 
 #include "live_session.hpp"
+#include "theme.hpp"
 
 #include <QMainWindow>
 #include <QPointer>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+class QActionGroup;
 class QLabel;
 class QLineEdit;
 class QListView;
@@ -58,12 +60,17 @@ public:
     [[nodiscard]] LintListModel* lintModel() const noexcept { return m_lintModel; }
     [[nodiscard]] QTabWidget* tabs() const noexcept { return m_tabs; }
 
+    /// Applies `theme` to the application, keeps it for the next start and checks it in
+    /// View > Theme.
+    void setTheme(Theme theme);
+
 public slots:
     void setPresentation(bool on);
     void showShortcuts();
 
 signals:
-    /// A file finished loading (ok), failed, or was cancelled (!ok; see lastError()).
+    /// A file finished loading (ok), failed, or was cancelled (!ok; see lastError()). An
+    /// open that a newer openFile() replaced says nothing.
     void fileOpened(bool ok);
 
 protected:
@@ -103,6 +110,7 @@ private:
     QAction* m_recordAction = nullptr;
     QAction* m_followAction = nullptr;
     QAction* m_presentationAction = nullptr;
+    QActionGroup* m_themeActions = nullptr;
 
     std::filesystem::path m_openedFile;
     std::filesystem::path m_recordedFile;

@@ -95,6 +95,11 @@ QColor TimelineView::blockedColor() {
     return QColor(0xd6, 0x27, 0x28);
 }
 
+QColor TimelineView::wakeColor(const QPalette& palette) {
+    const bool dark = palette.color(QPalette::Base).lightness() < 128;
+    return dark ? QColor(0x99, 0x99, 0xff) : QColor(0x33, 0x33, 0x99);
+}
+
 double TimelineView::scale() const {
     return m_view->presentation() ? 1.5 : 1.0;
 }
@@ -526,7 +531,7 @@ void TimelineView::paintArrows(QPainter& p, const std::vector<Row>& all) const {
             if (!y0 || !y1) {
                 continue;
             }
-            drawArrow(p, QPointF(s.xOf(t0), *y0), QPointF(s.xOf(t1), *y1), QColor(0x33, 0x33, 0x99),
+            drawArrow(p, QPointF(s.xOf(t0), *y0), QPointF(s.xOf(t1), *y1), wakeColor(palette()),
                       width);
             ++drawn;
         }

@@ -42,6 +42,9 @@ public:
     [[nodiscard]] static QColor taskColor(std::uint64_t taskId);
     /// The alarm colour of blocking spans.
     [[nodiscard]] static QColor blockedColor();
+    /// The colour of wake arrows on `palette`'s base: deep indigo on light, a light tint of
+    /// it on dark (where the deep one disappears).
+    [[nodiscard]] static QColor wakeColor(const QPalette& palette);
 
 public slots:
     void showAll();
