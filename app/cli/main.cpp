@@ -1,4 +1,5 @@
 #include "demo.hpp"
+#include "lesson_commands.hpp"
 #include "serve.hpp"
 #include "trace_commands.hpp"
 
@@ -151,6 +152,23 @@ int main(int argc, char** argv) {
     load_cmd->add_flag("--json", load.json,
                        "Print JSON: count, errors, p50, p90, p99, max (milliseconds), statuses");
 
+    CLI::App* lessons_cmd =
+        app.add_subcommand("lessons", "List the lessons: the classic async demonstrations");
+    taskscope::cli::lesson_options lesson;
+    CLI::App* lesson_cmd = app.add_subcommand(
+        "lesson", "Run a lesson headless: one line per phase, \"phase NAME SECONDS\" and what "
+                  "it counts");
+    lesson_cmd->add_option("name", lesson.name, "The lesson (taskscope-cli lessons lists them)")
+        ->required();
+    lesson_cmd
+        ->add_option("--scale", lesson.scale,
+                     "Multiply every duration (1 = the classic numbers; 0.1 runs ten times faster)")
+        ->check(CLI::Range(0.001, 10.0))
+        ->capture_default_str();
+    lesson_cmd->add_option("-o,--output", lesson.output, "Record the trace to this .tstrace file");
+    lesson_cmd->add_flag("--explain", lesson.explain,
+                         "Print what to predict, what to look at, why, and the fix; do not run");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -176,6 +194,13 @@ int main(int argc, char** argv) {
         }
         if (*export_cmd) {
             return taskscope::cli::run_export(export_opts, std::cout, std::cerr);
+        }
+        if (*lessons_cmd) {
+            return taskscope::cli::run_lessons_list(std::cout);
+        }
+        if (*lesson_cmd) {
+            lesson.command = command_line(argc, argv);
+            return taskscope::cli::run_lesson(lesson, std::cout, std::cerr);
         }
         if (*load_cmd) {
             return taskscope::cli::run_load_command(load, std::cout, std::cerr);

@@ -95,6 +95,22 @@ grep -q "cannot open" "$work/err" || fail "missing-file message: $(cat "$work/er
 "$cli" demo --workers 2 --columns 40 -o "$work/demo.tstrace" >/dev/null 2>&1 || fail "demo -o failed"
 "$cli" stats "$work/demo.tstrace" | grep -q "blocking-pool jobs 1" || fail "demo trace lacks its pool job"
 
+# Lessons: the list, a run's phase lines and recording, --explain, bad names and scales.
+"$cli" lessons | grep -q "^three-sleeps " || fail "lessons does not list three-sleeps"
+[ "$("$cli" lessons | grep -c " s  ")" -eq 7 ] || fail "lessons does not list seven lessons"
+"$cli" lesson three-sleeps --scale 0.02 -o "$work/lesson.tstrace" >"$work/lesson.out" 2>"$work/err" ||
+    fail "lesson three-sleeps failed: $(cat "$work/err")"
+[ "$(grep -cE '^phase [a-z-]+ [0-9]+\.[0-9]{3} result=6$' "$work/lesson.out")" -eq 4 ] ||
+    fail "lesson phase lines: $(cat "$work/lesson.out")"
+"$cli" stats "$work/lesson.tstrace" | grep -q "lesson three-sleeps" ||
+    fail "the lesson's recording does not name its command"
+"$cli" lesson own-executor --explain | grep -q "^## Predict" || fail "--explain lacks Predict"
+"$cli" lesson no-such-lesson >/dev/null 2>"$work/err"
+[ $? -eq 2 ] || fail "an unknown lesson did not exit 2"
+grep -q "taskscope-cli lessons" "$work/err" || fail "unknown lesson message: $(cat "$work/err")"
+"$cli" lesson three-sleeps --scale 100 >/dev/null 2>"$work/err" && fail "--scale 100 accepted"
+grep -q "scale" "$work/err" || fail "bad scale message: $(cat "$work/err")"
+
 if [ "$failures" -eq 0 ]; then
     echo "cli: all checks passed"
 fi

@@ -1,0 +1,17 @@
+# Writes OUT: a C++ source defining taskscope::lessons::explanation_text(name) that returns
+# the text of DIR/NAME.md for each NAME in NAMES (comma-separated).
+string(REPLACE "," ";" NAMES "${NAMES}")
+set(body "// Generated from resources/lessons/*.md by lessons/embed_texts.cmake: do not edit.\n")
+string(APPEND body "#include <string_view>\n\nnamespace taskscope::lessons {\n\n")
+string(APPEND body "std::string_view explanation_text(std::string_view name) noexcept {\n")
+foreach(name IN LISTS NAMES)
+    file(READ ${DIR}/${name}.md text)
+    string(FIND "${text}" ")taskscope_text\"" clash)
+    if(NOT clash EQUAL -1)
+        message(FATAL_ERROR "${name}.md contains the raw string's end marker")
+    endif()
+    string(APPEND body "    if (name == \"${name}\") {\n")
+    string(APPEND body "        return R\"taskscope_text(${text})taskscope_text\";\n    }\n")
+endforeach()
+string(APPEND body "    return {};\n}\n\n} // namespace taskscope::lessons\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,312 @@
+// Every lesson at a small scale: its outcome checked from its phase reports and from its
+// own trace, read back through the analysis model. Margins are generous (CI runs these
+// under sanitizers on two cores); what is checked is what each lesson teaches.
+
+#include "taskscope/analysis/model.hpp"
+#include "taskscope/lessons/lessons.hpp"
+
+#include <catch2/catch.hpp>
+#include <stdexcept>
+
+using namespace taskscope;
+using trace::event_kind;
+
+namespace {
+
+constexpr double scale = 0.05;
+
+struct lesson_run {
+    lessons::lesson_report report;
+    analysis::model model;
+
+    [[nodiscard]] const lessons::phase_report& phase(std::string_view name) const {
+        const lessons::phase_report* p = report.phase(name);
+        if (p == nullptr) {
+            throw std::runtime_error("no phase " + std::string(name));
+        }
+        return *p;
+    }
+
+    /// [begin, end) of a phase on the trace clock, from its markers.
+    [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> window(std::string_view name) const {
+        std::uint64_t begin = 0;
+        std::uint64_t end = 0;
+        for (const auto& m : model.markers()) {
+            const std::string text = model.name(m.name);
+            if (text == "phase " + std::string(name)) {
+                begin = m.time_ns;
+            } else if (text == "end of " + std::string(name)) {
+                end = m.time_ns;
+            }
+        }
+        if (end == 0) {
+            throw std::runtime_error("no markers for phase " + std::string(name));
+        }
+        return {begin, end};
+    }
+
+    /// Polls of tasks named `task_name` that began inside the phase.
+    [[nodiscard]] std::vector<analysis::poll_span> polls_in(std::string_view phase_name,
+                                                            std::string_view task_name) const {
+        const auto [begin, end] = window(phase_name);
+        std::vector<analysis::poll_span> out;
+        for (const auto& l : model.lanes()) {
+            for (const auto& p : l.polls) {
+                if (p.begin_ns >= begin && p.begin_ns < end &&
+                    model.name(model.tasks()[p.task].name) == task_name) {
+                    out.push_back(p);
+                }
+            }
+        }
+        return out;
+    }
+
+    /// Blocking spans (on any lane) that began inside the phase.
+    [[nodiscard]] std::vector<analysis::span> blocks_in(std::string_view phase_name) const {
+        const auto [begin, end] = window(phase_name);
+        std::vector<analysis::span> out;
+        for (const auto& l : model.lanes()) {
+            for (const auto& b : l.blocks) {
+                if (b.begin_ns >= begin && b.begin_ns < end) {
+                    out.push_back(b);
+                }
+            }
+        }
+        return out;
+    }
+};
+
+lesson_run run_lesson(std::string_view name) {
+    auto sink = std::make_shared<trace::memory_sink>();
+    lessons::run_options options;
+    options.scale = scale;
+    options.attach = [&](runtime& rt) -> std::shared_ptr<trace::trace_sink> {
+        rt.trace().add_sink(sink);
+        return sink;
+    };
+    lesson_run out;
+    out.report = lessons::run(name, options);
+    const auto events = sink->events();
+    out.model.use_process_names();
+    out.model.consume(events);
+    out.model.finish();
+    INFO(name);
+    REQUIRE_FALSE(out.report.stopped);
+    REQUIRE(out.model.dropped() == 0);
+    return out;
+}
+
+double ms(std::uint64_t ns) {
+    return static_cast<double>(ns) / 1e6;
+}
+
+} // namespace
+
+TEST_CASE("the catalogue names seven lessons, each with an explanation", "[lessons]") {
+    REQUIRE(lessons::catalogue().size() == 7);
+    for (const auto& info : lessons::catalogue()) {
+        INFO(info.name);
+        CHECK(lessons::find(info.name) == &info);
+        CHECK_FALSE(info.summary.empty());
+        // Each explanation says what to predict, what to look at, why, and the fix.
+        CHECK(info.explanation.find("Predict") != std::string_view::npos);
+        CHECK(info.explanation.find("Look at") != std::string_view::npos);
+        CHECK(info.explanation.find("Why") != std::string_view::npos);
+        CHECK(info.explanation.find("fix") != std::string_view::npos);
+    }
+    CHECK(lessons::find("chat-backpressure") == nullptr);
+    CHECK_THROWS_WITH(lessons::run("no-such-lesson", {}), Catch::Contains("three-sleeps"));
+    lessons::run_options too_big;
+    too_big.scale = 100;
+    CHECK_THROWS_WITH(lessons::run("three-sleeps", too_big), Catch::Contains("scale"));
+}
+
+TEST_CASE("three-sleeps, in a row and blocking 3x as long as on threads or async", "[lessons]") {
+    const lesson_run r = run_lesson("three-sleeps");
+    for (const char* phase :
+         {"sequential", "threads", "tasks-blocking-sleep", "tasks-async-sleep"}) {
+        INFO(phase);
+        CHECK(r.phase(phase).count("result") == 6);
+    }
+    const double nap = 2.0 * scale;
+    CHECK(r.phase("sequential").seconds >= 3 * nap * 0.95);
+    CHECK(r.phase("threads").seconds < 2 * nap);
+    CHECK(r.phase("tasks-blocking-sleep").seconds >= 3 * nap * 0.95);
+    CHECK(r.phase("tasks-async-sleep").seconds < 2 * nap);
+    CHECK(r.phase("sequential").seconds > 2 * r.phase("tasks-async-sleep").seconds);
+
+    // The trace shows where the time went: three blocks on the main thread's lane, three
+    // at once on three threads, three blocks on the one worker, then no block at all.
+    CHECK(r.blocks_in("sequential").size() == 3);
+    CHECK(r.blocks_in("threads").size() == 3);
+    const auto worker_blocks = r.blocks_in("tasks-blocking-sleep");
+    CHECK(worker_blocks.size() == 3);
+    CHECK(r.blocks_in("tasks-async-sleep").empty());
+    CHECK(r.polls_in("tasks-async-sleep", "sleepy").size() == 6); // two polls per sleep
+}
+
+TEST_CASE("spawn-vs-await, a task created but not spawned does nothing", "[lessons]") {
+    const lesson_run r = run_lesson("spawn-vs-await");
+    const double nap = 2.0 * scale;
+    CHECK(r.phase("create-then-await").seconds >= 2 * nap * 0.95);
+    CHECK(r.phase("spawn-then-await").seconds < 1.5 * nap);
+    CHECK(r.phase("two-blocking-sleeps").seconds >= 2 * nap * 0.95);
+    CHECK(r.phase("two-async-sleeps").seconds < 1.5 * nap);
+    CHECK(r.phase("two-async-sleeps").count("result") == 4);
+
+    // Created then awaited: its first poll comes after the main thread's block ended.
+    const auto created = r.polls_in("create-then-await", "work");
+    const auto main_blocks = r.blocks_in("create-then-await");
+    REQUIRE_FALSE(created.empty());
+    REQUIRE(main_blocks.size() == 1);
+    CHECK(created.front().begin_ns >= main_blocks.front().end_ns);
+    // Spawned first: it ran while the main thread was blocked.
+    const auto spawned = r.polls_in("spawn-then-await", "work");
+    const auto spawn_blocks = r.blocks_in("spawn-then-await");
+    REQUIRE_FALSE(spawned.empty());
+    REQUIRE(spawn_blocks.size() == 1);
+    CHECK(spawned.front().begin_ns < spawn_blocks.front().end_ns);
+}
+
+TEST_CASE("own-executor, a self-waking sleep polls thousands of times, a timer twice",
+          "[lessons]") {
+    const lesson_run r = run_lesson("own-executor");
+    const double busy = r.phase("self-waking-sleep").count("sleep_polls");
+    const double timed = r.phase("timer-sleep").count("sleep_polls");
+    INFO("self-waking " << busy << ", timer " << timed);
+    CHECK(busy > 1000);
+    CHECK(timed >= 12); // three tasks, two sleeps, two polls each
+    CHECK(timed <= 18);
+    CHECK(busy > 100 * timed);
+    // The trace agrees: the busy phase is self-wakes, and the lint names it.
+    CHECK(r.polls_in("self-waking-sleep", "napper").size() > 1000);
+    CHECK(r.polls_in("timer-sleep", "napper").size() <= 18);
+    bool busy_lint = false;
+    for (const auto& l : r.model.lints()) {
+        busy_lint = busy_lint || l.kind == analysis::lint_kind::busy_polling;
+    }
+    CHECK(busy_lint);
+}
+
+TEST_CASE("blocking-server, only a blocking sleep holds up the other requests", "[lessons]") {
+    const lesson_run r = run_lesson("blocking-server");
+    const double sleep_ms = 5000 * scale;
+    for (const char* phase : {"blocking", "async", "offload"}) {
+        INFO(phase);
+        CHECK(r.phase(phase).count("quick_answered") == 5);
+        CHECK(r.phase(phase).count("errors") == 0);
+        CHECK(r.phase(phase).count("sleep_ms") >= sleep_ms * 0.95);
+    }
+    CHECK(r.phase("blocking").count("quick_slowest_ms") > sleep_ms * 0.5);
+    CHECK(r.phase("async").count("quick_slowest_ms") < sleep_ms * 0.5);
+    CHECK(r.phase("offload").count("quick_slowest_ms") < sleep_ms * 0.5);
+
+    // In blocking mode the worker blocks and the / requests' polls wait for the block's
+    // end; in async mode there is no block and they run during the sleep.
+    const auto blocks = r.blocks_in("blocking");
+    REQUIRE(blocks.size() == 1);
+    const auto [begin, end] = r.window("blocking");
+    std::size_t root_requests = 0;
+    for (const auto& q : r.model.requests()) {
+        if (q.client || q.begin_ns < begin || q.begin_ns >= end || r.model.name(q.route) != "/") {
+            continue;
+        }
+        ++root_requests;
+        CHECK(q.begin_ns >= blocks.front().end_ns);
+    }
+    CHECK(root_requests == 5);
+    CHECK(r.blocks_in("async").empty());
+    // Offload: the sleep is a blocking-pool job, on a pool lane, not a block on the worker.
+    CHECK(r.blocks_in("offload").empty());
+    const auto [obegin, oend] = r.window("offload");
+    bool pool_job = false;
+    for (const auto& l : r.model.lanes()) {
+        for (const auto& j : l.jobs) {
+            pool_job = pool_job || (l.kind == trace::track_kind::blocking && j.begin_ns >= obegin &&
+                                    j.begin_ns < oend);
+        }
+    }
+    CHECK(pool_job);
+}
+
+TEST_CASE("accept-loop, inline makes everyone wait for the first connection", "[lessons]") {
+    const lesson_run r = run_lesson("accept-loop");
+    const double sleep_ms = 2000 * scale;
+    for (const char* phase : {"inline", "concurrent", "spawn"}) {
+        INFO(phase);
+        CHECK(r.phase(phase).count("errors") == 0);
+        CHECK(r.phase(phase).count("first_ms") >= sleep_ms * 0.95);
+    }
+    // Inline: the others are accepted only once the sleeper's connection is done.
+    CHECK(r.phase("inline").count("others_slowest_ms") > sleep_ms * 0.5);
+    CHECK(r.phase("concurrent").count("others_slowest_ms") < sleep_ms * 0.9);
+    CHECK(r.phase("spawn").count("others_slowest_ms") < sleep_ms * 0.9);
+    // Concurrent keeps every connection on the accepting worker.
+    CHECK(r.phase("concurrent").count("cpu_workers") == 1);
+    CHECK(r.phase("spawn").count("cpu_workers") >= 1);
+}
+
+TEST_CASE("work-stealing, steals only with stealing on, then both workers work", "[lessons]") {
+    const lesson_run r = run_lesson("work-stealing");
+    const auto& on = r.phase("stealing-on");
+    const auto& off = r.phase("stealing-off");
+    CHECK(on.count("tasks_on_worker_0") + on.count("tasks_on_worker_1") == 1000);
+    CHECK(off.count("tasks_on_worker_0") + off.count("tasks_on_worker_1") == 1000);
+    CHECK(on.count("steals") > 0);
+    CHECK(on.count("tasks_on_worker_0") > 0);
+    CHECK(on.count("tasks_on_worker_1") > 0);
+    CHECK(off.count("steals") == 0);
+    CHECK((off.count("tasks_on_worker_0") == 0 || off.count("tasks_on_worker_1") == 0));
+
+    // The trace's steal arrows fall inside the stealing-on phase only.
+    const auto [on_begin, on_end] = r.window("stealing-on");
+    const auto [off_begin, off_end] = r.window("stealing-off");
+    std::size_t steals_on = 0;
+    std::size_t steals_off = 0;
+    for (const auto& s : r.model.steals()) {
+        steals_on += s.time_ns >= on_begin && s.time_ns < on_end ? 1u : 0u;
+        steals_off += s.time_ns >= off_begin && s.time_ns < off_end ? 1u : 0u;
+    }
+    CHECK(steals_on > 0);
+    CHECK(steals_off == 0);
+}
+
+TEST_CASE("cpu-heavy, a computation that never yields starves requests and timers", "[lessons]") {
+    const lesson_run r = run_lesson("cpu-heavy");
+    const double computation_ms = 2000 * scale;
+    for (const char* phase : {"at-once", "yield-between-slices", "spawn-blocking"}) {
+        INFO(phase);
+        CHECK(r.phase(phase).count("errors") == 0);
+    }
+    CHECK(r.phase("at-once").count("requests_slowest_ms") > computation_ms * 0.5);
+    CHECK(r.phase("at-once").count("timer_worst_late_ms") > computation_ms * 0.5);
+    CHECK(r.phase("yield-between-slices").count("requests_slowest_ms") < computation_ms * 0.5);
+    CHECK(r.phase("yield-between-slices").count("timer_worst_late_ms") < computation_ms * 0.5);
+    CHECK(r.phase("spawn-blocking").count("requests_slowest_ms") < computation_ms * 0.5);
+    CHECK(r.phase("spawn-blocking").count("timer_worst_late_ms") < computation_ms * 0.5);
+
+    // The trace: one long poll when computing at once, many short ones when yielding.
+    const auto at_once = r.polls_in("at-once", "compute");
+    REQUIRE_FALSE(at_once.empty());
+    std::uint64_t longest = 0;
+    for (const auto& p : at_once) {
+        longest = std::max(longest, p.duration_ns(p.end_ns));
+    }
+    CHECK(ms(longest) > computation_ms * 0.9);
+    CHECK(r.polls_in("yield-between-slices", "compute").size() >= 10);
+}
+
+TEST_CASE("a stop request ends a lesson after its current phase", "[lessons]") {
+    std::stop_source stop;
+    lessons::run_options options;
+    options.scale = scale;
+    std::vector<std::string> phases;
+    options.on_phase = [&](const lessons::phase_report& p) {
+        phases.push_back(p.name);
+        stop.request_stop();
+    };
+    options.stop = stop.get_token();
+    const auto report = lessons::run("three-sleeps", options);
+    CHECK(report.stopped);
+    CHECK(phases == std::vector<std::string>{"sequential"});
+}
