@@ -3,8 +3,12 @@
 // QT_QPA_PLATFORM=offscreen).
 
 #include "control_panel.hpp"
+#include "lesson_session.hpp"
 #include "main_window.hpp"
+#include "replay_controller.hpp"
+#include "taskscope/lessons/lessons.hpp"
 #include "theme.hpp"
+#include "trace_document.hpp"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -127,8 +131,22 @@ int main(int argc, char** argv) {
         QStringLiteral("system, light or dark (default: the last chosen in View > Theme, "
                        "else system); not kept for the next start"),
         QStringLiteral("THEME"));
+    const QCommandLineOption lesson(
+        QStringLiteral("lesson"),
+        QStringLiteral("Run this lesson at start (taskscope-cli lessons lists them); "
+                       "--screenshot waits for its end"),
+        QStringLiteral("NAME"));
+    const QCommandLineOption scale(QStringLiteral("scale"),
+                                   QStringLiteral("The lesson's durations times S, 0.05 to 2 "
+                                                  "(default 1: the classic numbers)"),
+                                   QStringLiteral("S"), QStringLiteral("1"));
+    const QCommandLineOption replayAt(
+        QStringLiteral("replay-at"),
+        QStringLiteral("Once FILE is loaded or the lesson has ended, replay it with the "
+                       "playhead at SECONDS into the trace"),
+        QStringLiteral("SECONDS"));
     parser.addOptions({workers, port, sleepMode, acceptMode, fire, count, concurrency, screenshot,
-                       after, size, presentation, theme});
+                       after, size, presentation, theme, lesson, scale, replayAt});
     parser.process(app);
 
     const auto fail = [](const QString& message) {
@@ -172,6 +190,28 @@ int main(int argc, char** argv) {
     if (parser.positionalArguments().size() > 1) {
         return fail(QStringLiteral("open one FILE at a time"));
     }
+    const QString lessonName = parser.value(lesson);
+    if (!lessonName.isEmpty() && taskscope::lessons::find(lessonName.toStdString()) == nullptr) {
+        return fail(QStringLiteral("there is no lesson \"%1\" (taskscope-cli lessons lists them)")
+                        .arg(lessonName));
+    }
+    if (!lessonName.isEmpty() && !parser.positionalArguments().isEmpty()) {
+        return fail(QStringLiteral("give a FILE or a --lesson, not both"));
+    }
+    const double lessonScale = parser.value(scale).toDouble(&ok);
+    if (!ok || lessonScale < 0.05 || lessonScale > 2) {
+        return fail(QStringLiteral("--scale takes a number from 0.05 to 2"));
+    }
+    double replaySeconds = -1;
+    if (parser.isSet(replayAt)) {
+        replaySeconds = parser.value(replayAt).toDouble(&ok);
+        if (!ok || replaySeconds < 0) {
+            return fail(QStringLiteral("--replay-at takes seconds into the trace, e.g. 1.5"));
+        }
+        if (lessonName.isEmpty() && parser.positionalArguments().isEmpty()) {
+            return fail(QStringLiteral("--replay-at needs a FILE or a --lesson to replay"));
+        }
+    }
     std::optional<taskscope::ui::Theme> look = taskscope::ui::savedTheme();
     if (parser.isSet(theme)) {
         look = taskscope::ui::parseTheme(parser.value(theme));
@@ -211,18 +251,36 @@ int main(int argc, char** argv) {
         QApplication::exit(0);
     };
     window.show();
+    // Once a trace is complete: replay at --replay-at if asked, then --screenshot if asked.
+    const auto traceReady = [&window, takeScreenshot, shot, replaySeconds, afterMs] {
+        if (replaySeconds >= 0 && window.startReplay()) {
+            const auto first = window.document()->firstNs();
+            window.replay()->seek(first + static_cast<std::uint64_t>(replaySeconds * 1e9));
+        }
+        if (!shot.isEmpty()) {
+            QTimer::singleShot(std::min(afterMs, 500), takeScreenshot);
+        }
+    };
 
-    if (!parser.positionalArguments().isEmpty()) {
-        QObject::connect(&window, &taskscope::ui::MainWindow::fileOpened, &window,
-                         [&, takeScreenshot](bool opened) {
-                             if (!shot.isEmpty()) {
-                                 if (!opened) {
-                                     std::fprintf(stderr, "taskscope: %s\n",
-                                                  qPrintable(window.lastError()));
-                                 }
-                                 QTimer::singleShot(std::min(afterMs, 500), takeScreenshot);
+    if (!lessonName.isEmpty()) {
+        QObject::connect(window.lesson(), &taskscope::ui::LessonSession::finished, &window,
+                         [&window, traceReady, shot](bool, const QString& error) {
+                             if (!error.isEmpty() && !shot.isEmpty()) {
+                                 std::fprintf(stderr, "taskscope: %s\n", qPrintable(error));
                              }
+                             traceReady();
                          });
+        if (!window.runLesson(lessonName, lessonScale)) {
+            return fail(window.lastError());
+        }
+    } else if (!parser.positionalArguments().isEmpty()) {
+        QObject::connect(
+            &window, &taskscope::ui::MainWindow::fileOpened, &window, [&, traceReady](bool opened) {
+                if (!opened && !shot.isEmpty()) {
+                    std::fprintf(stderr, "taskscope: %s\n", qPrintable(window.lastError()));
+                }
+                traceReady();
+            });
         window.openFile(parser.positionalArguments().front());
     } else {
         if (!window.startLive(live) && !shot.isEmpty()) {

@@ -138,7 +138,11 @@ QString LatencyChart::emptyHint() const {
 
 void LatencyChart::updateEmptyHint() {
     const TraceDocument& document = *traceDocument();
-    if (document.isLive()) {
+    if (!document.info().lesson.empty()) {
+        m_hint->setText(document.model().requests().empty()
+                            ? tr("No HTTP requests in this lesson (so far).")
+                            : tr("No request of this lesson has finished yet."));
+    } else if (document.isLive()) {
         m_hint->setText(tr("No requests yet: fire some with the control panel on the left "
                            "(Run > Fire requests, Ctrl+Return)."));
     } else if (document.source().isEmpty()) {

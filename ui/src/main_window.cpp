@@ -2,8 +2,13 @@
 
 #include "control_panel.hpp"
 #include "latency_chart.hpp"
+#include "lesson_panel.hpp"
+#include "lesson_session.hpp"
 #include "lint_list_model.hpp"
 #include "queue_depth_chart.hpp"
+#include "queue_strip.hpp"
+#include "replay_bar.hpp"
+#include "replay_controller.hpp"
 #include "task_filter_model.hpp"
 #include "task_table_model.hpp"
 #include "taskscope/analysis/export.hpp"
@@ -90,12 +95,34 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     dock->setWidget(leftScroll);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
 
-    // Right: timeline, queue depths, and the tabs below.
+    // Right: the lesson picker and its explanation, beside the timeline.
+    m_lesson = new LessonSession(m_document, this);
+    m_lessonPanel = new LessonPanel(this);
+    auto* lessonDock = new QDockWidget(tr("Lesson"), this);
+    lessonDock->setObjectName(QStringLiteral("lesson"));
+    lessonDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                            QDockWidget::DockWidgetClosable);
+    lessonDock->setWidget(m_lessonPanel);
+    addDockWidget(Qt::RightDockWidgetArea, lessonDock);
+    m_lessonDock = lessonDock;
+
+    // Middle: the replay bar (while replaying), the timeline, the run queues as they are
+    // now (or at the playhead), queue depths, and the tabs below.
     m_timeline = new TimelineView(m_document, m_view, this);
     auto* timelineScroll = new QScrollArea(this);
     timelineScroll->setWidget(m_timeline);
     timelineScroll->setWidgetResizable(true);
     timelineScroll->setFrameShape(QFrame::NoFrame);
+    m_replay = new ReplayController(m_document, m_view, this);
+    m_replayBar = new ReplayBar(m_replay, m_document, this);
+    m_replayBar->hide();
+    auto* timelinePane = new QWidget(this);
+    auto* timelineLayout = new QVBoxLayout(timelinePane);
+    timelineLayout->setContentsMargins(0, 0, 0, 0);
+    timelineLayout->setSpacing(0);
+    timelineLayout->addWidget(m_replayBar);
+    timelineLayout->addWidget(timelineScroll, 1);
+    m_queueStrip = new QueueStrip(m_document, m_view, this);
     m_queues = new QueueDepthChart(m_document, m_view, this);
     m_latency = new LatencyChart(m_document, m_view, this);
 
@@ -129,13 +156,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(m_lintList, tr("Fi&ndings"));
 
     auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(timelineScroll);
+    split->addWidget(timelinePane);
+    split->addWidget(m_queueStrip);
     split->addWidget(m_queues);
     split->addWidget(m_tabs);
     split->setStretchFactor(0, 5);
-    split->setStretchFactor(1, 2);
-    split->setStretchFactor(2, 3);
-    split->setSizes({420, 250, 330});
+    split->setStretchFactor(1, 1);
+    split->setStretchFactor(2, 2);
+    split->setStretchFactor(3, 3);
+    split->setSizes({400, 100, 250, 300});
     setCentralWidget(split);
 
     m_status = new QLabel(this);
@@ -155,6 +184,37 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_document, &TraceDocument::reset, this, [this] {
         updateStatus();
         updateTitle();
+    });
+    connect(m_document, &TraceDocument::reset, this, &MainWindow::updateQueueStrip);
+    connect(m_lessonPanel, &LessonPanel::runRequested, this,
+            [this](const QString& name, double scale) { runLesson(name, scale); });
+    connect(m_lessonPanel, &LessonPanel::stopRequested, m_lesson, &LessonSession::stop);
+    connect(m_lessonPanel, &LessonPanel::replayRequested, this, [this] { startReplay(); });
+    connect(m_lesson, &LessonSession::phaseStarted, m_lessonPanel, &LessonPanel::phaseStarted);
+    connect(m_lesson, &LessonSession::phaseFinished, m_lessonPanel, &LessonPanel::phaseFinished);
+    connect(m_lesson, &LessonSession::phaseFinished, this,
+            [this](const QString& line) { statusBar()->showMessage(line, 8000); });
+    connect(m_lesson, &LessonSession::finished, this, [this](bool stopped, const QString& error) {
+        m_lessonPanel->lessonFinished(stopped, error);
+        if (!error.isEmpty()) {
+            showError(tr("The lesson failed: %1").arg(error));
+            return;
+        }
+        m_lessonFile = m_lesson->recording();
+        m_view->scale().setFollowing(false);
+        m_timeline->showAll();
+        updateTitle();
+        updateStatus();
+        updateQueueStrip();
+        statusBar()->showMessage(
+            stopped ? tr("Lesson stopped. Replay (Ctrl+P) plays back what ran.")
+                    : tr("Lesson done. Replay (Ctrl+P) steps through it; File > Save keeps it."),
+            15000);
+    });
+    connect(m_replay, &ReplayController::moved, this, &MainWindow::onReplayMoved);
+    connect(m_replay, &ReplayController::closed, this, [this] {
+        m_replayBar->hide();
+        updateQueueStrip();
     });
     connect(m_session, &LiveSession::failed, this, &MainWindow::showError);
     connect(m_session, &LiveSession::started, this, [this] { updateTitle(); });
@@ -190,6 +250,20 @@ void MainWindow::buildMenus() {
     run->addAction(tr("Restart the &live engine"), QKeySequence(tr("Ctrl+L")), this,
                    [this] { startLive(m_session->options()); });
 
+    run->addSeparator();
+    run->addAction(tr("Run the chosen &lesson"), QKeySequence(tr("Ctrl+Shift+L")), this, [this] {
+        if (m_lesson->running()) {
+            m_lesson->stop();
+        } else {
+            runLesson(m_lessonPanel->currentLesson(), m_lessonPanel->scale());
+        }
+    });
+    m_replayAction = run->addAction(tr("Re&play the trace shown"), QKeySequence(tr("Ctrl+P")), this,
+                                    [this] { startReplay(); });
+    m_playAction = run->addAction(tr("Play / pause the replay"), QKeySequence(tr("Space")),
+                                  m_replay, &ReplayController::togglePlay);
+    m_playAction->setEnabled(false);
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     m_followAction = view->addAction(tr("&Follow live"));
     m_followAction->setShortcut(QKeySequence(tr("F")));
@@ -214,6 +288,7 @@ void MainWindow::buildMenus() {
         m_themeActions->addAction(action);
         connect(action, &QAction::triggered, this, [this, choice] { setTheme(choice); });
     }
+    view->addAction(m_lessonDock->toggleViewAction());
     view->addAction(tr("Find &task"), QKeySequence::Find, this, [this] {
         m_tabs->setCurrentIndex(1);
         m_taskSearch->setFocus();
@@ -229,9 +304,103 @@ void MainWindow::buildMenus() {
     });
 }
 
-bool MainWindow::startLive(const LiveOptions& options) {
+bool MainWindow::runLesson(const QString& name, double scale) {
+    if (m_lesson->running()) {
+        showError(tr("A lesson is running: stop it first (Ctrl+Shift+L)."));
+        return false;
+    }
+    m_replay->close();
+    m_session->stop();
     m_openedFile.clear();
     m_recordedFile.clear();
+    m_lessonFile.clear();
+    m_lessonPanel->setCurrentLesson(name);
+    m_lessonPanel->setScale(scale);
+    QString error;
+    if (!m_lesson->start(name, scale, &error)) {
+        showError(error);
+        return false;
+    }
+    m_lessonPanel->lessonStarted();
+    m_controls->setEnabled(false); // the lesson drives its own runtime
+    updateQueueStrip();
+    updateTitle();
+    return true;
+}
+
+bool MainWindow::startReplay() {
+    if (m_lesson->running()) {
+        showError(tr("Replay starts once the lesson has ended."));
+        return false;
+    }
+    const std::filesystem::path file = traceFile();
+    if (file.empty()) {
+        showError(tr("Replay needs a trace file: run a lesson, open a .tstrace (Ctrl+O), or "
+                     "record one (Ctrl+R, run something, Ctrl+R again)."));
+        return false;
+    }
+    if (m_session->recording()) {
+        showError(tr("Stop recording (Ctrl+R) before replaying."));
+        return false;
+    }
+    QString error;
+    if (!m_replay->open(file, &error)) {
+        showError(tr("Cannot replay %1: %2").arg(QString::fromStdString(file.string()), error));
+        return false;
+    }
+    m_timeline->setFollowing(false);
+    m_replayBar->show();
+    m_playAction->setEnabled(true);
+    updateQueueStrip();
+    return true;
+}
+
+void MainWindow::updateQueueStrip() {
+    if (m_replay->active()) {
+        m_queueStrip->setSource(&m_replay->cursor()->queues(),
+                                tr("at the playhead, %1")
+                                    .arg(QString::fromStdString(analysis::format_duration(
+                                        m_replay->positionNs() -
+                                            std::min(m_replay->positionNs(), m_document->firstNs()),
+                                        3))));
+        return;
+    }
+    m_playAction->setEnabled(false);
+    if (m_document->isLive()) {
+        const bool lessonOver = !m_document->info().lesson.empty() && !m_lesson->running();
+        m_queueStrip->setSource(&m_document->liveQueues(),
+                                lessonOver ? tr("at the end of the lesson; Replay (Ctrl+P) shows "
+                                                "any moment")
+                                           : tr("now"));
+        return;
+    }
+    m_queueStrip->setSource(nullptr, QString(),
+                            m_document->model().event_count() == 0
+                                ? tr("Start a live run or a lesson to see what waits in each "
+                                     "run queue.")
+                                : tr("Press Replay (Ctrl+P) to see what waited in each run "
+                                     "queue at any moment of this trace."));
+}
+
+void MainWindow::onReplayMoved() {
+    updateQueueStrip();
+    // Keep the playhead in view while playing or stepping.
+    TimeScale& s = m_view->scale();
+    const auto at = static_cast<double>(m_replay->positionNs());
+    if (at < s.startNs() || at > s.endNs()) {
+        const double span = s.endNs() - s.startNs();
+        m_view->setVisible(at - span * 0.25, at + span * 0.75);
+    }
+}
+
+bool MainWindow::startLive(const LiveOptions& options) {
+    if (m_lesson->running()) {
+        m_lesson->stop();
+    }
+    m_replay->close();
+    m_openedFile.clear();
+    m_recordedFile.clear();
+    m_lessonFile.clear();
     m_controls->showOptions(options);
     const bool ok = m_session->start(options);
     m_controls->setEnabled(true);
@@ -333,8 +502,10 @@ void MainWindow::openFile(const QString& path) {
                     return;
                 }
                 window->m_session->stop();
+                window->m_replay->close();
                 window->m_openedFile = file;
                 window->m_recordedFile.clear();
+                window->m_lessonFile.clear();
                 auto owned = std::make_unique<analysis::model>(std::move(*model));
                 window->m_document->adopt(std::move(owned), info, path, warning);
                 window->m_controls->setEnabled(false);
@@ -356,7 +527,10 @@ void MainWindow::openDialog() {
 }
 
 std::filesystem::path MainWindow::traceFile() const {
-    return !m_openedFile.empty() ? m_openedFile : m_recordedFile;
+    if (!m_openedFile.empty()) {
+        return m_openedFile;
+    }
+    return !m_lessonFile.empty() ? m_lessonFile : m_recordedFile;
 }
 
 void MainWindow::saveAs() {
@@ -481,13 +655,23 @@ void MainWindow::showShortcuts() {
            "<tr><td><b>Ctrl+Return</b></td><td>fire the requests set in the panel</td></tr>"
            "<tr><td><b>Ctrl+R</b></td><td>record to a file / stop recording</td></tr>"
            "<tr><td><b>Ctrl+L</b></td><td>restart the live engine</td></tr>"
+           "<tr><td><b>Ctrl+Shift+L</b></td><td>run the lesson chosen on the right / stop "
+           "it</td></tr>"
            "<tr><td><b>Ctrl+O</b> / <b>Ctrl+S</b></td><td>open / save a .tstrace file</td></tr>"
            "<tr><td><b>Ctrl+E</b></td><td>export for Perfetto (Chrome JSON)</td></tr>"
            "<tr><td><b>Ctrl+F</b></td><td>find a task</td></tr>"
            "<tr><td><b>F5</b></td><td>presentation mode (larger text for a projector)</td></tr>"
            "<tr><td>View &gt; Theme</td><td>light, dark, or follow the system (also "
            "<tt>--theme</tt>)</td></tr>"
-           "<tr><td><b>F1</b></td><td>this list</td></tr></table>"));
+           "<tr><td><b>F1</b></td><td>this list</td></tr></table>"
+           "<h3>Replay</h3><table cellpadding='3'>"
+           "<tr><td><b>Ctrl+P</b></td><td>replay the trace shown (a lesson just run, an "
+           "opened file, a recording)</td></tr>"
+           "<tr><td><b>Space</b></td><td>play / pause</td></tr>"
+           "<tr><td><b>N</b> / <b>K</b> / <b>L</b></td><td>step to the next poll / wake / "
+           "steal</td></tr>"
+           "<tr><td><b>Home</b></td><td>back to the start</td></tr>"
+           "<tr><td>speed box</td><td>0.1&times; to 10&times; of real time</td></tr></table>"));
     layout->addWidget(text);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, &dialog);
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
@@ -503,7 +687,11 @@ void MainWindow::updateStatus() {
                        .arg(m.dropped())
                        .arg(m.tasks().size())
                        .arg(m.poll_count());
-    if (m_document->isLive() && m_session->running()) {
+    if (!m_document->info().lesson.empty()) {
+        text += tr("  |  lesson %1%2")
+                    .arg(QString::fromStdString(m_document->info().lesson),
+                         m_lesson->running() ? tr(" (running)") : QString());
+    } else if (m_document->isLive() && m_session->running()) {
         text += tr("  |  live on 127.0.0.1:%1").arg(m_session->port());
     } else {
         text += QStringLiteral("  |  ") + m_document->source();
@@ -517,6 +705,14 @@ void MainWindow::updateStatus() {
 void MainWindow::updateTitle() {
     const trace::run_info& info = m_document->info();
     QString what = m_document->isLive() ? tr("live") : m_document->source();
+    if (!info.lesson.empty()) {
+        what = tr("lesson %1").arg(QString::fromStdString(info.lesson));
+        if (!m_document->isLive()) {
+            what += QStringLiteral(" (") + m_document->source() + QStringLiteral(")");
+        }
+        setWindowTitle(tr("taskscope: %1").arg(what));
+        return;
+    }
     setWindowTitle(tr("taskscope: %1 (%2 workers%3)")
                        .arg(what)
                        .arg(info.workers)

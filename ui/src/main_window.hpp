@@ -14,6 +14,7 @@
 #include <thread>
 
 class QActionGroup;
+class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QListView;
@@ -25,6 +26,11 @@ namespace taskscope::ui {
 
 class ControlPanel;
 class LatencyChart;
+class LessonPanel;
+class LessonSession;
+class QueueStrip;
+class ReplayBar;
+class ReplayController;
 class LintListModel;
 class QueueDepthChart;
 class TaskFilterModel;
@@ -59,6 +65,17 @@ public:
     [[nodiscard]] TaskTableModel* taskModel() const noexcept { return m_taskModel; }
     [[nodiscard]] LintListModel* lintModel() const noexcept { return m_lintModel; }
     [[nodiscard]] QTabWidget* tabs() const noexcept { return m_tabs; }
+    [[nodiscard]] QueueStrip* queueStrip() const noexcept { return m_queueStrip; }
+    [[nodiscard]] LessonPanel* lessonPanel() const noexcept { return m_lessonPanel; }
+    [[nodiscard]] LessonSession* lesson() const noexcept { return m_lesson; }
+    [[nodiscard]] ReplayController* replay() const noexcept { return m_replay; }
+    [[nodiscard]] ReplayBar* replayBar() const noexcept { return m_replayBar; }
+
+    /// Runs a lesson in the window (stops the live engine; the document shows the lesson).
+    bool runLesson(const QString& name, double scale);
+    /// Replays the trace shown (a finished lesson, an opened file, a recording); false
+    /// with a message when there is no file behind it.
+    bool startReplay();
 
     /// Applies `theme` to the application, keeps it for the next start and checks it in
     /// View > Theme.
@@ -89,6 +106,10 @@ private:
     void jumpToLint(const QModelIndex& index);
     void selectTaskRow();
     void joinLoader();
+    /// Points the queue strip at what fits the moment: the live queues, the replay's
+    /// playhead, or a hint.
+    void updateQueueStrip();
+    void onReplayMoved();
     /// The file behind the current document, if any (an opened file or a finished recording).
     [[nodiscard]] std::filesystem::path traceFile() const;
 
@@ -111,6 +132,16 @@ private:
     QAction* m_followAction = nullptr;
     QAction* m_presentationAction = nullptr;
     QActionGroup* m_themeActions = nullptr;
+    QAction* m_replayAction = nullptr;
+    QAction* m_playAction = nullptr;
+    QueueStrip* m_queueStrip;
+    LessonPanel* m_lessonPanel;
+    LessonSession* m_lesson;
+    ReplayController* m_replay;
+    ReplayBar* m_replayBar;
+    QDockWidget* m_lessonDock;
+    /// The finished lesson's recording, while the document shows that lesson.
+    std::filesystem::path m_lessonFile;
 
     std::filesystem::path m_openedFile;
     std::filesystem::path m_recordedFile;

@@ -85,7 +85,14 @@ void QueueDepthChart::resizeEvent(QResizeEvent* event) {
 
 const SeriesDecimator::Series& QueueDepthChart::source(const Line& line) const {
     const analysis::model& m = traceDocument()->model();
-    return line.lane < 0 ? m.global_depth() : m.lanes()[static_cast<std::size_t>(line.lane)].depth;
+    if (line.lane < 0) {
+        return m.global_depth();
+    }
+    // A line of the previous document, asked before this chart saw the reset (another
+    // view's reset handler can move the shared range first): nothing to show yet.
+    static const SeriesDecimator::Series none;
+    const auto lane = static_cast<std::size_t>(line.lane);
+    return lane < m.lanes().size() ? m.lanes()[lane].depth : none;
 }
 
 std::vector<int> QueueDepthChart::workerLanes() const {

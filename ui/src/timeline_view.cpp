@@ -20,6 +20,7 @@ constexpr int rulerHeight = 26;
 constexpr int workerHeight = 34;
 constexpr int reactorHeight = 22;
 constexpr int blockingHeight = 22;
+constexpr int outsideHeight = 24;
 constexpr int requestsHeight = 56;
 constexpr int labelWidthBase = 124;
 
@@ -78,6 +79,7 @@ TimelineView::TimelineView(TraceDocument* document, ViewState* view, QWidget* pa
     connect(document, &TraceDocument::reset, this, &TimelineView::onDocumentReset);
     connect(view, &ViewState::rangeChanged, this, qOverload<>(&QWidget::update));
     connect(view, &ViewState::selectionChanged, this, qOverload<>(&QWidget::update));
+    connect(view, &ViewState::playheadChanged, this, qOverload<>(&QWidget::update));
     connect(view, &ViewState::presentationChanged, this, [this] {
         updateGeometry();
         syncWidth();
@@ -125,11 +127,14 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
     };
     std::vector<int> workers;
     std::vector<int> pool;
+    std::vector<int> outside; // threads outside the runtime, drawn when they blocked
     for (std::size_t i = 0; i < lanes.size(); ++i) {
         if (lanes[i].kind == trace::track_kind::worker) {
             workers.push_back(static_cast<int>(i));
         } else if (lanes[i].kind == trace::track_kind::blocking) {
             pool.push_back(static_cast<int>(i));
+        } else if (lanes[i].kind == trace::track_kind::external && !lanes[i].blocks.empty()) {
+            outside.push_back(static_cast<int>(i));
         }
     }
     const auto byIndex = [&](int a, int b) {
@@ -137,11 +142,12 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
     };
     std::sort(workers.begin(), workers.end(), byIndex);
     std::sort(pool.begin(), pool.end(), byIndex);
+    std::sort(outside.begin(), outside.end(), byIndex);
     if (fillHeight && !workers.empty()) {
         const double fixed =
             (rulerHeight + reactorHeight +
              blockingHeight * static_cast<double>(std::max<std::size_t>(pool.size(), 1)) +
-             requestsHeight) *
+             outsideHeight * static_cast<double>(outside.size()) + requestsHeight) *
             scale();
         const double natural = workerHeight * scale() * static_cast<double>(workers.size());
         const double room = height() - fixed - 4;
@@ -158,6 +164,10 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
     }
     if (pool.empty()) {
         add(Row::Kind::blocking, -1, blockingHeight, QStringLiteral("blocking pool"));
+    }
+    for (int lane : outside) {
+        add(Row::Kind::outside, lane, outsideHeight,
+            QString::fromStdString(lanes[static_cast<std::size_t>(lane)].label()));
     }
     add(Row::Kind::requests, -1, requestsHeight, QStringLiteral("HTTP requests"));
     return out;
@@ -254,6 +264,9 @@ void TimelineView::paintEvent(QPaintEvent*) {
         case Row::Kind::blocking:
             paintBlocking(p, row);
             break;
+        case Row::Kind::outside:
+            paintOutside(p, row);
+            break;
         case Row::Kind::requests:
             paintRequests(p, row);
             break;
@@ -268,6 +281,13 @@ void TimelineView::paintEvent(QPaintEvent*) {
     p.setPen(palette().mid().color());
     p.drawLine(label - 1, 0, label - 1, height());
     paintRuler(p);
+    if (!all.empty()) {
+        p.save();
+        p.setClipRect(QRect(label, 0, width() - label, height()));
+        p.translate(label, 0);
+        paintMarkers(p, all.back().top + all.back().height);
+        p.restore();
+    }
     p.save();
     p.setRenderHint(QPainter::Antialiasing);
     p.setClipRect(QRect(label, 0, width() - label, height()));
@@ -429,6 +449,81 @@ void TimelineView::paintBlocking(QPainter& p, const Row& row) const {
             p.drawText(r.adjusted(3, 0, -3, 0), Qt::AlignVCenter | Qt::AlignLeft,
                        metrics.elidedText(QString::fromStdString(m.name(job.name)), Qt::ElideRight,
                                           static_cast<int>(r.width()) - 6));
+        }
+    }
+}
+
+void TimelineView::paintOutside(QPainter& p, const Row& row) const {
+    // A thread outside the runtime (a program's main thread) blocking, as on a worker lane.
+    const analysis::model& m = m_document->model();
+    const analysis::lane& lane = m.lanes()[static_cast<std::size_t>(row.lane)];
+    const TimeScale& s = m_view->scale();
+    for (const analysis::span& b : lane.blocks) {
+        const double end = b.end_ns == analysis::open_end ? static_cast<double>(m.last_ns())
+                                                          : static_cast<double>(b.end_ns);
+        if (end < s.startNs() || static_cast<double>(b.begin_ns) > s.endNs()) {
+            continue;
+        }
+        const double x0 = s.xOf(static_cast<double>(b.begin_ns));
+        const QRectF r(x0, row.top + 3, std::max(2.0, s.xOf(end) - x0), row.height - 6);
+        p.fillRect(r, blockedColor());
+        if (r.width() > 70 * scale()) {
+            p.setPen(Qt::white);
+            p.drawText(r.adjusted(3, 0, -3, 0), Qt::AlignVCenter | Qt::AlignLeft,
+                       tr("blocked %1")
+                           .arg(QString::fromStdString(analysis::format_duration(
+                               static_cast<std::uint64_t>(end) - b.begin_ns))));
+        }
+    }
+}
+
+void TimelineView::paintMarkers(QPainter& p, int bottom) const {
+    const analysis::model& m = m_document->model();
+    const TimeScale& s = m_view->scale();
+    const int ruler = static_cast<int>(rulerHeight * scale());
+    const QFontMetrics metrics(p.font());
+    // A lesson's phases: "phase NAME" starts one (a dashed line and its name under the
+    // ruler); "end of NAME" closes it (a dotted line).
+    static const QString phasePrefix = QStringLiteral("phase ");
+    static const QString endPrefix = QStringLiteral("end of ");
+    for (const analysis::instant& marker : m.markers()) {
+        const double t = static_cast<double>(marker.time_ns);
+        if (t < s.startNs() || t > s.endNs()) {
+            continue;
+        }
+        const QString name = QString::fromStdString(m.name(marker.name));
+        const bool begins = name.startsWith(phasePrefix);
+        const double x = s.xOf(t);
+        p.setPen(QPen(palette().text().color(), scale(), begins ? Qt::DashLine : Qt::DotLine));
+        p.drawLine(QPointF(x, ruler), QPointF(x, bottom));
+        if (begins) {
+            const QString label = name.mid(phasePrefix.size());
+            const QRectF box(x + 2, ruler + 1, metrics.horizontalAdvance(label) + 8,
+                             metrics.height() + 2);
+            p.fillRect(box, palette().window());
+            p.setPen(palette().text().color());
+            p.drawText(box, Qt::AlignCenter, label);
+        } else if (!name.startsWith(endPrefix)) {
+            p.setPen(palette().text().color());
+            p.drawText(QPointF(x + 3, ruler + metrics.ascent() + 2), name);
+        }
+    }
+    const qint64 playhead = m_view->playheadNs();
+    if (playhead >= 0) {
+        const double x = s.xOf(static_cast<double>(playhead));
+        // What has not happened yet at the playhead is faded (one fill per frame).
+        QColor veil = palette().base().color();
+        veil.setAlpha(150);
+        p.fillRect(QRectF(std::max(0.0, x), ruler, width(), bottom - ruler), veil);
+        if (x >= -2 && x <= width()) {
+            const QColor color = palette().highlight().color();
+            p.setPen(QPen(color, 2 * scale()));
+            p.drawLine(QPointF(x, 0), QPointF(x, bottom));
+            const double w = 7 * scale();
+            p.setBrush(color);
+            p.setPen(Qt::NoPen);
+            p.drawConvexPolygon(
+                QPolygonF{QPointF(x - w, 0), QPointF(x + w, 0), QPointF(x, w * 1.4)});
         }
     }
 }

@@ -4,6 +4,9 @@
 // thread, and one for HTTP requests; a time ruler; wake arrows (waker -> the poll it
 // caused) and steal arrows (victim -> thief) for the selected or hovered task.
 //
+// Threads outside the runtime that blocked (a lesson's main thread) get a lane of their
+// own; a lesson's phases are marked across all lanes, and a replay's playhead too.
+//
 // Mouse wheel zooms about the cursor, dragging pans, W/S zoom, A/D pan, F follows the live
 // end, 0 shows everything. Clicking a slice selects its task in every view.
 
@@ -26,7 +29,7 @@ public:
 
     /// A row of the timeline, top to bottom (for tests and the legend).
     struct Row {
-        enum class Kind { worker, reactor, blocking, requests } kind;
+        enum class Kind { worker, reactor, blocking, outside, requests } kind;
         int lane = -1; ///< index into model().lanes(); -1 for reactor and requests
         int top = 0;
         int height = 0;
@@ -76,6 +79,9 @@ private:
     void onDocumentReset();
 
     void paintRuler(QPainter& p) const;
+    void paintOutside(QPainter& p, const Row& row) const;
+    /// Phase markers (lessons) and the replay playhead, across every row.
+    void paintMarkers(QPainter& p, int bottom) const;
     void paintWorker(QPainter& p, const Row& row);
     void paintReactor(QPainter& p, const Row& row) const;
     void paintBlocking(QPainter& p, const Row& row) const;

@@ -10,6 +10,7 @@ void TraceDocument::startLive(const trace::run_info& info) {
     m_model = std::make_unique<analysis::model>();
     m_model->use_process_names();
     m_summaries.clear();
+    m_queues.clear();
     m_info = info;
     m_source = QStringLiteral("live");
     m_warning.clear();
@@ -22,6 +23,7 @@ void TraceDocument::append(std::span<const trace::event> events) {
         return;
     }
     m_model->consume(events);
+    m_queues.consume(events);
     updateSummaries();
     emit changed();
 }
@@ -30,6 +32,7 @@ void TraceDocument::adopt(std::unique_ptr<analysis::model> model, const trace::r
                           const QString& source, const QString& warning) {
     m_model = std::move(model);
     m_summaries.clear();
+    m_queues.clear();
     m_info = info;
     m_source = source;
     m_warning = warning;

@@ -6,6 +6,7 @@
 
 #include "lane_summary.hpp"
 #include "taskscope/analysis/model.hpp"
+#include "taskscope/analysis/queue_tracker.hpp"
 #include "taskscope/trace/trace_file.hpp"
 
 #include <QObject>
@@ -43,6 +44,9 @@ public:
     [[nodiscard]] std::uint64_t firstNs() const noexcept { return m_model->first_ns(); }
     [[nodiscard]] std::uint64_t lastNs() const noexcept { return m_model->last_ns(); }
 
+    /// While live: what waits in each run queue now, and what each worker polls.
+    [[nodiscard]] const analysis::queue_tracker& liveQueues() const noexcept { return m_queues; }
+
     /// Bytes held by the model and the summaries, for the memory budget.
     [[nodiscard]] std::size_t memoryBytes() const;
 
@@ -57,6 +61,7 @@ private:
 
     std::unique_ptr<analysis::model> m_model;
     std::vector<LaneSummary> m_summaries;
+    analysis::queue_tracker m_queues; // live only
     trace::run_info m_info;
     QString m_source;
     QString m_warning;

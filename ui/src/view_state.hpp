@@ -42,8 +42,18 @@ public:
         }
     }
 
+    /// Replay's playhead on the trace clock; -1 when not replaying.
+    [[nodiscard]] qint64 playheadNs() const noexcept { return m_playhead; }
+    void setPlayhead(qint64 ns) {
+        if (ns != m_playhead) {
+            m_playhead = ns;
+            emit playheadChanged();
+        }
+    }
+
 signals:
     void rangeChanged();
+    void playheadChanged();
     void selectionChanged();
     void presentationChanged();
 
@@ -51,6 +61,7 @@ private:
     TimeScale m_scale;
     analysis::task_ref m_selected = analysis::no_task;
     bool m_presentation = false;
+    qint64 m_playhead = -1;
 };
 
 } // namespace taskscope::ui

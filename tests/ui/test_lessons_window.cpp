@@ -1,0 +1,215 @@
+// Lessons and replay in the real window: every lesson started from the picker shows its
+// explanation and fills the timeline; replay steps a committed lesson trace and the queue
+// strip shows the run queues at the playhead; the live strip follows a running lesson.
+
+#include "lesson_panel.hpp"
+#include "lesson_session.hpp"
+#include "main_window.hpp"
+#include "queue_strip.hpp"
+#include "replay_bar.hpp"
+#include "replay_controller.hpp"
+#include "taskscope/lessons/lessons.hpp"
+#include "timeline_view.hpp"
+#include "trace_document.hpp"
+#include "view_state.hpp"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QImage>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTest>
+#include <QToolButton>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+namespace {
+
+using namespace taskscope;
+using taskscope::ui::MainWindow;
+
+bool runUntil(const std::function<bool()>& done,
+              std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+    const auto give_up = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            return false;
+        }
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    QApplication::processEvents();
+    return true;
+}
+
+template <class Button>
+Button* buttonNamed(QWidget* parent, const QString& text) {
+    for (Button* b : parent->findChildren<Button*>()) {
+        if (b->text() == text) {
+            return b;
+        }
+    }
+    return nullptr;
+}
+
+QString qstr(std::string_view s) {
+    return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
+}
+
+} // namespace
+
+TEST_CASE("every lesson starts from the picker, explains itself and fills the timeline",
+          "[lessons]") {
+    MainWindow window;
+    window.setQuietErrors(true);
+    window.resize(1600, 1000);
+    window.show();
+    ui::LessonPanel* panel = window.lessonPanel();
+    QComboBox* picker = panel->findChild<QComboBox*>();
+    REQUIRE(picker != nullptr);
+    REQUIRE(picker->count() == static_cast<int>(lessons::catalogue().size()));
+
+    for (int i = 0; i < picker->count(); ++i) {
+        const lessons::lesson_info& info = lessons::catalogue()[static_cast<std::size_t>(i)];
+        INFO(info.name);
+        picker->setCurrentIndex(i);
+        // The explanation beside the timeline is this lesson's, before anything runs.
+        CHECK(panel->currentLesson() == qstr(info.name));
+        CHECK(panel->explanation().contains(QStringLiteral("Predict")));
+        CHECK(panel->explanation().contains(qstr(info.title)));
+
+        panel->setScale(0.05);
+        QSignalSpy finished(window.lesson(), &ui::LessonSession::finished);
+        QPushButton* run = buttonNamed<QPushButton>(panel, QStringLiteral("Run lesson"));
+        REQUIRE(run != nullptr);
+        QTest::mouseClick(run, Qt::LeftButton);
+        CHECK(window.lesson()->running());
+        // Events arrive while it runs (its runtime's first events come within a phase).
+        CHECK(runUntil([&] { return window.document()->model().event_count() > 0; }));
+        REQUIRE(runUntil([&] { return finished.count() == 1; }));
+        CHECK(finished.front().at(1).toString().isEmpty()); // no error
+        CHECK(window.document()->info().lesson == info.name);
+        // One line per phase, then "done".
+        const QStringList lines = panel->phaseLines();
+        REQUIRE(lines.size() >= 3);
+        CHECK(lines.front().startsWith(QStringLiteral("phase ")));
+        CHECK(lines.back().startsWith(QStringLiteral("done")));
+        // The timeline has worker lanes with polls, and the phases are marked.
+        std::size_t polls = 0;
+        for (const auto& lane : window.document()->model().lanes()) {
+            polls += lane.polls.size();
+        }
+        CHECK(polls > 0);
+        CHECK(window.document()->model().markers().size() >= 2);
+    }
+}
+
+TEST_CASE("replay steps a lesson trace and the queue strip shows the queues at the playhead",
+          "[replay]") {
+    MainWindow window;
+    window.setQuietErrors(true);
+    window.resize(1600, 1000);
+    window.show();
+    const auto file = std::filesystem::path(TASKSCOPE_TEST_DATA) / "lesson-work-stealing.tstrace";
+    QSignalSpy opened(&window, &MainWindow::fileOpened);
+    window.openFile(QString::fromStdString(file.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    REQUIRE(opened.front().at(0).toBool());
+    // Before replaying, an opened trace's strip explains how to see its queues.
+    CHECK(window.queueStrip()->source() == nullptr);
+    CHECK(window.queueStrip()->hint().contains(QStringLiteral("Replay")));
+
+    REQUIRE(window.startReplay());
+    CHECK(window.replayBar()->isVisible());
+    CHECK(window.queueStrip()->source() != nullptr);
+    CHECK(window.view()->playheadNs() >= 0);
+
+    // Step through the first polls with the bar's button: the playhead only moves forward,
+    // and the strip shows the polled task on its worker.
+    QToolButton* nextPoll =
+        buttonNamed<QToolButton>(window.replayBar(), QStringLiteral("Next poll"));
+    REQUIRE(nextPoll != nullptr);
+    qint64 before = window.view()->playheadNs();
+    for (int i = 0; i < 20; ++i) {
+        QTest::mouseClick(nextPoll, Qt::LeftButton);
+        const auto& last = window.replay()->cursor()->last();
+        REQUIRE(last);
+        CHECK(last->kind == trace::event_kind::poll_begin);
+        CHECK(window.view()->playheadNs() >= before);
+        before = window.view()->playheadNs();
+        bool shown = false;
+        for (const auto& row : window.queueStrip()->rows()) {
+            shown = shown || row.running == last->task;
+        }
+        CHECK(shown);
+    }
+
+    // Next steal: the thief's queue holds what it stole.
+    QToolButton* nextSteal =
+        buttonNamed<QToolButton>(window.replayBar(), QStringLiteral("Next steal"));
+    REQUIRE(nextSteal != nullptr);
+    QTest::mouseClick(nextSteal, Qt::LeftButton);
+    const auto& steal = window.replay()->cursor()->last();
+    REQUIRE(steal);
+    REQUIRE(steal->kind == trace::event_kind::steal);
+    const auto rows = window.queueStrip()->rows();
+    REQUIRE(rows.size() == 3); // two workers and the global queue
+    std::size_t queued = 0;
+    for (const auto& row : rows) {
+        queued += row.total;
+    }
+    CHECK(queued + 1 >= steal->arg2); // all it moved but the one it runs at once
+    CHECK(window.replay()->lastStep().contains(QStringLiteral("steals")));
+
+    // The timeline draws the playhead in the highlight colour at its time.
+    ui::TimelineView* timeline = window.timeline();
+    const QImage image = timeline->grab().toImage();
+    const int x = timeline->labelWidth() + static_cast<int>(window.view()->scale().xOf(
+                                               static_cast<double>(window.view()->playheadNs())));
+    const QColor highlight = timeline->palette().highlight().color();
+    int lit = 0;
+    for (int dx = -2; dx <= 2; ++dx) {
+        for (int y = 40; y < image.height() - 10; y += 10) {
+            if (x + dx >= 0 && x + dx < image.width() &&
+                QColor(image.pixel(x + dx, y)) == highlight) {
+                ++lit;
+            }
+        }
+    }
+    CHECK(lit > 3);
+
+    // Play at 10x reaches the end and stops by itself; closing the bar ends the replay.
+    window.replay()->setSpeed(10);
+    window.replay()->play();
+    CHECK(runUntil([&] { return !window.replay()->playing(); }));
+    window.replay()->close();
+    CHECK_FALSE(window.replayBar()->isVisible());
+    CHECK(window.view()->playheadNs() == -1);
+}
+
+TEST_CASE("replay without a trace file says what to do", "[replay]") {
+    MainWindow window;
+    window.setQuietErrors(true);
+    CHECK_FALSE(window.startReplay());
+    CHECK(window.lastError().contains(QStringLiteral("lesson")));
+}
+
+TEST_CASE("while a lesson runs the queue strip shows its live queues", "[lessons]") {
+    MainWindow window;
+    window.setQuietErrors(true);
+    window.show();
+    QSignalSpy finished(window.lesson(), &ui::LessonSession::finished);
+    REQUIRE(window.runLesson(QStringLiteral("spawn-vs-await"), 0.05));
+    CHECK(window.queueStrip()->source() == &window.document()->liveQueues());
+    CHECK(window.queueStrip()->caption() == QStringLiteral("now"));
+    REQUIRE(runUntil([&] { return finished.count() == 1; }));
+    CHECK(window.document()->liveQueues().knows_queues());
+    CHECK(window.queueStrip()->rows().size() == 2); // one worker, the global queue
+    CHECK(window.queueStrip()->caption().contains(QStringLiteral("end of the lesson")));
+    // The finished lesson can be replayed (its recording) and saved.
+    REQUIRE(window.startReplay());
+    CHECK(window.replay()->stepPoll());
+}
