@@ -321,7 +321,10 @@ void model::on_event(const event& e) {
             lost.track = lane_index;
             lost.kind = event_kind::poll_end;
             l->polls.back().flags |= poll_flags::end_lost;
+            // Its length is only a bound (it ended somewhere before this poll): no finding.
+            m_end_guessed = true;
             end_poll(*l, lane_index, lost, false);
+            m_end_guessed = false;
         }
         const task_ref ref = task_for(e.task, now);
         task_info& t = m_tasks[ref];
@@ -559,7 +562,7 @@ void model::check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64
     const task_ref ref = p.task;
     task_info& t = m_tasks[ref];
     const std::uint64_t now = p.end_ns;
-    if (duration >= m_options.long_poll_ns) {
+    if (duration >= m_options.long_poll_ns && !m_end_guessed) {
         m_lints.push_back({.kind = (p.flags & poll_flags::blocked) != 0 ? lint_kind::blocked_worker
                                                                         : lint_kind::long_poll,
                            .task = ref,

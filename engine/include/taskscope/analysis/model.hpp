@@ -300,6 +300,7 @@ private:
     trace::dropped_tally m_dropped;
     column<instant> m_reactor;
     column<instant> m_markers;
+    bool m_end_guessed = false; // closing a poll whose end was lost, at the next poll
     std::array<std::uint64_t, trace::event_kind_count> m_kind_counts{};
     std::uint64_t m_events = 0;
     std::uint64_t m_first_ns = 0;
