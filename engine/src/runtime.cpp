@@ -179,6 +179,10 @@ task_header* worker::next_task() noexcept {
         record(event_kind::queue_depth, deferred->m_id, m_index, queued() + 1);
         push_back(*deferred);
     }
+    if (!m_deferred.empty() && !m_runtime.m_options.single_threaded &&
+        m_runtime.m_stealing.load(std::memory_order_relaxed)) {
+        m_runtime.notify_parked(); // as schedule_local does for a yield: others may take it
+    }
     m_deferred.clear();
     if (m_lifo != nullptr) {
         return std::exchange(m_lifo, nullptr); // woken by the driver just now
@@ -309,7 +313,11 @@ void worker::push_back(task_header& task) noexcept {
         const std::size_t depth = m_runtime.m_inject.push(tasks, count);
         if (depth != 0) {
             record(event_kind::global_push, tasks[0]->m_id, count,
-                   static_cast<std::uint32_t>(depth));
+                   static_cast<std::uint32_t>(depth), 1);
+            // Every worker takes from the global queue, stealing or not: wake one.
+            if (!m_runtime.m_options.single_threaded) {
+                m_runtime.notify_parked();
+            }
         }
     });
 }
@@ -470,16 +478,16 @@ std::uint32_t runtime_core::destination(const task_header& task, bool is_yield) 
     const bool on_worker = here != nullptr && &here->m_runtime == this;
     const bool pinned = task.m_pinned != task_header::not_pinned;
     if (pinned && !(on_worker && here->m_index == task.m_pinned)) {
-        return queue_code(queue_kind::pinned, task.m_pinned);
+        return queue_code(queue_kind::pinned, task.m_pinned, true);
     }
     if (!on_worker) {
         return queue_code(queue_kind::global, 0);
     }
     const auto index = static_cast<std::uint32_t>(here->m_index);
     if (is_yield || !m_lifo_slot.load(std::memory_order_relaxed)) {
-        return queue_code(pinned ? queue_kind::pinned : queue_kind::local, index);
+        return queue_code(pinned ? queue_kind::pinned : queue_kind::local, index, pinned);
     }
-    return queue_code(queue_kind::lifo, index);
+    return queue_code(queue_kind::lifo, index, pinned);
 }
 
 void runtime_core::notify_parked() noexcept {
@@ -633,8 +641,11 @@ std::uint64_t allocate_task_id(runtime_core& rt) noexcept {
 
 void spawn_task(runtime_core& rt, task_header& task) noexcept {
     const task_header* parent = t_current_task;
-    rt.record(event_kind::task_spawned, task.m_id, parent ? parent->m_id : 0, task.m_name,
-              byte(trace::queue_kind_of(rt.destination(task, false))));
+    const std::uint32_t where = rt.destination(task, false);
+    rt.record(
+        event_kind::task_spawned, task.m_id, parent ? parent->m_id : 0, task.m_name,
+        static_cast<std::uint8_t>(byte(trace::queue_kind_of(where)) |
+                                  (trace::queue_pinned(where) ? trace::spawn_pinned_bit : 0u)));
     if (!rt.m_owned.insert(task, rt.worker_here())) {
         // The runtime has shut down: the task never runs. (Had the insert succeeded, the
         // shutdown's own cancel pass would own the task; it is never cancelled twice.)
@@ -717,6 +728,9 @@ const runtime_options& runtime::options() const noexcept {
 
 void runtime::set_stealing(bool on) noexcept {
     m_core->m_stealing.store(on, std::memory_order_relaxed);
+    if (on && !m_core->m_options.single_threaded) {
+        m_core->notify_if_work_pending(); // work queued meanwhile is now for the taking
+    }
 }
 
 bool runtime::stealing() const noexcept {

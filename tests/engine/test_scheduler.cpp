@@ -430,3 +430,36 @@ TEST_CASE("a yield lets timers fire and what they wake run before the yielding t
     // The computation really did yield between its slices, polled once per slice and more.
     CHECK(testing::of_task(events, event_kind::poll_begin, computation_id).size() >= 20);
 }
+
+namespace {
+
+task<int> slow_busy(int i) {
+    spin_for(10ms);
+    co_return i;
+}
+
+task<int> slow_fan_out(int n) {
+    std::vector<join_handle<int>> children;
+    for (int i = 0; i < n; ++i) {
+        children.push_back(spawn(slow_busy(i), "slow_busy"));
+    }
+    int sum = 0;
+    for (auto& c : children) {
+        sum += co_await c;
+    }
+    co_return sum;
+}
+
+} // namespace
+
+TEST_CASE("work queued while stealing was off is shared once stealing is switched on",
+          "[scheduler][steal]") {
+    testing::traced_runtime t({.workers = 2, .stealing = false});
+    auto fan = t.rt.spawn(slow_fan_out(20), "root");
+    std::this_thread::sleep_for(30ms); // the 20 are queued on one worker; the other idles
+    t.rt.set_stealing(true);
+    CHECK(t.rt.block_on(std::move(fan)) == 19 * 20 / 2);
+    const auto events = t.finish();
+    CHECK_FALSE(testing::of_kind(events, event_kind::steal).empty());
+    CHECK(workers_polling(events, "slow_busy") == std::set<int>{0, 1});
+}

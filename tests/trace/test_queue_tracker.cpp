@@ -132,7 +132,7 @@ TEST_CASE("queue tracker: an overflow moves the oldest half and the newest to th
         q.apply(wake_into(task, 0, task, queue_kind::local, 0));
     }
     // The queue held 1..4 and 5 was being pushed: 1, 2 and 5 go global.
-    q.apply(ev(6, 0, event_kind::global_push, 1, 3, 3));
+    q.apply(ev(6, 0, event_kind::global_push, 1, 3, 3, 1));
     CHECK(ids(q, queue_id::global()) == ids_t{1, 2, 5});
     CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
 
@@ -143,6 +143,13 @@ TEST_CASE("queue tracker: an overflow moves the oldest half and the newest to th
     CHECK(ids(q, queue_id::global()) == ids_t{1, 2, 5, 9});
     q.apply(ev(8, 0, event_kind::global_pop, 1, 0, 3));
     CHECK(ids(q, queue_id::global()) == ids_t{2, 5, 9});
+
+    // A push recorded on a worker's track that is not an overflow (a single-threaded
+    // runtime's caller keeps the worker's track) moves nothing either.
+    q.apply(wake_into(9, 0, 11, queue_kind::global, 0));
+    q.apply(ev(9, 0, event_kind::global_push, 11, 1, 4));
+    CHECK(ids(q, queue_id::global()) == ids_t{2, 5, 9, 11});
+    CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
 }
 
 TEST_CASE("queue tracker: a task woken while it runs queues behind when its poll ends") {
@@ -186,11 +193,11 @@ TEST_CASE("queue tracker: schema 2 traces name no queues") {
 TEST_CASE("queue tracker: damaged events are ignored, not trusted") {
     queue_tracker q;
     q.apply(worker_track(0, 0));
-    q.apply(wake_into(1, 0, 3, queue_kind::local, 0xFFFF));      // absurd worker
-    q.apply(ev(2, 0, event_kind::steal, 3, 1u << 30, 100));      // absurd victim
-    q.apply(ev(3, 9, event_kind::global_push, 3, 5, 5));         // unknown track
-    q.apply(ev(4, 0, event_kind::wake, 3, 0, 0xFFFF'FFFFu));     // unknown kind
-    q.apply(ev(5, 0, event_kind::global_push, 3, 1'000'000, 5)); // more than queued
+    q.apply(wake_into(1, 0, 3, queue_kind::local, 0xFFFF));         // absurd worker
+    q.apply(ev(2, 0, event_kind::steal, 3, 1u << 30, 100));         // absurd victim
+    q.apply(ev(3, 9, event_kind::global_push, 3, 5, 5));            // unknown track
+    q.apply(ev(4, 0, event_kind::wake, 3, 0, 0xFFFF'FFFFu));        // unknown kind
+    q.apply(ev(5, 0, event_kind::global_push, 3, 1'000'000, 5, 1)); // more than queued
     CHECK(q.total_queued() <= 1);
 }
 
@@ -252,6 +259,41 @@ TEST_CASE("queue tracker: follows a real worker's LIFO slot and queue exactly") 
     CHECK(ids(q, queue_id::lifo(0)) == ids_t{first_child + 4});
     CHECK(ids(q, queue_id::local(0)) ==
           ids_t{first_child, first_child + 1, first_child + 2, first_child + 3});
+}
+
+namespace {
+
+/// Spawns `n` children pinned to its worker, then waits for them.
+task<void> pinning_parent(int n) {
+    std::vector<join_handle<void>> children;
+    for (int i = 0; i < n; ++i) {
+        children.push_back(spawn_local(child(), "pinned_child"));
+    }
+    for (auto& c : children) {
+        co_await c;
+    }
+}
+
+} // namespace
+
+TEST_CASE("queue tracker: pinned tasks pushed out of the LIFO slot wait in the pinned queue") {
+    runtime_options options;
+    options.workers = 2;
+    testing::traced_runtime traced(options);
+    traced.rt.block_on(pinning_parent(3), "pinning_parent");
+    const auto events = traced.finish();
+    const std::uint64_t parent_id = testing::task_named(events, "pinning_parent");
+    const std::uint64_t first = testing::task_named(events, "pinned_child");
+    REQUIRE(parent_id != 0);
+    queue_tracker q;
+    const std::size_t at = apply_until(q, events, [&](const event& e) {
+        return e.kind == event_kind::poll_end && e.task == parent_id;
+    });
+    REQUIRE(at < events.size());
+    const auto w = static_cast<std::uint32_t>(testing::worker_of_track(events)[events[at].track]);
+    CHECK(ids(q, queue_id::lifo(w)) == ids_t{first + 2});
+    CHECK(ids(q, queue_id::pinned(w)) == ids_t{first, first + 1});
+    CHECK(q.size(queue_id::local(w)) == 0);
 }
 
 TEST_CASE("queue tracker: every poll of a stealing runtime finds its task queued") {

@@ -4,6 +4,7 @@
 
 #include "lesson_panel.hpp"
 #include "lesson_session.hpp"
+#include "live_session.hpp"
 #include "main_window.hpp"
 #include "queue_strip.hpp"
 #include "replay_bar.hpp"
@@ -25,6 +26,7 @@
 #include <filesystem>
 #include <functional>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
@@ -212,4 +214,58 @@ TEST_CASE("while a lesson runs the queue strip shows its live queues", "[lessons
     // The finished lesson can be replayed (its recording) and saved.
     REQUIRE(window.startReplay());
     CHECK(window.replay()->stepPoll());
+}
+
+TEST_CASE("a live run taking over the window leaves a running lesson behind cleanly", "[lessons]") {
+    MainWindow window;
+    window.setQuietErrors(true);
+    window.show();
+    QSignalSpy finished(window.lesson(), &ui::LessonSession::finished);
+    REQUIRE(window.runLesson(QStringLiteral("three-sleeps"), 0.25)); // phases of 0.5-1.5 s
+    REQUIRE(runUntil([&] { return window.document()->model().event_count() > 0; }));
+    ui::LiveOptions live;
+    live.workers = 1;
+    REQUIRE(window.startLive(live));
+    CHECK(finished.count() == 1); // at once: the panel is free again
+    CHECK_FALSE(window.lesson()->running());
+    CHECK(window.lessonPanel()->phaseLines().last().contains(QStringLiteral("another trace")));
+    // The lesson's thread goes on to the end of its phase; none of it reaches the live run.
+    QTest::qWait(1500);
+    for (const auto& m : window.document()->model().markers()) {
+        CHECK_FALSE(window.document()->model().name(m.name).starts_with("phase "));
+    }
+    CHECK(window.document()->info().lesson.empty());
+    // A new lesson can start while the old one's thread is still winding down.
+    QSignalSpy again(window.lesson(), &ui::LessonSession::finished);
+    REQUIRE(window.runLesson(QStringLiteral("work-stealing"), 0.05));
+    REQUIRE(runUntil([&] { return again.count() == 1; }));
+    CHECK(window.document()->info().lesson == "work-stealing");
+}
+
+TEST_CASE("a replay whose file disappears ends with a message, never a crash", "[replay]") {
+    const auto original =
+        std::filesystem::path(TASKSCOPE_TEST_DATA) / "lesson-work-stealing.tstrace";
+    const auto copy = std::filesystem::temp_directory_path() /
+                      ("taskscope-ui-replay-" + std::to_string(::getpid()) + ".tstrace");
+    std::filesystem::copy_file(original, copy, std::filesystem::copy_options::overwrite_existing);
+    MainWindow window;
+    window.setQuietErrors(true);
+    window.show();
+    QSignalSpy opened(&window, &MainWindow::fileOpened);
+    window.openFile(QString::fromStdString(copy.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    REQUIRE(window.startReplay());
+    REQUIRE(window.replay()->stepSteal());
+    std::filesystem::remove(copy);
+
+    // Replay again: refused, and the running replay (and the strip's source) stay valid.
+    CHECK_FALSE(window.startReplay());
+    CHECK(window.replay()->active());
+    window.queueStrip()->repaint();
+    CHECK_FALSE(window.queueStrip()->rows().empty());
+    // Seeking back needs the file: the replay ends with a message.
+    window.replay()->seek(0);
+    CHECK_FALSE(window.replay()->active());
+    CHECK(window.queueStrip()->source() == nullptr);
+    CHECK(window.lastError().contains(QStringLiteral("replay ended")));
 }

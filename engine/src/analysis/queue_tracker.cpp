@@ -11,7 +11,7 @@ using trace::queue_kind;
 namespace {
 
 /// Worker indices beyond this are damage, not a runtime (runtimes have at most 255).
-constexpr std::uint32_t max_workers = 4096;
+constexpr std::uint32_t max_workers = 256;
 
 } // namespace
 
@@ -184,7 +184,10 @@ void queue_tracker::apply(const trace::event& e) {
         }
         break;
     case event_kind::task_spawned: {
-        const auto kind = static_cast<queue_kind>(e.detail);
+        const auto kind = static_cast<queue_kind>(e.detail & ~trace::spawn_pinned_bit);
+        if ((e.detail & trace::spawn_pinned_bit) != 0) {
+            m_tasks[e.task].pinned = true;
+        }
         if (kind == queue_kind::global) {
             m_knows_queues = true;
             enqueue(e.task, queue_id::global(), e.time_ns);
@@ -194,7 +197,6 @@ void queue_tracker::apply(const trace::event& e) {
             if (kind == queue_kind::lifo) {
                 enqueue_lifo(e.task, here, e.time_ns);
             } else {
-                m_tasks[e.task].pinned = kind == queue_kind::pinned;
                 enqueue(e.task, {kind, here}, e.time_ns);
             }
         }
@@ -205,6 +207,10 @@ void queue_tracker::apply(const trace::event& e) {
         const std::uint32_t w = trace::queue_worker_of(e.arg2);
         if (kind != queue_kind::unknown) {
             m_knows_queues = true;
+        }
+        if (trace::queue_pinned(e.arg2) && kind != queue_kind::none &&
+            kind != queue_kind::after_poll) {
+            m_tasks[e.task].pinned = true;
         }
         switch (kind) {
         case queue_kind::global:
@@ -285,8 +291,8 @@ void queue_tracker::apply(const trace::event& e) {
         break;
     }
     case event_kind::global_push: {
-        if (here == nowhere || e.arg == 0) {
-            break; // from outside: the wake or spawn already put it there
+        if (here == nowhere || e.arg == 0 || e.detail != 1) {
+            break; // not an overflow: the wake or spawn already put it there
         }
         // The worker's queue overflowed: its oldest count-1 tasks and the one being queued
         // (the newest) go to the global queue, in that order.

@@ -19,7 +19,8 @@ inline constexpr std::uint32_t oldest_readable_schema = 2;
 enum class event_kind : std::uint8_t {
     track_started = 0,  ///< first event of every thread: detail=track_kind, arg=index in kind
     task_spawned,       ///< task, arg=parent task (0 = from outside), arg2=name id,
-                        ///< detail=queue_kind it was put in (the recording worker's queues)
+                        ///< detail=queue_kind it was put in (the recording worker's queues),
+                        ///< | spawn_pinned_bit for a task pinned to its worker
     poll_begin,         ///< task, arg2=depth of this worker's local queue after the pop
     poll_end,           ///< task, detail=poll_result, arg2=local queue depth after the poll
     task_cancelled,     ///< task destroyed without finishing (runtime shutdown)
@@ -27,8 +28,8 @@ enum class event_kind : std::uint8_t {
                         ///< arg2=queue_code: where the wake put the task
     steal,              ///< arg=victim worker, arg2=tasks moved, detail=0
     global_push,        ///< task (first of the batch), arg=count, arg2=global depth after;
-                        ///< on a worker's track: its local queue overflowed, and the oldest
-                        ///< count-1 queued tasks plus the one being queued moved
+                        ///< detail=1: the recording worker's local queue overflowed, and its
+                        ///< oldest count-1 queued tasks plus the one being queued moved
     global_pop,         ///< task, arg2=global depth after
     queue_depth,        ///< arg=worker index, arg2=depth of that worker's local queue;
                         ///< task != 0: that task left the LIFO slot for the queue's back
@@ -77,9 +78,17 @@ enum class queue_kind : std::uint8_t {
     none = 6,       ///< already queued (or finished): nothing moved
 };
 
-/// A wake's arg2: the queue kind and the worker it belongs to.
-[[nodiscard]] constexpr std::uint32_t queue_code(queue_kind kind, std::uint32_t worker) noexcept {
-    return (static_cast<std::uint32_t>(kind) << 16) | (worker & 0xFFFFu);
+/// Set in a queue code (and in task_spawned's detail) when the task is pinned to its worker
+/// (spawn_local): wherever it goes next on that worker, it is the pinned queue, not the
+/// stealable one.
+inline constexpr std::uint32_t queue_pinned_bit = 0x8000u;
+inline constexpr std::uint8_t spawn_pinned_bit = 0x80u;
+
+/// A wake's arg2: the queue kind, the worker it belongs to, and whether the task is pinned.
+[[nodiscard]] constexpr std::uint32_t queue_code(queue_kind kind, std::uint32_t worker,
+                                                 bool pinned = false) noexcept {
+    return (static_cast<std::uint32_t>(kind) << 16) | (worker & 0x7FFFu) |
+           (pinned ? queue_pinned_bit : 0u);
 }
 [[nodiscard]] constexpr queue_kind queue_kind_of(std::uint32_t code) noexcept {
     const std::uint32_t kind = code >> 16;
@@ -87,7 +96,10 @@ enum class queue_kind : std::uint8_t {
                                                                 : queue_kind::unknown;
 }
 [[nodiscard]] constexpr std::uint32_t queue_worker_of(std::uint32_t code) noexcept {
-    return code & 0xFFFFu;
+    return code & 0x7FFFu;
+}
+[[nodiscard]] constexpr bool queue_pinned(std::uint32_t code) noexcept {
+    return (code & queue_pinned_bit) != 0;
 }
 
 /// What kind of thread a track (a timeline lane) belongs to.
