@@ -41,7 +41,7 @@ LessonPanel::LessonPanel(QWidget* parent) : QWidget(parent) {
     m_scale->setToolTip(tr("Multiplies every duration: 1× is the classic numbers (\"6 s against "
                            "2 s\"); 0.25× runs four times faster"));
     m_run = new QPushButton(tr("Run lesson"), this);
-    m_run->setToolTip(tr("Run the lesson (Ctrl+L); press again to stop it after this phase"));
+    m_run->setToolTip(tr("Run the lesson (Ctrl+Shift+L); press again to stop it after this phase"));
     m_replay = new QPushButton(tr("Replay"), this);
     m_replay->setToolTip(tr("Play the run back with a playhead, step by step (Ctrl+P)"));
     m_replay->setEnabled(false);
@@ -143,16 +143,18 @@ void LessonPanel::phaseFinished(const QString& line) {
     m_phases->scrollToBottom();
 }
 
-void LessonPanel::lessonFinished(bool stopped, const QString& error) {
+void LessonPanel::lessonFinished(bool stopped, const QString& error, bool replayable) {
     m_running = false;
     m_run->setText(tr("Run lesson"));
     m_picker->setEnabled(true);
     m_scale->setEnabled(true);
-    m_replay->setEnabled(error.isEmpty());
+    m_replay->setEnabled(replayable);
     if (!error.isEmpty()) {
         m_phases->addItem(tr("failed: %1").arg(error));
+    } else if (!replayable) {
+        m_phases->addItem(tr("stopped: the window went on to another trace"));
     } else if (stopped) {
-        m_phases->addItem(tr("stopped"));
+        m_phases->addItem(tr("stopped: Replay plays back what ran"));
     } else {
         m_phases->addItem(tr("done: press Replay to step through it"));
     }

@@ -34,7 +34,7 @@ public slots:
     void lessonStarted();
     void phaseStarted(const QString& phase);
     void phaseFinished(const QString& line);
-    void lessonFinished(bool stopped, const QString& error);
+    void lessonFinished(bool stopped, const QString& error, bool replayable);
 
 signals:
     void runRequested(const QString& name, double scale);

@@ -20,6 +20,10 @@ LessonSession::LessonSession(TraceDocument* document, QObject* parent)
 
 LessonSession::~LessonSession() {
     join();
+    for (auto& [generation, t] : m_retired) {
+        t.request_stop();
+    }
+    m_retired.clear(); // joins
 }
 
 void LessonSession::join() {
@@ -27,6 +31,23 @@ void LessonSession::join() {
         m_thread.request_stop();
         m_thread.join();
     }
+}
+
+void LessonSession::abandon() {
+    if (!m_running) {
+        return;
+    }
+    m_pumpTimer.stop();
+    m_inbox.reset(); // the lesson's thread keeps its own reference: events go nowhere
+    if (m_thread.joinable()) {
+        m_thread.request_stop();
+        m_retired.emplace(m_generation, std::move(m_thread));
+    }
+    ++m_generation; // what the abandoned run still posts is ignored
+    m_running = false;
+    m_abandoned = true;
+    emit finished(true, QString());
+    m_abandoned = false;
 }
 
 bool LessonSession::start(const QString& name, double scale, QString* error) {
@@ -37,7 +58,14 @@ bool LessonSession::start(const QString& name, double scale, QString* error) {
         }
         return false;
     }
+    if (m_running) {
+        if (error != nullptr) {
+            *error = tr("A lesson is running: stop it first.");
+        }
+        return false;
+    }
     join();
+    const std::uint64_t generation = ++m_generation;
     m_dir = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/taskscope-XXXXXX"));
     if (!m_dir->isValid()) {
         if (error != nullptr) {
@@ -59,19 +87,30 @@ bool LessonSession::start(const QString& name, double scale, QString* error) {
     m_pumpTimer.start();
 
     QPointer<LessonSession> self(this);
-    // Signals from the lesson's thread arrive queued, on the GUI thread.
-    const auto post = [self](auto fn) {
+    // Signals from the lesson's thread arrive queued, on the GUI thread; those of a run
+    // that was abandoned since are dropped (its last one lets its thread be joined).
+    const auto post = [self, generation](auto fn) {
         QMetaObject::invokeMethod(
             self.data(),
-            [self, fn] {
-                if (self) {
+            [self, fn, generation] {
+                if (self && self->m_generation == generation) {
                     fn(*self);
                 }
             },
             Qt::QueuedConnection);
     };
-    m_thread = std::jthread([post, scale, lessonName = std::string(info->name), inbox = m_inbox,
-                             path = m_recording](std::stop_token stop) {
+    const auto postDone = [self, generation](bool stopped, QString failure) {
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, generation, stopped, failure] {
+                if (self) {
+                    self->onThreadDone(generation, stopped, failure);
+                }
+            },
+            Qt::QueuedConnection);
+    };
+    m_thread = std::jthread([post, postDone, scale, lessonName = std::string(info->name),
+                             inbox = m_inbox, path = m_recording](std::stop_token stop) {
         std::shared_ptr<trace::file_writer> file;
         lessons::run_options options;
         options.scale = scale;
@@ -120,7 +159,7 @@ bool LessonSession::start(const QString& name, double scale, QString* error) {
                 failure = QString::fromUtf8(e.what());
             }
         }
-        post([stopped, failure](LessonSession& s) { s.onThreadDone(stopped, failure); });
+        postDone(stopped, failure);
     });
     return true;
 }
@@ -139,7 +178,11 @@ void LessonSession::pump() {
     m_document->append(m_batch);
 }
 
-void LessonSession::onThreadDone(bool stopped, const QString& error) {
+void LessonSession::onThreadDone(std::uint64_t generation, bool stopped, const QString& error) {
+    if (generation != m_generation) {
+        m_retired.erase(generation); // it posted its last message: the join is immediate
+        return;
+    }
     if (m_thread.joinable()) {
         m_thread.join();
     }

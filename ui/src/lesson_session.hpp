@@ -10,10 +10,13 @@
 #include <QString>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <stop_token>
 #include <thread>
+#include <vector>
 
 namespace taskscope::ui {
 
@@ -30,6 +33,11 @@ public:
     bool start(const QString& name, double scale, QString* error = nullptr);
     /// Asks the lesson to end after its current step; finished() follows.
     void stop();
+    /// The document is taken over (a live run, an opened file): stop feeding it at once,
+    /// ask the lesson to stop, and let it end in the background. finished() still follows
+    /// (with `stopped`), and abandoned() says so.
+    void abandon();
+    [[nodiscard]] bool abandoned() const noexcept { return m_abandoned; }
     [[nodiscard]] bool running() const noexcept { return m_running; }
     [[nodiscard]] const QString& lessonName() const noexcept { return m_name; }
     /// The last run's recording; complete once finished() was emitted.
@@ -45,17 +53,20 @@ signals:
 private:
     void pump();
     void join();
-    void onThreadDone(bool stopped, const QString& error);
+    void onThreadDone(std::uint64_t generation, bool stopped, const QString& error);
 
     QPointer<TraceDocument> m_document;
     std::shared_ptr<EventInbox> m_inbox;
     std::unique_ptr<QTemporaryDir> m_dir;
     std::filesystem::path m_recording;
     std::jthread m_thread;
+    std::map<std::uint64_t, std::jthread> m_retired; // abandoned runs by generation
+    std::uint64_t m_generation = 0; // of the current run: messages of older runs are ignored
     QTimer m_pumpTimer;
     std::vector<trace::event> m_batch;
     QString m_name;
     bool m_running = false;
+    bool m_abandoned = false;
 };
 
 } // namespace taskscope::ui

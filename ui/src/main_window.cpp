@@ -195,7 +195,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_lesson, &LessonSession::phaseFinished, this,
             [this](const QString& line) { statusBar()->showMessage(line, 8000); });
     connect(m_lesson, &LessonSession::finished, this, [this](bool stopped, const QString& error) {
-        m_lessonPanel->lessonFinished(stopped, error);
+        if (m_lesson->abandoned()) {
+            // Its document was taken over by a live run or a file: nothing to replay.
+            m_lessonPanel->lessonFinished(true, QString(), false);
+            return;
+        }
+        m_lessonPanel->lessonFinished(stopped, error, error.isEmpty());
         if (!error.isEmpty()) {
             showError(tr("The lesson failed: %1").arg(error));
             return;
@@ -212,6 +217,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             15000);
     });
     connect(m_replay, &ReplayController::moved, this, &MainWindow::onReplayMoved);
+    connect(m_replay, &ReplayController::failed, this, &MainWindow::showError);
+    // The control panel restarts the runtime by itself: whatever was replayed is gone.
+    connect(m_session, &LiveSession::started, m_replay, &ReplayController::close);
     connect(m_replay, &ReplayController::closed, this, [this] {
         m_replayBar->hide();
         updateQueueStrip();
@@ -309,6 +317,10 @@ bool MainWindow::runLesson(const QString& name, double scale) {
         showError(tr("A lesson is running: stop it first (Ctrl+Shift+L)."));
         return false;
     }
+    if (m_session->recording()) {
+        showError(tr("A recording is running: stop it first (Ctrl+R), so nothing is lost."));
+        return false;
+    }
     m_replay->close();
     m_session->stop();
     m_openedFile.clear();
@@ -394,9 +406,7 @@ void MainWindow::onReplayMoved() {
 }
 
 bool MainWindow::startLive(const LiveOptions& options) {
-    if (m_lesson->running()) {
-        m_lesson->stop();
-    }
+    m_lesson->abandon(); // the document is the live run's from here on
     m_replay->close();
     m_openedFile.clear();
     m_recordedFile.clear();
@@ -503,6 +513,7 @@ void MainWindow::openFile(const QString& path) {
                 }
                 window->m_session->stop();
                 window->m_replay->close();
+                window->m_lesson->abandon();
                 window->m_openedFile = file;
                 window->m_recordedFile.clear();
                 window->m_lessonFile.clear();
@@ -761,6 +772,7 @@ void MainWindow::selectTaskRow() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     joinLoader();
+    m_lesson->stop(); // it ends after its current phase (the window waits for that)
     if (m_session->recording()) {
         m_recordedFile = m_session->stopRecording();
     }

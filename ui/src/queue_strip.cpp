@@ -49,7 +49,9 @@ QueueStrip::QueueStrip(TraceDocument* document, ViewState* view, QWidget* parent
     , m_document(document)
     , m_view(view) {
     setMouseTracking(true);
-    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Minimum);
+    // Preferred, not Minimum: with many workers the splitter may squeeze the strip (rows
+    // beyond its height are cut) rather than push the window off the screen.
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     connect(document, &TraceDocument::changed, this, qOverload<>(&QWidget::update));
     connect(document, &TraceDocument::reset, this, [this] {
         updateGeometry();
@@ -116,7 +118,7 @@ std::vector<QueueStrip::Row> QueueStrip::rows() const {
 
 QSize QueueStrip::sizeHint() const {
     const int n = m_queues != nullptr ? static_cast<int>(m_queues->workers()) + 1 : 1;
-    return {800, rowHeight() * (n + 1) + 8};
+    return {800, rowHeight() * (std::min(n, 9) + 1) + 8};
 }
 
 QSize QueueStrip::minimumSizeHint() const {

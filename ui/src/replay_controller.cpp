@@ -20,16 +20,17 @@ ReplayController::ReplayController(TraceDocument* document, ViewState* view, QOb
 ReplayController::~ReplayController() = default;
 
 bool ReplayController::open(const std::filesystem::path& file, QString* error) {
+    std::unique_ptr<analysis::replay_cursor> cursor;
     try {
-        m_cursor = std::make_unique<analysis::replay_cursor>(file);
+        cursor = std::make_unique<analysis::replay_cursor>(file);
     } catch (const std::exception& e) {
         if (error != nullptr) {
             *error = QString::fromUtf8(e.what());
         }
-        m_cursor.reset();
-        return false;
+        return false; // a replay already running goes on
     }
     pause();
+    m_cursor = std::move(cursor);
     m_lastStep = tr("at the start: press Play, or step to the next poll, wake or steal");
     publish();
     return true;
@@ -53,8 +54,15 @@ void ReplayController::play() {
     if (!m_cursor || m_playing) {
         return;
     }
-    if (m_cursor->at_end()) {
+    bool atEnd = false;
+    if (!guarded([&] { atEnd = m_cursor->at_end(); })) {
+        return;
+    }
+    if (atEnd) {
         rewind();
+        if (!m_cursor) {
+            return;
+        }
     }
     m_playing = true;
     m_playFromNs = static_cast<double>(
@@ -85,11 +93,23 @@ void ReplayController::setSpeed(double speed) {
     }
 }
 
+bool ReplayController::guarded(const std::function<void()>& action) {
+    try {
+        action();
+        return true;
+    } catch (const std::exception& e) {
+        // The file went away or changed under the replay (seeking back reads it again).
+        const QString message = tr("The replay ended: %1").arg(QString::fromUtf8(e.what()));
+        close();
+        emit failed(message);
+        return false;
+    }
+}
+
 void ReplayController::seek(std::uint64_t ns) {
-    if (!m_cursor) {
+    if (!m_cursor || !guarded([&] { m_cursor->seek(ns); })) {
         return;
     }
-    m_cursor->seek(ns);
     if (m_playing) {
         m_playFromNs = static_cast<double>(ns);
         m_clock.restart();
@@ -99,10 +119,9 @@ void ReplayController::seek(std::uint64_t ns) {
 }
 
 void ReplayController::rewind() {
-    if (!m_cursor) {
+    if (!m_cursor || !guarded([&] { m_cursor->rewind(); })) {
         return;
     }
-    m_cursor->rewind();
     m_lastStep = tr("at the start");
     publish();
 }
@@ -124,7 +143,10 @@ bool ReplayController::step(event_kind kind) {
         return false;
     }
     pause();
-    const auto e = m_cursor->step(kind);
+    std::optional<trace::event> e;
+    if (!guarded([&] { e = m_cursor->step(kind); })) {
+        return false;
+    }
     if (!e) {
         m_lastStep = tr("no further %1 in this trace")
                          .arg(kind == event_kind::poll_begin ? tr("poll")
@@ -144,7 +166,9 @@ void ReplayController::tick() {
     }
     const double elapsedNs = static_cast<double>(m_clock.nsecsElapsed()) * m_speed;
     const auto target = static_cast<std::uint64_t>(m_playFromNs + elapsedNs);
-    m_cursor->seek(target);
+    if (!guarded([&] { m_cursor->seek(target); })) {
+        return;
+    }
     if (m_cursor->last()) {
         describe(*m_cursor->last());
     }

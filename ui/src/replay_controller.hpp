@@ -10,6 +10,7 @@
 #include <QString>
 #include <QTimer>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 namespace taskscope::ui {
@@ -59,9 +60,13 @@ signals:
     void moved();
     void playingChanged(bool playing);
     void closed();
+    /// The replay could not go on (its file went away); it is closed.
+    void failed(const QString& message);
 
 private:
     bool step(trace::event_kind kind);
+    /// Runs `action` on the cursor; an exception (the file is gone) closes the replay.
+    bool guarded(const std::function<void()>& action);
     void tick();
     void describe(const trace::event& e);
     void publish();
