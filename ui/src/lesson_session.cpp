@@ -93,8 +93,9 @@ bool LessonSession::start(const QString& name, double scale, QString* error) {
         QMetaObject::invokeMethod(
             self.data(),
             [self, fn, generation] {
-                if (self && self->m_generation == generation) {
-                    fn(*self);
+                LessonSession* session = self.data();
+                if (session != nullptr && session->m_generation == generation) {
+                    fn(*session);
                 }
             },
             Qt::QueuedConnection);
@@ -103,8 +104,8 @@ bool LessonSession::start(const QString& name, double scale, QString* error) {
         QMetaObject::invokeMethod(
             self.data(),
             [self, generation, stopped, failure] {
-                if (self) {
-                    self->onThreadDone(generation, stopped, failure);
+                if (LessonSession* session = self.data()) {
+                    session->onThreadDone(generation, stopped, failure);
                 }
             },
             Qt::QueuedConnection);
