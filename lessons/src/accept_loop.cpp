@@ -29,14 +29,12 @@ public:
     void consume(std::span<const trace::event> batch) override {
         std::lock_guard lock(m_mutex);
         for (const trace::event& e : batch) {
-            if (e.kind == trace::event_kind::track_started &&
-                e.detail == static_cast<std::uint8_t>(trace::track_kind::worker)) {
-                m_worker_of_track[e.track] = e.arg;
-            } else if (e.kind == trace::event_kind::request_begin && e.detail == 0 &&
-                       e.arg2 == m_route) {
-                const auto it = m_worker_of_track.find(e.track);
-                if (it != m_worker_of_track.end()) {
-                    m_workers.insert(it->second);
+            if (m_tracks.note(e)) {
+                continue;
+            }
+            if (e.kind == trace::event_kind::request_begin && e.detail == 0 && e.arg2 == m_route) {
+                if (const auto w = m_tracks.worker(e.track)) {
+                    m_workers.insert(*w);
                 }
             }
         }
@@ -51,7 +49,7 @@ public:
 private:
     std::mutex m_mutex;
     trace::name_id m_route = trace::intern("/cpu");
-    std::map<std::uint16_t, std::uint64_t> m_worker_of_track;
+    worker_tracks m_tracks;
     std::set<std::uint64_t> m_workers;
 };
 

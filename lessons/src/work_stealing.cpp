@@ -45,17 +45,17 @@ public:
     void consume(std::span<const trace::event> batch) override {
         std::lock_guard lock(m_mutex);
         for (const trace::event& e : batch) {
-            if (e.kind == trace::event_kind::track_started &&
-                e.detail == static_cast<std::uint8_t>(trace::track_kind::worker)) {
-                m_worker_of_track[e.track] = e.arg;
-            } else if (e.kind == trace::event_kind::steal) {
+            if (m_tracks.note(e)) {
+                continue;
+            }
+            if (e.kind == trace::event_kind::steal) {
                 ++m_steals;
             } else if (e.kind == trace::event_kind::task_spawned && e.arg2 == m_name) {
                 m_short.insert(e.task);
             } else if (e.kind == trace::event_kind::poll_begin && m_short.contains(e.task)) {
-                const auto it = m_worker_of_track.find(e.track);
-                if (it != m_worker_of_track.end() && it->second < m_polls.size()) {
-                    ++m_polls[it->second];
+                const auto w = m_tracks.worker(e.track);
+                if (w && *w < m_polls.size()) {
+                    ++m_polls[*w];
                 }
             }
         }
@@ -76,7 +76,7 @@ public:
 private:
     std::mutex m_mutex;
     trace::name_id m_name = trace::intern("short_task");
-    std::map<std::uint16_t, std::uint64_t> m_worker_of_track;
+    worker_tracks m_tracks;
     std::set<std::uint64_t> m_short;
     std::uint64_t m_steals = 0;
     std::array<std::uint64_t, 2> m_polls{};

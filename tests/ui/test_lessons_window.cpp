@@ -12,6 +12,7 @@
 #include "taskscope/lessons/lessons.hpp"
 #include "timeline_view.hpp"
 #include "trace_document.hpp"
+#include "ui_test_support.hpp"
 #include "view_state.hpp"
 
 #include <QApplication>
@@ -33,19 +34,7 @@ namespace {
 using namespace taskscope;
 using taskscope::ui::MainWindow;
 
-bool runUntil(const std::function<bool()>& done,
-              std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-    const auto give_up = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            return false;
-        }
-        QApplication::processEvents(QEventLoop::AllEvents, 20);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    QApplication::processEvents();
-    return true;
-}
+using taskscope::ui::testing::runUntil;
 
 template <class Button>
 Button* buttonNamed(QWidget* parent, const QString& text) {

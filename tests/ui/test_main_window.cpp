@@ -8,6 +8,7 @@
 #include "taskscope/trace/trace_file.hpp"
 #include "timeline_view.hpp"
 #include "trace_document.hpp"
+#include "ui_test_support.hpp"
 
 #include <QApplication>
 #include <QComboBox>
@@ -31,20 +32,7 @@ namespace {
 using namespace taskscope;
 using taskscope::ui::MainWindow;
 
-/// Lets the window run until `done` holds; false after `limit` (a bound, not a measurement).
-bool runUntil(const std::function<bool()>& done,
-              std::chrono::milliseconds limit = std::chrono::seconds(20)) {
-    const auto give_up = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            return false;
-        }
-        QApplication::processEvents(QEventLoop::AllEvents, 20);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    QApplication::processEvents();
-    return true;
-}
+using taskscope::ui::testing::runUntil;
 
 /// Finished client-side requests to `route` in the window's trace.
 std::vector<analysis::request_span> requestsTo(const MainWindow& w, const std::string& route) {

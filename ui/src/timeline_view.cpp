@@ -380,16 +380,21 @@ void TimelineView::paintWorker(QPainter& p, const Row& row) {
         }
     }
     // Blocking spans on top, in the alarm colour: the worker could run nothing else.
-    const double viewStart = s.startNs();
-    const double viewEnd = s.endNs();
+    paintBlocks(p, lane, top + h * 0.45, h * 0.55);
+}
+
+void TimelineView::paintBlocks(QPainter& p, const analysis::lane& lane, double top,
+                               double height) const {
+    const analysis::model& m = m_document->model();
+    const TimeScale& s = m_view->scale();
     for (const analysis::span& b : lane.blocks) {
         const double end = b.end_ns == analysis::open_end ? static_cast<double>(m.last_ns())
                                                           : static_cast<double>(b.end_ns);
-        if (end < viewStart || static_cast<double>(b.begin_ns) > viewEnd) {
+        if (end < s.startNs() || static_cast<double>(b.begin_ns) > s.endNs()) {
             continue;
         }
         const double x0 = s.xOf(static_cast<double>(b.begin_ns));
-        const QRectF r(x0, top + h * 0.45, std::max(2.0, s.xOf(end) - x0), h * 0.55);
+        const QRectF r(x0, top, std::max(2.0, s.xOf(end) - x0), height);
         p.fillRect(r, blockedColor());
         if (r.width() > 70 * scale()) {
             p.setPen(Qt::white);
@@ -455,26 +460,8 @@ void TimelineView::paintBlocking(QPainter& p, const Row& row) const {
 
 void TimelineView::paintOutside(QPainter& p, const Row& row) const {
     // A thread outside the runtime (a program's main thread) blocking, as on a worker lane.
-    const analysis::model& m = m_document->model();
-    const analysis::lane& lane = m.lanes()[static_cast<std::size_t>(row.lane)];
-    const TimeScale& s = m_view->scale();
-    for (const analysis::span& b : lane.blocks) {
-        const double end = b.end_ns == analysis::open_end ? static_cast<double>(m.last_ns())
-                                                          : static_cast<double>(b.end_ns);
-        if (end < s.startNs() || static_cast<double>(b.begin_ns) > s.endNs()) {
-            continue;
-        }
-        const double x0 = s.xOf(static_cast<double>(b.begin_ns));
-        const QRectF r(x0, row.top + 3, std::max(2.0, s.xOf(end) - x0), row.height - 6);
-        p.fillRect(r, blockedColor());
-        if (r.width() > 70 * scale()) {
-            p.setPen(Qt::white);
-            p.drawText(r.adjusted(3, 0, -3, 0), Qt::AlignVCenter | Qt::AlignLeft,
-                       tr("blocked %1")
-                           .arg(QString::fromStdString(analysis::format_duration(
-                               static_cast<std::uint64_t>(end) - b.begin_ns))));
-        }
-    }
+    paintBlocks(p, m_document->model().lanes()[static_cast<std::size_t>(row.lane)], row.top + 3,
+                row.height - 6);
 }
 
 void TimelineView::paintMarkers(QPainter& p, int bottom) const {

@@ -80,6 +80,8 @@ private:
 
     void paintRuler(QPainter& p) const;
     void paintOutside(QPainter& p, const Row& row) const;
+    /// A lane's blocking spans in the alarm colour, in the band [top, top + height).
+    void paintBlocks(QPainter& p, const analysis::lane& lane, double top, double height) const;
     /// Phase markers (lessons) and the replay playhead, across every row.
     void paintMarkers(QPainter& p, int bottom) const;
     void paintWorker(QPainter& p, const Row& row);
