@@ -187,6 +187,8 @@ int run_demo(const demo_options& options, std::ostream& out) {
     } else {
         out << "\nTry --blocking to see a sleep stall its worker, --workers 1, or --no-steal.\n";
     }
+    out << "The classic async demonstrations: taskscope-cli lessons (then taskscope-cli lesson "
+           "NAME).\n";
     return 0;
 }
 
