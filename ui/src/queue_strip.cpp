@@ -66,10 +66,14 @@ QueueStrip::QueueStrip(TraceDocument* document, ViewState* view, QWidget* parent
 
 void QueueStrip::setSource(const analysis::queue_tracker* queues, const QString& caption,
                            const QString& hint) {
+    // A replay calls this every frame with the same source: re-lay out only on a change.
+    const bool relayout = queues != m_queues;
     m_queues = queues;
     m_caption = caption;
     m_hint = hint;
-    updateGeometry();
+    if (relayout) {
+        updateGeometry();
+    }
     update();
 }
 
