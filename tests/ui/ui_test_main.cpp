@@ -1,14 +1,18 @@
 // The UI tests' main: a QApplication on the offscreen platform (no display needed), then
 // Catch2. Widgets are driven with QTest and rendered to images the tests look at. Settings
-// go to a test location (~/.qttest), never the user's.
+// and temporary files go to folders of the process's own (own_folders.hpp), never the
+// user's and never another test process's.
 #define CATCH_CONFIG_RUNNER
 #define CATCH_CONFIG_CONSOLE_WIDTH 400
+#include "own_folders.hpp"
+
 #include <QApplication>
 #include <QStandardPaths>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
 int main(int argc, char** argv) {
+    taskscope::test::use_own_folders();
     if (std::getenv("QT_QPA_PLATFORM") == nullptr) {
         setenv("QT_QPA_PLATFORM", "offscreen", 1);
     }
