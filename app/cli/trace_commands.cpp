@@ -1,6 +1,7 @@
 #include "trace_commands.hpp"
 
 #include "taskscope/analysis/export.hpp"
+#include "taskscope/analysis/load.hpp"
 #include "taskscope/net/http_server.hpp"
 #include "taskscope/net/load_generator.hpp"
 #include "taskscope/runtime.hpp"
@@ -67,26 +68,21 @@ task<std::unique_ptr<net::http_server>> make_server(net::http_server_options opt
 
 analysis::model load_model(const std::filesystem::path& file, trace::run_info& info,
                            trace::read_report& report, std::ostream* progress_to) {
-    trace::file_reader reader(file);
-    info = reader.info();
-    analysis::model m;
-    {
-        std::optional<progress_line> progress;
-        if (progress_to != nullptr) {
-            progress.emplace(*progress_to, "reading");
-        }
-        trace::read_all(reader, [&](std::span<const trace::event> chunk, const auto& names) {
-            m.set_names(names);
-            m.consume(chunk);
+    std::optional<progress_line> progress;
+    if (progress_to != nullptr) {
+        progress.emplace(*progress_to, "reading");
+    }
+    analysis::loaded_trace loaded =
+        analysis::load_model(file, [&](std::uint64_t read, std::uint64_t total) {
             if (progress) {
-                progress->update(reader.progress_bytes(), reader.file_bytes());
+                progress->update(read, total);
             }
             return true;
         });
-    }
-    m.finish();
-    report = reader.report();
-    return m;
+    progress.reset();
+    info = std::move(loaded.info);
+    report = std::move(loaded.report);
+    return std::move(*loaded.trace);
 }
 
 void print_summary(const analysis::model& m, std::ostream& out) {

@@ -1,5 +1,8 @@
 #pragma once
-// Shared by the window tests: let the event loop run until something holds.
+// Shared by the window tests: let the event loop run until something holds; what a chart
+// counts.
+
+#include "latency_chart.hpp"
 
 #include <QApplication>
 #include <chrono>
@@ -21,6 +24,15 @@ inline bool runUntil(const std::function<bool()>& done,
     }
     QApplication::processEvents();
     return true;
+}
+
+/// The requests the latency histogram counts, over all its buckets.
+inline std::uint64_t histogramTotal(const LatencyChart& chart) {
+    std::uint64_t total = 0;
+    for (const auto& bucket : chart.histogram()) {
+        total += bucket.count;
+    }
+    return total;
 }
 
 } // namespace taskscope::ui::testing

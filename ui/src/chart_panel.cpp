@@ -16,6 +16,7 @@
 #include <QValueAxis>
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace taskscope::ui {
 
@@ -45,7 +46,13 @@ ChartPanel::ChartPanel(TraceDocument* document, ViewState* view, QWidget* parent
         rebuildNow();
     });
     connect(m_document, &TraceDocument::changed, this, &ChartPanel::scheduleRefresh);
-    connect(m_view, &ViewState::rangeChanged, this, &ChartPanel::onRangeChanged);
+    // The range moves every frame while the timeline follows a live run or the user drags:
+    // charts follow at their refresh rate, not every frame (a chart re-lays out and
+    // strokes all of its series whenever an axis moves).
+    connect(m_view, &ViewState::rangeChanged, this, [this] {
+        m_rangeMoved = true;
+        scheduleRefresh();
+    });
     connect(m_view, &ViewState::presentationChanged, this, &ChartPanel::applyStyle);
 }
 
@@ -64,11 +71,15 @@ void ChartPanel::scheduleRefresh() {
 }
 
 void ChartPanel::rebuildNow() {
+    m_rangeMoved = false;
     rebuild();
     m_sinceRefresh.start();
 }
 
 void ChartPanel::refreshNow() {
+    if (std::exchange(m_rangeMoved, false)) {
+        onRangeChanged();
+    }
     refresh();
     m_sinceRefresh.start();
 }

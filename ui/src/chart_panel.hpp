@@ -1,6 +1,8 @@
 #pragma once
 // What the charts share: the document and the view state they show, a rebuild when a trace
-// opens, a refresh at most ten times a second as live events arrive, and their style (a dark
+// opens, a refresh at most ten times a second as live events arrive or the visible range
+// moves (an axis that moves makes Qt Charts re-lay out every series, so charts follow the
+// timeline at their refresh rate, not every frame), and their style (a dark
 // or light chart theme after the palette, larger fonts in presentation mode). A chart derives
 // from it, sets up its charts in its constructor, calls initialize() last and implements the
 // hooks.
@@ -47,7 +49,7 @@ protected:
     virtual void rebuild() = 0;
     /// Takes in what the document gained since the last rebuild() or refresh().
     virtual void refresh() = 0;
-    /// The view's visible range moved.
+    /// The view's visible range moved (called at the next refresh, before refresh()).
     virtual void onRangeChanged() = 0;
     /// The palette, the font or presentation mode changed: theme, fonts and pens again.
     virtual void applyStyle() = 0;
@@ -77,6 +79,7 @@ private:
     ViewState* m_view;
     QTimer m_refreshTimer;
     QElapsedTimer m_sinceRefresh;
+    bool m_rangeMoved = false;
 };
 
 } // namespace taskscope::ui

@@ -2,6 +2,7 @@
 
 #include "axis_ticks.hpp"
 #include "series_decimator.hpp"
+#include "style.hpp"
 #include "trace_document.hpp"
 #include "view_state.hpp"
 
@@ -10,26 +11,26 @@
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
+#include <QCursor>
 #include <QFont>
+#include <QImage>
 #include <QLabel>
+#include <QLegend>
 #include <QLineSeries>
+#include <QPainter>
 #include <QPen>
-#include <QScatterSeries>
+#include <QResizeEvent>
 #include <QSplitter>
 #include <QStackedLayout>
+#include <QToolTip>
 #include <QValueAxis>
 #include <algorithm>
-#include <array>
 #include <utility>
 
 namespace taskscope::ui {
 
 namespace {
 
-// Tableau 10 less its red, which the p99 line keeps: route i keeps its colour.
-constexpr std::array<QRgb, 9> routeColours{0x4e79a7, 0x59a14f, 0xb07aa1, 0xf28e2b, 0x76b7b2,
-                                           0xedc948, 0x9c755f, 0xff9da7, 0xbab0ac};
-constexpr QRgb p99Colour = 0xe15759;
 constexpr QRgb barColour = 0x4e79a7;
 
 double toMs(std::uint64_t ns) {
@@ -62,6 +63,7 @@ LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* pa
     , m_charts(new QSplitter(Qt::Horizontal, this)) {
     setUpChart(m_scatter, m_scatterView);
     m_scatter->legend()->setAlignment(Qt::AlignBottom);
+    m_scatter->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
     setUpValueAxis(m_timeAxis, tr("request start (ms)"));
     setUpValueAxis(m_latencyAxis, tr("latency (ms)"));
     m_latencyAxis->setMinorTickCount(0);
@@ -110,10 +112,61 @@ LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* pa
 
 qsizetype LatencyChart::pointCount() const {
     qsizetype n = 0;
-    for (const QScatterSeries* series : m_routeSeries) {
+    for (const QLineSeries* series : m_routeSeries) {
         n += series->count();
     }
     return n;
+}
+
+int LatencyChart::columns() const {
+    const double plot = m_scatter->plotArea().width();
+    return std::max(64, plot >= 1.0 ? static_cast<int>(plot) : m_scatterView->width());
+}
+
+qsizetype LatencyChart::requestAt(int series, QPointF point) const {
+    if (series < 0 || static_cast<std::size_t>(series) >= m_routeSeries.size()) {
+        return -1;
+    }
+    const auto& requests = m_pointRequests[static_cast<std::size_t>(series)];
+    const auto& all = traceDocument()->model().requests();
+    // The point with the nearest coordinates (a hover reports the point as drawn).
+    qsizetype best = -1;
+    double bestDistance = 0;
+    for (const std::uint32_t i : requests) {
+        if (i >= all.size()) {
+            continue;
+        }
+        const analysis::request_span& r = all[i];
+        const double dx =
+            SeriesDecimator::toMs(static_cast<double>(r.begin_ns), m_originNs) - point.x();
+        const double dy = toMs(r.latency_ns()) - point.y();
+        const double distance = dx * dx + dy * dy;
+        if (best < 0 || distance < bestDistance) {
+            best = static_cast<qsizetype>(i);
+            bestDistance = distance;
+        }
+    }
+    return best;
+}
+
+QString LatencyChart::describeRequest(std::size_t index) const {
+    const analysis::model& m = traceDocument()->model();
+    if (index >= m.requests().size()) {
+        return {};
+    }
+    const analysis::request_span& r = m.requests()[index];
+    QString text =
+        QStringLiteral("<b>%1</b><br>latency %2, status %3<br>began at %4 ms")
+            .arg(QString::fromStdString(m.name(r.route)).toHtmlEscaped(),
+                 QString::fromStdString(analysis::format_duration(r.latency_ns())))
+            .arg(r.status)
+            .arg(SeriesDecimator::toMs(static_cast<double>(r.begin_ns), m_originNs), 0, 'f', 3);
+    if (r.task != analysis::no_task) {
+        text += (r.client ? tr("<br>sent by %1") : tr("<br>served by %1"))
+                    .arg(QString::fromStdString(m.task_label(r.task)).toHtmlEscaped());
+    }
+    text += r.client ? tr("<br>(as the load generator saw it)") : tr("<br>(as the server saw it)");
+    return text;
 }
 
 double LatencyChart::p50Ms() const {
@@ -152,39 +205,41 @@ void LatencyChart::updateEmptyHint() {
     } else {
         m_hint->setText(tr("None of this trace's HTTP requests finished."));
     }
-    m_pages->setCurrentWidget(m_latencies.empty() ? static_cast<QWidget*>(m_hint) : m_charts);
+    m_pages->setCurrentWidget(m_finished == 0 ? static_cast<QWidget*>(m_hint) : m_charts);
 }
 
 void LatencyChart::rebuild() {
-    for (QScatterSeries* series : m_routeSeries) {
+    for (QLineSeries* series : m_routeSeries) {
         m_scatter->removeSeries(series);
         delete series;
     }
     m_routeSeries.clear();
-    m_routeIndex.clear();
+    m_seriesRoute.clear();
+    m_seriesOfRoute.clear();
+    m_pointRequests.clear();
     m_routes.clear();
-    m_open.clear();
-    m_latencies.clear();
-    m_scanned = 0;
     m_client = traceDocument()->model().has_client_requests();
     m_originNs = traceDocument()->firstNs();
     m_scatter->setTitle(m_client ? tr("Request latency (as the client saw it)")
                                  : tr("Request latency (server side)"));
-    takeFinished();
+    derivePoints();
     updateStatistics();
     followRange();
     updateEmptyHint();
 }
 
 void LatencyChart::refresh() {
-    if (traceDocument()->firstNs() != m_originNs ||
-        traceDocument()->model().has_client_requests() != m_client) {
+    const analysis::model& m = traceDocument()->model();
+    if (traceDocument()->firstNs() != m_originNs || m.has_client_requests() != m_client) {
         rebuild(); // the first events of a live trace, or its first client request
         return;
     }
-    const std::size_t before = m_latencies.size();
-    takeFinished();
-    if (m_latencies.size() != before) {
+    const std::size_t finished = m.request_latencies().size();
+    if (finished == m_finished && !m_rangeMoved) {
+        return;
+    }
+    derivePoints();
+    if (finished != m_finished) {
         updateStatistics();
         updateEmptyHint();
     }
@@ -192,84 +247,104 @@ void LatencyChart::refresh() {
 
 void LatencyChart::onRangeChanged() {
     followRange();
+    m_rangeMoved = true;
 }
 
-std::size_t LatencyChart::seriesFor(trace::name_id route) {
-    if (const auto it = m_routeIndex.find(route); it != m_routeIndex.end()) {
-        return it->second;
+void LatencyChart::resizeEvent(QResizeEvent* event) {
+    ChartPanel::resizeEvent(event);
+    m_rangeMoved = true; // the points were thinned for another width
+    scheduleRefresh();
+}
+
+std::size_t LatencyChart::seriesFor(std::size_t routeIndex) {
+    if (routeIndex < m_seriesOfRoute.size() && m_seriesOfRoute[routeIndex] >= 0) {
+        return static_cast<std::size_t>(m_seriesOfRoute[routeIndex]);
     }
-    auto* series = new QScatterSeries;
-    const QString name = QString::fromStdString(traceDocument()->model().name(route));
+    const analysis::model& m = traceDocument()->model();
+    // A line series without a line, its points drawn as images: Qt Charts paints those in
+    // one pass, where a scatter series makes each point a graphics item of its own (several
+    // times slower to draw, and quadratic to fill).
+    auto* series = new QLineSeries;
+    const QString name = QString::fromStdString(m.name(m.routes()[routeIndex]));
     series->setName(name);
     m_scatter->addSeries(series);
     series->attachAxis(m_timeAxis);
     series->attachAxis(m_latencyAxis);
+    const std::size_t index = m_routeSeries.size();
+    connect(series, &QLineSeries::hovered, this,
+            [this, index](const QPointF& point, bool state) { showTooltip(index, point, state); });
     m_routeSeries.push_back(series);
+    m_seriesRoute.push_back(routeIndex);
+    m_pointRequests.emplace_back();
     m_routes.append(name);
-    const std::size_t index = m_routeSeries.size() - 1;
-    m_routeIndex.emplace(route, index);
+    if (routeIndex >= m_seriesOfRoute.size()) {
+        m_seriesOfRoute.resize(routeIndex + 1, -1);
+    }
+    m_seriesOfRoute[routeIndex] = static_cast<int>(index);
     styleRoute(index);
     return index;
 }
 
-void LatencyChart::takeFinished() {
-    const auto& requests = traceDocument()->model().requests();
-    std::vector<QList<QPointF>> added(m_routeSeries.size());
-    std::vector<std::uint64_t> fresh;
-    const auto take = [&](const analysis::request_span& r) {
-        const std::size_t series = seriesFor(r.route);
-        if (series >= added.size()) {
-            added.resize(series + 1);
-        }
-        added[series].append(
-            QPointF(SeriesDecimator::toMs(static_cast<double>(r.begin_ns), m_originNs),
-                    toMs(r.latency_ns())));
-        fresh.push_back(r.latency_ns());
-    };
-
-    // Requests end in any order: the open ones are looked at again on every refresh.
-    std::vector<std::size_t> stillOpen;
-    for (const std::size_t i : m_open) {
-        if (requests[i].finished()) {
-            take(requests[i]);
-        } else {
-            stillOpen.push_back(i);
-        }
-    }
-    for (std::size_t i = m_scanned; i < requests.size(); ++i) {
-        const analysis::request_span& r = requests[i];
-        if (r.client != m_client) {
+void LatencyChart::derivePoints() {
+    m_rangeMoved = false;
+    const analysis::model& m = traceDocument()->model();
+    const TimeScale& scale = viewState()->scale();
+    const std::vector<RequestDecimator::Route> kept = traceDocument()->requestPicks().decimate(
+        m, m_client, !traceDocument()->isLive(), scale.startNs(), scale.endNs(), columns());
+    // A series for each route once it has shown a point: it keeps its place in the legend
+    // and its colour (Style::routeColor of the route's place in the trace) while its
+    // requests come and go from view.
+    std::vector<bool> filled(m_routeSeries.size(), false);
+    for (const RequestDecimator::Route& route : kept) {
+        if (route.requests.empty()) {
             continue;
         }
-        if (r.finished()) {
-            take(r);
-        } else {
-            stillOpen.push_back(i);
+        const std::size_t index = seriesFor(m.requests()[route.requests.front()].route_index);
+        QList<QPointF> points;
+        points.reserve(static_cast<qsizetype>(route.requests.size()));
+        for (const std::uint32_t i : route.requests) {
+            const analysis::request_span& r = m.requests()[i];
+            points.append(
+                QPointF(SeriesDecimator::toMs(static_cast<double>(r.begin_ns), m_originNs),
+                        toMs(r.latency_ns())));
+        }
+        m_routeSeries[index]->replace(points);
+        m_pointRequests[index] = route.requests;
+        filled.resize(m_routeSeries.size(), false);
+        filled[index] = true;
+    }
+    for (std::size_t i = 0; i < m_routeSeries.size(); ++i) {
+        if (!filled[i] && m_routeSeries[i]->count() > 0) {
+            m_routeSeries[i]->clear();
+            m_pointRequests[i].clear();
         }
     }
-    m_open = std::move(stillOpen);
-    m_scanned = requests.size();
+}
 
-    for (std::size_t s = 0; s < added.size(); ++s) {
-        if (!added[s].isEmpty()) {
-            m_routeSeries[s]->append(added[s]);
-        }
+void LatencyChart::showTooltip(std::size_t series, QPointF point, bool state) {
+    if (!state) {
+        QToolTip::hideText();
+        return;
     }
-    std::sort(fresh.begin(), fresh.end());
-    const auto middle = static_cast<std::ptrdiff_t>(m_latencies.size());
-    m_latencies.insert(m_latencies.end(), fresh.begin(), fresh.end());
-    std::inplace_merge(m_latencies.begin(), m_latencies.begin() + middle, m_latencies.end());
+    const qsizetype request = requestAt(static_cast<int>(series), point);
+    if (request >= 0) {
+        QToolTip::showText(QCursor::pos(), describeRequest(static_cast<std::size_t>(request)),
+                           m_scatterView);
+    }
 }
 
 void LatencyChart::updateStatistics() {
-    m_p50Ns = analysis::percentile(m_latencies, 0.50);
-    m_p99Ns = analysis::percentile(m_latencies, 0.99);
-    const bool any = !m_latencies.empty();
+    const analysis::model& m = traceDocument()->model();
+    const analysis::latency_summary summary = m.request_latency();
+    m_finished = summary.count;
+    m_p50Ns = summary.p50_ns;
+    m_p99Ns = summary.p99_ns;
+    const bool any = summary.count != 0;
     m_p50Line->setName(percentileName("p50", m_p50Ns));
     m_p99Line->setName(percentileName("p99", m_p99Ns));
     m_p50Line->setVisible(any);
     m_p99Line->setVisible(any);
-    const double most = any ? toMs(m_latencies.back()) : 1.0;
+    const double most = any ? toMs(summary.max_ns) : 1.0;
     const double step = AxisTicks::niceStep(most, 5);
     m_latencyAxis->setTickInterval(step);
     m_latencyAxis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
@@ -279,7 +354,7 @@ void LatencyChart::updateStatistics() {
 }
 
 void LatencyChart::updateHistogram() {
-    m_histogram = LatencyHistogram::build(m_latencies);
+    m_histogram = LatencyHistogram::build(traceDocument()->model().request_latencies());
     QList<qreal> counts;
     std::uint64_t most = 0;
     for (const auto& bucket : m_histogram) {
@@ -322,11 +397,23 @@ void LatencyChart::followRange() {
 }
 
 void LatencyChart::styleRoute(std::size_t index) {
-    QScatterSeries* series = m_routeSeries[index];
-    series->setColor(QColor::fromRgb(routeColours[index % routeColours.size()]));
-    series->setBorderColor(Qt::transparent);
-    series->setMarkerShape(QScatterSeries::MarkerShapeCircle);
-    series->setMarkerSize(viewState()->presentation() ? 11.0 : 6.0);
+    QLineSeries* series = m_routeSeries[index];
+    const QColor colour = Style::routeColor(m_seriesRoute[index]);
+    const int size = viewState()->presentation() ? 11 : 6;
+    const qreal ratio = devicePixelRatioF();
+    QImage marker(QSize(size, size) * ratio, QImage::Format_ARGB32_Premultiplied);
+    marker.setDevicePixelRatio(ratio);
+    marker.fill(Qt::transparent);
+    QPainter painter(&marker);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(colour);
+    painter.drawEllipse(QRectF(0, 0, size, size));
+    painter.end();
+    series->setPen(Qt::NoPen);
+    series->setColor(colour);
+    series->setMarkerSize(size);
+    series->setLightMarker(marker);
 }
 
 void LatencyChart::applyStyle() {
@@ -340,7 +427,7 @@ void LatencyChart::applyStyle() {
     // The theme resets pens and colours too: set ours again.
     const double width = viewState()->presentation() ? 3.0 : 1.5;
     QPen p50(palette().color(QPalette::WindowText), width, Qt::DashLine);
-    QPen p99(QColor::fromRgb(p99Colour), width, Qt::DashLine);
+    QPen p99(Style::p99Color(), width, Qt::DashLine);
     m_p50Line->setPen(p50);
     m_p99Line->setPen(p99);
     m_barSet->setColor(QColor::fromRgb(barColour));

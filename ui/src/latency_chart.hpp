@@ -1,19 +1,23 @@
 #pragma once
-// Request latency: a scatter of every finished request (when it started, how long it took;
-// one colour per route) with dashed p50 and p99 lines, and beside it a histogram of the same
-// latencies. It shows the side the model prefers: what the load generator saw when the
-// trace has client requests, otherwise what the server measured. Built when a trace opens,
-// extended with the requests finished since the last refresh as live events arrive (at most
+// Request latency: a scatter of the finished requests in the timeline's range (when each
+// started, how long it took; one colour per route) with dashed p50 and p99 lines, and beside
+// it a histogram of every latency. It shows the side the model prefers: what the load
+// generator saw when the trace has client requests, otherwise what the server measured.
+// The scatter holds at most a few points per pixel column and route (RequestDecimator: the
+// fastest, the slowest and the column's p50, p90 and p99), so a million requests draw as
+// fast as a hundred; the percentiles and the histogram count every request (the model's).
+// Redrawn when a trace opens, when the range moves, and as live requests finish (at most
 // ten times a second). Until a request has finished it shows a hint instead of empty axes.
 
 #include "chart_panel.hpp"
 #include "latency_histogram.hpp"
+#include "request_decimator.hpp"
 #include "taskscope/analysis/model.hpp"
 
+#include <QPointF>
 #include <QStringList>
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 QT_BEGIN_NAMESPACE
@@ -25,7 +29,6 @@ class QCategoryAxis;
 class QChart;
 class QChartView;
 class QLineSeries;
-class QScatterSeries;
 class QSplitter;
 class QValueAxis;
 QT_END_NAMESPACE
@@ -37,12 +40,21 @@ class LatencyChart : public ChartPanel {
 public:
     LatencyChart(TraceDocument* document, ViewState* view, QWidget* parent = nullptr);
 
-    /// Requests in the scatter plot (every route's).
+    /// Points in the scatter plot (every route's): each a request, at most
+    /// RequestDecimator::maxPerColumn per pixel column and route.
     [[nodiscard]] qsizetype pointCount() const;
-    /// Nearest-rank percentiles of the finished requests shown, in ms (0 for none).
+    /// Width of the scatter's plot area in pixel columns, as the points were thinned for.
+    [[nodiscard]] int columns() const;
+    /// The request the point at `point` of series `series` (an index into routes())
+    /// stands for, as an index into model::requests(); -1 if none.
+    [[nodiscard]] qsizetype requestAt(int series, QPointF point) const;
+    /// What hovering a point says of request `index` of model::requests().
+    [[nodiscard]] QString describeRequest(std::size_t index) const;
+    /// Nearest-rank percentiles of every finished request of the side shown, in ms (0 for
+    /// none): the model's.
     [[nodiscard]] double p50Ms() const;
     [[nodiscard]] double p99Ms() const;
-    /// The routes shown ("/", "/sleep?ms=5"), in the order they first finished a request.
+    /// The routes shown ("/", "/sleep?ms=5"), in the order they first had a point.
     [[nodiscard]] QStringList routes() const;
     /// Whether the requests shown are the load generator's (client side).
     [[nodiscard]] bool clientSide() const noexcept { return m_client; }
@@ -55,18 +67,23 @@ public:
         return m_histogram;
     }
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     void rebuild() override;
     void refresh() override;
     void onRangeChanged() override;
     void applyStyle() override;
-    void takeFinished();
-    std::size_t seriesFor(trace::name_id route);
+    void derivePoints();
+    /// The series of route `routeIndex` (its place in model::routes()), made on first use.
+    std::size_t seriesFor(std::size_t routeIndex);
     void updateStatistics();
     void updateHistogram();
     void followRange();
     void styleRoute(std::size_t index);
     void updateEmptyHint();
+    void showTooltip(std::size_t series, QPointF point, bool state);
 
     QChart* m_scatter;
     QChartView* m_scatterView;
@@ -74,8 +91,10 @@ private:
     QValueAxis* m_latencyAxis;
     QLineSeries* m_p50Line;
     QLineSeries* m_p99Line;
-    std::vector<QScatterSeries*> m_routeSeries;
-    std::unordered_map<trace::name_id, std::size_t> m_routeIndex;
+    std::vector<QLineSeries*> m_routeSeries;                 ///< in the order first shown
+    std::vector<std::size_t> m_seriesRoute;                  ///< each series' route index
+    std::vector<int> m_seriesOfRoute;                        ///< by route index; -1: none yet
+    std::vector<std::vector<std::uint32_t>> m_pointRequests; ///< each series' points' requests
     QStringList m_routes;
 
     QChart* m_histogramChart;
@@ -92,9 +111,8 @@ private:
 
     bool m_client = false;
     std::uint64_t m_originNs = 0;
-    std::size_t m_scanned = 0;              ///< requests[0, m_scanned) looked at
-    std::vector<std::size_t> m_open;        ///< looked at, of the side shown, not finished then
-    std::vector<std::uint64_t> m_latencies; ///< sorted, every point's
+    std::size_t m_finished = 0; ///< finished requests of the side shown, when last drawn
+    bool m_rangeMoved = false;  ///< the points are for another range or width
     std::uint64_t m_p50Ns = 0;
     std::uint64_t m_p99Ns = 0;
 };

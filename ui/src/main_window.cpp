@@ -15,6 +15,7 @@
 #include "theme.hpp"
 #include "timeline_view.hpp"
 #include "trace_document.hpp"
+#include "trace_loader.hpp"
 #include "view_state.hpp"
 
 #include <QAction>
@@ -77,6 +78,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_document = new TraceDocument(this);
     m_view = new ViewState(this);
     m_session = new LiveSession(m_document, this);
+    m_loader = new TraceLoader(this);
+    connect(m_loader, &TraceLoader::loaded, this, &MainWindow::onFileLoaded);
+    connect(m_loader, &TraceLoader::failed, this, [this](const QString& message) {
+        onLoadEnded();
+        showError(message);
+        emit fileOpened(false);
+    });
+    connect(m_loader, &TraceLoader::cancelled, this, [this] {
+        onLoadEnded();
+        // What the user asked for: no warning box, the trace shown stays.
+        m_lastError =
+            tr("Opening %1 was cancelled; the trace shown is unchanged.").arg(m_loader->path());
+        statusBar()->showMessage(m_lastError, 8000);
+        emit fileOpened(false);
+    });
 
     // Left: the control panel and the legend.
     auto* left = new QWidget(this);
@@ -235,7 +251,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
-    joinLoader();
+    delete m_loader; // cancels and joins a load still running
+    m_loader = nullptr;
     m_session->stop(); // before the document it feeds goes (children die in creation order)
 }
 
@@ -418,115 +435,50 @@ bool MainWindow::startLive(const LiveOptions& options) {
     return ok;
 }
 
-void MainWindow::joinLoader() {
-    if (m_cancelLoad) {
-        m_cancelLoad->store(true);
-    }
-    if (m_loader.joinable()) {
-        m_loader.join();
-    }
-}
-
 void MainWindow::openFile(const QString& path) {
-    joinLoader();
     if (m_progress) {
-        m_progress->deleteLater(); // the superseded open's (its loader is joined)
+        m_progress->deleteLater(); // the superseded open's
     }
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    auto progress = std::make_shared<std::atomic<int>>(0);
-    m_cancelLoad = cancel;
     // Shown with quiet errors too (tests, --screenshot): progress is not an error.
     m_progress = new QProgressDialog(tr("Opening %1 ...").arg(QDir::toNativeSeparators(path)),
                                      tr("Cancel"), 0, 100, this);
     m_progress->setWindowModality(Qt::WindowModal);
     m_progress->setMinimumDuration(300); // only for files that take a while
-    connect(m_progress, &QProgressDialog::canceled, this, [cancel] { cancel->store(true); });
-    auto* poll = new QTimer(m_progress);
-    connect(poll, &QTimer::timeout, m_progress, [p = m_progress, progress] {
+    connect(m_progress, &QProgressDialog::canceled, m_loader, &TraceLoader::cancel);
+    connect(m_loader, &TraceLoader::progress, m_progress, [p = m_progress](int percent) {
         // A value set after Cancel would show the dialog again until the loader stops.
         if (!p->wasCanceled()) {
-            p->setValue(progress->load());
+            p->setValue(percent);
         }
     });
-    poll->start(50);
-    QPointer<QProgressDialog> dialog = m_progress;
-    QPointer<MainWindow> self(this);
-    const std::filesystem::path file = path.toStdString();
-    m_loader = std::thread([self, dialog, file, cancel, progress, path] {
-        auto model = std::make_unique<analysis::model>();
-        trace::run_info info;
-        QString error;
-        QString warning;
-        try {
-            trace::file_reader reader(file);
-            info = reader.info();
-            trace::read_all(reader, [&](std::span<const trace::event> chunk, const auto& names) {
-                model->set_names(names);
-                model->consume(chunk);
-                if (reader.file_bytes() != 0) {
-                    // 100 (which closes the dialog) only once the model is finished.
-                    progress->store(static_cast<int>(std::min<std::uint64_t>(
-                        99, 100 * reader.progress_bytes() / reader.file_bytes())));
-                }
-                return !cancel->load();
-            });
-            if (!cancel->load()) { // a cancelled open's model is dropped: not worth finishing
-                model->finish();
-                warning = QString::fromStdString(reader.report().warning);
-            }
-        } catch (const trace::file_error& e) {
-            error = QString::fromUtf8(e.what());
-        } catch (const std::exception& e) {
-            error = QObject::tr("Could not open %1: %2").arg(path, QString::fromUtf8(e.what()));
-        }
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, dialog, cancel, model = std::shared_ptr<analysis::model>(std::move(model)), info,
-             error, warning, file, path]() mutable {
-                MainWindow* window = self.data();
-                if (window == nullptr) {
-                    return;
-                }
-                // Cancel may come after the loader finished, until now: it still counts.
-                // Read it before closing the dialog, which says canceled() as it closes.
-                const bool cancelled = cancel->load();
-                if (dialog) {
-                    dialog->close();
-                    dialog->deleteLater();
-                }
-                if (window->m_cancelLoad != cancel) {
-                    return; // a newer openFile() replaced this one
-                }
-                if (!error.isEmpty()) {
-                    window->showError(error);
-                    emit window->fileOpened(false);
-                    return;
-                }
-                if (cancelled) {
-                    // What the user asked for: no warning box, the trace shown stays.
-                    window->m_lastError =
-                        QObject::tr("Opening %1 was cancelled; the trace shown is unchanged.")
-                            .arg(path);
-                    window->statusBar()->showMessage(window->m_lastError, 8000);
-                    emit window->fileOpened(false);
-                    return;
-                }
-                window->m_session->stop();
-                window->m_replay->close();
-                window->m_lesson->abandon();
-                window->m_openedFile = file;
-                window->m_recordedFile.clear();
-                window->m_lessonFile.clear();
-                auto owned = std::make_unique<analysis::model>(std::move(*model));
-                window->m_document->adopt(std::move(owned), info, path, warning);
-                window->m_controls->setEnabled(false);
-                if (!warning.isEmpty()) {
-                    window->showError(QObject::tr("%1 is damaged: %2").arg(path, warning));
-                }
-                emit window->fileOpened(true);
-            },
-            Qt::QueuedConnection);
-    });
+    m_loader->start(path);
+}
+
+void MainWindow::onLoadEnded() {
+    if (m_progress) {
+        // Closing says canceled(): the loader has ended, so that cancels nothing.
+        const QSignalBlocker quiet(m_progress);
+        m_progress->close();
+        m_progress->deleteLater();
+    }
+}
+
+void MainWindow::onFileLoaded() {
+    onLoadEnded();
+    m_session->stop();
+    m_replay->close();
+    m_lesson->abandon();
+    m_openedFile = m_loader->path().toStdString();
+    m_recordedFile.clear();
+    m_lessonFile.clear();
+    PreparedTrace prepared = m_loader->takeResult();
+    const QString warning = prepared.warning;
+    m_document->adopt(std::move(prepared));
+    m_controls->setEnabled(false);
+    if (!warning.isEmpty()) {
+        showError(tr("%1 is damaged: %2").arg(m_loader->path(), warning));
+    }
+    emit fileOpened(true);
 }
 
 void MainWindow::openDialog() {
@@ -771,7 +723,7 @@ void MainWindow::selectTaskRow() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    joinLoader();
+    m_loader->cancel();
     m_lesson->stop(); // it ends after its current phase (the window waits for that)
     if (m_session->recording()) {
         m_recordedFile = m_session->stopRecording();

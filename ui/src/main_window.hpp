@@ -8,10 +8,8 @@
 
 #include <QMainWindow>
 #include <QPointer>
-#include <atomic>
 #include <filesystem>
 #include <memory>
-#include <thread>
 
 class QActionGroup;
 class QDockWidget;
@@ -37,6 +35,7 @@ class TaskFilterModel;
 class TaskTableModel;
 class TimelineView;
 class TraceDocument;
+class TraceLoader;
 class ViewState;
 
 class MainWindow : public QMainWindow {
@@ -105,7 +104,9 @@ private:
     void showError(const QString& message);
     void jumpToLint(const QModelIndex& index);
     void selectTaskRow();
-    void joinLoader();
+    /// A load ended one way or another: its progress dialog goes.
+    void onLoadEnded();
+    void onFileLoaded();
     /// Points the queue strip at what fits the moment: the live queues, the replay's
     /// playhead, or a hint.
     void updateQueueStrip();
@@ -148,8 +149,7 @@ private:
     bool m_quietErrors = false;
     QString m_lastError;
 
-    std::thread m_loader;
-    std::shared_ptr<std::atomic<bool>> m_cancelLoad;
+    TraceLoader* m_loader;
     QPointer<QProgressDialog> m_progress;
 };
 

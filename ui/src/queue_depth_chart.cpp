@@ -7,6 +7,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QLineSeries>
+#include <QPainter>
 #include <QPen>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -17,9 +18,6 @@
 namespace taskscope::ui {
 
 namespace {
-
-// A late depth point is inserted at most this far back (analysis::model::record_depth).
-constexpr std::size_t lateInsertWindow = 256;
 
 // Tableau 10: distinct on dark and light backgrounds; worker i keeps its colour.
 constexpr std::array<QRgb, 10> workerColours{0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
@@ -34,6 +32,9 @@ QueueDepthChart::QueueDepthChart(TraceDocument* document, ViewState* view, QWidg
     , m_timeAxis(new QValueAxis(m_chart))
     , m_depthAxis(new QValueAxis(m_chart)) {
     setUpChart(m_chart, m_chartView);
+    // Steps are horizontal and vertical lines: antialiasing adds nothing but the cost of
+    // stroking thousands of points with it.
+    m_chartView->setRenderHint(QPainter::Antialiasing, false);
     m_chart->setTitle(tr("Run-queue depth"));
     m_chart->legend()->setAlignment(Qt::AlignBottom);
     setUpValueAxis(m_timeAxis, tr("time (ms)"));
@@ -128,10 +129,7 @@ bool QueueDepthChart::needsWindowing() const {
 
 void QueueDepthChart::onRangeChanged() {
     followRange();
-    if (needsWindowing()) {
-        m_rederive = true;
-        scheduleRefresh();
-    }
+    m_rederive = m_rederive || needsWindowing();
 }
 
 void QueueDepthChart::addLine(int lane, const QString& name) {
@@ -149,7 +147,6 @@ void QueueDepthChart::rebuild() {
     m_lines.clear();
     m_originNs = traceDocument()->firstNs();
     m_lastNs = traceDocument()->lastNs();
-    m_maxDepth = 0;
     m_rederive = false;
     const auto& lanes = traceDocument()->model().lanes();
     for (const int lane : workerLanes()) {
@@ -157,7 +154,6 @@ void QueueDepthChart::rebuild() {
     }
     addLine(-1, tr("global queue"));
     for (Line& line : m_lines) {
-        scanDepth(source(line), 0);
         deriveLine(line);
     }
     updateDepthAxis();
@@ -186,11 +182,6 @@ void QueueDepthChart::refresh() {
             (line.consumed > 0 && (src[line.consumed - 1].time_ns != line.last.time_ns ||
                                    src[line.consumed - 1].depth != line.last.depth));
         const bool grew = src.size() != line.consumed;
-        if (inserted) {
-            scanDepth(src, line.consumed > lateInsertWindow ? line.consumed - lateInsertWindow : 0);
-        } else if (grew) {
-            scanDepth(src, line.consumed);
-        }
         if (inserted || line.windowed || src.size() > limit) {
             if (inserted || grew || rederive || endMoved || src.size() <= limit) {
                 deriveLine(line);
@@ -200,12 +191,6 @@ void QueueDepthChart::refresh() {
         }
     }
     updateDepthAxis();
-}
-
-void QueueDepthChart::scanDepth(const SeriesDecimator::Series& source, std::size_t from) {
-    for (std::size_t i = from; i < source.size(); ++i) {
-        m_maxDepth = std::max(m_maxDepth, source[i].depth);
-    }
 }
 
 bool QueueDepthChart::addHold(const SeriesDecimator::Series& source, QList<QPointF>& points) const {
@@ -246,23 +231,18 @@ void QueueDepthChart::deriveLine(Line& line) {
 
 void QueueDepthChart::appendNew(Line& line) {
     const auto& src = source(line);
+    // One replace() with every point: QXYSeries::append(list) redraws the whole line once
+    // per point appended (a live run of 5,000 requests froze the window for seconds). The
+    // line holds at most pointLimit() points, or it would be windowed instead.
+    QList<QPointF> points = line.series->points();
     if (line.held) {
-        line.series->remove(line.series->count() - 1);
+        points.removeLast();
         line.held = false;
     }
-    // Start from the last point drawn so the first new step leaves from its level.
-    const int drawn = line.series->count();
-    QList<QPointF> tail;
-    if (drawn > 0) {
-        tail.append(line.series->at(drawn - 1));
-    }
     SeriesDecimator::appendSteps(src, SeriesDecimator::IndexRange{line.consumed, src.size()},
-                                 m_originNs, tail);
-    line.held = addHold(src, tail);
-    if (drawn > 0) {
-        tail.removeFirst();
-    }
-    line.series->append(tail);
+                                 m_originNs, points);
+    line.held = addHold(src, points);
+    line.series->replace(points);
     line.consumed = src.size();
     line.last = src.empty() ? analysis::depth_point{} : src.back();
 }
@@ -272,7 +252,7 @@ void QueueDepthChart::followRange() {
 }
 
 void QueueDepthChart::updateDepthAxis() {
-    const double most = static_cast<double>(m_maxDepth);
+    const double most = static_cast<double>(traceDocument()->model().max_depth());
     const double step = AxisTicks::integerStep(most, 6);
     m_depthAxis->setTickInterval(step);
     m_depthAxis->setRange(0.0, AxisTicks::topAbove(most, step));

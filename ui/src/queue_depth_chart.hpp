@@ -58,7 +58,6 @@ private:
     void addLine(int lane, const QString& name);
     void deriveLine(Line& line);
     void appendNew(Line& line);
-    void scanDepth(const SeriesDecimator::Series& source, std::size_t from);
     bool addHold(const SeriesDecimator::Series& source, QList<QPointF>& points) const;
     void followRange();
     void updateDepthAxis();
@@ -76,7 +75,6 @@ private:
     std::vector<Line> m_lines;
     std::uint64_t m_originNs = 0;
     std::uint64_t m_lastNs = 0;
-    std::uint32_t m_maxDepth = 0;
     bool m_rederive = false; ///< the range or the width changed: windowed lines are redone
 };
 

@@ -165,6 +165,10 @@ QVariant TaskTableModel::headerData(int section, Qt::Orientation orientation, in
     return {};
 }
 
+const analysis::model& TaskTableModel::model() const {
+    return m_document->model();
+}
+
 analysis::task_ref TaskTableModel::taskAt(int row) const {
     return row >= 0 && row < m_rows ? static_cast<analysis::task_ref>(row) : analysis::no_task;
 }

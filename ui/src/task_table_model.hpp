@@ -39,6 +39,9 @@ public:
     [[nodiscard]] QVariant headerData(int section, Qt::Orientation orientation,
                                       int role) const override;
 
+    /// The model whose tasks the rows are (row == task_ref).
+    [[nodiscard]] const analysis::model& model() const;
+
     /// The task shown in `row`, or analysis::no_task.
     [[nodiscard]] analysis::task_ref taskAt(int row) const;
     /// The row showing `task`, or -1.

@@ -1,5 +1,6 @@
 #include "timeline_view.hpp"
 
+#include "style.hpp"
 #include "trace_document.hpp"
 #include "view_state.hpp"
 
@@ -30,13 +31,6 @@ QString formatOffset(double ns) {
     }
     return QString::fromStdString(
         analysis::format_duration(static_cast<std::uint64_t>(std::max(0.0, ns)), 1));
-}
-
-QColor routeColor(trace::name_id route) {
-    static const QColor palette[] = {QColor(0x4e, 0x79, 0xa7), QColor(0xf2, 0x8e, 0x2b),
-                                     QColor(0x59, 0xa1, 0x4f), QColor(0xb0, 0x7a, 0xa1),
-                                     QColor(0x76, 0xb7, 0xb2), QColor(0xed, 0xc9, 0x48)};
-    return palette[route % (sizeof palette / sizeof palette[0])];
 }
 
 /// `over` laid on `under` with opacity `alpha`, as one opaque colour.
@@ -522,23 +516,29 @@ void TimelineView::paintRequests(QPainter& p, const Row& row) const {
     constexpr int stacks = 6;
     const double rowHeight = (row.height - 4) / static_cast<double>(stacks);
     std::vector<double> lastX(stacks, -1.0);
-    // Requests are kept in about the order they began (threads' batches interleave by at
-    // most a few milliseconds): start at the first that could still be running in view.
-    constexpr double disorderNs = 20e6;
-    const double from = s.startNs() - static_cast<double>(m.longest_request_ns()) - disorderNs;
+    // Start at the first request that could still be running in view.
     const auto& requests = m.requests();
-    auto it = std::partition_point(requests.begin(), requests.end(), [from](const auto& r) {
-        return static_cast<double>(r.begin_ns) < from;
-    });
+    const auto [first, last] = m.requests_beginning_in(
+        s.startNs() - static_cast<double>(m.longest_request_ns()), s.endNs());
     const QColor background =
         row.shaded ? palette().alternateBase().color() : palette().base().color();
-    const bool skippable =
-        m.open_request_count() == 0 && static_cast<double>(m.longest_request_ns()) < s.nsPerPixel();
-    for (; it != requests.end(); ++it) {
-        const analysis::request_span& r = *it;
-        if (static_cast<double>(r.begin_ns) > s.endNs() + disorderNs) {
-            break;
+    // Requests are drawn on whole pixels: [floor(begin), max(floor(begin) + 1, ceil(end))).
+    // One that ends inside what its stack has drawn is folded into it.
+    constexpr std::size_t block = analysis::model::request_block_size;
+    for (std::size_t i = first; i < last;) {
+        // Zoomed out, thousands of requests share a pixel column. A whole block of them
+        // that ended inside what every stack has drawn already would only be folded one by
+        // one: jump over it.
+        if (i % block == 0) {
+            const std::uint64_t blockEnd = m.request_block_end(i / block);
+            const double covered = *std::min_element(lastX.begin(), lastX.end());
+            if (blockEnd != analysis::open_end &&
+                std::floor(s.xOf(static_cast<double>(blockEnd))) + 1.0 <= covered) {
+                i += block;
+                continue;
+            }
         }
+        const analysis::request_span& r = requests[i++];
         if (r.client != client) {
             continue;
         }
@@ -547,27 +547,14 @@ void TimelineView::paintRequests(QPainter& p, const Row& row) const {
         if (end < s.startNs() || static_cast<double>(r.begin_ns) > s.endNs()) {
             continue;
         }
-        const double x0 = s.xOf(static_cast<double>(r.begin_ns));
-        const double x1 = std::max(x0 + 1.0, s.xOf(end));
+        const double x0 = std::floor(s.xOf(static_cast<double>(r.begin_ns)));
+        const double x1 = std::max(x0 + 1.0, std::ceil(s.xOf(end)));
         const int stack = static_cast<int>(r.request_id % stacks);
         if (x1 <= lastX[static_cast<std::size_t>(stack)]) {
             continue; // folded: this pixel range of the stack is drawn already
         }
         lastX[static_cast<std::size_t>(stack)] = x1;
-        // Zoomed out, thousands of requests share a pixel column: once every stack has this
-        // column drawn, jump over the requests that begin before it. Safe only when no
-        // request lasts a pixel (a skipped one then ends inside what is drawn already).
-        const double covered = *std::min_element(lastX.begin(), lastX.end());
-        if (skippable && covered > x0 + 2.0) {
-            const double next = s.nsAt(std::floor(covered) - 1.0);
-            const auto skip = std::partition_point(it + 1, requests.end(), [next](const auto& q) {
-                return static_cast<double>(q.begin_ns) < next;
-            });
-            if (skip != it + 1) {
-                it = skip - 1; // the loop's ++it lands on `skip`
-            }
-        }
-        QColor color = routeColor(r.route);
+        QColor color = Style::routeColor(r.route_index);
         if (!r.finished()) {
             color = mix(background, color, 0.5f); // still waiting for its answer
         }

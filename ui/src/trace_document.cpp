@@ -1,5 +1,7 @@
 #include "trace_document.hpp"
 
+#include <thread>
+
 namespace taskscope::ui {
 
 TraceDocument::TraceDocument(QObject* parent)
@@ -10,6 +12,7 @@ void TraceDocument::startLive(const trace::run_info& info) {
     m_model = std::make_unique<analysis::model>();
     m_model->use_process_names();
     m_summaries.clear();
+    m_requests.reset();
     m_queues.clear();
     m_info = info;
     m_source = QStringLiteral("live");
@@ -28,17 +31,45 @@ void TraceDocument::append(std::span<const trace::event> events) {
     emit changed();
 }
 
+void TraceDocument::prepare(PreparedTrace& prepared) {
+    const analysis::model& m = *prepared.model;
+    // The request pyramid on a second thread (the file's decoding thread has ended), the
+    // lane summaries and the sorted latencies here: they only read the model.
+    std::thread requests([&prepared, &m] {
+        prepared.requests.reset();
+        prepared.requests.build(m, m.has_client_requests(), true);
+    });
+    prepared.summaries.clear();
+    for (const analysis::lane& lane : m.lanes()) {
+        prepared.summaries.emplace_back().reset(m.first_ns());
+        prepared.summaries.back().update(lane);
+    }
+    (void)m.request_latencies(); // sorts them now, not at the latency chart's first look
+    requests.join();
+}
+
+void TraceDocument::adopt(PreparedTrace prepared) {
+    m_model = std::move(prepared.model);
+    m_summaries = std::move(prepared.summaries);
+    m_requests = std::move(prepared.requests);
+    m_queues.clear();
+    m_info = std::move(prepared.info);
+    m_source = std::move(prepared.source);
+    m_warning = std::move(prepared.warning);
+    m_live = false;
+    emit reset();
+}
+
 void TraceDocument::adopt(std::unique_ptr<analysis::model> model, const trace::run_info& info,
                           const QString& source, const QString& warning) {
-    m_model = std::move(model);
-    m_summaries.clear();
-    m_queues.clear();
-    m_info = info;
-    m_source = source;
-    m_warning = warning;
-    m_live = false;
-    updateSummaries();
-    emit reset();
+    PreparedTrace prepared{.model = std::move(model),
+                           .summaries = {},
+                           .requests = {},
+                           .info = info,
+                           .source = source,
+                           .warning = warning};
+    prepare(prepared);
+    adopt(std::move(prepared));
 }
 
 void TraceDocument::updateSummaries() {

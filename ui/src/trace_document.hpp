@@ -1,10 +1,13 @@
 #pragma once
-// What every view of the window reads: one trace's analysis model plus the per-lane
-// level-of-detail summaries, whether the trace is being recorded live or was opened from a
-// file. It lives on the GUI thread; live events are handed to it in batches (append) by
-// the window's timer, so views never read engine state and never take a lock.
+// What every view of the window reads: one trace's analysis model plus what the views derive
+// from it once (the per-lane level-of-detail summaries, the latency scatter's pyramid of
+// request picks), whether the trace is being recorded live or was opened from a file. It
+// lives on the GUI thread; live events are handed to it in batches (append) by the window's
+// timer, so views never read engine state and never take a lock. An opened file arrives as
+// a PreparedTrace, its derived parts built on the loader's thread.
 
 #include "lane_summary.hpp"
+#include "request_decimator.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/analysis/queue_tracker.hpp"
 #include "taskscope/trace/trace_file.hpp"
@@ -17,6 +20,17 @@
 
 namespace taskscope::ui {
 
+/// A finished model and what the views derive from it, built off the GUI thread (by
+/// TraceDocument::prepare) so that adopting it costs the GUI thread only a swap.
+struct PreparedTrace {
+    std::unique_ptr<analysis::model> model;
+    std::vector<LaneSummary> summaries;
+    RequestDecimator requests;
+    trace::run_info info;
+    QString source;
+    QString warning;
+};
+
 class TraceDocument : public QObject {
     Q_OBJECT
 public:
@@ -26,7 +40,12 @@ public:
     void startLive(const trace::run_info& info);
     /// Adds recorded events (live); emits changed().
     void append(std::span<const trace::event> events);
-    /// Replaces the document with a finished model (an opened file); emits reset().
+    /// Builds what the views derive from `prepared.model` (any thread; the model is
+    /// finished and no longer changes).
+    static void prepare(PreparedTrace& prepared);
+    /// Replaces the document with a prepared file; emits reset().
+    void adopt(PreparedTrace prepared);
+    /// Prepares `model` here and adopts it (small traces, tests).
     void adopt(std::unique_ptr<analysis::model> model, const trace::run_info& info,
                const QString& source, const QString& warning);
 
@@ -43,6 +62,9 @@ public:
     /// The trace's time extent (first and last event).
     [[nodiscard]] std::uint64_t firstNs() const noexcept { return m_model->first_ns(); }
     [[nodiscard]] std::uint64_t lastNs() const noexcept { return m_model->last_ns(); }
+
+    /// The latency scatter's picks: built with an opened file, grown as a live chart asks.
+    [[nodiscard]] RequestDecimator& requestPicks() noexcept { return m_requests; }
 
     /// While live: what waits in each run queue now, and what each worker polls.
     [[nodiscard]] const analysis::queue_tracker& liveQueues() const noexcept { return m_queues; }
@@ -61,6 +83,7 @@ private:
 
     std::unique_ptr<analysis::model> m_model;
     std::vector<LaneSummary> m_summaries;
+    RequestDecimator m_requests;
     analysis::queue_tracker m_queues; // live only
     trace::run_info m_info;
     QString m_source;

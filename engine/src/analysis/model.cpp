@@ -222,6 +222,7 @@ void model::leave_state(task_info& t, std::uint64_t now_ns) {
 }
 
 void model::record_depth(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth) {
+    m_max_depth = std::max(m_max_depth, depth);
     if (series.empty() || series.back().time_ns <= time_ns) {
         if (series.empty() || series.back().depth != depth) {
             series.push_back({time_ns, depth});
@@ -459,13 +460,22 @@ void model::on_event(const event& e) {
         // it names a task of that runtime, which is not one of this trace's tasks.
         const bool client = e.detail == 1;
         const task_ref ref = client ? find_task(e.task) : task_for(e.task, now);
+        m_request_disorder_ns =
+            std::max(m_request_disorder_ns,
+                     m_latest_request_begin_ns > now ? m_latest_request_begin_ns - now : 0);
+        m_latest_request_begin_ns = std::max(m_latest_request_begin_ns, now);
         m_requests.push_back({.begin_ns = now,
                               .request_id = e.arg,
                               .task = ref,
                               .route = e.arg2,
                               .lane = lane_index,
-                              .client = client});
+                              .client = client,
+                              .route_index = route_index_of(e.arg2)});
         const auto index = static_cast<std::uint32_t>(m_requests.size() - 1);
+        if (index % request_block_size == 0) {
+            m_request_blocks.push_back({});
+        }
+        ++m_request_blocks.back().unanswered;
         if (ref != no_task) {
             auto& open = m_open_by_task[client ? 1 : 0];
             if (ref >= open.size()) {
@@ -477,6 +487,11 @@ void model::on_event(const event& e) {
             open[ref] = index;
         } else if (!m_open_foreign.insert_or_assign(e.task, index).second) {
             --m_open_requests;
+        }
+        if (client && m_client_requests == 0) {
+            // From now on the client side is the one reported: the server's latencies go.
+            m_fresh_latencies[0] = {};
+            m_sorted_latencies[0] = {};
         }
         m_client_requests += client ? 1 : 0;
         ++m_open_requests;
@@ -500,6 +515,13 @@ void model::on_event(const event& e) {
             r.bytes = e.arg;
             r.status = static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF));
             m_longest_request_ns = std::max(m_longest_request_ns, r.latency_ns());
+            // Only the side request_latency() reports: the client's once there is one.
+            if (r.client || m_client_requests == 0) {
+                m_fresh_latencies[r.client ? 1 : 0].push_back(r.latency_ns());
+            }
+            request_block& block = m_request_blocks[index / request_block_size];
+            --block.unanswered;
+            block.last_end_ns = std::max(block.last_end_ns, r.end_ns);
             --m_open_requests;
         }
         break;
@@ -661,15 +683,39 @@ std::uint64_t model::blocking_jobs() const noexcept {
     return n;
 }
 
-latency_summary model::request_latency() const {
-    std::vector<std::uint64_t> latencies;
-    const bool client = has_client_requests();
-    for (const request_span& r : m_requests) {
-        if (r.client == client && r.finished()) {
-            latencies.push_back(r.latency_ns());
+std::uint16_t model::route_index_of(trace::name_id route) {
+    if (!m_routes.empty() && m_routes[m_last_route_index] == route) {
+        return m_last_route_index; // the common case: the same route as the last request
+    }
+    auto [it, added] =
+        m_route_index.try_emplace(route, static_cast<std::uint16_t>(m_routes.size()));
+    if (added) {
+        if (m_routes.size() == max_routes) {
+            it->second = max_routes - 1; // the last slot takes every route beyond it
+        } else {
+            m_routes.push_back(route);
         }
     }
-    std::sort(latencies.begin(), latencies.end());
+    m_last_route_index = it->second;
+    return it->second;
+}
+
+std::span<const std::uint64_t> model::request_latencies() const {
+    const std::size_t side = has_client_requests() ? 1 : 0;
+    std::vector<std::uint64_t>& sorted = m_sorted_latencies[side];
+    std::vector<std::uint64_t>& fresh = m_fresh_latencies[side];
+    if (!fresh.empty()) {
+        std::sort(fresh.begin(), fresh.end());
+        const auto middle = static_cast<std::ptrdiff_t>(sorted.size());
+        sorted.insert(sorted.end(), fresh.begin(), fresh.end());
+        std::inplace_merge(sorted.begin(), sorted.begin() + middle, sorted.end());
+        fresh.clear();
+    }
+    return sorted;
+}
+
+latency_summary model::request_latency() const {
+    const std::span<const std::uint64_t> latencies = request_latencies();
     latency_summary s;
     s.count = latencies.size();
     s.p50_ns = percentile(latencies, 0.50);
@@ -677,6 +723,22 @@ latency_summary model::request_latency() const {
     s.p99_ns = percentile(latencies, 0.99);
     s.max_ns = latencies.empty() ? 0 : latencies.back();
     return s;
+}
+
+std::pair<std::size_t, std::size_t> model::requests_beginning_in(double from_ns,
+                                                                 double to_ns) const {
+    // A request stored after one that began at T began at T - disorder or later. So every
+    // request before the first found beginning before from - disorder began before from,
+    // and every request after one beginning after to + disorder began after to.
+    const double slack = static_cast<double>(m_request_disorder_ns);
+    const auto first =
+        std::partition_point(m_requests.begin(), m_requests.end(), [&](const request_span& r) {
+            return static_cast<double>(r.begin_ns) < from_ns - slack;
+        });
+    const auto last = std::partition_point(first, m_requests.end(), [&](const request_span& r) {
+        return static_cast<double>(r.begin_ns) <= to_ns + slack;
+    });
+    return {first.index(), last.index()};
 }
 
 } // namespace taskscope::analysis

@@ -106,11 +106,13 @@ struct request_span {
     task_ref task = no_task; ///< no_task for a client task of another runtime
     trace::name_id route = 0;
     std::uint16_t status = 0;
-    std::uint16_t lane = 0; ///< where it began
-    bool client = false;    ///< recorded by the load generator (latency as a client sees it)
+    std::uint16_t lane = 0;        ///< where it began
+    bool client = false;           ///< recorded by the load generator (latency as a client sees it)
+    std::uint16_t route_index = 0; ///< its route's place in model::routes()
     [[nodiscard]] bool finished() const noexcept { return end_ns != open_end; }
     [[nodiscard]] std::uint64_t latency_ns() const noexcept { return end_ns - begin_ns; }
 };
+static_assert(sizeof(request_span) == 48); // route_index sits in what was padding
 
 /// Something that happened at an instant on a lane: a timer fired, a socket became ready,
 /// a marker was set.
@@ -232,10 +234,15 @@ public:
     [[nodiscard]] const column<wake_link>& wakes() const noexcept { return m_wakes; }
     [[nodiscard]] const column<steal_link>& steals() const noexcept { return m_steals; }
     [[nodiscard]] const column<request_span>& requests() const noexcept { return m_requests; }
+    /// The routes of the requests, in the order they first occurred (request_span's
+    /// route_index counts in this list; the last slot also takes any routes beyond it).
+    [[nodiscard]] const std::vector<trace::name_id>& routes() const noexcept { return m_routes; }
     [[nodiscard]] const column<depth_point>& global_depth() const noexcept {
         return m_global_depth;
     }
     [[nodiscard]] const column<lint>& lints() const noexcept { return m_lints; }
+    /// The deepest any run queue was (every worker's and the global one).
+    [[nodiscard]] std::uint32_t max_depth() const noexcept { return m_max_depth; }
     /// timer_fired and io_ready: what the reactor and the timers did, in time order.
     [[nodiscard]] const column<instant>& reactor_events() const noexcept { return m_reactor; }
     [[nodiscard]] const column<instant>& markers() const noexcept { return m_markers; }
@@ -260,7 +267,26 @@ public:
     /// Latencies of finished requests: the client side's when the trace has any (what a
     /// user waited), otherwise the server's.
     [[nodiscard]] latency_summary request_latency() const;
+    /// The latencies request_latency() summarises, ascending: one per finished request of
+    /// the side it reports. Requests finished since the last call are merged in first
+    /// (cost: sorting those, then one merge).
+    [[nodiscard]] std::span<const std::uint64_t> request_latencies() const;
+    /// Which side request_latency() reports: the client's once the trace has a client
+    /// request.
     [[nodiscard]] bool has_client_requests() const noexcept { return m_client_requests > 0; }
+    /// Requests by index in blocks of this many, for views that skip what they have drawn.
+    static constexpr std::size_t request_block_size = 32;
+    /// When the last request of block `block` (requests [block * request_block_size, ...))
+    /// ended; open_end while any of them is unanswered.
+    [[nodiscard]] std::uint64_t request_block_end(std::size_t block) const noexcept {
+        const request_block& b = m_request_blocks[block];
+        return b.unanswered != 0 ? open_end : b.last_end_ns;
+    }
+    /// Indices [first, last) of requests() holding every request that began in
+    /// [from_ns, to_ns]. Requests are kept in the order they began on each thread; threads
+    /// interleave, so the range may also hold a few that began just outside.
+    [[nodiscard]] std::pair<std::size_t, std::size_t> requests_beginning_in(double from_ns,
+                                                                            double to_ns) const;
     /// The longest finished request so far (how far back a request in view may begin).
     [[nodiscard]] std::uint64_t longest_request_ns() const noexcept { return m_longest_request_ns; }
     /// Requests begun and not (yet) ended.
@@ -275,6 +301,8 @@ private:
     void check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64_t duration);
     static void close_lost_span(column<span>& spans, std::uint64_t now_ns);
     void record_depth(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
+    std::uint16_t route_index_of(trace::name_id route);
+    static constexpr std::size_t max_routes = 0xFFFF;
 
     model_options m_options;
     std::vector<std::string> m_names;
@@ -290,12 +318,21 @@ private:
     column<wake_link> m_wakes;
     column<steal_link> m_steals;
     column<request_span> m_requests;
+    struct request_block {
+        std::uint64_t last_end_ns = 0;
+        std::uint32_t unanswered = 0;
+    };
+    column<request_block> m_request_blocks;
+    std::vector<trace::name_id> m_routes;
+    std::unordered_map<trace::name_id, std::uint16_t> m_route_index;
+    std::uint16_t m_last_route_index = 0;
     // The open request of each task (server side, client side), by task ref; client tasks
     // of another runtime (not in this trace) by their id.
     std::array<std::vector<std::uint32_t>, 2> m_open_by_task;
     std::unordered_map<std::uint64_t, std::uint32_t> m_open_foreign;
     std::size_t m_open_requests = 0;
     column<depth_point> m_global_depth;
+    std::uint32_t m_max_depth = 0;
     column<lint> m_lints;
     trace::dropped_tally m_dropped;
     column<instant> m_reactor;
@@ -308,6 +345,14 @@ private:
     std::uint64_t m_polls = 0;
     std::uint64_t m_client_requests = 0;
     std::uint64_t m_longest_request_ns = 0;
+    // How far a request began before one stored ahead of it (threads interleave): the
+    // slack that makes a binary search by begin time safe.
+    std::uint64_t m_latest_request_begin_ns = 0;
+    std::uint64_t m_request_disorder_ns = 0;
+    // Finished requests' latencies by side (server, client): sorted, and those finished
+    // since request_latencies() last merged them in.
+    mutable std::array<std::vector<std::uint64_t>, 2> m_sorted_latencies;
+    mutable std::array<std::vector<std::uint64_t>, 2> m_fresh_latencies;
 };
 
 } // namespace taskscope::analysis

@@ -1,0 +1,434 @@
+// The whole window, as a user meets it: the real MainWindow at 1920x1080 (offscreen) with
+// every panel, opening real files and driving a live run from its own control panel.
+//
+//   open   a recording of --requests HTTP requests, made by `taskscope-cli record` (the
+//          path a user takes); the work-stealing lesson at scale 1 (`taskscope-cli
+//          lesson`); the synthetic trace of --events events. Each is timed from the open
+//          to its first complete frame, then every frame of 20 zoom and pan steps and of
+//          switching the bottom tabs, while a timer probe notes the event loop's longest
+//          stall (chart refreshes run on timers, after the frame).
+//   live   --live-requests "/" requests at concurrency 16 fired from the panel, the probe
+//          measuring the event loop's worst delay until they are answered.
+//
+// Prints `bench window/<case> <value> <unit>` lines, each with its target as a comment;
+// it never passes or fails. The recordings take a while to make: --keep DIR keeps them in
+// DIR and reuses them on the next run.
+//
+//   build/release/tests/bench/taskscope_bench_window [--requests N] [--events N]
+//       [--live-requests N] [--keep DIR] [--only open|live]
+
+#include "bench_support.hpp"
+#include "control_panel.hpp"
+#include "lesson_panel.hpp"
+#include "live_session.hpp"
+#include "main_window.hpp"
+#include "queue_depth_chart.hpp"
+#include "queue_strip.hpp"
+#include "timeline_view.hpp"
+#include "trace_document.hpp"
+#include "view_state.hpp"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QPixmap>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTimer>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#ifndef TASKSCOPE_CLI
+#error "TASKSCOPE_CLI names the taskscope-cli executable"
+#endif
+
+namespace {
+
+using namespace taskscope;
+using namespace taskscope::bench;
+
+constexpr int frameWidth = 1920;
+constexpr int frameHeight = 1080;
+
+void figure(const std::string& name, double value, int decimals, const char* unit,
+            const char* target) {
+    std::printf("bench window/%s %.*f %s\n# target %s\n", name.c_str(), decimals, value, unit,
+                target);
+    std::fflush(stdout);
+}
+
+/// The event loop's longest stall: a timer asks to run every millisecond and notes how late
+/// each run is. A stall is what a user feels as a frozen window.
+class StallProbe {
+public:
+    StallProbe() {
+        m_timer.setTimerType(Qt::PreciseTimer);
+        m_timer.setInterval(1);
+        QObject::connect(&m_timer, &QTimer::timeout, [this] {
+            const double gap = static_cast<double>(m_since.nsecsElapsed()) / 1e6;
+            m_since.restart();
+            m_worst = std::max(m_worst, gap);
+            if (gap > 50.0) {
+                ++m_over50;
+            }
+            if (gap > 30.0 && std::getenv("TASKSCOPE_BENCH_WIDGETS") != nullptr) {
+                std::fprintf(stderr, "# STALL %.1f ms\n", gap);
+            }
+        });
+    }
+    void start() {
+        m_worst = 0;
+        m_over50 = 0;
+        m_since.start();
+        m_timer.start();
+    }
+    void stop() { m_timer.stop(); }
+    [[nodiscard]] double worstMs() const noexcept { return m_worst; }
+    [[nodiscard]] int over50() const noexcept { return m_over50; }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_since;
+    double m_worst = 0;
+    int m_over50 = 0;
+};
+
+/// Runs the event loop until `done` holds (false after `limitS`).
+bool runUntil(const std::function<bool()>& done, double limitS) {
+    const auto started = clock_type::now();
+    while (!done()) {
+        if (seconds_since(started) > limitS) {
+            return false;
+        }
+        QApplication::processEvents(QEventLoop::AllEvents, 5);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+/// Runs the event loop for `ms` milliseconds.
+void runFor(double ms) {
+    const auto started = clock_type::now();
+    while (ms_since(started) < ms) {
+        QApplication::processEvents(QEventLoop::AllEvents, 5);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+/// With TASKSCOPE_BENCH_WIDGETS set, how long each view of `window` takes to draw alone:
+/// where a slow frame goes.
+void widgetCosts(ui::MainWindow& window, const char* when) {
+    if (std::getenv("TASKSCOPE_BENCH_WIDGETS") == nullptr) {
+        return;
+    }
+    std::printf("# %s, each view drawn alone:", when);
+    const std::pair<const char*, QWidget*> views[] = {
+        {"timeline", window.timeline()},
+        {"queue_strip", window.queueStrip()},
+        {"depth_chart", window.queueChart()},
+        {"tabs", window.tabs()},
+        {"controls", window.controls()},
+        {"lesson", window.lessonPanel()}};
+    for (const auto& [name, widget] : views) {
+        const auto started = clock_type::now();
+        (void)widget->grab();
+        std::printf(" %s %.1f ms", name, ms_since(started));
+    }
+    std::printf("\n");
+}
+
+/// What a user waits for after an action: everything pending handled, and every view that
+/// changed repainted (the offscreen platform paints into its backing store as a screen
+/// would).
+double frameMs() {
+    const auto started = clock_type::now();
+    QApplication::processEvents();
+    return ms_since(started);
+}
+
+/// Every view of every window drawn from scratch: a complete frame, as at first show.
+double completeFrameMs() {
+    const auto started = clock_type::now();
+    QApplication::processEvents();
+    for (QWidget* w : QApplication::topLevelWidgets()) {
+        if (w->isVisible()) {
+            (void)w->grab();
+        }
+    }
+    return ms_since(started);
+}
+
+/// With TASKSCOPE_BENCH_WIDGETS set, names every event that kept the loop busy over 15 ms:
+/// who received it and what it was.
+class TimedApplication : public QApplication {
+public:
+    using QApplication::QApplication;
+    bool notify(QObject* receiver, QEvent* event) override {
+        if (!m_verbose) {
+            return QApplication::notify(receiver, event);
+        }
+        const auto started = clock_type::now();
+        const bool done = QApplication::notify(receiver, event);
+        const double ms = ms_since(started);
+        if (ms > 15.0 && m_depth == 0) {
+            std::fprintf(stderr, "# SLOW EVENT %.1f ms: %s (%s) event %d\n", ms,
+                         receiver->metaObject()->className(),
+                         receiver->objectName().toStdString().c_str(),
+                         static_cast<int>(event->type()));
+        }
+        return done;
+    }
+    bool m_verbose = std::getenv("TASKSCOPE_BENCH_WIDGETS") != nullptr;
+    int m_depth = 0;
+};
+
+int run(const std::vector<std::string>& args) {
+    std::string command;
+    for (const std::string& a : args) {
+        command.append(command.empty() ? "'" : " '").append(a).append("'");
+    }
+    std::printf("# running %s\n", command.c_str());
+    std::fflush(stdout);
+    const int status = std::system((command + " > /dev/null").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/// A file in `dir`, made by `make` unless it is there already.
+std::filesystem::path prepared(const std::filesystem::path& dir, const std::string& name,
+                               const std::function<bool(const std::filesystem::path&)>& make) {
+    const std::filesystem::path path = dir / name;
+    if (std::filesystem::exists(path)) {
+        std::printf("# reusing %s\n", path.c_str());
+        return path;
+    }
+    const auto started = clock_type::now();
+    if (!make(path)) {
+        std::fprintf(stderr, "taskscope_bench_window: could not make %s\n", path.c_str());
+        std::exit(1);
+    }
+    std::printf("# made %s in %.1f s (%.1f MB)\n", path.c_str(), seconds_since(started),
+                static_cast<double>(std::filesystem::file_size(path)) / 1e6);
+    return path;
+}
+
+/// One file: open it in a fresh window, then zoom, pan and switch tabs.
+void openCase(const std::string& name, const std::filesystem::path& path) {
+    ui::MainWindow window;
+    window.setQuietErrors(true);
+    window.resize(frameWidth, frameHeight);
+    window.show();
+    completeFrameMs(); // fonts, glyph caches, the first layout: paid at start-up, not per file
+    runFor(200);
+
+    StallProbe probe;
+    const std::uint64_t rssBefore = rss_bytes();
+    std::optional<bool> opened;
+    QObject::connect(&window, &ui::MainWindow::fileOpened, [&](bool ok) { opened = ok; });
+    probe.start();
+    const auto started = clock_type::now();
+    window.openFile(QString::fromStdString(path.string()));
+    if (!runUntil([&] { return opened.has_value(); }, 600) || !*opened) {
+        std::printf("# %s: the open failed: %s\n", name.c_str(),
+                    window.lastError().toStdString().c_str());
+        return;
+    }
+    const double loadedS = seconds_since(started);
+    completeFrameMs();
+    const double openS = seconds_since(started);
+    widgetCosts(window, "after the open");
+    const double openStallMs = probe.worstMs();
+    const std::uint64_t rssAfter = rss_bytes();
+
+    const analysis::model& m = window.document()->model();
+    const auto events = static_cast<double>(m.event_count());
+    std::printf("# %s: %zu requests never answered, the longest took %.1f ms\n", name.c_str(),
+                m.open_request_count(), static_cast<double>(m.longest_request_ns()) / 1e6);
+    std::printf("# %s: %llu events, %zu requests, %zu tasks, %zu findings; loaded in %.3f s, "
+                "first frame %.3f s after the open; longest event-loop stall while opening "
+                "%.1f ms\n",
+                name.c_str(), static_cast<unsigned long long>(m.event_count()),
+                m.requests().size(), m.tasks().size(), m.lints().size(), loadedS, openS,
+                openStallMs);
+    figure(name + "/open", openS, 3, "s", "open <= 1 s for 10 M events, <= 0.5 s for 1.5 M requests");
+    figure(name + "/rss_per_event",
+           events > 0 ? static_cast<double>(rssAfter > rssBefore ? rssAfter - rssBefore : 0) /
+                            events
+                      : 0.0,
+           1, "B/event", "rss_per_event <= 32 B/event (VmRSS growth over the open)");
+
+    // Twenty steps a user takes: zoom in about the middle, pan, zoom back out.
+    ui::ViewState& view = *window.view();
+    std::vector<double> frames;
+    double worstStall = 0;
+    for (int step = 0; step < 20; ++step) {
+        const double start = view.scale().startNs();
+        const double span = view.scale().spanNs();
+        if (step < 8) {
+            view.setVisible(start + span * 0.25, start + span * 0.75); // zoom in 2x
+        } else if (step < 14) {
+            view.setVisible(start + span * 0.3, start + span * 1.3); // pan right
+        } else {
+            view.setVisible(start - span * 0.5, start + span * 1.5); // zoom out 2x
+        }
+        frames.push_back(frameMs());
+        const double stepFrame = frames.back();
+        probe.start();
+        runFor(110); // the charts' refreshes (at most ten a second) land here
+        if (std::getenv("TASKSCOPE_BENCH_WIDGETS") != nullptr) {
+            std::printf("# step %d: frame %.1f ms, then the longest stall %.1f ms\n", step,
+                        stepFrame, probe.worstMs());
+        }
+        worstStall = std::max(worstStall, probe.worstMs());
+    }
+    // The bottom tabs: latency, tasks, findings, and back.
+    QTabWidget* tabs = window.tabs();
+    probe.start();
+    for (int round = 0; round < 2; ++round) {
+        for (int tab = 0; tab < tabs->count(); ++tab) {
+            tabs->setCurrentIndex(tab);
+            frames.push_back(frameMs());
+            runFor(50);
+        }
+    }
+    probe.stop();
+    worstStall = std::max(worstStall, probe.worstMs());
+    std::printf("# %s: %zu frames (20 zoom/pan steps, tabs twice), median %.1f ms, worst %.1f "
+                "ms; longest stall %.1f ms\n",
+                name.c_str(), frames.size(), median(frames),
+                *std::max_element(frames.begin(), frames.end()), worstStall);
+    figure(name + "/frame_median", median(frames), 1, "ms", "frame_median <= 16 ms");
+    figure(name + "/frame_max", *std::max_element(frames.begin(), frames.end()), 1, "ms",
+           "frame_max <= 50 ms");
+    figure(name + "/stall_max", worstStall, 1, "ms",
+           "stall_max <= 50 ms (the event loop's longest block, frames and refreshes)");
+}
+
+/// Fire `count` "/" requests at concurrency 16 from the panel of a live window.
+void liveCase(std::size_t count) {
+    ui::MainWindow window;
+    window.setQuietErrors(true);
+    window.resize(frameWidth, frameHeight);
+    window.show();
+    if (!window.startLive({})) {
+        std::printf("# live: the engine did not start: %s\n",
+                    window.lastError().toStdString().c_str());
+        return;
+    }
+    frameMs();
+    runFor(300);
+
+    ui::ControlPanel& panel = *window.controls();
+    panel.route()->setCurrentIndex(panel.route()->findData(QStringLiteral("/")));
+    panel.count()->setValue(static_cast<int>(count));
+    panel.concurrency()->setValue(16);
+    std::optional<QString> summary;
+    QObject::connect(window.session(), &ui::LiveSession::loadFinished,
+                     [&](const QString& s) { summary = s; });
+
+    StallProbe probe;
+    const std::uint64_t rssBefore = rss_bytes();
+    const auto started = clock_type::now();
+    probe.start();
+    panel.fireButton()->click();
+    const bool done = runUntil([&] { return summary.has_value(); }, 900);
+    const double loadS = seconds_since(started);
+    runFor(500); // the last events reach the window
+    probe.stop();
+    const double finalFrame = completeFrameMs();
+    widgetCosts(window, "after the live run");
+
+    const analysis::model& m = window.document()->model();
+    const analysis::latency_summary latency = m.request_latency();
+    const std::uint64_t rssAfter = rss_bytes();
+    std::printf("# live: %s in %.1f s (%s); the window took %llu events, %llu requests "
+                "answered as the client saw them; %d stalls over 50 ms; a frame at the end "
+                "%.1f ms; memory grew %.1f MB\n",
+                done ? "answered" : "NOT FINISHED", loadS,
+                summary.value_or(QStringLiteral("no summary")).toStdString().c_str(),
+                static_cast<unsigned long long>(m.event_count()),
+                static_cast<unsigned long long>(latency.count), probe.over50(), finalFrame,
+                static_cast<double>(rssAfter > rssBefore ? rssAfter - rssBefore : 0) / 1e6);
+    figure("live/requests_per_s", static_cast<double>(latency.count) / loadS, 0, "req/s",
+           "(answered while the window draws)");
+    figure("live/stall_max", probe.worstMs(), 1, "ms", "live stall_max <= 50 ms");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::size_t requests = 1'500'000;
+    std::size_t events = 10'000'000;
+    std::size_t liveRequests = 100'000;
+    std::filesystem::path keep;
+    std::string only;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--requests" && i + 1 < argc) {
+            requests = std::stoull(argv[++i]);
+        } else if (a == "--events" && i + 1 < argc) {
+            events = std::stoull(argv[++i]);
+        } else if (a == "--live-requests" && i + 1 < argc) {
+            liveRequests = std::stoull(argv[++i]);
+        } else if (a == "--keep" && i + 1 < argc) {
+            keep = argv[++i];
+        } else if (a == "--only" && i + 1 < argc) {
+            only = argv[++i];
+        } else {
+            std::fprintf(stderr,
+                         "usage: %s [--requests N] [--events N] [--live-requests N] [--keep DIR] "
+                         "[--only open|live]\n",
+                         argv[0]);
+            return 2;
+        }
+    }
+    if (std::getenv("QT_QPA_PLATFORM") == nullptr) {
+        ::setenv("QT_QPA_PLATFORM", "offscreen", 1);
+    }
+    int qtArgc = 1;
+    TimedApplication app(qtArgc, argv);
+    std::printf("# taskscope whole-window benchmark: MainWindow at %dx%d, offscreen\n", frameWidth,
+                frameHeight);
+
+    const bool scratch = keep.empty();
+    const std::filesystem::path dir =
+        scratch ? std::filesystem::temp_directory_path() /
+                      ("taskscope-bench-window-" + std::to_string(::getpid()))
+                : keep;
+    std::filesystem::create_directories(dir);
+    if (only.empty() || only == "open") {
+        const std::string requestsName = "http-" + std::to_string(requests) + ".tstrace";
+        const auto http = prepared(dir, requestsName, [&](const std::filesystem::path& p) {
+            return run({TASKSCOPE_CLI, "record", "-o", p.string(), "--workers", "2", "--load",
+                        "/", "-n", std::to_string(requests), "-c", "16", "--max-seconds",
+                        "900"}) == 0;
+        });
+        const auto lesson = prepared(dir, "lesson-work-stealing.tstrace",
+                                     [](const std::filesystem::path& p) {
+                                         return run({TASKSCOPE_CLI, "lesson", "work-stealing",
+                                                     "-o", p.string()}) == 0;
+                                     });
+        const auto synthetic = prepared(
+            dir, "synthetic-" + std::to_string(events) + ".tstrace",
+            [&](const std::filesystem::path& p) {
+                writeTrace(p, events);
+                return true;
+            });
+        openCase("http_" + std::to_string(requests / 1000) + "k_requests", http);
+        openCase("work_stealing_lesson", lesson);
+        openCase("synthetic_" + std::to_string(events / 1'000'000) + "m_events", synthetic);
+    }
+    if (only.empty() || only == "live") {
+        liveCase(liveRequests);
+    }
+    if (scratch) {
+        std::filesystem::remove_all(dir);
+    }
+    return 0;
+}
