@@ -275,16 +275,18 @@ TEST_CASE("decimator: at most four points per column and every extreme kept", "[
     CHECK(keep.back() == 9'999);
 }
 
-TEST_CASE("decimator: step lines in ms since the origin", "[charts]") {
+TEST_CASE("decimator: step lines in ms since the origin, decimated points as they are",
+          "[charts]") {
     const auto s = seriesOf({{1 * ms, 2}, {3 * ms, 5}, {4 * ms, 5}, {6 * ms, 1}});
     QList<QPointF> line;
     SeriesDecimator::appendSteps(s, SeriesDecimator::IndexRange{0, 4}, 1 * ms, line);
     checkPoints(line, {{0, 2}, {2, 2}, {2, 5}, {3, 5}, {5, 5}, {5, 1}});
 
+    // A few points a pixel column: no steps (their flat parts would be under a pixel).
     const std::vector<std::size_t> picked{0, 2};
     QList<QPointF> thin;
-    SeriesDecimator::appendSteps(s, picked, 0, thin);
-    checkPoints(thin, {{1, 2}, {4, 2}, {4, 5}});
+    SeriesDecimator::appendPoints(s, picked, 0, thin);
+    checkPoints(thin, {{1, 2}, {4, 5}});
 }
 
 // ---- the histogram's buckets ------------------------------------------------------------

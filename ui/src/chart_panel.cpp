@@ -23,6 +23,10 @@ namespace taskscope::ui {
 namespace {
 
 constexpr int refreshIntervalMs = 100; // at most ten refreshes a second while recording
+// Range changes come in bursts while a user scrolls or drags: the charts wait this long for
+// the burst to settle, so the frame that moves the timeline is not also the one that
+// re-lays out every chart (each comes in a frame of its own).
+constexpr int settleMs = 30;
 
 QFont scaled(QFont font, double factor) {
     if (font.pointSizeF() > 0) {
@@ -67,7 +71,7 @@ void ChartPanel::scheduleRefresh() {
     }
     const qint64 since =
         m_sinceRefresh.isValid() ? m_sinceRefresh.elapsed() : qint64{refreshIntervalMs};
-    m_refreshTimer.start(static_cast<int>(std::max<qint64>(0, refreshIntervalMs - since)));
+    m_refreshTimer.start(static_cast<int>(std::max<qint64>(settleMs, refreshIntervalMs - since)));
 }
 
 void ChartPanel::rebuildNow() {

@@ -78,7 +78,8 @@ ControlPanel::ControlPanel(LiveSession* session, QWidget* parent)
     m_routeMs->setValue(300);
     m_routeMs->setSuffix(QStringLiteral(" ms"));
     m_count = new QSpinBox(fireBox);
-    m_count->setRange(1, 100'000);
+    m_count->setRange(1, 1'000'000);
+    m_count->setGroupSeparatorShown(true);
     m_count->setValue(10);
     m_concurrency = new QSpinBox(fireBox);
     m_concurrency->setRange(1, 1000);

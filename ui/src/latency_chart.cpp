@@ -246,8 +246,7 @@ void LatencyChart::refresh() {
 }
 
 void LatencyChart::onRangeChanged() {
-    followRange();
-    m_rangeMoved = true;
+    m_rangeMoved = true; // derivePoints() moves the axis, with the points that go with it
 }
 
 void LatencyChart::resizeEvent(QResizeEvent* event) {
@@ -286,7 +285,7 @@ std::size_t LatencyChart::seriesFor(std::size_t routeIndex) {
 }
 
 void LatencyChart::derivePoints() {
-    m_rangeMoved = false;
+    const bool rangeMoved = std::exchange(m_rangeMoved, false);
     const analysis::model& m = traceDocument()->model();
     const TimeScale& scale = viewState()->scale();
     const std::vector<RequestDecimator::Route> kept = traceDocument()->requestPicks().decimate(
@@ -294,30 +293,37 @@ void LatencyChart::derivePoints() {
     // A series for each route once it has shown a point: it keeps its place in the legend
     // and its colour (Style::routeColor of the route's place in the trace) while its
     // requests come and go from view.
-    std::vector<bool> filled(m_routeSeries.size(), false);
+    std::vector<QList<QPointF>> points(m_routeSeries.size());
+    std::vector<std::vector<std::uint32_t>> requests(m_routeSeries.size());
     for (const RequestDecimator::Route& route : kept) {
         if (route.requests.empty()) {
             continue;
         }
         const std::size_t index = seriesFor(m.requests()[route.requests.front()].route_index);
-        QList<QPointF> points;
-        points.reserve(static_cast<qsizetype>(route.requests.size()));
+        points.resize(m_routeSeries.size());
+        requests.resize(m_routeSeries.size());
+        points[index].reserve(static_cast<qsizetype>(route.requests.size()));
         for (const std::uint32_t i : route.requests) {
             const analysis::request_span& r = m.requests()[i];
-            points.append(
+            points[index].append(
                 QPointF(SeriesDecimator::toMs(static_cast<double>(r.begin_ns), m_originNs),
                         toMs(r.latency_ns())));
         }
-        m_routeSeries[index]->replace(points);
-        m_pointRequests[index] = route.requests;
-        filled.resize(m_routeSeries.size(), false);
-        filled[index] = true;
+        requests[index] = route.requests;
+    }
+    // Qt Charts lays out every point again when an axis moves and again when points are
+    // replaced: with the range moved, empty the series first so that happens once.
+    if (rangeMoved) {
+        for (QLineSeries* series : m_routeSeries) {
+            series->clear();
+        }
+        followRange();
     }
     for (std::size_t i = 0; i < m_routeSeries.size(); ++i) {
-        if (!filled[i] && m_routeSeries[i]->count() > 0) {
-            m_routeSeries[i]->clear();
-            m_pointRequests[i].clear();
+        if (!points[i].isEmpty() || m_routeSeries[i]->count() > 0) {
+            m_routeSeries[i]->replace(points[i]);
         }
+        m_pointRequests[i] = std::move(requests[i]);
     }
 }
 

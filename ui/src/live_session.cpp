@@ -2,8 +2,10 @@
 
 #include "trace_document.hpp"
 
+#include <QElapsedTimer>
 #include <QMetaObject>
 #include <QPointer>
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -141,7 +143,7 @@ void LiveSession::stop() {
     }
     m_loads.clear();
     m_loadsRunning = 0;
-    pump();
+    pumpAll();
     // A worker may be inside a blocking sleep for seconds; shutting down waits for it,
     // so the old runtime retires on a thread of its own and the window stays responsive.
     struct retired {
@@ -157,6 +159,8 @@ void LiveSession::stop() {
         old->observed->shutdown();
     });
     m_inbox.reset();
+    m_batch.clear();
+    m_taken = 0;
     m_port = 0;
 }
 
@@ -278,8 +282,42 @@ void LiveSession::pump() {
     if (!m_inbox || !m_document) {
         return;
     }
-    m_inbox->take(m_batch);
-    m_document->append(m_batch);
+    if (m_taken == m_batch.size()) {
+        m_inbox->take(m_batch);
+        m_taken = 0;
+    }
+    if (m_batch.empty()) {
+        return;
+    }
+    // At most what fits a frame's budget goes in per tick (the rest waits for the next),
+    // so a burst never stalls the window: the count follows the last append's speed.
+    const std::size_t count = std::min(m_batch.size() - m_taken, m_eventsPerTick);
+    QElapsedTimer took;
+    took.start();
+    m_document->append(std::span(m_batch).subspan(m_taken, count));
+    m_taken += count;
+    const double ns = std::max<double>(1.0, static_cast<double>(took.nsecsElapsed()));
+    const double perTick = static_cast<double>(count) * appendBudgetNs / ns;
+    m_eventsPerTick = static_cast<std::size_t>(std::clamp(
+        perTick, static_cast<double>(minEventsPerTick), static_cast<double>(maxEventsPerTick)));
+}
+
+void LiveSession::pumpAll() {
+    while (m_inbox && m_document) {
+        if (m_taken == m_batch.size()) {
+            m_inbox->take(m_batch);
+            m_taken = 0;
+            if (m_batch.empty()) {
+                return;
+            }
+        }
+        m_document->append(std::span(m_batch).subspan(m_taken));
+        m_taken = m_batch.size();
+    }
+}
+
+std::size_t LiveSession::backlog() const noexcept {
+    return m_batch.size() - m_taken;
 }
 
 } // namespace taskscope::ui

@@ -89,8 +89,11 @@ public:
     std::filesystem::path stopRecording();
     [[nodiscard]] bool recording() const noexcept { return m_recording != nullptr; }
 
-    /// Moves the events drained so far into the document (the GUI timer calls this).
+    /// Moves the events drained so far into the document (the GUI timer calls this), as
+    /// many as fit a few milliseconds of the GUI thread; the rest at the next call.
     void pump();
+    /// Events drained but not yet in the document (the window is that far behind).
+    [[nodiscard]] std::size_t backlog() const noexcept;
 
 signals:
     void started(quint16 port);
@@ -101,6 +104,8 @@ signals:
 private:
     bool startServer();
     void stopServer();
+    /// Everything drained so far into the document, however much (at the end of a run).
+    void pumpAll();
 
     QPointer<TraceDocument> m_document; // the session may outlive it at shutdown
     LiveOptions m_options;
@@ -113,7 +118,12 @@ private:
     std::shared_ptr<trace::file_writer> m_recording;
     std::shared_ptr<trace::client_request_forwarder> m_recordingClients;
     std::filesystem::path m_recordingPath;
-    std::vector<trace::event> m_batch;
+    static constexpr double appendBudgetNs = 8e6; ///< per tick: half a frame
+    static constexpr std::size_t minEventsPerTick = 2'000;
+    static constexpr std::size_t maxEventsPerTick = 200'000;
+    std::vector<trace::event> m_batch; ///< taken from the inbox; [m_taken, end) still to go
+    std::size_t m_taken = 0;
+    std::size_t m_eventsPerTick = 20'000;
     std::uint16_t m_port = 0;
     int m_loadsRunning = 0;
     QTimer m_pumpTimer;

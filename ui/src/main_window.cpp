@@ -163,7 +163,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_lintModel = new LintListModel(m_document, this);
     m_lintList = new QListView(this);
     m_lintList->setModel(m_lintModel);
-    m_lintList->setWordWrap(true);
+    // One line a finding (the whole text in its tooltip): a list of 100,000 findings then
+    // lays out from one row's height instead of measuring every row's wrapped text.
+    m_lintList->setUniformItemSizes(true);
+    m_lintList->setTextElideMode(Qt::ElideRight);
     m_lintList->setToolTip(tr("Click a finding to see it on the timeline"));
 
     m_tabs = new QTabWidget(this);
@@ -656,6 +659,10 @@ void MainWindow::updateStatus() {
                          m_lesson->running() ? tr(" (running)") : QString());
     } else if (m_document->isLive() && m_session->running()) {
         text += tr("  |  live on 127.0.0.1:%1").arg(m_session->port());
+        // More than about a second of a busy server's events still to take in.
+        if (m_session->backlog() > 200'000) {
+            text += tr("  |  catching up: %1 events behind").arg(m_session->backlog());
+        }
     } else {
         text += QStringLiteral("  |  ") + m_document->source();
     }

@@ -128,7 +128,7 @@ bool QueueDepthChart::needsWindowing() const {
 }
 
 void QueueDepthChart::onRangeChanged() {
-    followRange();
+    m_rangeMoved = true; // refresh() moves the axis, with the points that go with it
     m_rederive = m_rederive || needsWindowing();
 }
 
@@ -138,7 +138,10 @@ void QueueDepthChart::addLine(int lane, const QString& name) {
     m_chart->addSeries(series);
     series->attachAxis(m_timeAxis);
     series->attachAxis(m_depthAxis);
-    m_lines.push_back({.series = series, .lane = lane});
+    Line line;
+    line.series = series;
+    line.lane = lane;
+    m_lines.push_back(std::move(line));
     styleLine(m_lines.back(), static_cast<int>(m_lines.size()) - 1);
 }
 
@@ -175,6 +178,26 @@ void QueueDepthChart::refresh() {
     const bool endMoved = traceDocument()->lastNs() != m_lastNs;
     m_lastNs = traceDocument()->lastNs();
     const std::size_t limit = pointLimit();
+    if (std::exchange(m_rangeMoved, false)) {
+        // Qt Charts lays out every point again when an axis moves and again when points
+        // are replaced: lines about to be derived again are emptied first, the others put
+        // back once after the move, so each is laid out once.
+        std::vector<QList<QPointF>> unchanged(m_lines.size());
+        for (std::size_t i = 0; i < m_lines.size(); ++i) {
+            Line& line = m_lines[i];
+            const bool redone = line.windowed || source(line).size() > limit;
+            if (!(redone && rederive)) {
+                unchanged[i] = line.series->points();
+            }
+            line.series->clear();
+        }
+        followRange();
+        for (std::size_t i = 0; i < m_lines.size(); ++i) {
+            if (!unchanged[i].isEmpty()) {
+                m_lines[i].series->replace(unchanged[i]);
+            }
+        }
+    }
     for (Line& line : m_lines) {
         const auto& src = source(line);
         const bool inserted =
@@ -217,8 +240,14 @@ void QueueDepthChart::deriveLine(Line& line) {
         if (range.size() <= pointLimit()) {
             SeriesDecimator::appendSteps(src, range, m_originNs, points);
         } else {
-            const auto keep = SeriesDecimator::decimate(src, range, start, end, columns());
-            SeriesDecimator::appendSteps(src, keep, m_originNs, points);
+            // Whole blocks stand for their extremes: at least four of them a column.
+            line.summary.update(src);
+            std::vector<std::size_t> candidates;
+            const std::size_t perColumn = range.size() / static_cast<std::size_t>(columns());
+            line.summary.candidates(src, range.first, range.last, perColumn / 4, candidates);
+            const auto keep =
+                SeriesDecimator::decimateCandidates(src, candidates, start, end, columns());
+            SeriesDecimator::appendPoints(src, keep, m_originNs, points);
         }
         line.windowed = true;
         reachesEnd = range.last == src.size();

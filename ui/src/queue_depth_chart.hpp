@@ -49,6 +49,7 @@ private:
         analysis::depth_point last{}; ///< source[consumed - 1], to notice a late insert
         bool windowed = false;        ///< holds only the visible range (maybe decimated)
         bool held = false;            ///< ends with a point holding the depth to the end
+        DepthSummary summary;         ///< the source's extremes by block
     };
 
     void rebuild() override;
@@ -75,7 +76,8 @@ private:
     std::vector<Line> m_lines;
     std::uint64_t m_originNs = 0;
     std::uint64_t m_lastNs = 0;
-    bool m_rederive = false; ///< the range or the width changed: windowed lines are redone
+    bool m_rederive = false;   ///< the range or the width changed: windowed lines are redone
+    bool m_rangeMoved = false; ///< the axis must follow the view at the next refresh
 };
 
 } // namespace taskscope::ui

@@ -41,20 +41,54 @@ public:
     /// column meets its neighbours. Points outside the range count to the nearest column.
     [[nodiscard]] static std::vector<std::size_t>
     decimate(const Series& series, IndexRange range, double startNs, double endNs, int columns);
+    /// The same, choosing among `candidates` (indices in time order) instead of every point.
+    [[nodiscard]] static std::vector<std::size_t>
+    decimateCandidates(const Series& series, const std::vector<std::size_t>& candidates,
+                       double startNs, double endNs, int columns);
 
     /// Extends a step line to (x, y): along the line's last level to x, then up or down to y.
     static void stepTo(QList<QPointF>& line, double x, double y);
     /// Extends `line` with the points of `range`, x in ms since `originNs`.
     static void appendSteps(const Series& series, IndexRange range, std::uint64_t originNs,
                             QList<QPointF>& line);
-    /// Extends `line` with the points `indices` of `series`.
-    static void appendSteps(const Series& series, std::span<const std::size_t> indices,
-                            std::uint64_t originNs, QList<QPointF>& line);
+    /// Extends `line` with the points `indices` of `series` as they are, without steps: for
+    /// decimated points, a few a pixel column, where a step's flat part is narrower than a
+    /// pixel anyway (and doubling the points doubles what Qt Charts lays out).
+    static void appendPoints(const Series& series, std::span<const std::size_t> indices,
+                             std::uint64_t originNs, QList<QPointF>& line);
 
     /// Milliseconds since `originNs`: the charts' time axis.
     [[nodiscard]] static double toMs(double ns, std::uint64_t originNs) noexcept {
         return (ns - static_cast<double>(originNs)) / 1e6;
     }
+};
+
+/// A depth series' lowest and highest point per block, on levels of blocks of 32, 64, 128
+/// ... points, so a view of millions of points reads a few per pixel column instead of all
+/// of them: each block stands for its first, lowest, highest and last point, which are the
+/// ones SeriesDecimator::decimate keeps anyway. Kept for blocks that can no longer change
+/// (a late point is inserted at most 256 places from the end), extended as the series grows.
+class DepthSummary {
+public:
+    static constexpr std::size_t baseBlock = 32;
+    /// The model inserts a late point at most this far from the end (model::record_depth).
+    static constexpr std::size_t lateWindow = 256;
+
+    void reset() noexcept { m_levels.clear(); }
+    /// Summarises the blocks of `series` that became final since the last call.
+    void update(const SeriesDecimator::Series& series);
+    /// Indices of points standing for range [first, last) of `series`, in time order: whole
+    /// blocks of at most `blockPoints` points by their first, lowest, highest and last point,
+    /// the rest point by point.
+    void candidates(const SeriesDecimator::Series& series, std::size_t first, std::size_t last,
+                    std::size_t blockPoints, std::vector<std::size_t>& out) const;
+
+private:
+    struct Extremes {
+        std::uint32_t lowest; ///< offsets in the block
+        std::uint32_t highest;
+    };
+    std::vector<std::vector<Extremes>> m_levels; ///< m_levels[l][b]: block b of baseBlock << l
 };
 
 } // namespace taskscope::ui
