@@ -6,6 +6,7 @@
 #include "latency_chart.hpp"
 #include "latency_histogram.hpp"
 #include "queue_depth_chart.hpp"
+#include "request_decimator.hpp"
 #include "series_decimator.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/trace/event.hpp"
@@ -20,8 +21,13 @@
 #include <QStringList>
 #include <QTest>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,9 +39,11 @@ using trace::event_kind;
 using trace::poll_result;
 using trace::track_kind;
 using ui::AxisTicks;
+using ui::DepthSummary;
 using ui::LatencyChart;
 using ui::LatencyHistogram;
 using ui::QueueDepthChart;
+using ui::RequestDecimator;
 using ui::SeriesDecimator;
 using ui::TraceDocument;
 using ui::ViewState;
@@ -287,6 +295,148 @@ TEST_CASE("decimator: step lines in ms since the origin, decimated points as the
     QList<QPointF> thin;
     SeriesDecimator::appendPoints(s, picked, 0, thin);
     checkPoints(thin, {{1, 2}, {4, 5}});
+}
+
+TEST_CASE("depth summary: blocks stand for their extremes, the columns come out the same",
+          "[charts]") {
+    // 100,000 random depths, one every microsecond: the summarised candidates give every
+    // pixel column the same lowest and highest depth as reading every point.
+    std::mt19937 random(11);
+    SeriesDecimator::Series s;
+    for (std::uint32_t i = 0; i < 100'000; ++i) {
+        s.push_back({std::uint64_t{i} * 1000, static_cast<std::uint32_t>(random() % 50)});
+    }
+    DepthSummary summary;
+    summary.update(s);
+    const std::size_t last = s.size();
+    for (const int columns : {37, 400}) {
+        INFO(columns << " columns");
+        std::vector<std::size_t> candidates;
+        summary.candidates(s, 0, last, last / static_cast<std::size_t>(columns) / 4, candidates);
+        CHECK(candidates.size() < last / 4); // whole blocks stood in
+        CHECK(std::is_sorted(candidates.begin(), candidates.end()));
+        const auto fast = SeriesDecimator::decimateCandidates(s, candidates, 0, 1e8, columns);
+        const auto every = SeriesDecimator::decimate(s, {0, last}, 0, 1e8, columns);
+        const auto extremes = [&](const std::vector<std::size_t>& kept) {
+            std::map<long, std::pair<std::uint32_t, std::uint32_t>> byColumn;
+            for (const std::size_t i : kept) {
+                const long column =
+                    static_cast<long>(static_cast<double>(s[i].time_ns) / 1e8 * columns);
+                auto [it, fresh] = byColumn.try_emplace(column, s[i].depth, s[i].depth);
+                it->second.first = std::min(it->second.first, s[i].depth);
+                it->second.second = std::max(it->second.second, s[i].depth);
+            }
+            return byColumn;
+        };
+        CHECK(extremes(fast) == extremes(every));
+    }
+    // The last 256 points may still change (a late event is inserted there): never summarised.
+    std::vector<std::size_t> tail;
+    summary.candidates(s, last - 300, last, 1'000'000, tail);
+    CHECK(tail.size() >= DepthSummary::lateWindow);
+}
+
+// ---- the latency scatter's points ----------------------------------------------------------
+
+namespace {
+
+/// `count` server-side requests one every `gapNs` from `base`: route 1, every fifth on
+/// route 2; latencies from 1 to 1000 us, one in 997 a slow one of 50 ms.
+std::unique_ptr<analysis::model> manyRequests(std::uint64_t count, std::uint64_t gapNs) {
+    std::vector<event> events{worker(0, 0, base)};
+    events.reserve(2 * count + 1);
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const std::uint64_t begin = base + i * gapNs;
+        const std::uint64_t latency = i % 997 == 500 ? 50 * ms : ((i * 7919) % 1000 + 1) * 1000;
+        const auto route = static_cast<trace::name_id>(i % 5 == 0 ? 2 : 1);
+        // Each request on a task of its own, ended right away: the model pairs them by task.
+        events.push_back(requestBegin(begin, i + 1, i + 1, route, false));
+        events.push_back(requestEnd(begin + latency, i + 1, false));
+    }
+    return modelOf(events, routeNames);
+}
+
+} // namespace
+
+TEST_CASE("request decimator: the ranks a column keeps", "[charts]") {
+    CHECK(RequestDecimator::ranksKept(0).empty());
+    CHECK(RequestDecimator::ranksKept(3) == std::vector<std::size_t>{0, 1, 2});
+    CHECK(RequestDecimator::ranksKept(8) == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7});
+    // Nine: the percentiles coincide, and spread ranks fill the eight places.
+    const auto nine = RequestDecimator::ranksKept(9);
+    CHECK(nine.size() == 8);
+    CHECK(std::adjacent_find(nine.begin(), nine.end(), std::greater_equal<>()) == nine.end());
+    CHECK(nine.front() == 0);
+    CHECK(nine.back() == 8);
+    // A thousand: fastest, p50, p75, p90, p95, p99, p99.9 (nearest rank), slowest.
+    CHECK(RequestDecimator::ranksKept(1000) ==
+          std::vector<std::size_t>{0, 499, 749, 899, 949, 989, 998, 999});
+}
+
+TEST_CASE("request decimator: eight real requests at most a column and route, no outlier lost",
+          "[charts]") {
+    // 200,000 requests over 2 s in 100 columns: 2,000 a column, so the pyramid serves it.
+    const auto m = manyRequests(200'000, 10'000);
+    const auto& requests = m->requests();
+    const double first = static_cast<double>(base);
+    const double last = static_cast<double>(base + 200'000 * 10'000);
+    constexpr int columns = 100;
+    RequestDecimator decimator;
+    const auto routes = decimator.decimate(*m, false, true, first, last, columns);
+    CHECK(decimator.level() >= 0);
+    CHECK(decimator.candidates() < requests.size() / 4);
+    REQUIRE(routes.size() == 2);
+
+    const double width = (last - first) / columns;
+    const auto columnOf = [&](std::size_t i) {
+        return static_cast<long>(std::floor(static_cast<double>(requests[i].begin_ns) / width) -
+                                 std::floor(first / width));
+    };
+    std::map<long, std::uint64_t> slowestKept;
+    std::set<std::uint32_t> kept;
+    for (const auto& route : routes) {
+        std::map<long, int> perColumn;
+        for (const std::uint32_t i : route.requests) {
+            INFO("request " << i);
+            REQUIRE(i < requests.size());
+            CHECK(requests[i].route == route.route); // a real request of that route
+            CHECK(requests[i].finished());
+            ++perColumn[columnOf(i)];
+            slowestKept[columnOf(i)] = std::max(slowestKept[columnOf(i)], requests[i].latency_ns());
+            kept.insert(i);
+        }
+        for (const auto& [column, n] : perColumn) {
+            CHECK(n <= RequestDecimator::maxPerColumn);
+        }
+    }
+    // The slowest and the fastest of all are drawn; and no column's slowest request is
+    // slower than what is drawn in it or beside it.
+    std::uint32_t slowest = 0;
+    std::uint32_t fastest = 0;
+    std::map<long, std::uint64_t> slowestOf;
+    for (std::uint32_t i = 0; i < requests.size(); ++i) {
+        slowest = requests[i].latency_ns() > requests[slowest].latency_ns() ? i : slowest;
+        fastest = requests[i].latency_ns() < requests[fastest].latency_ns() ? i : fastest;
+        slowestOf[columnOf(i)] = std::max(slowestOf[columnOf(i)], requests[i].latency_ns());
+    }
+    CHECK(kept.count(slowest) == 1);
+    CHECK(kept.count(fastest) == 1);
+    for (const auto& [column, worst] : slowestOf) {
+        INFO("column " << column);
+        const std::uint64_t drawn =
+            std::max({slowestKept[column - 1], slowestKept[column], slowestKept[column + 1]});
+        CHECK(drawn >= worst);
+    }
+
+    // Zoomed in to 500 requests over 1,000 columns: every one of them, read one by one.
+    const double zoomedEnd = first + 500 * 10'000 - 1;
+    const auto close = decimator.decimate(*m, false, true, first, zoomedEnd, 1000);
+    CHECK(decimator.level() == -1);
+    std::size_t shown = 0;
+    for (const auto& route : close) {
+        shown += route.requests.size();
+    }
+    CHECK(shown == 500);
 }
 
 // ---- the histogram's buckets ------------------------------------------------------------

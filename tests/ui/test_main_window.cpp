@@ -4,12 +4,15 @@
 #include "control_panel.hpp"
 #include "latency_chart.hpp"
 #include "main_window.hpp"
+#include "queue_strip.hpp"
 #include "request_decimator.hpp"
 #include "task_table_model.hpp"
+#include "taskscope/trace/names.hpp"
 #include "taskscope/trace/trace_file.hpp"
 #include "timeline_view.hpp"
 #include "trace_document.hpp"
 #include "ui_test_support.hpp"
+#include "view_state.hpp"
 
 #include <QApplication>
 #include <QComboBox>
@@ -20,6 +23,7 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTest>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -362,4 +366,140 @@ TEST_CASE("opening a big file shows its progress, and Cancel keeps the trace sho
     REQUIRE(runUntil([&] { return opened.count() == 3; }));
     CHECK(opened.at(2).front().toBool());
     CHECK(w.document()->model().event_count() == eventsBefore);
+}
+
+// ---- at the size of real work: every view bounded by pixels, not by events ---------------
+
+namespace {
+
+/// Writes `count` server-side requests on one worker, one every 20 us, to two routes; the
+/// latencies spread from 10 us to 10 ms with a rare 80 ms one.
+void writeRequestTrace(const std::filesystem::path& path, std::uint64_t count) {
+    using trace::event;
+    using trace::event_kind;
+    trace::run_info info;
+    info.command = "ui test: many requests";
+    info.workers = 1;
+    trace::file_writer writer(path, info);
+    const trace::name_id fast = trace::intern("/");
+    const trace::name_id slow = trace::intern("/sleep?ms=5");
+    std::vector<event> batch{{0, 0, 0, 0, 0, event_kind::track_started,
+                              static_cast<std::uint8_t>(trace::track_kind::worker)}};
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const std::uint64_t begin = 1000 + i * 20'000;
+        const std::uint64_t latency = i % 4999 == 7 ? 80'000'000 : 10'000 + (i * 7919) % 10'000'000;
+        batch.push_back(
+            {begin, i + 1, i + 1, i % 3 == 0 ? slow : fast, 0, event_kind::request_begin, 0});
+        batch.push_back({begin + latency, i + 1, 100, 200, 0, event_kind::request_end, 0});
+        if (batch.size() > 65'536) {
+            std::sort(batch.begin(), batch.end(),
+                      [](const event& a, const event& b) { return a.time_ns < b.time_ns; });
+            writer.consume(batch);
+            batch.clear();
+        }
+    }
+    writer.consume(batch);
+    writer.close();
+}
+
+/// The most points the scatter may hold: a few per pixel column and route.
+qsizetype scatterBound(const ui::LatencyChart& chart) {
+    return static_cast<qsizetype>(ui::RequestDecimator::maxPerColumn) * (chart.columns() + 2) *
+           chart.routes().size();
+}
+
+} // namespace
+
+TEST_CASE("a trace of 100,000 requests opens with a scatter bounded by pixels and the model's "
+          "percentiles",
+          "[window][scale]") {
+    const RemovedAtEnd file{temp("requests-100k.tstrace")};
+    writeRequestTrace(file.path, 100'000);
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1400, 900);
+    w.show();
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    w.openFile(QString::fromStdString(file.path.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    REQUIRE(opened.at(0).front().toBool());
+    const analysis::model& m = w.document()->model();
+    const ui::LatencyChart& chart = *w.latencyChart();
+    REQUIRE(m.requests().size() == 100'000);
+
+    // Every request counts in the histogram and the percentiles, which are the model's.
+    REQUIRE(runUntil([&] { return histogramTotal(chart) == 100'000; }));
+    const analysis::latency_summary summary = m.request_latency();
+    CHECK(chart.p50Ms() == Approx(static_cast<double>(summary.p50_ns) / 1e6));
+    CHECK(chart.p99Ms() == Approx(static_cast<double>(summary.p99_ns) / 1e6));
+    // The scatter: real requests, at most eight a pixel column and route, the slowest drawn.
+    REQUIRE(runUntil([&] { return chart.pointCount() > 0; }));
+    CHECK(chart.routes().size() == 2);
+    CHECK(chart.pointCount() <= scatterBound(chart));
+    CHECK(chart.pointCount() < 100'000 / 4);
+    INFO(chart.pointCount() << " points for " << chart.columns() << " columns");
+}
+
+TEST_CASE("firing 20,000 requests live keeps the scatter bounded and counts every answer",
+          "[window][scale]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1400, 900);
+    w.show();
+    REQUIRE(w.startLive({.workers = 2}));
+    QSignalSpy finished(w.session(), &ui::LiveSession::loadFinished);
+    fire(w, QStringLiteral("/"), 20'000, 16);
+    REQUIRE(runUntil([&] { return finished.count() == 1; }, std::chrono::seconds(240)));
+    const QString summary = finished.at(0).front().toString();
+    INFO(summary.toStdString());
+    REQUIRE(summary.contains(QStringLiteral("20000 answered")));
+    CHECK_FALSE(summary.contains(QStringLiteral("errors")));
+
+    // The histogram counts each answer once, as the model does; the scatter stays bounded.
+    const ui::LatencyChart& chart = *w.latencyChart();
+    REQUIRE(runUntil([&] { return histogramTotal(chart) == 20'000; }));
+    CHECK(w.document()->model().request_latency().count == 20'000);
+    CHECK(chart.clientSide());
+    CHECK(chart.pointCount() <= scatterBound(chart));
+}
+
+TEST_CASE("the run-queue strip draws the chips that fit and counts the rest", "[window][scale]") {
+    using trace::event;
+    using trace::event_kind;
+    ui::TraceDocument document;
+    ui::ViewState view;
+    ui::QueueStrip strip(&document, &view);
+    document.startLive(trace::run_info{});
+    // Worker 0 spawns 2,000 tasks into its own queue and 10,000 into the global one.
+    std::vector<event> events{{0, 0, 0, 0, 0, event_kind::track_started,
+                               static_cast<std::uint8_t>(trace::track_kind::worker)}};
+    for (std::uint64_t t = 1; t <= 12'000; ++t) {
+        const auto kind = t <= 2000 ? trace::queue_kind::local : trace::queue_kind::global;
+        events.push_back(
+            {t * 10, t, 0, 0, 0, event_kind::task_spawned, static_cast<std::uint8_t>(kind)});
+    }
+    document.append(events);
+    strip.setSource(&document.liveQueues(), QStringLiteral("now"));
+    strip.resize(1400, 120);
+    const QImage image = strip.grab().toImage();
+    CHECK_FALSE(image.isNull());
+
+    const std::vector<ui::QueueStrip::Row> rows = strip.rows();
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].total == 2000);
+    CHECK(rows[1].total == 10'000);
+    // Each row says how many it had no room for, thousands grouped.
+    REQUIRE(strip.overflowShown().size() == 2);
+    for (std::size_t r = 0; r < 2; ++r) {
+        const QString text = strip.overflowShown()[r];
+        INFO(text.toStdString());
+        REQUIRE(text.startsWith(QStringLiteral("+ ")));
+        REQUIRE(text.endsWith(QStringLiteral(" more")));
+        QString number = text.mid(2, text.size() - 7);
+        const std::size_t hidden = number.remove(QLatin1Char(',')).toULongLong();
+        CHECK(hidden < rows[r].total);
+        CHECK(rows[r].total - hidden <= 48); // the chips drawn: what fits in 1,400 px
+    }
+    CHECK(strip.overflowShown()[1].contains(QLatin1Char(',')));
+    CHECK(ui::QueueStrip::overflowText(10'000, 127) == QStringLiteral("+ 9,873 more"));
 }

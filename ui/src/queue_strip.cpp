@@ -5,6 +5,7 @@
 #include "view_state.hpp"
 
 #include <QHelpEvent>
+#include <QLocale>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
@@ -165,6 +166,7 @@ void QueueStrip::paintEvent(QPaintEvent* /*event*/) {
     font.setPointSizeF(font.pointSizeF() * scale());
     p.setFont(font);
     m_chips.clear();
+    m_overflow.clear();
 
     const int h = rowHeight();
     const int labelWidth = static_cast<int>(labelWidthBase * scale());
@@ -259,9 +261,10 @@ void QueueStrip::paintEvent(QPaintEvent* /*event*/) {
         }
         p.setPen(palette().text().color());
         if (row.total > drawn) {
+            const QString more = overflowText(row.total, drawn);
             p.drawText(QRect(x + gap, y, width() - x - gap, h), Qt::AlignLeft | Qt::AlignVCenter,
-                       drawn == 0 ? tr("%1 waiting").arg(row.total)
-                                  : tr("+ %1 more").arg(row.total - drawn));
+                       more);
+            m_overflow.push_back(more);
         } else if (row.total == 0) {
             p.setPen(palette().placeholderText().color());
             p.drawText(QRect(x + gap, y, width() - x - gap, h), Qt::AlignLeft | Qt::AlignVCenter,
@@ -269,6 +272,15 @@ void QueueStrip::paintEvent(QPaintEvent* /*event*/) {
         }
         y += h;
     }
+}
+
+QString QueueStrip::overflowText(std::size_t total, std::size_t drawn) {
+    // Thousands grouped ("+ 9,873 more") whatever the locale's default says.
+    QLocale locale;
+    locale.setNumberOptions(locale.numberOptions() & ~QLocale::OmitGroupSeparator);
+    return drawn == 0
+               ? tr("%1 waiting").arg(locale.toString(static_cast<qulonglong>(total)))
+               : tr("+ %1 more").arg(locale.toString(static_cast<qulonglong>(total - drawn)));
 }
 
 const QueueStrip::Chip* QueueStrip::chipAt(QPoint at) const {

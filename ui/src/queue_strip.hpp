@@ -39,6 +39,11 @@ public:
         std::size_t total = 0;             ///< tasks waiting in the row's queues in all
     };
     [[nodiscard]] std::vector<Row> rows() const;
+    /// What a row says of the tasks it has no room to draw: "+ 9,873 more", or "412 waiting"
+    /// when it draws none.
+    [[nodiscard]] static QString overflowText(std::size_t total, std::size_t drawn);
+    /// Those texts as last painted, top to bottom (rows with room for all have none).
+    [[nodiscard]] const std::vector<QString>& overflowShown() const noexcept { return m_overflow; }
 
     [[nodiscard]] QSize sizeHint() const override;
     [[nodiscard]] QSize minimumSizeHint() const override;
@@ -67,6 +72,7 @@ private:
     QString m_caption;
     QString m_hint;
     std::vector<Chip> m_chips; ///< as last painted, for clicks and tooltips
+    std::vector<QString> m_overflow;
 };
 
 } // namespace taskscope::ui

@@ -14,9 +14,11 @@
 // (they are stored about in the order they began): a block of 16 keeps its eight picks
 // chosen as above, a block of 32 the eight picks among its two halves' picks, and so on up.
 // A zoomed-out view takes its candidates from the level whose blocks put at least eight in
-// a pixel column, and chooses each column's eight among them: the fastest and the slowest
-// stay exact, the percentiles in between are those of the picks. Views of fewer than 128
-// requests a column look at every request. A block's picks are kept once none of its
+// a pixel column, and chooses each column's eight among them. Every block's fastest and
+// slowest request is a candidate, so no outlier hides: the slowest request of a column is
+// drawn there or, when its block straddles two columns, a request at least as slow is drawn
+// in the neighbouring one. The percentiles in between are those of the picks. Views of
+// fewer than 128 requests a column look at every request. A block's picks are kept once none of its
 // requests can change (all answered, or the trace is a finished file).
 
 #include "taskscope/analysis/model.hpp"
