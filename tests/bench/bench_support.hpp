@@ -274,5 +274,4 @@ inline void writeTrace(const std::filesystem::path& path, std::size_t count) {
     std::fflush(stdout);
 }
 
-
 } // namespace taskscope::bench

@@ -78,7 +78,6 @@ public:
             if (gap > 50.0) {
                 ++m_over50;
             }
-
         });
     }
     void start() {
@@ -99,10 +98,9 @@ private:
 };
 
 /// Counts frames as a screen would show them: a frame is one repaint of a window (an
-/// UpdateRequest to a top-level widget), and its cost is the time the GUI thread was busy since the frame
-/// before, handling events and painting (time spent waiting for events does not count).
-/// With TASKSCOPE_BENCH_WIDGETS set it also names every event that kept the loop busy over
-/// 15 ms.
+/// UpdateRequest to a top-level widget), and its cost is the time the GUI thread was busy since the
+/// frame before, handling events and painting (time spent waiting for events does not count). With
+/// TASKSCOPE_BENCH_WIDGETS set it also names every event that kept the loop busy over 15 ms.
 class FrameCountingApplication : public QApplication {
 public:
     using QApplication::QApplication;
@@ -117,8 +115,8 @@ public:
         const QEvent::Type type = event->type();
         // Read before the event is handled: handling it may delete the receiver.
         const auto* widget = qobject_cast<const QWidget*>(receiver);
-        const bool windowPaint = type == QEvent::UpdateRequest && widget != nullptr &&
-                                 widget->isWindow();
+        const bool windowPaint =
+            type == QEvent::UpdateRequest && widget != nullptr && widget->isWindow();
         const char* className = receiver->metaObject()->className();
         const bool done = QApplication::notify(receiver, event);
         const double ms = ms_since(started);
@@ -186,12 +184,9 @@ void widgetCosts(ui::MainWindow& window, const char* when) {
     }
     std::printf("# %s, each view drawn alone:", when);
     const std::pair<const char*, QWidget*> views[] = {
-        {"timeline", window.timeline()},
-        {"queue_strip", window.queueStrip()},
-        {"depth_chart", window.queueChart()},
-        {"tabs", window.tabs()},
-        {"controls", window.controls()},
-        {"lesson", window.lessonPanel()}};
+        {"timeline", window.timeline()},      {"queue_strip", window.queueStrip()},
+        {"depth_chart", window.queueChart()}, {"tabs", window.tabs()},
+        {"controls", window.controls()},      {"lesson", window.lessonPanel()}};
     for (const auto& [name, widget] : views) {
         const auto started = clock_type::now();
         (void)widget->grab();
@@ -276,14 +271,14 @@ void openCase(const std::string& name, const std::filesystem::path& path) {
     std::printf("# %s: %llu events, %zu requests, %zu tasks, %zu findings; loaded in %.3f s, "
                 "first frame %.3f s after the open; longest event-loop stall while opening "
                 "%.1f ms\n",
-                name.c_str(), static_cast<unsigned long long>(m.event_count()),
-                m.requests().size(), m.tasks().size(), m.lints().size(), loadedS, openS,
-                openStallMs);
-    figure(name + "/open", openS, 3, "s", "open <= 1 s for 10 M events, <= 0.5 s for 1.5 M requests");
+                name.c_str(), static_cast<unsigned long long>(m.event_count()), m.requests().size(),
+                m.tasks().size(), m.lints().size(), loadedS, openS, openStallMs);
+    figure(name + "/open", openS, 3, "s",
+           "open <= 1 s for 10 M events, <= 0.5 s for 1.5 M requests");
     figure(name + "/rss_per_event",
-           events > 0 ? static_cast<double>(rssAfter > rssBefore ? rssAfter - rssBefore : 0) /
-                            events
-                      : 0.0,
+           events > 0
+               ? static_cast<double>(rssAfter > rssBefore ? rssAfter - rssBefore : 0) / events
+               : 0.0,
            1, "B/event", "rss_per_event <= 32 B/event (VmRSS growth over the open)");
 
     // Twenty steps a user takes: zoom in about the middle, pan, zoom back out, each given
@@ -430,21 +425,18 @@ int main(int argc, char** argv) {
     if (only.empty() || only == "open") {
         const std::string requestsName = "http-" + std::to_string(requests) + ".tstrace";
         const auto http = prepared(dir, requestsName, [&](const std::filesystem::path& p) {
-            return run({TASKSCOPE_CLI, "record", "-o", p.string(), "--workers", "2", "--load",
-                        "/", "-n", std::to_string(requests), "-c", "16", "--max-seconds",
-                        "900"}) == 0;
+            return run({TASKSCOPE_CLI, "record", "-o", p.string(), "--workers", "2", "--load", "/",
+                        "-n", std::to_string(requests), "-c", "16", "--max-seconds", "900"}) == 0;
         });
-        const auto lesson = prepared(dir, "lesson-work-stealing.tstrace",
-                                     [](const std::filesystem::path& p) {
-                                         return run({TASKSCOPE_CLI, "lesson", "work-stealing",
-                                                     "-o", p.string()}) == 0;
-                                     });
-        const auto synthetic = prepared(
-            dir, "synthetic-" + std::to_string(events) + ".tstrace",
-            [&](const std::filesystem::path& p) {
-                writeTrace(p, events);
-                return true;
+        const auto lesson =
+            prepared(dir, "lesson-work-stealing.tstrace", [](const std::filesystem::path& p) {
+                return run({TASKSCOPE_CLI, "lesson", "work-stealing", "-o", p.string()}) == 0;
             });
+        const auto synthetic = prepared(dir, "synthetic-" + std::to_string(events) + ".tstrace",
+                                        [&](const std::filesystem::path& p) {
+                                            writeTrace(p, events);
+                                            return true;
+                                        });
         openCase("http_" + std::to_string(requests / 1000) + "k_requests", http);
         openCase("work_stealing_lesson", lesson);
         openCase("synthetic_" + std::to_string(events / 1'000'000) + "m_events", synthetic);

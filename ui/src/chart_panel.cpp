@@ -23,10 +23,12 @@ namespace taskscope::ui {
 namespace {
 
 constexpr int refreshIntervalMs = 100; // at most ten refreshes a second while recording
-// Range changes come in bursts while a user scrolls or drags: the charts wait this long for
-// the burst to settle, so the frame that moves the timeline is not also the one that
-// re-lays out every chart (each comes in a frame of its own).
+// Range changes come in bursts while a user scrolls or drags: a chart waits at least this
+// long for the burst to settle, so the frame that moves the timeline is not also the one
+// that re-lays out the charts; each chart's slot adds a frame, so two charts do not re-lay
+// out in the same frame either.
 constexpr int settleMs = 30;
+constexpr int frameMs = 16;
 
 QFont scaled(QFont font, double factor) {
     if (font.pointSizeF() > 0) {
@@ -39,10 +41,11 @@ QFont scaled(QFont font, double factor) {
 
 } // namespace
 
-ChartPanel::ChartPanel(TraceDocument* document, ViewState* view, QWidget* parent)
+ChartPanel::ChartPanel(TraceDocument* document, ViewState* view, int refreshSlot, QWidget* parent)
     : QWidget(parent)
     , m_document(document)
-    , m_view(view) {
+    , m_view(view)
+    , m_settleMs(settleMs + frameMs * refreshSlot) {
     m_refreshTimer.setSingleShot(true);
     connect(&m_refreshTimer, &QTimer::timeout, this, &ChartPanel::refreshNow);
     connect(m_document, &TraceDocument::reset, this, [this] {
@@ -71,7 +74,7 @@ void ChartPanel::scheduleRefresh() {
     }
     const qint64 since =
         m_sinceRefresh.isValid() ? m_sinceRefresh.elapsed() : qint64{refreshIntervalMs};
-    m_refreshTimer.start(static_cast<int>(std::max<qint64>(settleMs, refreshIntervalMs - since)));
+    m_refreshTimer.start(static_cast<int>(std::max<qint64>(m_settleMs, refreshIntervalMs - since)));
 }
 
 void ChartPanel::rebuildNow() {

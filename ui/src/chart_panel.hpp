@@ -30,7 +30,10 @@ class ViewState;
 class ChartPanel : public QWidget {
     Q_OBJECT
 public:
-    ChartPanel(TraceDocument* document, ViewState* view, QWidget* parent = nullptr);
+    /// `refreshSlot`: charts shown together take different slots, so their refreshes after
+    /// a move of the range land in different frames.
+    ChartPanel(TraceDocument* document, ViewState* view, int refreshSlot,
+               QWidget* parent = nullptr);
 
 protected:
     /// A span of the time axis, in ms since the trace's first event.
@@ -77,6 +80,7 @@ private:
 
     TraceDocument* m_document;
     ViewState* m_view;
+    int m_settleMs; ///< the least a refresh waits
     QTimer m_refreshTimer;
     QElapsedTimer m_sinceRefresh;
     bool m_rangeMoved = false;

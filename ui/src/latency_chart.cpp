@@ -45,7 +45,7 @@ QString percentileName(const char* which, std::uint64_t ns) {
 } // namespace
 
 LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* parent)
-    : ChartPanel(document, view, parent)
+    : ChartPanel(document, view, 1, parent)
     , m_scatter(new QChart)
     , m_scatterView(new QChartView(m_scatter))
     , m_timeAxis(new QValueAxis(m_scatter))
@@ -119,8 +119,10 @@ qsizetype LatencyChart::pointCount() const {
 }
 
 int LatencyChart::columns() const {
+    // Columns two pixels wide: a marker is six, so points a pixel apart would only cover
+    // each other (and each point costs Qt Charts a layout).
     const double plot = m_scatter->plotArea().width();
-    return std::max(64, plot >= 1.0 ? static_cast<int>(plot) : m_scatterView->width());
+    return std::max(64, (plot >= 1.0 ? static_cast<int>(plot) : m_scatterView->width()) / 2);
 }
 
 qsizetype LatencyChart::requestAt(int series, QPointF point) const {

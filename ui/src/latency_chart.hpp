@@ -43,7 +43,8 @@ public:
     /// Points in the scatter plot (every route's): each a request, at most
     /// RequestDecimator::maxPerColumn per pixel column and route.
     [[nodiscard]] qsizetype pointCount() const;
-    /// Width of the scatter's plot area in pixel columns, as the points were thinned for.
+    /// The columns the points were thinned for: the scatter's plot area in columns two
+    /// pixels wide.
     [[nodiscard]] int columns() const;
     /// The request the point at `point` of series `series` (an index into routes())
     /// stands for, as an index into model::requests(); -1 if none.

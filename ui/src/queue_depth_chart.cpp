@@ -26,7 +26,7 @@ constexpr std::array<QRgb, 10> workerColours{0x4e79a7, 0xf28e2b, 0xe15759, 0x76b
 } // namespace
 
 QueueDepthChart::QueueDepthChart(TraceDocument* document, ViewState* view, QWidget* parent)
-    : ChartPanel(document, view, parent)
+    : ChartPanel(document, view, 0, parent)
     , m_chart(new QChart)
     , m_chartView(new QChartView(m_chart, this))
     , m_timeAxis(new QValueAxis(m_chart))
@@ -111,8 +111,10 @@ std::vector<int> QueueDepthChart::workerLanes() const {
 }
 
 int QueueDepthChart::columns() const {
+    // Columns two pixels wide: a line is one and a half, so the lowest and highest depth of
+    // a two-pixel column still show as the line's full swing there.
     const double plot = m_chart->plotArea().width();
-    return std::max(64, plot >= 1.0 ? static_cast<int>(plot) : width());
+    return std::max(64, (plot >= 1.0 ? static_cast<int>(plot) : width()) / 2);
 }
 
 std::size_t QueueDepthChart::pointLimit() const {

@@ -19,7 +19,8 @@ class SeriesDecimator {
 public:
     using Series = analysis::column<analysis::depth_point>;
 
-    /// A series is decimated when it has more points in view than this many per pixel column.
+    /// A series is decimated when it has more points in view than this many per column (the
+    /// charts use columns two pixels wide).
     static constexpr int pointsPerPixel = 4;
 
     /// Points [first, last) of a series.
