@@ -1,4 +1,5 @@
 #include "runtime_core.hpp"
+#include "taskscope/record.hpp"
 #include "taskscope/time.hpp"
 
 #include <cstdio>
@@ -791,6 +792,13 @@ void blocking_sleep(std::chrono::nanoseconds d) {
     std::this_thread::sleep_for(d);
     if (rt != nullptr) {
         rt->record(trace::event_kind::block_end, task);
+    }
+}
+
+void record_here(trace::event_kind kind, std::uint64_t arg, std::uint32_t arg2,
+                 std::uint8_t detail) noexcept {
+    if (const detail::task_header* task = detail::t_current_task) {
+        task->m_runtime->record(kind, task->m_id, arg, arg2, detail);
     }
 }
 

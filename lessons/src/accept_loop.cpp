@@ -6,6 +6,8 @@
 // task per connection, which the idle worker steals: the computations spread over both.
 
 #include "stage.hpp"
+#include "taskscope/trace/event_types.hpp"
+#include "taskscope/trace/worker_tracks.hpp"
 
 #include <map>
 #include <mutex>
@@ -32,8 +34,10 @@ public:
             if (m_tracks.note(e)) {
                 continue;
             }
-            if (e.kind == trace::event_kind::request_begin && e.detail == 0 && e.arg2 == m_route) {
-                if (const auto w = m_tracks.worker(e.track)) {
+            if (e.kind == trace::event_kind::request_begin &&
+                trace::request_begin_view::from(e).side == trace::request_side::server &&
+                e.arg2 == m_route) {
+                if (const auto w = m_tracks.worker_of(e.track)) {
                     m_workers.insert(*w);
                 }
             }
@@ -49,7 +53,7 @@ public:
 private:
     std::mutex m_mutex;
     trace::name_id m_route = trace::intern("/cpu");
-    worker_tracks m_tracks;
+    trace::worker_tracks m_tracks;
     std::set<std::uint64_t> m_workers;
 };
 

@@ -83,29 +83,6 @@ private:
     std::optional<join_handle<void>> m_serving;
 };
 
-/// For a lesson's own trace sink: which worker recorded each track (from track_started).
-class worker_tracks {
-public:
-    /// Takes a track_started event; false for any other event.
-    bool note(const trace::event& e) {
-        if (e.kind != trace::event_kind::track_started) {
-            return false;
-        }
-        if (e.detail == static_cast<std::uint8_t>(trace::track_kind::worker)) {
-            m_worker_of_track[e.track] = e.arg;
-        }
-        return true;
-    }
-    /// The worker index of `track`, if it is a worker's.
-    [[nodiscard]] std::optional<std::uint64_t> worker(std::uint16_t track) const {
-        const auto it = m_worker_of_track.find(track);
-        return it == m_worker_of_track.end() ? std::nullopt : std::optional(it->second);
-    }
-
-private:
-    std::map<std::uint16_t, std::uint64_t> m_worker_of_track;
-};
-
 /// Milliseconds of a duration in nanoseconds, for counts.
 [[nodiscard]] inline double to_ms(std::uint64_t ns) {
     return static_cast<double>(ns) / 1e6;

@@ -5,6 +5,8 @@
 // other sleeps.
 
 #include "stage.hpp"
+#include "taskscope/trace/event_types.hpp"
+#include "taskscope/trace/worker_tracks.hpp"
 
 #include <array>
 #include <map>
@@ -53,7 +55,7 @@ public:
             } else if (e.kind == trace::event_kind::task_spawned && e.arg2 == m_name) {
                 m_short.insert(e.task);
             } else if (e.kind == trace::event_kind::poll_begin && m_short.contains(e.task)) {
-                const auto w = m_tracks.worker(e.track);
+                const auto w = m_tracks.worker_of(e.track);
                 if (w && *w < m_polls.size()) {
                     ++m_polls[*w];
                 }
@@ -76,7 +78,7 @@ public:
 private:
     std::mutex m_mutex;
     trace::name_id m_name = trace::intern("short_task");
-    worker_tracks m_tracks;
+    trace::worker_tracks m_tracks;
     std::set<std::uint64_t> m_short;
     std::uint64_t m_steals = 0;
     std::array<std::uint64_t, 2> m_polls{};

@@ -2,6 +2,7 @@
 // Shared helpers for the engine tests: run a workload with a memory sink, pick events.
 
 #include "taskscope/taskscope.hpp"
+#include "taskscope/trace/worker_tracks.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -55,16 +56,17 @@ inline std::vector<event> of_task(const std::vector<event>& events, event_kind k
 
 /// track id -> worker index, from the track_started events (-1 for other tracks).
 inline std::vector<int> worker_of_track(const std::vector<event>& events) {
-    std::vector<int> map;
+    trace::worker_tracks workers;
+    std::size_t tracks = 0;
     for (const event& e : events) {
-        if (e.kind != event_kind::track_started) {
-            continue;
+        if (workers.note(e)) {
+            tracks = std::max<std::size_t>(tracks, e.track + 1u);
         }
-        if (map.size() <= e.track) {
-            map.resize(e.track + 1u, -1);
-        }
-        if (e.detail == static_cast<std::uint8_t>(trace::track_kind::worker)) {
-            map[e.track] = static_cast<int>(e.arg);
+    }
+    std::vector<int> map(tracks, -1);
+    for (std::size_t track = 0; track < tracks; ++track) {
+        if (const auto w = workers.worker_of(static_cast<std::uint16_t>(track))) {
+            map[track] = static_cast<int>(*w);
         }
     }
     return map;

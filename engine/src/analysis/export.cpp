@@ -1,5 +1,7 @@
 #include "taskscope/analysis/export.hpp"
 
+#include "taskscope/trace/event_types.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -236,197 +238,223 @@ void chrome_trace_writer::consume(std::span<const event> events,
 
 void chrome_trace_writer::on_event(const event& e) {
     m_last_ns = std::max(m_last_ns, e.time_ns);
-    const std::uint64_t now = e.time_ns;
     track& t = track_of(e.track);
-    const std::uint32_t tid = tid_of(e.track);
     if (!t.named && e.kind != event_kind::track_started) {
         name_track(e.track, t); // a trace that starts mid-run still names its threads
     }
-    const auto worker_depth = [&](std::uint32_t depth) {
-        if (t.kind == trace::track_kind::worker && t.depth != depth) {
-            t.depth = depth;
-            counter(quote("queue depth " + track_label(t.kind, t.index)), now, depth);
-        }
-    };
+    trace::dispatch(e, *this);
+}
 
-    switch (e.kind) {
-    case event_kind::track_started:
-        t.kind = static_cast<trace::track_kind>(e.detail);
-        t.index = static_cast<std::uint32_t>(e.arg);
-        if (t.kind == trace::track_kind::worker && e.arg < 4096) {
-            if (e.arg >= m_worker_track.size()) {
-                m_worker_track.resize(e.arg + 1, -1);
-            }
-            m_worker_track[e.arg] = e.track;
-        }
-        if (!t.named) {
-            name_track(e.track, t);
-        }
-        break;
-    case event_kind::task_spawned:
-        m_task_names[e.task] = e.arg2;
-        break;
-    case event_kind::poll_begin: {
-        if (t.poll.open) {
-            end_poll_slice(t, tid, now, "{\"unfinished\":true}"); // its end was lost
-        }
-        t.poll = {now, e.task, true};
-        bool linked = false;
-        if (auto it = m_pending_wakes.find(e.task); it != m_pending_wakes.end()) {
-            const pending_wake w = it->second;
-            m_pending_wakes.erase(it);
-            wake_arrow(w, e.task, tid, now);
-            linked = true;
-        }
-        m_last_polls[e.task] = {now, tid, linked};
-        worker_depth(e.arg2);
-        break;
+void chrome_trace_writer::worker_depth(track& t, std::uint64_t now, std::uint32_t depth) {
+    if (t.kind == trace::track_kind::worker && t.depth != depth) {
+        t.depth = depth;
+        counter(quote("queue depth " + track_label(t.kind, t.index)), now, depth);
     }
-    case event_kind::poll_end: {
-        if (t.poll.open && t.poll.task == e.task) {
-            const auto result =
-                static_cast<trace::poll_result>(std::min<std::uint8_t>(e.detail, 2));
-            end_poll_slice(t, tid, now,
-                           "{\"task\":" + std::to_string(e.task) + ",\"result\":\"" +
-                               std::string(trace::to_string(result)) + "\"}");
-            if (result != trace::poll_result::pending) {
-                forget_task(e.task);
-            }
-        }
-        worker_depth(e.arg2);
-        break;
+}
+
+// ---- one handler a kind ----------------------------------------------------------------------
+
+void chrome_trace_writer::on(const event& e, const trace::track_started_view& v) {
+    track& t = track_of(e.track);
+    t.kind = v.kind;
+    t.index = v.index;
+    m_workers.note(e);
+    if (!t.named) {
+        name_track(e.track, t);
     }
-    case event_kind::task_cancelled:
-        forget_task(e.task);
-        break;
-    case event_kind::wake: {
-        const bool in_poll = t.poll.open;
-        const pending_wake w{now, in_poll ? tid : reactor_tid, in_poll};
-        if (auto last = m_last_polls.find(e.task);
-            last != m_last_polls.end() && last->second.begin_ns > now && !last->second.linked) {
-            // Recorded before the task's latest poll began but delivered after it (batches
-            // from different threads): that poll is the one this wake caused.
-            wake_arrow(w, e.task, last->second.tid, last->second.begin_ns);
-            last->second.linked = true;
-            break;
-        }
-        m_pending_wakes.try_emplace(e.task, w); // the first wake since the last poll counts
-        break;
+}
+
+void chrome_trace_writer::on(const event& /*e*/, const trace::task_spawned_view& v) {
+    m_task_names[v.task] = v.name;
+}
+
+void chrome_trace_writer::on(const event& e, const trace::poll_begin_view& v) {
+    track& t = track_of(e.track);
+    const std::uint32_t tid = tid_of(e.track);
+    if (t.poll.open) {
+        end_poll_slice(t, tid, e.time_ns, "{\"unfinished\":true}"); // its end was lost
     }
-    case event_kind::steal: {
-        const std::int64_t victim =
-            e.arg < m_worker_track.size() ? m_worker_track[e.arg] : std::int64_t{-1};
-        if (victim < 0) {
-            break;
-        }
-        const std::uint32_t victim_tid = tid_of(static_cast<std::uint16_t>(victim));
-        const std::string args = "{\"tasks\":" + std::to_string(e.arg2) + "}";
-        complete_slice(victim_tid, now, now, "\"stolen from\"", "steal", args);
-        complete_slice(tid, now, now, "\"steal\"", "steal", args);
-        const std::uint64_t id = m_next_flow++;
-        flow('s', id, victim_tid, now, "steal");
-        flow('f', id, tid, now, "steal");
-        break;
+    t.poll = {e.time_ns, v.task, true};
+    bool linked = false;
+    if (auto it = m_pending_wakes.find(v.task); it != m_pending_wakes.end()) {
+        const pending_wake w = it->second;
+        m_pending_wakes.erase(it);
+        wake_arrow(w, v.task, tid, e.time_ns);
+        linked = true;
     }
-    case event_kind::global_push:
-    case event_kind::global_pop:
-        if (m_global_depth != e.arg2) {
-            m_global_depth = e.arg2;
-            counter("\"queue depth global\"", now, e.arg2);
+    m_last_polls[v.task] = {e.time_ns, tid, linked};
+    worker_depth(t, e.time_ns, v.local_depth);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::poll_end_view& v) {
+    track& t = track_of(e.track);
+    if (t.poll.open && t.poll.task == v.task) {
+        end_poll_slice(t, tid_of(e.track), e.time_ns,
+                       "{\"task\":" + std::to_string(v.task) + ",\"result\":\"" +
+                           std::string(trace::to_string(v.result)) + "\"}");
+        if (v.result != trace::poll_result::pending) {
+            forget_task(v.task);
         }
-        break;
-    case event_kind::queue_depth: {
-        if (e.arg < m_worker_track.size() && m_worker_track[e.arg] >= 0) {
-            track& w = m_tracks[static_cast<std::size_t>(m_worker_track[e.arg])];
-            if (w.depth != e.arg2) {
-                w.depth = e.arg2;
-                counter(quote("queue depth " + track_label(w.kind, w.index)), now, e.arg2);
-            }
-        }
-        break;
     }
-    case event_kind::block_begin:
-        close_lost_spans(t, tid, now);
-        t.blocks.emplace_back(now, e.arg);
-        break;
-    case event_kind::block_end:
-        if (!t.blocks.empty()) {
-            const auto [begin, intended] = t.blocks.back();
-            t.blocks.pop_back();
-            complete_slice(tid, begin, std::max(now, begin), "\"blocked\"", "block",
-                           "{\"intended_ns\":" + std::to_string(intended) + "}");
+    worker_depth(t, e.time_ns, v.local_depth);
+}
+
+void chrome_trace_writer::on(const event& /*e*/, const trace::task_cancelled_view& v) {
+    forget_task(v.task);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::wake_view& v) {
+    const std::uint64_t now = e.time_ns;
+    const bool in_poll = track_of(e.track).poll.open;
+    const pending_wake w{now, in_poll ? tid_of(e.track) : reactor_tid, in_poll};
+    if (auto last = m_last_polls.find(v.task);
+        last != m_last_polls.end() && last->second.begin_ns > now && !last->second.linked) {
+        // Recorded before the task's latest poll began but delivered after it (batches from
+        // different threads): that poll is the one this wake caused.
+        wake_arrow(w, v.task, last->second.tid, last->second.begin_ns);
+        last->second.linked = true;
+        return;
+    }
+    m_pending_wakes.try_emplace(v.task, w); // the first wake since the last poll counts
+}
+
+void chrome_trace_writer::on(const event& e, const trace::steal_view& v) {
+    const auto victim = m_workers.track_of(v.victim);
+    if (!victim.has_value()) {
+        return;
+    }
+    const std::uint64_t now = e.time_ns;
+    const std::uint32_t tid = tid_of(e.track);
+    const std::uint32_t victim_tid = tid_of(*victim);
+    const std::string args = "{\"tasks\":" + std::to_string(v.count) + "}";
+    complete_slice(victim_tid, now, now, "\"stolen from\"", "steal", args);
+    complete_slice(tid, now, now, "\"steal\"", "steal", args);
+    const std::uint64_t id = m_next_flow++;
+    flow('s', id, victim_tid, now, "steal");
+    flow('f', id, tid, now, "steal");
+}
+
+void chrome_trace_writer::global_depth(std::uint64_t now, std::uint32_t depth) {
+    if (m_global_depth != depth) {
+        m_global_depth = depth;
+        counter("\"queue depth global\"", now, depth);
+    }
+}
+
+void chrome_trace_writer::on(const event& e, const trace::global_push_view& v) {
+    global_depth(e.time_ns, v.global_depth);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::global_pop_view& v) {
+    global_depth(e.time_ns, v.global_depth);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::queue_depth_view& v) {
+    if (const auto worker = m_workers.track_of(v.worker)) {
+        track& w = m_tracks[*worker];
+        if (w.depth != v.depth) {
+            w.depth = v.depth;
+            counter(quote("queue depth " + track_label(w.kind, w.index)), e.time_ns, v.depth);
         }
-        break;
-    case event_kind::blocking_job_begin:
-        while (!t.jobs.empty()) { // jobs do not nest on a pool thread: this one lost its end
-            complete_slice(tid, t.jobs.back().first, std::max(now, t.jobs.back().first),
-                           quoted_name(static_cast<trace::name_id>(t.jobs.back().second)),
-                           "blocking pool", "{\"unfinished\":true}");
-            t.jobs.pop_back();
-        }
-        t.jobs.emplace_back(now, e.arg2);
-        break;
-    case event_kind::blocking_job_end:
-        if (!t.jobs.empty()) {
-            const auto [begin, name] = t.jobs.back();
-            t.jobs.pop_back();
-            complete_slice(tid, begin, std::max(now, begin),
-                           quoted_name(static_cast<trace::name_id>(name)), "blocking pool",
-                           "{\"job\":" + std::to_string(e.task) + "}");
-        }
-        break;
-    case event_kind::worker_park:
-    case event_kind::worker_unpark:
-    case event_kind::timer_armed:
-        break; // parked time is the empty space between slices
-    case event_kind::timer_fired:
-    case event_kind::io_ready:
+    }
+}
+
+void chrome_trace_writer::on(const event& e, const trace::block_begin_view& v) {
+    track& t = track_of(e.track);
+    close_lost_spans(t, tid_of(e.track), e.time_ns);
+    t.blocks.emplace_back(e.time_ns, v.intended_ns);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::block_end_view& /*v*/) {
+    track& t = track_of(e.track);
+    if (!t.blocks.empty()) {
+        const auto [begin, intended] = t.blocks.back();
+        t.blocks.pop_back();
+        complete_slice(tid_of(e.track), begin, std::max(e.time_ns, begin), "\"blocked\"", "block",
+                       "{\"intended_ns\":" + std::to_string(intended) + "}");
+    }
+}
+
+void chrome_trace_writer::on(const event& e, const trace::blocking_job_begin_view& v) {
+    track& t = track_of(e.track);
+    const std::uint32_t tid = tid_of(e.track);
+    while (!t.jobs.empty()) { // jobs do not nest on a pool thread: this one lost its end
+        complete_slice(tid, t.jobs.back().first, std::max(e.time_ns, t.jobs.back().first),
+                       quoted_name(static_cast<trace::name_id>(t.jobs.back().second)),
+                       "blocking pool", "{\"unfinished\":true}");
+        t.jobs.pop_back();
+    }
+    t.jobs.emplace_back(e.time_ns, v.name);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::blocking_job_end_view& v) {
+    track& t = track_of(e.track);
+    if (!t.jobs.empty()) {
+        const auto [begin, name] = t.jobs.back();
+        t.jobs.pop_back();
+        complete_slice(tid_of(e.track), begin, std::max(e.time_ns, begin),
+                       quoted_name(static_cast<trace::name_id>(name)), "blocking pool",
+                       "{\"job\":" + std::to_string(v.job) + "}");
+    }
+}
+
+// Parked time is the empty space between slices: worker_park and worker_unpark, like
+// timer_armed, have no handler.
+
+void chrome_trace_writer::reactor_instant(std::uint64_t now, const char* name, std::uint64_t task) {
+    begin_record();
+    m_out << R"({"ph":"i","s":"t","pid":1,"tid":)" << reactor_tid << ",\"ts\":";
+    write_ts(now);
+    m_out << ",\"name\":\"" << name << R"(","args":{"task":)" << task << "}}";
+}
+
+void chrome_trace_writer::on(const event& e, const trace::timer_fired_view& v) {
+    reactor_instant(e.time_ns, "timer fired", v.task);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::io_ready_view& v) {
+    reactor_instant(e.time_ns, "socket ready", v.task);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::request_begin_view& v) {
+    const std::uint32_t tid = tid_of(e.track);
+    const bool client = v.side == trace::request_side::client;
+    if (auto open = m_open_requests.find(v.task); open != m_open_requests.end()) {
+        end_request(open->second, tid, e.time_ns, "{\"unfinished\":true}"); // its end was lost
+    }
+    m_open_requests[v.task] = {v.request_id, v.route, client, tid};
+    begin_record();
+    m_out << R"({"ph":"b","pid":1,"tid":)" << tid << ",\"ts\":";
+    write_ts(e.time_ns);
+    m_out << ",\"cat\":\"" << (client ? "http client" : "http server") << "\",\"id\":\""
+          << (client ? 'c' : 's') << v.request_id << "\",\"name\":" << quoted_name(v.route) << '}';
+}
+
+void chrome_trace_writer::on(const event& e, const trace::request_end_view& v) {
+    auto it = m_open_requests.find(v.task);
+    if (it == m_open_requests.end()) {
+        return;
+    }
+    const open_request r = it->second;
+    m_open_requests.erase(it);
+    end_request(r, tid_of(e.track), e.time_ns,
+                "{\"status\":" + std::to_string(v.status) +
+                    ",\"bytes\":" + std::to_string(v.bytes) + "}");
+}
+
+void chrome_trace_writer::on(const event& e, const trace::marker_view& v) {
+    begin_record();
+    m_out << R"({"ph":"i","s":"g","pid":1,"tid":)" << tid_of(e.track) << ",\"ts\":";
+    write_ts(e.time_ns);
+    m_out << ",\"name\":" << quoted_name(v.name) << R"(,"args":{"value":)" << v.value << "}}";
+}
+
+void chrome_trace_writer::on(const event& e, const trace::events_dropped_view& /*v*/) {
+    if (m_dropped.add(e)) {
         begin_record();
-        m_out << R"({"ph":"i","s":"t","pid":1,"tid":)" << reactor_tid << ",\"ts\":";
-        write_ts(now);
-        m_out << ",\"name\":\""
-              << (e.kind == event_kind::timer_fired ? "timer fired" : "socket ready")
-              << R"(","args":{"task":)" << e.task << "}}";
-        break;
-    case event_kind::request_begin: {
-        const bool client = e.detail == 1;
-        if (auto open = m_open_requests.find(e.task); open != m_open_requests.end()) {
-            end_request(open->second, tid, now, "{\"unfinished\":true}"); // its end was lost
-        }
-        m_open_requests[e.task] = {e.arg, e.arg2, client, tid};
-        begin_record();
-        m_out << R"({"ph":"b","pid":1,"tid":)" << tid << ",\"ts\":";
-        write_ts(now);
-        m_out << ",\"cat\":\"" << (client ? "http client" : "http server") << "\",\"id\":\""
-              << (client ? 'c' : 's') << e.arg << "\",\"name\":" << quoted_name(e.arg2) << '}';
-        break;
-    }
-    case event_kind::request_end: {
-        auto it = m_open_requests.find(e.task);
-        if (it == m_open_requests.end()) {
-            break;
-        }
-        const open_request r = it->second;
-        m_open_requests.erase(it);
-        end_request(r, tid, now,
-                    "{\"status\":" + std::to_string(e.arg2) +
-                        ",\"bytes\":" + std::to_string(e.arg) + "}");
-        break;
-    }
-    case event_kind::marker:
-        begin_record();
-        m_out << R"({"ph":"i","s":"g","pid":1,"tid":)" << tid << ",\"ts\":";
-        write_ts(now);
-        m_out << ",\"name\":" << quoted_name(e.arg2) << R"(,"args":{"value":)" << e.arg << "}}";
-        break;
-    case event_kind::events_dropped:
-        if (m_dropped.add(e)) {
-            begin_record();
-            m_out << R"({"ph":"C","pid":1,"tid":0,"ts":)";
-            write_ts(now);
-            m_out << R"(,"name":"events dropped","args":{"events":)" << m_dropped.total() << "}}";
-        }
-        break;
+        m_out << R"({"ph":"C","pid":1,"tid":0,"ts":)";
+        write_ts(e.time_ns);
+        m_out << R"(,"name":"events dropped","args":{"events":)" << m_dropped.total() << "}}";
     }
 }
 

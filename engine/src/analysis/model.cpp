@@ -1,8 +1,11 @@
 #include "taskscope/analysis/model.hpp"
 
+#include "taskscope/trace/event_types.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace taskscope::analysis {
 
@@ -208,7 +211,8 @@ lane& model::lane_for(std::uint16_t track) {
 }
 
 int model::worker_lane(std::uint32_t index) const noexcept {
-    return index < m_worker_lanes.size() ? m_worker_lanes[index] : -1;
+    const auto track = m_workers.track_of(index);
+    return track.has_value() ? *track : -1;
 }
 
 void model::leave_state(task_info& t, std::uint64_t now_ns) {
@@ -268,276 +272,268 @@ void model::on_event(const event& e) {
         return;
     }
     ++m_kind_counts[kind_index];
-    const std::uint64_t now = e.time_ns;
-    const std::uint16_t lane_index = e.track;
-    // Only events about a thread's own activity make a lane for their track: requests,
-    // wakes and markers may come from tracks that are not threads of this runtime (the
-    // window's load generator).
-    lane* l = nullptr;
-    switch (e.kind) {
-    case event_kind::track_started:
-    case event_kind::poll_begin:
-    case event_kind::poll_end:
-    case event_kind::block_begin:
-    case event_kind::block_end:
-    case event_kind::blocking_job_begin:
-    case event_kind::blocking_job_end:
-    case event_kind::worker_park:
-    case event_kind::worker_unpark:
-        l = &lane_for(lane_index);
-        break;
-    default:
-        break;
-    }
+    trace::dispatch(e, *this);
+}
 
-    switch (e.kind) {
-    case event_kind::track_started: {
-        l->kind = static_cast<trace::track_kind>(e.detail);
-        l->index = static_cast<std::uint32_t>(e.arg);
-        l->announced = true;
-        if (l->kind == trace::track_kind::worker && e.arg < 4096) {
-            if (e.arg >= m_worker_lanes.size()) {
-                m_worker_lanes.resize(e.arg + 1, -1);
-            }
-            m_worker_lanes[e.arg] = lane_index;
-        }
-        break;
+// ---- one handler a kind ----------------------------------------------------------------------
+// Only events about a thread's own activity make a lane for their track (lane_for): requests,
+// wakes and markers may come from tracks that are not threads of this runtime (the window's
+// load generator).
+
+void model::on(const event& e, const trace::track_started_view& v) {
+    lane& l = lane_for(e.track);
+    l.kind = v.kind;
+    l.index = v.index;
+    l.announced = true;
+    m_workers.note(e); // a lane is its track: worker_lane() asks it
+}
+
+void model::on(const event& e, const trace::task_spawned_view& v) {
+    task_info& t = m_tasks[task_for(v.task, e.time_ns)];
+    t.parent = v.parent;
+    t.name = v.name;
+    if (t.polls == 0 && t.total_wakes() == 0) {
+        t.spawned_ns = e.time_ns;
+        t.state_since_ns = e.time_ns;
     }
-    case event_kind::task_spawned: {
-        task_info& t = m_tasks[task_for(e.task, now)];
-        t.parent = e.arg;
-        t.name = e.arg2;
-        if (t.polls == 0 && t.total_wakes() == 0) {
-            t.spawned_ns = now;
-            t.state_since_ns = now;
-        }
-        break;
+}
+
+void model::on(const event& e, const trace::poll_begin_view& v) {
+    const std::uint64_t now = e.time_ns;
+    lane* l = &lane_for(e.track);
+    if (!l->polls.empty() && l->polls.back().end_ns == open_end) {
+        // The previous poll's end was lost (a full buffer): it ended by this one.
+        l->polls.back().flags |= poll_flags::end_lost;
+        // Its length is only a bound (it ended somewhere before this poll): no finding.
+        m_end_guessed = true;
+        end_poll(*l, e.track, now, trace::poll_result::pending, std::nullopt);
+        m_end_guessed = false;
     }
-    case event_kind::poll_begin: {
-        if (!l->polls.empty() && l->polls.back().end_ns == open_end) {
-            // The previous poll's end was lost (a full buffer): it ended by this one.
-            trace::event lost{};
-            lost.time_ns = now;
-            lost.task = m_tasks[l->polls.back().task].id;
-            lost.track = lane_index;
-            lost.kind = event_kind::poll_end;
-            l->polls.back().flags |= poll_flags::end_lost;
-            // Its length is only a bound (it ended somewhere before this poll): no finding.
-            m_end_guessed = true;
-            end_poll(*l, lane_index, lost, false);
-            m_end_guessed = false;
-        }
-        const task_ref ref = task_for(e.task, now);
-        task_info& t = m_tasks[ref];
-        leave_state(t, now);
-        t.state = task_state::running;
-        t.woken_while_running = false;
-        const auto index = static_cast<std::uint32_t>(l->polls.size());
-        l->polls.push_back({.begin_ns = now, .task = ref, .lane = lane_index});
-        t.open_poll = {lane_index, index};
-        if (t.pending_wake != none32) {
-            m_wakes[t.pending_wake].caused = t.open_poll;
-            t.pending_wake = none32;
-        }
-        if (l->kind == trace::track_kind::worker) {
-            record_depth(l->depth, now, e.arg2);
-        }
-        ++m_polls;
-        break;
+    const task_ref ref = task_for(v.task, now);
+    task_info& t = m_tasks[ref];
+    leave_state(t, now);
+    t.state = task_state::running;
+    t.woken_while_running = false;
+    const auto index = static_cast<std::uint32_t>(l->polls.size());
+    l->polls.push_back({.begin_ns = now, .task = ref, .lane = e.track});
+    t.open_poll = {e.track, index};
+    if (t.pending_wake != none32) {
+        m_wakes[t.pending_wake].caused = t.open_poll;
+        t.pending_wake = none32;
     }
-    case event_kind::poll_end:
-        end_poll(*l, lane_index, e, true);
-        break;
-    case event_kind::task_cancelled: {
-        task_info& t = m_tasks[task_for(e.task, now)];
-        leave_state(t, now);
-        t.state = task_state::cancelled;
-        t.ended_ns = now;
-        break;
+    if (l->kind == trace::track_kind::worker) {
+        record_depth(l->depth, now, v.local_depth);
     }
-    case event_kind::wake: {
-        const task_ref ref = task_for(e.task, now);
-        const auto source = static_cast<trace::wake_source>(e.detail & 7);
-        const auto wake_index = static_cast<std::uint32_t>(m_wakes.size());
-        wake_link& link = m_wakes.emplace_back();
-        link.time_ns = now;
-        link.woken = ref;
-        link.waker = e.arg != 0 ? find_task(e.arg) : no_task;
-        link.from_lane = lane_index;
-        link.source = source;
-        task_info& t = m_tasks[ref];
-        ++t.wakes[static_cast<std::size_t>(source)];
-        if (t.state == task_state::running) {
-            const poll_span& open = m_lanes[t.open_poll.lane].polls[t.open_poll.index];
-            if (open.begin_ns > now) {
-                // The wake was recorded before this poll began but reached us after it:
-                // it is the wake that caused the poll.
-                link.caused = t.open_poll;
-                break;
-            }
-            t.woken_while_running = true;
-            if (source == trace::wake_source::self) {
-                m_lanes[t.open_poll.lane].polls[t.open_poll.index].flags |= poll_flags::woke_self;
-            }
-        } else if (t.polls > 0 && now < t.state_since_ns) {
-            // Recorded before the task's last state change but reaching us after it: if a
-            // poll of the task began after the wake, the wake caused the first such poll.
-            if (const poll_ref caused = first_poll_after(m_lanes, ref, now); caused.valid()) {
-                link.caused = caused;
-                break;
-            }
+    ++m_polls;
+}
+
+void model::on(const event& e, const trace::poll_end_view& v) {
+    end_poll(lane_for(e.track), e.track, e.time_ns, v.result, v.local_depth);
+}
+
+void model::on(const event& e, const trace::task_cancelled_view& v) {
+    task_info& t = m_tasks[task_for(v.task, e.time_ns)];
+    leave_state(t, e.time_ns);
+    t.state = task_state::cancelled;
+    t.ended_ns = e.time_ns;
+}
+
+void model::on(const event& e, const trace::wake_view& v) {
+    const std::uint64_t now = e.time_ns;
+    const task_ref ref = task_for(v.task, now);
+    const auto wake_index = static_cast<std::uint32_t>(m_wakes.size());
+    wake_link& link = m_wakes.emplace_back();
+    link.time_ns = now;
+    link.woken = ref;
+    link.waker = v.waker != 0 ? find_task(v.waker) : no_task;
+    link.from_lane = e.track;
+    link.source = v.source;
+    task_info& t = m_tasks[ref];
+    ++t.wakes[static_cast<std::size_t>(v.source)];
+    if (t.state == task_state::running) {
+        const poll_span& open = m_lanes[t.open_poll.lane].polls[t.open_poll.index];
+        if (open.begin_ns > now) {
+            // The wake was recorded before this poll began but reached us after it: it is
+            // the wake that caused the poll.
+            link.caused = t.open_poll;
+            return;
         }
-        if (t.state == task_state::idle) {
-            // A wake from during the last poll that arrives late: scheduled from its end.
-            leave_state(t, std::max(now, t.state_since_ns));
-            t.state = task_state::scheduled;
+        t.woken_while_running = true;
+        if (v.source == trace::wake_source::self) {
+            m_lanes[t.open_poll.lane].polls[t.open_poll.index].flags |= poll_flags::woke_self;
         }
-        if (t.pending_wake == none32 && t.state != task_state::done &&
-            t.state != task_state::cancelled) {
-            t.pending_wake = wake_index; // the first wake since the last poll causes the next
+    } else if (t.polls > 0 && now < t.state_since_ns) {
+        // Recorded before the task's last state change but reaching us after it: if a poll
+        // of the task began after the wake, the wake caused the first such poll.
+        if (const poll_ref caused = first_poll_after(m_lanes, ref, now); caused.valid()) {
+            link.caused = caused;
+            return;
         }
-        break;
     }
-    case event_kind::steal: {
-        const int victim = worker_lane(static_cast<std::uint32_t>(e.arg));
-        m_steals.push_back({.time_ns = now,
-                            .thief_lane = lane_index,
-                            .victim_lane = static_cast<std::uint16_t>(victim < 0 ? 0xFFFF : victim),
-                            .count = e.arg2,
-                            .first_task = find_task(e.task)});
-        break;
+    if (t.state == task_state::idle) {
+        // A wake from during the last poll that arrives late: scheduled from its end.
+        leave_state(t, std::max(now, t.state_since_ns));
+        t.state = task_state::scheduled;
     }
-    case event_kind::global_push:
-    case event_kind::global_pop:
-        record_depth(m_global_depth, now, e.arg2);
-        break;
-    case event_kind::queue_depth: {
-        const int worker = worker_lane(static_cast<std::uint32_t>(e.arg));
-        if (worker >= 0) {
-            record_depth(m_lanes[static_cast<std::size_t>(worker)].depth, now, e.arg2);
-        }
-        break;
+    if (t.pending_wake == none32 && t.state != task_state::done &&
+        t.state != task_state::cancelled) {
+        t.pending_wake = wake_index; // the first wake since the last poll causes the next
     }
-    case event_kind::block_begin:
-        close_lost_span(l->blocks, now);
-        l->blocks.push_back({.begin_ns = now, .subject = e.task, .value = e.arg});
-        if (!l->polls.empty() && l->polls.back().end_ns == open_end) {
-            l->polls.back().flags |= poll_flags::blocked;
-        }
-        break;
-    case event_kind::block_end:
-        if (!l->blocks.empty() && l->blocks.back().end_ns == open_end) {
-            l->blocks.back().end_ns = now;
-        }
-        break;
-    case event_kind::blocking_job_begin:
-        close_lost_span(l->jobs, now);
-        l->jobs.push_back({.begin_ns = now, .subject = e.task, .value = e.arg, .name = e.arg2});
-        break;
-    case event_kind::blocking_job_end:
-        if (!l->jobs.empty() && l->jobs.back().end_ns == open_end) {
-            l->jobs.back().end_ns = now;
-        }
-        break;
-    case event_kind::worker_park:
-        close_lost_span(l->parked, now);
-        l->parked.push_back({.begin_ns = now});
-        break;
-    case event_kind::worker_unpark:
-        if (!l->parked.empty() && l->parked.back().end_ns == open_end) {
-            l->parked.back().end_ns = now;
-        }
-        break;
-    case event_kind::timer_armed:
-        break;
-    case event_kind::timer_fired:
-    case event_kind::io_ready:
-        m_reactor.push_back(
-            {.time_ns = now, .task = e.task, .value = e.arg, .lane = lane_index, .kind = e.kind});
-        break;
-    case event_kind::request_begin: {
-        // A client request may come from another runtime (the window's load generator):
-        // it names a task of that runtime, which is not one of this trace's tasks.
-        const bool client = e.detail == 1;
-        const task_ref ref = client ? find_task(e.task) : task_for(e.task, now);
-        m_request_disorder_ns =
-            std::max(m_request_disorder_ns,
-                     m_latest_request_begin_ns > now ? m_latest_request_begin_ns - now : 0);
-        m_latest_request_begin_ns = std::max(m_latest_request_begin_ns, now);
-        m_requests.push_back({.begin_ns = now,
-                              .request_id = e.arg,
-                              .task = ref,
-                              .route = e.arg2,
-                              .lane = lane_index,
-                              .client = client,
-                              .route_index = route_index_of(e.arg2)});
-        const auto index = static_cast<std::uint32_t>(m_requests.size() - 1);
-        if (index % request_block_size == 0) {
-            m_request_blocks.push_back({});
-        }
-        ++m_request_blocks.back().unanswered;
-        if (ref != no_task) {
-            auto& open = m_open_by_task[client ? 1 : 0];
-            if (ref >= open.size()) {
-                open.resize(std::max<std::size_t>(ref + 1, m_tasks.size()), none32);
-            }
-            if (open[ref] != none32) {
-                --m_open_requests; // the earlier one lost its end: it stays unfinished
-            }
-            open[ref] = index;
-        } else if (!m_open_foreign.insert_or_assign(e.task, index).second) {
-            --m_open_requests;
-        }
-        if (client && m_client_requests == 0) {
-            // From now on the client side is the one reported: the server's latencies go.
-            m_fresh_latencies[0] = {};
-            m_sorted_latencies[0] = {};
-        }
-        m_client_requests += client ? 1 : 0;
-        ++m_open_requests;
-        break;
+}
+
+void model::on(const event& e, const trace::steal_view& v) {
+    const int victim = worker_lane(static_cast<std::uint32_t>(v.victim));
+    m_steals.push_back({.time_ns = e.time_ns,
+                        .thief_lane = e.track,
+                        .victim_lane = static_cast<std::uint16_t>(victim < 0 ? 0xFFFF : victim),
+                        .count = v.count,
+                        .first_task = find_task(v.first_task)});
+}
+
+void model::on(const event& e, const trace::global_push_view& v) {
+    record_depth(m_global_depth, e.time_ns, v.global_depth);
+}
+
+void model::on(const event& e, const trace::global_pop_view& v) {
+    record_depth(m_global_depth, e.time_ns, v.global_depth);
+}
+
+void model::on(const event& e, const trace::queue_depth_view& v) {
+    const int worker = worker_lane(static_cast<std::uint32_t>(v.worker));
+    if (worker >= 0) {
+        record_depth(m_lanes[static_cast<std::size_t>(worker)].depth, e.time_ns, v.depth);
     }
-    case event_kind::request_end: {
-        const bool client = e.detail == 1;
-        const task_ref ref = find_task(e.task);
-        std::uint32_t index = none32;
-        if (ref != no_task && ref < m_open_by_task[client ? 1 : 0].size()) {
-            index = std::exchange(m_open_by_task[client ? 1 : 0][ref], none32);
-        } else if (client) {
-            if (auto it = m_open_foreign.find(e.task); it != m_open_foreign.end()) {
-                index = it->second;
-                m_open_foreign.erase(it);
-            }
-        }
-        if (index != none32) {
-            request_span& r = m_requests[index];
-            r.end_ns = std::max(now, r.begin_ns);
-            r.bytes = e.arg;
-            r.status = static_cast<std::uint16_t>(std::min<std::uint32_t>(e.arg2, 0xFFFF));
-            m_longest_request_ns = std::max(m_longest_request_ns, r.latency_ns());
-            // Only the side request_latency() reports: the client's once there is one.
-            if (r.client || m_client_requests == 0) {
-                m_fresh_latencies[r.client ? 1 : 0].push_back(r.latency_ns());
-            }
-            request_block& block = m_request_blocks[index / request_block_size];
-            --block.unanswered;
-            block.last_end_ns = std::max(block.last_end_ns, r.end_ns);
-            --m_open_requests;
-        }
-        break;
+}
+
+void model::on(const event& e, const trace::block_begin_view& v) {
+    lane& l = lane_for(e.track);
+    close_lost_span(l.blocks, e.time_ns);
+    l.blocks.push_back({.begin_ns = e.time_ns, .subject = v.task, .value = v.intended_ns});
+    if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
+        l.polls.back().flags |= poll_flags::blocked;
     }
-    case event_kind::marker:
-        m_markers.push_back(
-            {.time_ns = now, .value = e.arg, .name = e.arg2, .lane = lane_index, .kind = e.kind});
-        break;
-    case event_kind::events_dropped:
-        if (m_dropped.add(e)) {
-            // Make the lane first: the track may have no lane yet (and lane_for may move
-            // the lanes, so `l` is not used here).
-            lane_for(static_cast<std::uint16_t>(e.arg2)).dropped =
-                m_dropped.of_track(static_cast<std::uint16_t>(e.arg2));
+}
+
+void model::on(const event& e, const trace::block_end_view& /*v*/) {
+    close_open_span(lane_for(e.track).blocks, e.time_ns);
+}
+
+void model::on(const event& e, const trace::blocking_job_begin_view& v) {
+    lane& l = lane_for(e.track);
+    close_lost_span(l.jobs, e.time_ns);
+    l.jobs.push_back({.begin_ns = e.time_ns, .subject = v.job, .value = v.spawner, .name = v.name});
+}
+
+void model::on(const event& e, const trace::blocking_job_end_view& /*v*/) {
+    close_open_span(lane_for(e.track).jobs, e.time_ns);
+}
+
+void model::on(const event& e, const trace::worker_park_view& /*v*/) {
+    lane& l = lane_for(e.track);
+    close_lost_span(l.parked, e.time_ns);
+    l.parked.push_back({.begin_ns = e.time_ns});
+}
+
+void model::on(const event& e, const trace::worker_unpark_view& /*v*/) {
+    close_open_span(lane_for(e.track).parked, e.time_ns);
+}
+
+void model::on(const event& e, const trace::timer_fired_view& v) {
+    m_reactor.push_back({.time_ns = e.time_ns, .task = v.task, .lane = e.track, .kind = e.kind});
+}
+
+void model::on(const event& e, const trace::io_ready_view& v) {
+    m_reactor.push_back(
+        {.time_ns = e.time_ns, .task = v.task, .value = v.fd, .lane = e.track, .kind = e.kind});
+}
+
+void model::on(const event& e, const trace::request_begin_view& v) {
+    const std::uint64_t now = e.time_ns;
+    // A client request may come from another runtime (the window's load generator): it
+    // names a task of that runtime, which is not one of this trace's tasks.
+    const bool client = v.side == trace::request_side::client;
+    const task_ref ref = client ? find_task(v.task) : task_for(v.task, now);
+    m_request_disorder_ns =
+        std::max(m_request_disorder_ns,
+                 m_latest_request_begin_ns > now ? m_latest_request_begin_ns - now : 0);
+    m_latest_request_begin_ns = std::max(m_latest_request_begin_ns, now);
+    m_requests.push_back({.begin_ns = now,
+                          .request_id = v.request_id,
+                          .task = ref,
+                          .route = v.route,
+                          .lane = e.track,
+                          .client = client,
+                          .route_index = route_index_of(v.route)});
+    const auto index = static_cast<std::uint32_t>(m_requests.size() - 1);
+    if (index % request_block_size == 0) {
+        m_request_blocks.push_back({});
+    }
+    ++m_request_blocks.back().unanswered;
+    if (ref != no_task) {
+        auto& open = m_open_by_task[client ? 1 : 0];
+        if (ref >= open.size()) {
+            open.resize(std::max<std::size_t>(ref + 1, m_tasks.size()), none32);
         }
-        break;
+        if (open[ref] != none32) {
+            --m_open_requests; // the earlier one lost its end: it stays unfinished
+        }
+        open[ref] = index;
+    } else if (!m_open_foreign.insert_or_assign(v.task, index).second) {
+        --m_open_requests;
+    }
+    if (client && m_client_requests == 0) {
+        // From now on the client side is the one reported: the server's latencies go.
+        m_fresh_latencies[0] = {};
+        m_sorted_latencies[0] = {};
+    }
+    m_client_requests += client ? 1 : 0;
+    ++m_open_requests;
+}
+
+void model::on(const event& e, const trace::request_end_view& v) {
+    const bool client = v.side == trace::request_side::client;
+    const task_ref ref = find_task(v.task);
+    std::uint32_t index = none32;
+    if (ref != no_task && ref < m_open_by_task[client ? 1 : 0].size()) {
+        index = std::exchange(m_open_by_task[client ? 1 : 0][ref], none32);
+    } else if (client) {
+        if (auto it = m_open_foreign.find(v.task); it != m_open_foreign.end()) {
+            index = it->second;
+            m_open_foreign.erase(it);
+        }
+    }
+    if (index == none32) {
+        return;
+    }
+    request_span& r = m_requests[index];
+    r.end_ns = std::max(e.time_ns, r.begin_ns);
+    r.bytes = v.bytes;
+    r.status = static_cast<std::uint16_t>(std::min<std::uint32_t>(v.status, 0xFFFF));
+    m_longest_request_ns = std::max(m_longest_request_ns, r.latency_ns());
+    // Only the side request_latency() reports: the client's once there is one.
+    if (r.client || m_client_requests == 0) {
+        m_fresh_latencies[r.client ? 1 : 0].push_back(r.latency_ns());
+    }
+    request_block& block = m_request_blocks[index / request_block_size];
+    --block.unanswered;
+    block.last_end_ns = std::max(block.last_end_ns, r.end_ns);
+    --m_open_requests;
+}
+
+void model::on(const event& e, const trace::marker_view& v) {
+    m_markers.push_back(
+        {.time_ns = e.time_ns, .value = v.value, .name = v.name, .lane = e.track, .kind = e.kind});
+}
+
+void model::on(const event& e, const trace::events_dropped_view& v) {
+    if (m_dropped.add(e)) {
+        lane_for(v.on_track).dropped = m_dropped.of_track(v.on_track);
+    }
+}
+
+void model::close_open_span(column<span>& spans, std::uint64_t now_ns) {
+    if (!spans.empty() && spans.back().end_ns == open_end) {
+        spans.back().end_ns = now_ns;
     }
 }
 
@@ -547,15 +543,15 @@ void model::close_lost_span(column<span>& spans, std::uint64_t now_ns) {
     }
 }
 
-void model::end_poll(lane& l, std::uint16_t lane_index, const event& e, bool depth_known) {
+void model::end_poll(lane& l, std::uint16_t lane_index, std::uint64_t at_ns,
+                     trace::poll_result result, std::optional<std::uint32_t> local_depth) {
     if (l.polls.empty() || l.polls.back().end_ns != open_end) {
         return; // its poll_begin was not recorded (tracing switched on mid-poll)
     }
     poll_span& p = l.polls.back();
     const task_ref ref = p.task;
     task_info& t = m_tasks[ref];
-    const std::uint64_t now = std::max(e.time_ns, p.begin_ns);
-    const auto result = static_cast<trace::poll_result>(std::min<std::uint8_t>(e.detail, 2));
+    const std::uint64_t now = std::max(at_ns, p.begin_ns);
     p.end_ns = now;
     p.result = result;
     const std::uint64_t duration = now - p.begin_ns;
@@ -574,8 +570,8 @@ void model::end_poll(lane& l, std::uint16_t lane_index, const event& e, bool dep
         t.state = task_state::done;
         t.ended_ns = now;
     }
-    if (depth_known && l.kind == trace::track_kind::worker) {
-        record_depth(l.depth, now, e.arg2);
+    if (local_depth.has_value() && l.kind == trace::track_kind::worker) {
+        record_depth(l.depth, now, *local_depth);
     }
     check_poll(p, lane_index, duration);
 }

@@ -1,5 +1,7 @@
 #include "taskscope/analysis/queue_tracker.hpp"
 
+#include "taskscope/trace/event_types.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -63,7 +65,8 @@ void queue_tracker::note_worker(std::uint32_t w) {
 }
 
 std::uint32_t queue_tracker::worker_of_track(std::uint16_t track) const noexcept {
-    return track < m_track_worker.size() ? m_track_worker[track] : nowhere;
+    const auto worker = m_workers.worker_of(track);
+    return worker.has_value() && *worker < max_workers ? *worker : nowhere;
 }
 
 bool queue_tracker::is_current(const entry& e, std::uint32_t index) const {
@@ -171,162 +174,164 @@ bool queue_tracker::take_newest(std::uint32_t from, entry& out) {
 }
 
 void queue_tracker::apply(const trace::event& e) {
+    trace::dispatch(e, *this);
+}
+
+// ---- one handler a kind ----------------------------------------------------------------------
+
+void queue_tracker::on(const trace::event& e, const trace::track_started_view& /*v*/) {
+    m_workers.note(e);
+    if (const std::uint32_t w = worker_of_track(e.track); w != nowhere) {
+        note_worker(w);
+    }
+}
+
+void queue_tracker::on(const trace::event& e, const trace::task_spawned_view& v) {
     const std::uint32_t here = worker_of_track(e.track);
-    switch (e.kind) {
-    case event_kind::track_started:
-        if (static_cast<trace::track_kind>(e.detail) == trace::track_kind::worker &&
-            e.arg < max_workers) {
-            if (e.track >= m_track_worker.size()) {
-                m_track_worker.resize(std::size_t{e.track} + 1, nowhere);
-            }
-            m_track_worker[e.track] = static_cast<std::uint32_t>(e.arg);
-            note_worker(static_cast<std::uint32_t>(e.arg));
+    if (v.pinned) {
+        m_tasks[v.task].pinned = true;
+    }
+    if (v.queue == queue_kind::global) {
+        m_knows_queues = true;
+        enqueue(v.task, queue_id::global(), e.time_ns);
+    } else if (here != nowhere && (v.queue == queue_kind::local || v.queue == queue_kind::lifo ||
+                                   v.queue == queue_kind::pinned)) {
+        m_knows_queues = true;
+        if (v.queue == queue_kind::lifo) {
+            enqueue_lifo(v.task, here, e.time_ns);
+        } else {
+            enqueue(v.task, {v.queue, here}, e.time_ns);
         }
+    }
+}
+
+void queue_tracker::on(const trace::event& e, const trace::wake_view& v) {
+    const queue_kind kind = v.queue.kind;
+    const std::uint32_t w = v.queue.worker;
+    if (kind != queue_kind::unknown) {
+        m_knows_queues = true;
+    }
+    if (v.queue.pinned && kind != queue_kind::none && kind != queue_kind::after_poll) {
+        m_tasks[v.task].pinned = true;
+    }
+    switch (kind) {
+    case queue_kind::global:
+        enqueue(v.task, queue_id::global(), e.time_ns);
         break;
-    case event_kind::task_spawned: {
-        const auto kind = static_cast<queue_kind>(e.detail & ~trace::spawn_pinned_bit);
-        if ((e.detail & trace::spawn_pinned_bit) != 0) {
-            m_tasks[e.task].pinned = true;
-        }
-        if (kind == queue_kind::global) {
-            m_knows_queues = true;
-            enqueue(e.task, queue_id::global(), e.time_ns);
-        } else if (here != nowhere && (kind == queue_kind::local || kind == queue_kind::lifo ||
-                                       kind == queue_kind::pinned)) {
-            m_knows_queues = true;
-            if (kind == queue_kind::lifo) {
-                enqueue_lifo(e.task, here, e.time_ns);
-            } else {
-                enqueue(e.task, {kind, here}, e.time_ns);
-            }
+    case queue_kind::local:
+        enqueue(v.task, queue_id::local(w), e.time_ns);
+        break;
+    case queue_kind::pinned:
+        m_tasks[v.task].pinned = true;
+        enqueue(v.task, queue_id::pinned(w), e.time_ns);
+        break;
+    case queue_kind::lifo:
+        enqueue_lifo(v.task, w, e.time_ns);
+        break;
+    case queue_kind::after_poll: {
+        task_place& place = m_tasks[v.task];
+        if (place.running) {
+            place.requeue_after_poll = true;
+        } else if (place.queue == nowhere && place.worker != nowhere) {
+            // The wake was recorded after the poll's end: the requeue already happened.
+            const std::uint32_t last = place.worker;
+            enqueue(v.task, place.pinned ? queue_id::pinned(last) : queue_id::local(last),
+                    e.time_ns);
         }
         break;
     }
-    case event_kind::wake: {
-        const queue_kind kind = trace::queue_kind_of(e.arg2);
-        const std::uint32_t w = trace::queue_worker_of(e.arg2);
-        if (kind != queue_kind::unknown) {
-            m_knows_queues = true;
-        }
-        if (trace::queue_pinned(e.arg2) && kind != queue_kind::none &&
-            kind != queue_kind::after_poll) {
-            m_tasks[e.task].pinned = true;
-        }
-        switch (kind) {
-        case queue_kind::global:
-            enqueue(e.task, queue_id::global(), e.time_ns);
-            break;
-        case queue_kind::local:
-            enqueue(e.task, queue_id::local(w), e.time_ns);
-            break;
-        case queue_kind::pinned:
-            m_tasks[e.task].pinned = true;
-            enqueue(e.task, queue_id::pinned(w), e.time_ns);
-            break;
-        case queue_kind::lifo:
-            enqueue_lifo(e.task, w, e.time_ns);
-            break;
-        case queue_kind::after_poll: {
-            task_place& place = m_tasks[e.task];
-            if (place.running) {
-                place.requeue_after_poll = true;
-            } else if (place.queue == nowhere && place.worker != nowhere) {
-                // The wake was recorded after the poll's end: the requeue already happened.
-                const std::uint32_t last = place.worker;
-                enqueue(e.task, place.pinned ? queue_id::pinned(last) : queue_id::local(last),
-                        e.time_ns);
-            }
-            break;
-        }
-        case queue_kind::unknown:
-        case queue_kind::none:
-            break;
-        }
+    case queue_kind::unknown:
+    case queue_kind::none:
         break;
     }
-    case event_kind::poll_begin: {
-        remove(e.task);
-        if (here == nowhere) {
-            break;
-        }
-        task_place& place = m_tasks[e.task];
-        place.running = true;
-        place.worker = here;
-        m_running[here] = {e.task, e.time_ns};
-        break;
+}
+
+void queue_tracker::on(const trace::event& e, const trace::poll_begin_view& v) {
+    remove(v.task);
+    const std::uint32_t here = worker_of_track(e.track);
+    if (here == nowhere) {
+        return;
     }
-    case event_kind::poll_end: {
-        if (here != nowhere && m_running[here].task == e.task) {
-            m_running[here] = {};
-        }
-        if (static_cast<trace::poll_result>(e.detail) != trace::poll_result::pending) {
-            forget(e.task);
-            break;
-        }
-        const auto it = m_tasks.find(e.task);
-        if (it == m_tasks.end()) {
-            break;
-        }
-        it->second.running = false;
-        if (it->second.requeue_after_poll && here != nowhere) {
-            it->second.requeue_after_poll = false;
-            const bool pinned = it->second.pinned;
-            enqueue(e.task, pinned ? queue_id::pinned(here) : queue_id::local(here), e.time_ns);
-        }
-        break;
+    task_place& place = m_tasks[v.task];
+    place.running = true;
+    place.worker = here;
+    m_running[here] = {v.task, e.time_ns};
+}
+
+void queue_tracker::on(const trace::event& e, const trace::poll_end_view& v) {
+    const std::uint32_t here = worker_of_track(e.track);
+    if (here != nowhere && m_running[here].task == v.task) {
+        m_running[here] = {};
     }
-    case event_kind::task_cancelled:
-        forget(e.task);
-        break;
-    case event_kind::steal: {
-        if (here == nowhere || e.arg >= max_workers) {
-            break;
-        }
-        const std::uint32_t victim =
-            queue_index(queue_id::local(static_cast<std::uint32_t>(e.arg)));
-        for (const entry& moved : take_oldest(victim, e.arg2)) {
-            enqueue(moved.task, queue_id::local(here), moved.since_ns);
-        }
-        remove(e.task); // the one the thief runs at once
-        break;
+    if (v.result != trace::poll_result::pending) {
+        forget(v.task);
+        return;
     }
-    case event_kind::global_push: {
-        if (here == nowhere || e.arg == 0 || e.detail != 1) {
-            break; // not an overflow: the wake or spawn already put it there
-        }
-        // The worker's queue overflowed: its oldest count-1 tasks and the one being queued
-        // (the newest) go to the global queue, in that order.
-        const std::uint32_t local = queue_index(queue_id::local(here));
-        entry newest{};
-        const bool has_newest = take_newest(local, newest);
-        for (const entry& moved : take_oldest(local, e.arg - 1)) {
-            enqueue(moved.task, queue_id::global(), moved.since_ns);
-        }
-        if (has_newest) {
-            enqueue(newest.task, queue_id::global(), newest.since_ns);
-        }
-        break;
+    const auto it = m_tasks.find(v.task);
+    if (it == m_tasks.end()) {
+        return;
     }
-    case event_kind::global_pop:
-        remove(e.task);
-        break;
-    case event_kind::queue_depth:
-        if (e.task != 0 && here != nowhere) {
-            // It leaves the LIFO slot for the back of the queue, runnable since it came.
-            std::uint64_t since = e.time_ns;
-            entry in_slot{};
-            if (take_newest(queue_index(queue_id::lifo(here)), in_slot) && in_slot.task != e.task) {
-                enqueue(in_slot.task, queue_id::lifo(here), in_slot.since_ns); // not this one
-            } else if (in_slot.task == e.task) {
-                since = in_slot.since_ns;
-            }
-            const bool pinned = m_tasks[e.task].pinned;
-            enqueue(e.task, pinned ? queue_id::pinned(here) : queue_id::local(here), since);
-        }
-        break;
-    default:
-        break;
+    it->second.running = false;
+    if (it->second.requeue_after_poll && here != nowhere) {
+        it->second.requeue_after_poll = false;
+        const bool pinned = it->second.pinned;
+        enqueue(v.task, pinned ? queue_id::pinned(here) : queue_id::local(here), e.time_ns);
     }
+}
+
+void queue_tracker::on(const trace::event& /*e*/, const trace::task_cancelled_view& v) {
+    forget(v.task);
+}
+
+void queue_tracker::on(const trace::event& e, const trace::steal_view& v) {
+    const std::uint32_t here = worker_of_track(e.track);
+    if (here == nowhere || v.victim >= max_workers) {
+        return;
+    }
+    const std::uint32_t victim = queue_index(queue_id::local(static_cast<std::uint32_t>(v.victim)));
+    for (const entry& moved : take_oldest(victim, v.count)) {
+        enqueue(moved.task, queue_id::local(here), moved.since_ns);
+    }
+    remove(v.first_task); // the one the thief runs at once
+}
+
+void queue_tracker::on(const trace::event& e, const trace::global_push_view& v) {
+    const std::uint32_t here = worker_of_track(e.track);
+    if (here == nowhere || v.count == 0 || v.reason != trace::push_reason::overflow) {
+        return; // not an overflow: the wake or spawn already put it there
+    }
+    // The worker's queue overflowed: its oldest count-1 tasks and the one being queued (the
+    // newest) go to the global queue, in that order.
+    const std::uint32_t local = queue_index(queue_id::local(here));
+    entry newest{};
+    const bool has_newest = take_newest(local, newest);
+    for (const entry& moved : take_oldest(local, v.count - 1)) {
+        enqueue(moved.task, queue_id::global(), moved.since_ns);
+    }
+    if (has_newest) {
+        enqueue(newest.task, queue_id::global(), newest.since_ns);
+    }
+}
+
+void queue_tracker::on(const trace::event& /*e*/, const trace::global_pop_view& v) {
+    remove(v.task);
+}
+
+void queue_tracker::on(const trace::event& e, const trace::queue_depth_view& v) {
+    const std::uint32_t here = worker_of_track(e.track);
+    if (v.moved_task == 0 || here == nowhere) {
+        return;
+    }
+    // It leaves the LIFO slot for the back of the queue, runnable since it came.
+    std::uint64_t since = e.time_ns;
+    entry in_slot{};
+    if (take_newest(queue_index(queue_id::lifo(here)), in_slot) && in_slot.task != v.moved_task) {
+        enqueue(in_slot.task, queue_id::lifo(here), in_slot.since_ns); // not this one
+    } else if (in_slot.task == v.moved_task) {
+        since = in_slot.since_ns;
+    }
+    const bool pinned = m_tasks[v.moved_task].pinned;
+    enqueue(v.moved_task, pinned ? queue_id::pinned(here) : queue_id::local(here), since);
 }
 
 std::size_t queue_tracker::size(queue_id q) const noexcept {

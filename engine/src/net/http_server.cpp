@@ -1,10 +1,8 @@
 #include "taskscope/net/http_server.hpp"
 
-#include "../runtime_core.hpp"
 #include "http_parser.hpp"
 #include "http_response.hpp"
-#include "reactor.hpp"
-#include "record_here.hpp"
+#include "taskscope/record.hpp"
 #include "taskscope/runtime.hpp"
 #include "taskscope/time.hpp"
 
@@ -287,8 +285,7 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
             }
             std::string_view route = route_of(request.path());
             // The route, not the path: names are interned for good, paths are the client's.
-            detail::record_here(trace::event_kind::request_begin, id, route_name_id(route),
-                                detail::server_side);
+            record_request_begin(id, route_name_id(route), trace::request_side::server);
             response r = co_await handle_request(st, request, route);
             const bool keep_alive = request.keep_alive && !st.stopping.load();
             // A handler may have taken longer than the request deadline: the reply gets
@@ -297,8 +294,8 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
             const std::string bytes =
                 detail::format_response(r.status, r.content_type, r.body, keep_alive);
             const io_result written = co_await stream.write_all(bytes, &deadline);
-            detail::record_here(trace::event_kind::request_end, written.bytes,
-                                static_cast<std::uint32_t>(r.status), detail::server_side);
+            record_request_end(written.bytes, static_cast<std::uint32_t>(r.status),
+                               trace::request_side::server);
             {
                 std::lock_guard lock(st.mutex);
                 --st.stats.in_flight;
@@ -381,7 +378,7 @@ http_server::http_server(http_server_options options)
     : m_state(std::make_shared<state>(std::move(options))) {
     m_state->sleep.store(m_state->options.sleep);
     m_state->listener = tcp_listener::bind(m_state->options.host, m_state->options.port);
-    m_state->listen_fd = m_state->listener.m_io->fd;
+    m_state->listen_fd = m_state->listener.native_handle();
 }
 
 http_server::~http_server() = default;

@@ -1,8 +1,8 @@
 #include "taskscope/net/load_generator.hpp"
 
 #include "http_response.hpp"
-#include "record_here.hpp"
 #include "taskscope/net/tcp.hpp"
+#include "taskscope/record.hpp"
 #include "taskscope/runtime.hpp"
 
 #include <algorithm>
@@ -61,16 +61,15 @@ task<void> client(std::shared_ptr<shared_load> shared) {
         io_deadline deadline(std::min(started + s.options.timeout, s.options.stop_at));
         // Client request ids are unique in the process, so two load runs in one trace
         // never share one (an exported async slice is keyed by it).
-        detail::record_here(trace::event_kind::request_begin,
-                            g_next_client_request.fetch_add(1, std::memory_order_relaxed),
-                            target_name, detail::client_side);
+        record_request_begin(g_next_client_request.fetch_add(1, std::memory_order_relaxed),
+                             target_name, trace::request_side::client);
         const bool connected_before = stream.is_open();
         if (!stream.is_open()) {
             auto [connected, fresh] =
                 co_await tcp_stream::connect(s.options.host, s.options.port, &deadline);
             if (!connected.ok()) {
                 s.failed("connect: " + std::string(to_string(connected.status)));
-                detail::record_here(trace::event_kind::request_end, 0, 0, detail::client_side);
+                record_request_end(0, 0, trace::request_side::client);
                 continue;
             }
             stream = std::move(fresh);
@@ -96,9 +95,8 @@ task<void> client(std::shared_ptr<shared_load> shared) {
                         const auto latency = static_cast<std::uint64_t>(
                             std::chrono::nanoseconds(clock_type::now() - started).count());
                         s.answered(head.status, latency);
-                        detail::record_here(trace::event_kind::request_end, head.body_bytes,
-                                            static_cast<std::uint32_t>(head.status),
-                                            detail::client_side);
+                        record_request_end(head.body_bytes, static_cast<std::uint32_t>(head.status),
+                                           trace::request_side::client);
                         answered = true;
                         keep = head.keep_alive && s.options.keep_alive;
                         break;
@@ -142,7 +140,7 @@ task<void> client(std::shared_ptr<shared_load> shared) {
             unparsed.clear();
         }
         if (!answered) {
-            detail::record_here(trace::event_kind::request_end, 0, 0, detail::client_side);
+            record_request_end(0, 0, trace::request_side::client);
         }
         if (!keep) {
             stream.close();

@@ -189,6 +189,10 @@ int tcp_stream::native_handle() const noexcept {
     return m_io != nullptr ? m_io->fd : -1;
 }
 
+int tcp_listener::native_handle() const noexcept {
+    return m_io != nullptr ? m_io->fd : -1;
+}
+
 std::string tcp_stream::peer() const {
     if (m_io == nullptr) {
         return "(closed)";

@@ -56,8 +56,8 @@ struct segment_memory {
     static void* allocate(std::size_t bytes, std::size_t alignment) {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
         if (mapped(bytes)) {
-            void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                             -1, 0);
+            void* p =
+                ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (p == MAP_FAILED) {
                 throw std::bad_alloc();
             }
@@ -81,7 +81,8 @@ struct segment_memory {
     /// what is populated. A kernel without MADV_POPULATE_WRITE (before 5.14) says no, and
     /// the pages fault in one by one as before.
     static char* populate(char* from, char* end) noexcept {
-        char* to = from + std::min<std::size_t>(populate_step, static_cast<std::size_t>(end - from));
+        char* to =
+            from + std::min<std::size_t>(populate_step, static_cast<std::size_t>(end - from));
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
         ::madvise(from, static_cast<std::size_t>(to - from), MADV_POPULATE_WRITE);
 #endif

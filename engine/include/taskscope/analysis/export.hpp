@@ -5,7 +5,9 @@
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/trace/dropped_tally.hpp"
 #include "taskscope/trace/event.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/trace_file.hpp"
+#include "taskscope/trace/worker_tracks.hpp"
 
 #include <cstdint>
 #include <iosfwd>
@@ -69,6 +71,35 @@ private:
     };
 
     void on_event(const trace::event& e);
+    // One handler a kind (trace::dispatch calls them).
+    template <typename Handler, typename View>
+    friend void trace::detail::deliver(Handler&, const trace::event&, const View&);
+    void on(const trace::event& e, const trace::track_started_view& v);
+    void on(const trace::event& e, const trace::task_spawned_view& v);
+    void on(const trace::event& e, const trace::poll_begin_view& v);
+    void on(const trace::event& e, const trace::poll_end_view& v);
+    void on(const trace::event& e, const trace::task_cancelled_view& v);
+    void on(const trace::event& e, const trace::wake_view& v);
+    void on(const trace::event& e, const trace::steal_view& v);
+    void on(const trace::event& e, const trace::global_push_view& v);
+    void on(const trace::event& e, const trace::global_pop_view& v);
+    void on(const trace::event& e, const trace::queue_depth_view& v);
+    void on(const trace::event& e, const trace::block_begin_view& v);
+    void on(const trace::event& e, const trace::block_end_view& v);
+    void on(const trace::event& e, const trace::blocking_job_begin_view& v);
+    void on(const trace::event& e, const trace::blocking_job_end_view& v);
+    void on(const trace::event& e, const trace::timer_fired_view& v);
+    void on(const trace::event& e, const trace::io_ready_view& v);
+    void on(const trace::event& e, const trace::request_begin_view& v);
+    void on(const trace::event& e, const trace::request_end_view& v);
+    void on(const trace::event& e, const trace::marker_view& v);
+    void on(const trace::event& e, const trace::events_dropped_view& v);
+    /// A worker's local queue depth as a counter, when it changed.
+    void worker_depth(track& t, std::uint64_t now, std::uint32_t depth);
+    /// The global queue's depth as a counter, when it changed.
+    void global_depth(std::uint64_t now, std::uint32_t depth);
+    /// An instant on the reactor's own track.
+    void reactor_instant(std::uint64_t now, const char* name, std::uint64_t task);
     void end_poll_slice(track& t, std::uint32_t tid, std::uint64_t end_ns,
                         const std::string& args_json);
     void close_lost_spans(track& t, std::uint32_t tid, std::uint64_t now);
@@ -93,7 +124,7 @@ private:
     const std::vector<std::string>* m_names = nullptr;
     std::unordered_map<trace::name_id, std::string> m_quoted;
     std::vector<track> m_tracks;
-    std::vector<std::int64_t> m_worker_track; // worker index -> track id
+    trace::worker_tracks m_workers;
     std::unordered_map<std::uint64_t, trace::name_id> m_task_names;
     std::unordered_map<std::uint64_t, pending_wake> m_pending_wakes;
     std::unordered_map<std::uint64_t, open_request> m_open_requests;

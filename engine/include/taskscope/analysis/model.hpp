@@ -15,11 +15,14 @@
 #include "taskscope/analysis/column.hpp"
 #include "taskscope/trace/dropped_tally.hpp"
 #include "taskscope/trace/event.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
+#include "taskscope/trace/worker_tracks.hpp"
 
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -294,12 +297,42 @@ public:
 
 private:
     void on_event(const trace::event& e);
+    // One handler a kind (trace::dispatch calls them).
+    template <typename Handler, typename View>
+    friend void trace::detail::deliver(Handler&, const trace::event&, const View&);
+    void on(const trace::event& e, const trace::track_started_view& v);
+    void on(const trace::event& e, const trace::task_spawned_view& v);
+    void on(const trace::event& e, const trace::poll_begin_view& v);
+    void on(const trace::event& e, const trace::poll_end_view& v);
+    void on(const trace::event& e, const trace::task_cancelled_view& v);
+    void on(const trace::event& e, const trace::wake_view& v);
+    void on(const trace::event& e, const trace::steal_view& v);
+    void on(const trace::event& e, const trace::global_push_view& v);
+    void on(const trace::event& e, const trace::global_pop_view& v);
+    void on(const trace::event& e, const trace::queue_depth_view& v);
+    void on(const trace::event& e, const trace::block_begin_view& v);
+    void on(const trace::event& e, const trace::block_end_view& v);
+    void on(const trace::event& e, const trace::blocking_job_begin_view& v);
+    void on(const trace::event& e, const trace::blocking_job_end_view& v);
+    void on(const trace::event& e, const trace::worker_park_view& v);
+    void on(const trace::event& e, const trace::worker_unpark_view& v);
+    void on(const trace::event& e, const trace::timer_fired_view& v);
+    void on(const trace::event& e, const trace::io_ready_view& v);
+    void on(const trace::event& e, const trace::request_begin_view& v);
+    void on(const trace::event& e, const trace::request_end_view& v);
+    void on(const trace::event& e, const trace::marker_view& v);
+    void on(const trace::event& e, const trace::events_dropped_view& v);
     lane& lane_for(std::uint16_t track);
     task_ref task_for(std::uint64_t id, std::uint64_t seen_ns);
     void leave_state(task_info& t, std::uint64_t now_ns);
-    void end_poll(lane& l, std::uint16_t lane_index, const trace::event& e, bool depth_known);
+    /// Ends the lane's open poll at `at_ns`; `local_depth`, when the event said it.
+    void end_poll(lane& l, std::uint16_t lane_index, std::uint64_t at_ns, trace::poll_result result,
+                  std::optional<std::uint32_t> local_depth);
     void check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64_t duration);
+    /// The last span still open, whose end was lost, ends where the next one begins.
     static void close_lost_span(column<span>& spans, std::uint64_t now_ns);
+    /// The last span, if still open, ends at `now_ns`.
+    static void close_open_span(column<span>& spans, std::uint64_t now_ns);
     void record_depth(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
     std::uint16_t route_index_of(trace::name_id route);
     static constexpr std::size_t max_routes = 0xFFFF;
@@ -308,7 +341,7 @@ private:
     std::vector<std::string> m_names;
     bool m_process_names = false;
     std::vector<lane> m_lanes;
-    std::vector<int> m_worker_lanes; // worker index -> lane
+    trace::worker_tracks m_workers; // worker index <-> track (a lane's index is its track)
     column<task_info> m_tasks;
     // Task ids come from one counter, so most map through a dense table starting at the
     // first id seen; ids far outside it (a hand-made or damaged trace) go to a hash map.

@@ -11,6 +11,8 @@
 // no queue names: `knows_queues()` stays false and only the polled tasks are known.
 
 #include "taskscope/trace/event.hpp"
+#include "taskscope/trace/event_types.hpp"
+#include "taskscope/trace/worker_tracks.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -102,6 +104,20 @@ private:
         std::uint64_t since_ns = 0;
     };
 
+    // One handler a kind (trace::dispatch calls them).
+    template <typename Handler, typename View>
+    friend void trace::detail::deliver(Handler&, const trace::event&, const View&);
+    void on(const trace::event& e, const trace::track_started_view& v);
+    void on(const trace::event& e, const trace::task_spawned_view& v);
+    void on(const trace::event& e, const trace::wake_view& v);
+    void on(const trace::event& e, const trace::poll_begin_view& v);
+    void on(const trace::event& e, const trace::poll_end_view& v);
+    void on(const trace::event& e, const trace::task_cancelled_view& v);
+    void on(const trace::event& e, const trace::steal_view& v);
+    void on(const trace::event& e, const trace::global_push_view& v);
+    void on(const trace::event& e, const trace::global_pop_view& v);
+    void on(const trace::event& e, const trace::queue_depth_view& v);
+
     [[nodiscard]] std::uint32_t queue_index(queue_id q) const noexcept;
     std::uint32_t queue_index_growing(queue_id q);
     [[nodiscard]] std::uint32_t worker_of_track(std::uint16_t track) const noexcept;
@@ -119,7 +135,7 @@ private:
 
     std::vector<queue> m_queues; // 0 = global, then 3 a worker: local, lifo, pinned
     std::unordered_map<std::uint64_t, task_place> m_tasks;
-    std::vector<std::uint32_t> m_track_worker; // track -> worker index, nowhere if none
+    trace::worker_tracks m_workers;
     std::vector<running_poll> m_running;
     std::uint64_t m_next_seq = 1;
     std::size_t m_total = 0;

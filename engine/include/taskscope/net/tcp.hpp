@@ -197,6 +197,8 @@ public:
     [[nodiscard]] std::uint16_t port() const noexcept { return m_port; }
     void close() noexcept;
     [[nodiscard]] bool is_open() const noexcept { return m_io != nullptr; }
+    /// The listening socket's descriptor (-1 when closed), for shutdown().
+    [[nodiscard]] int native_handle() const noexcept;
 
     taskscope::detail::runtime_core* m_runtime = nullptr;
     taskscope::detail::io_registration* m_io = nullptr;

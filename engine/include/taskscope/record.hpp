@@ -1,0 +1,41 @@
+#pragma once
+// Recording from inside a task: what a library on the runtime (the HTTP server, the load
+// generator, a protocol of your own) writes into the trace of the runtime running it.
+//
+//     task<void> handle(request r) {
+//         taskscope::record_request_begin(r.id, taskscope::trace::intern("/orders"),
+//                                         taskscope::trace::request_side::server);
+//         ...
+//         taskscope::record_request_end(bytes_sent, 200, taskscope::trace::request_side::server);
+//     }
+//
+// Outside a task, or with tracing off, these record nothing.
+
+#include "taskscope/trace/event_types.hpp"
+#include "taskscope/trace/names.hpp"
+
+#include <cstdint>
+
+namespace taskscope {
+
+/// Records an event about the running task (its id as the event's task) on its runtime's
+/// trace. See trace/event.hpp for what `arg`, `arg2` and `detail` mean for each kind.
+void record_here(trace::event_kind kind, std::uint64_t arg = 0, std::uint32_t arg2 = 0,
+                 std::uint8_t detail = 0) noexcept;
+
+/// An HTTP request begins on the running task (its last one ends with
+/// record_request_end).
+inline void record_request_begin(std::uint64_t request_id, trace::name_id route,
+                                 trace::request_side side) noexcept {
+    record_here(trace::event_kind::request_begin, request_id, route,
+                static_cast<std::uint8_t>(side));
+}
+
+/// The running task's request ends: `bytes` sent or received, the response `status` (0 when
+/// there is none: the connection failed).
+inline void record_request_end(std::uint64_t bytes, std::uint32_t status,
+                               trace::request_side side) noexcept {
+    record_here(trace::event_kind::request_end, bytes, status, static_cast<std::uint8_t>(side));
+}
+
+} // namespace taskscope
