@@ -4,6 +4,7 @@
 
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/trace/event.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
 
 #include <catch2/catch.hpp>
@@ -26,50 +27,9 @@ using trace::poll_result;
 using trace::track_kind;
 using trace::wake_source;
 
-// ---- building events ------------------------------------------------------------------
+// ---- building events: the makers of trace/event_types.hpp ------------------------------
 
-event ev(std::uint64_t time, std::uint16_t track, event_kind kind, std::uint64_t task = 0,
-         std::uint64_t arg = 0, std::uint32_t arg2 = 0, std::uint8_t detail = 0) {
-    return event{time, task, arg, arg2, track, kind, detail};
-}
-
-event track_started(std::uint64_t time, std::uint16_t track, track_kind kind, std::uint64_t index) {
-    return ev(time, track, event_kind::track_started, 0, index, 0, static_cast<std::uint8_t>(kind));
-}
-
-event worker(std::uint16_t track, std::uint64_t index, std::uint64_t time = 0) {
-    return track_started(time, track, track_kind::worker, index);
-}
-
-event spawn(std::uint64_t time, std::uint16_t track, std::uint64_t task, std::uint64_t parent = 0,
-            trace::name_id name = 0) {
-    return ev(time, track, event_kind::task_spawned, task, parent, name);
-}
-
-event poll_begin(std::uint64_t time, std::uint16_t track, std::uint64_t task,
-                 std::uint32_t depth = 0) {
-    return ev(time, track, event_kind::poll_begin, task, 0, depth);
-}
-
-event poll_end(std::uint64_t time, std::uint16_t track, std::uint64_t task,
-               poll_result result = poll_result::pending, std::uint32_t depth = 0) {
-    return ev(time, track, event_kind::poll_end, task, 0, depth, static_cast<std::uint8_t>(result));
-}
-
-event wake(std::uint64_t time, std::uint16_t track, std::uint64_t task, std::uint64_t waker,
-           wake_source source) {
-    return ev(time, track, event_kind::wake, task, waker, 0, static_cast<std::uint8_t>(source));
-}
-
-event request_begin(std::uint64_t time, std::uint16_t track, std::uint64_t task,
-                    std::uint64_t request_id, trace::name_id route, bool client) {
-    return ev(time, track, event_kind::request_begin, task, request_id, route, client ? 1 : 0);
-}
-
-event request_end(std::uint64_t time, std::uint16_t track, std::uint64_t task, std::uint64_t bytes,
-                  std::uint32_t status, bool client) {
-    return ev(time, track, event_kind::request_end, task, bytes, status, client ? 1 : 0);
-}
+namespace make = trace::make;
 
 void feed(model& m, const std::vector<event>& events) {
     m.consume(events);
@@ -95,11 +55,15 @@ bool contains(const std::string& text, const std::string& part) {
 
 TEST_CASE("track_started names lanes and maps worker indices", "[analysis]") {
     model m;
-    feed(m, {
-                worker(0, 0, 10), worker(1, 1, 11), track_started(12, 2, track_kind::blocking, 0),
-                track_started(13, 3, track_kind::driver, 0), worker(7, 3, 14),
-                ev(20, 5, event_kind::marker, 0, 1, 0), // a thread that never announced itself
-            });
+    feed(m,
+         {
+             make::track_started(10, 0, track_kind::worker, 0),
+             make::track_started(11, 1, track_kind::worker, 1),
+             make::track_started(12, 2, track_kind::blocking, 0),
+             make::track_started(13, 3, track_kind::driver, 0),
+             make::track_started(14, 7, track_kind::worker, 3),
+             make::raw(20, 5, event_kind::marker, 0, 1, 0), // a thread that never announced itself
+         });
 
     const auto& lanes = m.lanes();
     REQUIRE(lanes.size() == 8);
@@ -160,7 +124,8 @@ TEST_CASE("an empty model reports zeros", "[analysis]") {
 TEST_CASE("polls become spans and a task's time splits into scheduled, busy and idle",
           "[analysis]") {
     model m;
-    feed(m, {worker(0, 0), spawn(100, 0, 1, 0, 0)});
+    feed(m,
+         {make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(100, 0, 1, 0, 0)});
     const analysis::task_ref ref = m.find_task(1);
     REQUIRE(ref == 0);
     {
@@ -176,7 +141,7 @@ TEST_CASE("polls become spans and a task's time splits into scheduled, busy and 
         CHECK(t.idle_until(150) == 0);
     }
 
-    feed(m, {poll_begin(200, 0, 1)});
+    feed(m, {make::poll_begin(200, 0, 1)});
     {
         const auto& t = m.tasks()[ref];
         CHECK(t.state == task_state::running);
@@ -194,7 +159,7 @@ TEST_CASE("polls become spans and a task's time splits into scheduled, busy and 
         CHECK(m.lanes()[0].busy_ns == 0); // only closed polls count
     }
 
-    feed(m, {poll_end(250, 0, 1, poll_result::pending)});
+    feed(m, {make::poll_end(250, 0, 1, poll_result::pending)});
     {
         const auto& t = m.tasks()[ref];
         CHECK(t.state == task_state::idle);
@@ -207,7 +172,7 @@ TEST_CASE("polls become spans and a task's time splits into scheduled, busy and 
         CHECK(t.scheduled_until(290) == 100);
     }
 
-    feed(m, {wake(300, 1, 1, 0, wake_source::external)});
+    feed(m, {make::wake(300, 1, 1, 0, wake_source::external)});
     {
         const auto& t = m.tasks()[ref];
         CHECK(t.state == task_state::scheduled);
@@ -215,7 +180,7 @@ TEST_CASE("polls become spans and a task's time splits into scheduled, busy and 
         CHECK(t.state_since_ns == 300);
     }
 
-    feed(m, {poll_begin(400, 0, 1), poll_end(480, 0, 1, poll_result::ready)});
+    feed(m, {make::poll_begin(400, 0, 1), make::poll_end(480, 0, 1, poll_result::ready)});
 
     const auto& polls = m.lanes()[0].polls;
     REQUIRE(polls.size() == 2);
@@ -259,11 +224,11 @@ TEST_CASE("polls become spans and a task's time splits into scheduled, busy and 
 TEST_CASE("spawn records parent and name and a thrown poll ends the task", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                spawn(10, 0, 20, 0, 3),
-                spawn(15, 0, 21, 20, 4),
-                poll_begin(30, 0, 21),
-                poll_end(35, 0, 21, poll_result::threw),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::task_spawned(10, 0, 20, 0, 3),
+                make::task_spawned(15, 0, 21, 20, 4),
+                make::poll_begin(30, 0, 21),
+                make::poll_end(35, 0, 21, poll_result::threw),
             });
     const auto& parent = task_of(m, 20);
     CHECK(parent.parent == 0);
@@ -285,15 +250,15 @@ TEST_CASE("spawn records parent and name and a thrown poll ends the task", "[ana
 TEST_CASE("a task woken during its poll goes back to scheduled, not idle", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                worker(1, 1),
-                spawn(0, 0, 1),
-                spawn(0, 0, 2),
-                poll_begin(100, 0, 1),
-                poll_begin(105, 1, 2),
-                wake(120, 1, 1, 2, wake_source::channel), // task 2 wakes running task 1
-                poll_end(130, 1, 2, poll_result::pending),
-                poll_end(150, 0, 1, poll_result::pending),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::track_started(0, 1, track_kind::worker, 1),
+                make::task_spawned(0, 0, 1),
+                make::task_spawned(0, 0, 2),
+                make::poll_begin(100, 0, 1),
+                make::poll_begin(105, 1, 2),
+                make::wake(120, 1, 1, 2, wake_source::channel), // task 2 wakes running task 1
+                make::poll_end(130, 1, 2, poll_result::pending),
+                make::poll_end(150, 0, 1, poll_result::pending),
             });
     {
         const auto& t = task_of(m, 1);
@@ -308,7 +273,7 @@ TEST_CASE("a task woken during its poll goes back to scheduled, not idle", "[ana
         CHECK(t.self_wake_polls == 0);
         CHECK(task_of(m, 2).state == task_state::idle);
     }
-    feed(m, {poll_begin(170, 1, 1), poll_end(180, 1, 1, poll_result::pending)});
+    feed(m, {make::poll_begin(170, 1, 1), make::poll_end(180, 1, 1, poll_result::pending)});
     const auto& t = task_of(m, 1);
     CHECK(t.scheduled_ns == 100 + 20); // spawn..first poll, then 150..170
     CHECK(t.idle_ns == 0);
@@ -327,25 +292,25 @@ TEST_CASE("a task woken during its poll goes back to scheduled, not idle", "[ana
 TEST_CASE("poll flags: blocked and woke_self", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                spawn(0, 0, 1),
-                spawn(0, 0, 2),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::task_spawned(0, 0, 1),
+                make::task_spawned(0, 0, 2),
                 // Task 1 blocks its thread inside a poll.
-                poll_begin(10, 0, 1),
-                ev(12, 0, event_kind::block_begin, 1, 500),
-                ev(17, 0, event_kind::block_end, 1),
-                poll_end(20, 0, 1, poll_result::pending),
+                make::poll_begin(10, 0, 1),
+                make::raw(12, 0, event_kind::block_begin, 1, 500),
+                make::raw(17, 0, event_kind::block_end, 1),
+                make::poll_end(20, 0, 1, poll_result::pending),
                 // A block outside any poll flags nothing.
-                ev(25, 0, event_kind::block_begin, 2, 7),
-                ev(26, 0, event_kind::block_end, 2),
+                make::raw(25, 0, event_kind::block_begin, 2, 7),
+                make::raw(26, 0, event_kind::block_end, 2),
                 // Task 2 wakes itself.
-                poll_begin(30, 0, 2),
-                wake(32, 0, 2, 2, wake_source::self),
-                poll_end(40, 0, 2, poll_result::pending),
+                make::poll_begin(30, 0, 2),
+                make::wake(32, 0, 2, 2, wake_source::self),
+                make::poll_end(40, 0, 2, poll_result::pending),
                 // Task 2 yields: woken during the poll, but not a self wake.
-                poll_begin(50, 0, 2),
-                wake(52, 0, 2, 2, wake_source::yield),
-                poll_end(60, 0, 2, poll_result::pending),
+                make::poll_begin(50, 0, 2),
+                make::wake(52, 0, 2, 2, wake_source::yield),
+                make::poll_end(60, 0, 2, poll_result::pending),
             });
     const auto& lane = m.lanes()[0];
     REQUIRE(lane.polls.size() == 3);
@@ -382,11 +347,11 @@ TEST_CASE("poll flags: blocked and woke_self", "[analysis]") {
 TEST_CASE("a cancelled task ends in the cancelled state", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                spawn(10, 0, 2),
-                poll_begin(20, 0, 2),
-                poll_end(30, 0, 2, poll_result::pending),
-                ev(50, 0, event_kind::task_cancelled, 2),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::task_spawned(10, 0, 2),
+                make::poll_begin(20, 0, 2),
+                make::poll_end(30, 0, 2, poll_result::pending),
+                make::raw(50, 0, event_kind::task_cancelled, 2),
             });
     const auto& t = task_of(m, 2);
     CHECK(t.state == task_state::cancelled);
@@ -398,7 +363,7 @@ TEST_CASE("a cancelled task ends in the cancelled state", "[analysis]") {
     CHECK(to_string(task_state::cancelled) == "cancelled");
 
     // A wake after the end is counted but links to nothing and changes nothing.
-    feed(m, {wake(60, 0, 2, 0, wake_source::timer)});
+    feed(m, {make::wake(60, 0, 2, 0, wake_source::timer)});
     const auto& after = task_of(m, 2);
     CHECK(after.state == task_state::cancelled);
     CHECK(after.wakes[source_index(wake_source::timer)] == 1);
@@ -411,22 +376,23 @@ TEST_CASE("a cancelled task ends in the cancelled state", "[analysis]") {
 
 TEST_CASE("wake links name the waker and point at the woken task's next poll", "[analysis]") {
     model m;
-    feed(m,
-         {
-             worker(0, 0), worker(1, 1), spawn(0, 0, 1, 0, 0), spawn(0, 0, 2, 1, 0),
-             poll_begin(10, 1, 2), poll_end(20, 1, 2, poll_result::pending), poll_begin(30, 0, 1),
-             wake(40, 0, 2, 1, wake_source::task),    // the first wake since task 2's poll
-             wake(50, 0, 2, 1, wake_source::channel), // a second one: not linked
-         });
+    feed(m, {
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::track_started(0, 1, track_kind::worker, 1), make::task_spawned(0, 0, 1, 0, 0),
+                make::task_spawned(0, 0, 2, 1, 0), make::poll_begin(10, 1, 2),
+                make::poll_end(20, 1, 2, poll_result::pending), make::poll_begin(30, 0, 1),
+                make::wake(40, 0, 2, 1, wake_source::task),    // the first wake since task 2's poll
+                make::wake(50, 0, 2, 1, wake_source::channel), // a second one: not linked
+            });
     REQUIRE(m.wakes().size() == 2);
     CHECK_FALSE(m.wakes()[0].caused.valid()); // task 2 has not run yet
     CHECK(task_of(m, 2).state == task_state::scheduled);
 
     feed(m, {
-                poll_end(60, 0, 1, poll_result::ready), poll_begin(70, 1, 2),
-                poll_end(80, 1, 2, poll_result::ready),
-                wake(90, 0, 3, 999, wake_source::task), // waker never seen; woken never seen
-                wake(95, 0, 3, 0, wake_source::timer),  // no waker
+                make::poll_end(60, 0, 1, poll_result::ready), make::poll_begin(70, 1, 2),
+                make::poll_end(80, 1, 2, poll_result::ready),
+                make::wake(90, 0, 3, 999, wake_source::task), // waker never seen; woken never seen
+                make::wake(95, 0, 3, 0, wake_source::timer),  // no waker
             });
 
     const auto& w = m.wakes();
@@ -471,17 +437,17 @@ TEST_CASE("wake links name the waker and point at the woken task's next poll", "
 TEST_CASE("a late wake with an earlier time links to the poll it caused", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                worker(1, 1),
-                spawn(0, 1, 5),
-                poll_begin(100, 1, 5),
-                poll_end(110, 1, 5, poll_result::pending),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::track_started(0, 1, track_kind::worker, 1),
+                make::task_spawned(0, 1, 5),
+                make::poll_begin(100, 1, 5),
+                make::poll_end(110, 1, 5, poll_result::pending),
             });
 
     SECTION("the poll is still running when the wake arrives") {
         feed(m, {
-                    poll_begin(200, 1, 5),
-                    wake(190, 0, 5, 0, wake_source::io), // recorded on lane 0 before the poll
+                    make::poll_begin(200, 1, 5),
+                    make::wake(190, 0, 5, 0, wake_source::io), // recorded on lane 0 before the poll
                 });
         REQUIRE(m.wakes().size() == 1);
         const auto& w = m.wakes()[0];
@@ -495,7 +461,7 @@ TEST_CASE("a late wake with an earlier time links to the poll it caused", "[anal
         CHECK(t.wakes[source_index(wake_source::io)] == 1);
         CHECK(m.lanes()[1].polls[1].flags == 0);
 
-        feed(m, {poll_end(220, 1, 5, poll_result::pending)});
+        feed(m, {make::poll_end(220, 1, 5, poll_result::pending)});
         const auto& after = task_of(m, 5);
         CHECK(after.state == task_state::idle); // the wake was before the poll, not in it
         CHECK(after.state_since_ns == 220);
@@ -505,7 +471,7 @@ TEST_CASE("a late wake with an earlier time links to the poll it caused", "[anal
         CHECK(after.scheduled_ns == 100);
 
         // The next wake links to the next poll.
-        feed(m, {wake(300, 0, 5, 0, wake_source::io), poll_begin(310, 1, 5)});
+        feed(m, {make::wake(300, 0, 5, 0, wake_source::io), make::poll_begin(310, 1, 5)});
         REQUIRE(m.wakes().size() == 2);
         REQUIRE(m.wakes()[1].caused.valid());
         CHECK(m.wakes()[1].caused.index == 2);
@@ -513,9 +479,9 @@ TEST_CASE("a late wake with an earlier time links to the poll it caused", "[anal
 
     SECTION("the poll has already ended when the wake arrives") {
         feed(m, {
-                    poll_begin(200, 1, 5),
-                    poll_end(210, 1, 5, poll_result::pending),
-                    wake(190, 0, 5, 0, wake_source::io),
+                    make::poll_begin(200, 1, 5),
+                    make::poll_end(210, 1, 5, poll_result::pending),
+                    make::wake(190, 0, 5, 0, wake_source::io),
                 });
         REQUIRE(m.wakes().size() == 1);
         const auto& w = m.wakes()[0];
@@ -529,7 +495,7 @@ TEST_CASE("a late wake with an earlier time links to the poll it caused", "[anal
         CHECK(t.pending_wake == std::numeric_limits<std::uint32_t>::max());
         CHECK(t.wakes[source_index(wake_source::io)] == 1);
 
-        feed(m, {wake(300, 0, 5, 0, wake_source::timer), poll_begin(320, 1, 5)});
+        feed(m, {make::wake(300, 0, 5, 0, wake_source::timer), make::poll_begin(320, 1, 5)});
         const auto& after = task_of(m, 5);
         CHECK(after.idle_ns == 90 + 90); // 110..200 and 210..300
         CHECK(after.scheduled_ns == 100 + 20);
@@ -541,11 +507,11 @@ TEST_CASE("a late wake with an earlier time links to the poll it caused", "[anal
 
     SECTION("the task has run twice since the wake") {
         feed(m, {
-                    poll_begin(200, 1, 5),
-                    poll_end(210, 1, 5, poll_result::pending),
-                    poll_begin(300, 0, 5),
-                    poll_end(310, 0, 5, poll_result::ready),
-                    wake(190, 0, 5, 0, wake_source::io),
+                    make::poll_begin(200, 1, 5),
+                    make::poll_end(210, 1, 5, poll_result::pending),
+                    make::poll_begin(300, 0, 5),
+                    make::poll_end(310, 0, 5, poll_result::ready),
+                    make::wake(190, 0, 5, 0, wake_source::io),
                 });
         REQUIRE(m.wakes().size() == 1);
         const auto& w = m.wakes()[0];
@@ -558,9 +524,9 @@ TEST_CASE("a late wake with an earlier time links to the poll it caused", "[anal
 
     SECTION("the wake came during a poll that has ended") {
         feed(m, {
-                    poll_begin(200, 1, 5),
-                    poll_end(210, 1, 5, poll_result::pending),
-                    wake(205, 0, 5, 0, wake_source::io),
+                    make::poll_begin(200, 1, 5),
+                    make::poll_end(210, 1, 5, poll_result::pending),
+                    make::wake(205, 0, 5, 0, wake_source::io),
                 });
         REQUIRE(m.wakes().size() == 1);
         CHECK_FALSE(m.wakes()[0].caused.valid());
@@ -570,7 +536,7 @@ TEST_CASE("a late wake with an earlier time links to the poll it caused", "[anal
         CHECK(t.pending_wake == 0);
         CHECK(t.idle_ns == 90);
 
-        feed(m, {poll_begin(230, 1, 5)});
+        feed(m, {make::poll_begin(230, 1, 5)});
         const auto& after = task_of(m, 5);
         CHECK(after.scheduled_ns == 100 + 20);
         CHECK(after.idle_ns == 90);
@@ -585,10 +551,11 @@ TEST_CASE("a late wake with an earlier time links to the poll it caused", "[anal
 TEST_CASE("steal links name thief and victim lanes", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0), worker(1, 1), spawn(0, 0, 5),
-                ev(100, 1, event_kind::steal, 5, 0, 3),  // worker 1 takes 3 from worker 0
-                ev(110, 0, event_kind::steal, 0, 1, 1),  // no first task recorded
-                ev(120, 0, event_kind::steal, 77, 9, 2), // a victim never announced
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::track_started(0, 1, track_kind::worker, 1), make::task_spawned(0, 0, 5),
+                make::raw(100, 1, event_kind::steal, 5, 0, 3),  // worker 1 takes 3 from worker 0
+                make::raw(110, 0, event_kind::steal, 0, 1, 1),  // no first task recorded
+                make::raw(120, 0, event_kind::steal, 77, 9, 2), // a victim never announced
             });
     const auto& s = m.steals();
     REQUIRE(s.size() == 3);
@@ -609,27 +576,28 @@ TEST_CASE("steal links name thief and victim lanes", "[analysis]") {
 
 TEST_CASE("queue depth series per worker and for the global queue", "[analysis]") {
     model m;
-    feed(m, {
-                worker(0, 0),
-                worker(1, 1),
-                spawn(0, 0, 1),
-                poll_begin(10, 0, 1, 3),
-                poll_end(20, 0, 1, poll_result::pending, 3), // same depth: not repeated
-                ev(30, 2, event_kind::queue_depth, 0, 0, 5), // worker 0's queue, seen elsewhere
-                ev(35, 2, event_kind::queue_depth, 0, 9, 8), // no worker 9: dropped
-                wake(36, 2, 1, 0, wake_source::external),
-                poll_begin(40, 0, 1, 4),
-                poll_end(50, 0, 1, poll_result::pending, 2),
-                ev(25, 2, event_kind::queue_depth, 0, 0, 7), // late: goes in time order
-                ev(60, 2, event_kind::queue_depth, 0, 1, 1),
-                ev(60, 2, event_kind::queue_depth, 0, 1, 1), // repeated: dropped
-                ev(5, 2, event_kind::global_push, 1, 1, 1),
-                ev(6, 2, event_kind::global_push, 2, 1, 2),
-                ev(7, 0, event_kind::global_pop, 1, 0, 1),
-                ev(8, 0, event_kind::global_pop, 2, 0, 1), // equal depth: not repeated
-                ev(9, 1, event_kind::global_pop, 3, 0, 0),
-                ev(4, 1, event_kind::global_push, 3, 1, 6), // late: inserted first
-            });
+    feed(m,
+         {
+             make::track_started(0, 0, track_kind::worker, 0),
+             make::track_started(0, 1, track_kind::worker, 1),
+             make::task_spawned(0, 0, 1),
+             make::poll_begin(10, 0, 1, 3),
+             make::poll_end(20, 0, 1, poll_result::pending, 3),  // same depth: not repeated
+             make::raw(30, 2, event_kind::queue_depth, 0, 0, 5), // worker 0's queue, seen elsewhere
+             make::raw(35, 2, event_kind::queue_depth, 0, 9, 8), // no worker 9: dropped
+             make::wake(36, 2, 1, 0, wake_source::external),
+             make::poll_begin(40, 0, 1, 4),
+             make::poll_end(50, 0, 1, poll_result::pending, 2),
+             make::raw(25, 2, event_kind::queue_depth, 0, 0, 7), // late: goes in time order
+             make::raw(60, 2, event_kind::queue_depth, 0, 1, 1),
+             make::raw(60, 2, event_kind::queue_depth, 0, 1, 1), // repeated: dropped
+             make::raw(5, 2, event_kind::global_push, 1, 1, 1),
+             make::raw(6, 2, event_kind::global_push, 2, 1, 2),
+             make::raw(7, 0, event_kind::global_pop, 1, 0, 1),
+             make::raw(8, 0, event_kind::global_pop, 2, 0, 1), // equal depth: not repeated
+             make::raw(9, 1, event_kind::global_pop, 3, 0, 0),
+             make::raw(4, 1, event_kind::global_push, 3, 1, 6), // late: inserted first
+         });
     const auto& d0 = m.lanes()[0].depth;
     const std::vector<std::pair<std::uint64_t, std::uint32_t>> want0 = {
         {10, 3}, {25, 7}, {30, 5}, {40, 4}, {50, 2}};
@@ -661,9 +629,9 @@ TEST_CASE("queue depth series per worker and for the global queue", "[analysis]"
 TEST_CASE("polls on a lane that is not a worker record no queue depth", "[analysis]") {
     model m;
     feed(m, {
-                spawn(0, 4, 1),
-                poll_begin(10, 4, 1, 3),
-                poll_end(20, 4, 1, poll_result::ready, 2),
+                make::task_spawned(0, 4, 1),
+                make::poll_begin(10, 4, 1, 3),
+                make::poll_end(20, 4, 1, poll_result::ready, 2),
             });
     REQUIRE(m.lanes().size() == 5);
     CHECK(m.lanes()[4].depth.empty());
@@ -676,24 +644,24 @@ TEST_CASE("polls on a lane that is not a worker record no queue depth", "[analys
 TEST_CASE("blocking-pool jobs, parked workers, reactor events and markers", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                track_started(0, 2, track_kind::blocking, 0),
-                track_started(0, 3, track_kind::driver, 0),
-                spawn(1, 0, 5),
-                ev(10, 0, event_kind::worker_park),
-                ev(40, 0, event_kind::worker_unpark),
-                ev(41, 0, event_kind::worker_unpark), // nothing open: ignored
-                ev(100, 2, event_kind::blocking_job_begin, 77, 5, 2),
-                ev(300, 2, event_kind::blocking_job_end, 77),
-                ev(301, 2, event_kind::blocking_job_end, 77), // nothing open: ignored
-                ev(310, 2, event_kind::blocking_job_begin, 78, 0, 3),
-                ev(320, 2, event_kind::blocking_job_end, 78),
-                ev(330, 0, event_kind::block_end, 5), // nothing open: ignored
-                ev(400, 0, event_kind::timer_armed, 5, 900),
-                ev(500, 3, event_kind::timer_fired, 5),
-                ev(510, 3, event_kind::io_ready, 6, 9, 0, 1),
-                ev(600, 0, event_kind::marker, 0, 42, 3),
-                ev(610, 2, event_kind::marker, 0, 43, 4),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::track_started(0, 2, track_kind::blocking, 0),
+                make::track_started(0, 3, track_kind::driver, 0),
+                make::task_spawned(1, 0, 5),
+                make::raw(10, 0, event_kind::worker_park),
+                make::raw(40, 0, event_kind::worker_unpark),
+                make::raw(41, 0, event_kind::worker_unpark), // nothing open: ignored
+                make::raw(100, 2, event_kind::blocking_job_begin, 77, 5, 2),
+                make::raw(300, 2, event_kind::blocking_job_end, 77),
+                make::raw(301, 2, event_kind::blocking_job_end, 77), // nothing open: ignored
+                make::raw(310, 2, event_kind::blocking_job_begin, 78, 0, 3),
+                make::raw(320, 2, event_kind::blocking_job_end, 78),
+                make::raw(330, 0, event_kind::block_end, 5), // nothing open: ignored
+                make::raw(400, 0, event_kind::timer_armed, 5, 900),
+                make::raw(500, 3, event_kind::timer_fired, 5),
+                make::raw(510, 3, event_kind::io_ready, 6, 9, 0, 1),
+                make::raw(600, 0, event_kind::marker, 0, 42, 3),
+                make::raw(610, 2, event_kind::marker, 0, 43, 4),
             });
     const auto& worker_lane = m.lanes()[0];
     REQUIRE(worker_lane.parked.size() == 1);
@@ -749,18 +717,18 @@ TEST_CASE("finish closes open polls, blocks, jobs and parks at the last event's 
           "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                worker(1, 1),
-                track_started(0, 2, track_kind::blocking, 0),
-                spawn(0, 0, 1),
-                spawn(0, 0, 2),
-                poll_begin(50, 1, 2),
-                poll_end(60, 1, 2, poll_result::pending),
-                poll_begin(100, 0, 1),
-                ev(120, 0, event_kind::block_begin, 1, 1000),
-                ev(150, 2, event_kind::blocking_job_begin, 9, 1, 0),
-                ev(200, 1, event_kind::worker_park),
-                ev(500, 2, event_kind::marker, 0, 0, 0),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::track_started(0, 1, track_kind::worker, 1),
+                make::track_started(0, 2, track_kind::blocking, 0),
+                make::task_spawned(0, 0, 1),
+                make::task_spawned(0, 0, 2),
+                make::poll_begin(50, 1, 2),
+                make::poll_end(60, 1, 2, poll_result::pending),
+                make::poll_begin(100, 0, 1),
+                make::raw(120, 0, event_kind::block_begin, 1, 1000),
+                make::raw(150, 2, event_kind::blocking_job_begin, 9, 1, 0),
+                make::raw(200, 1, event_kind::worker_park),
+                make::raw(500, 2, event_kind::marker, 0, 0, 0),
             });
     CHECK(m.lanes()[0].busy_ns == 0);
     m.finish();
@@ -793,12 +761,16 @@ TEST_CASE("finish closes open polls, blocks, jobs and parks at the last event's 
 TEST_CASE("server requests: latency, status, bytes and route", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0), spawn(0, 0, 10), spawn(0, 0, 11),
-                request_begin(1000, 0, 10, 1, 4, false),
-                request_begin(1100, 0, 11, 2, 5, false), // never ends
-                request_end(1500, 0, 10, 512, 200, false), request_begin(2000, 0, 10, 3, 4, false),
-                request_end(2300, 0, 10, 64, 70000, false), // status clamps to 16 bits
-                request_end(2400, 0, 10, 1, 404, false),    // no open request: ignored
+                make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(0, 0, 10),
+                make::task_spawned(0, 0, 11),
+                make::request_begin(1000, 0, 10, 1, 4, trace::request_side::server),
+                make::request_begin(1100, 0, 11, 2, 5, trace::request_side::server), // never ends
+                make::request_end(1500, 0, 10, 512, 200, trace::request_side::server),
+                make::request_begin(2000, 0, 10, 3, 4, trace::request_side::server),
+                make::request_end(2300, 0, 10, 64, 70000,
+                                  trace::request_side::server), // status clamps to 16 bits
+                make::request_end(2400, 0, 10, 1, 404,
+                                  trace::request_side::server), // no open request: ignored
             });
     const auto& r = m.requests();
     REQUIRE(r.size() == 3);
@@ -832,11 +804,12 @@ TEST_CASE("server requests: latency, status, bytes and route", "[analysis]") {
 TEST_CASE("request latency uses the client side when the trace has client requests", "[analysis]") {
     model m;
     feed(m, {
-                request_begin(0, 0, 1, 1, 0, false),
-                request_end(500, 0, 1, 10, 200, false),
-                request_begin(100, 1, 2, 1, 0, true),
-                request_begin(150, 1, 3, 2, 0, true), // unfinished client request
-                request_end(900, 1, 2, 10, 200, true),
+                make::request_begin(0, 0, 1, 1, 0, trace::request_side::server),
+                make::request_end(500, 0, 1, 10, 200, trace::request_side::server),
+                make::request_begin(100, 1, 2, 1, 0, trace::request_side::client),
+                make::request_begin(150, 1, 3, 2, 0,
+                                    trace::request_side::client), // unfinished client request
+                make::request_end(900, 1, 2, 10, 200, trace::request_side::client),
             });
     REQUIRE(m.requests().size() == 3);
     CHECK(m.requests()[1].client);
@@ -857,8 +830,8 @@ TEST_CASE("request latency percentiles over 1..100 ns", "[analysis]") {
     // Shuffled order of latencies: 37, 74, 11, ... (a stride coprime with 100).
     for (std::uint64_t i = 0; i < 100; ++i) {
         const std::uint64_t latency = (i * 37) % 100 + 1;
-        events.push_back(request_begin(t, 0, 1, i + 1, 0, false));
-        events.push_back(request_end(t + latency, 0, 1, 0, 200, false));
+        events.push_back(make::request_begin(t, 0, 1, i + 1, 0, trace::request_side::server));
+        events.push_back(make::request_end(t + latency, 0, 1, 0, 200, trace::request_side::server));
         t += 1000;
     }
     feed(m, events);
@@ -873,7 +846,8 @@ TEST_CASE("request latency percentiles over 1..100 ns", "[analysis]") {
 
 TEST_CASE("a request that ends before it begins has zero latency", "[analysis]") {
     model m;
-    feed(m, {request_begin(100, 0, 1, 1, 0, false), request_end(90, 1, 1, 0, 200, false)});
+    feed(m, {make::request_begin(100, 0, 1, 1, 0, trace::request_side::server),
+             make::request_end(90, 1, 1, 0, 200, trace::request_side::server)});
     REQUIRE(m.requests().size() == 1);
     CHECK(m.requests()[0].end_ns == 100);
     CHECK(m.requests()[0].latency_ns() == 0);
@@ -922,33 +896,33 @@ TEST_CASE("lints: blocked worker, long poll and busy polling", "[analysis]") {
     m.set_names({"task", "handle_connection", "compute", "spinner", "yielder"});
 
     std::vector<event> events = {
-        worker(0, 0),
-        worker(1, 1),
-        spawn(0, 0, 7, 0, 1),
-        spawn(0, 0, 8, 0, 2),
-        spawn(0, 0, 9, 0, 3),
-        spawn(0, 0, 10, 0, 4),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::track_started(0, 1, track_kind::worker, 1),
+        make::task_spawned(0, 0, 7, 0, 1),
+        make::task_spawned(0, 0, 8, 0, 2),
+        make::task_spawned(0, 0, 9, 0, 3),
+        make::task_spawned(0, 0, 10, 0, 4),
         // Task 7 blocks worker 0 for 2 s.
-        poll_begin(1000, 0, 7),
-        ev(1010, 0, event_kind::block_begin, 7, 2'000'000'000),
-        ev(2'000'000'990, 0, event_kind::block_end, 7),
-        poll_end(2'000'001'000, 0, 7, poll_result::ready),
+        make::poll_begin(1000, 0, 7),
+        make::raw(1010, 0, event_kind::block_begin, 7, 2'000'000'000),
+        make::raw(2'000'000'990, 0, event_kind::block_end, 7),
+        make::poll_end(2'000'001'000, 0, 7, poll_result::ready),
         // Task 8 computes on worker 1: one poll just under the threshold, one at it.
-        poll_begin(100, 1, 8),
-        poll_end(1099, 1, 8, poll_result::pending),
-        wake(1100, 1, 8, 8, wake_source::yield),
-        poll_begin(2000, 1, 8),
-        poll_end(3500, 1, 8, poll_result::pending),
+        make::poll_begin(100, 1, 8),
+        make::poll_end(1099, 1, 8, poll_result::pending),
+        make::wake(1100, 1, 8, 8, wake_source::yield),
+        make::poll_begin(2000, 1, 8),
+        make::poll_end(3500, 1, 8, poll_result::pending),
     };
     // Task 9 wakes itself in every one of its 6 polls; task 10 yields in each of its 6.
     std::uint64_t t = 10'000;
     for (int i = 0; i < 6; ++i) {
-        events.push_back(poll_begin(t, 1, 9));
-        events.push_back(wake(t + 1, 1, 9, 9, wake_source::self));
-        events.push_back(poll_end(t + 10, 1, 9, poll_result::pending));
-        events.push_back(poll_begin(t + 20, 1, 10));
-        events.push_back(wake(t + 21, 1, 10, 10, wake_source::yield));
-        events.push_back(poll_end(t + 30, 1, 10, poll_result::pending));
+        events.push_back(make::poll_begin(t, 1, 9));
+        events.push_back(make::wake(t + 1, 1, 9, 9, wake_source::self));
+        events.push_back(make::poll_end(t + 10, 1, 9, poll_result::pending));
+        events.push_back(make::poll_begin(t + 20, 1, 10));
+        events.push_back(make::wake(t + 21, 1, 10, 10, wake_source::yield));
+        events.push_back(make::poll_end(t + 30, 1, 10, poll_result::pending));
         t += 100;
     }
     feed(m, events);
@@ -1006,14 +980,16 @@ TEST_CASE("busy polling needs both the poll count and the self-wake ratio", "[an
     options.busy_poll_min_polls = 4;
     options.busy_poll_self_wake_ratio = 0.75;
     model m(options);
-    std::vector<event> events = {worker(0, 0), spawn(0, 0, 1), spawn(0, 0, 2), spawn(0, 0, 3)};
+    std::vector<event> events = {make::track_started(0, 0, track_kind::worker, 0),
+                                 make::task_spawned(0, 0, 1), make::task_spawned(0, 0, 2),
+                                 make::task_spawned(0, 0, 3)};
     std::uint64_t t = 100;
     // Task 1: 3 of 4 polls self-woken: exactly the ratio. Task 2: 2 of 4. Task 3: 3 of 3.
     const auto run = [&](std::uint64_t task, bool self_wake) {
-        events.push_back(poll_begin(t, 0, task));
+        events.push_back(make::poll_begin(t, 0, task));
         events.push_back(
-            wake(t + 1, 0, task, task, self_wake ? wake_source::self : wake_source::yield));
-        events.push_back(poll_end(t + 5, 0, task, poll_result::pending));
+            make::wake(t + 1, 0, task, task, self_wake ? wake_source::self : wake_source::yield));
+        events.push_back(make::poll_end(t + 5, 0, task, poll_result::pending));
         t += 10;
     };
     for (bool s : {true, true, false, true}) {
@@ -1038,9 +1014,9 @@ TEST_CASE("busy polling needs both the poll count and the self-wake ratio", "[an
 TEST_CASE("task labels use the name table and survive unknown ids", "[analysis]") {
     model m;
     feed(m, {
-                spawn(0, 0, 7, 0, 5),
-                spawn(0, 0, 8, 0, 999),
-                spawn(0, 0, 3, 0, 0),
+                make::task_spawned(0, 0, 7, 0, 5),
+                make::task_spawned(0, 0, 8, 0, 999),
+                make::task_spawned(0, 0, 3, 0, 0),
             });
     CHECK(m.task_label(m.find_task(3)) == "task#3");
     CHECK(m.task_label(m.find_task(8)) == "name#999#8");
@@ -1072,7 +1048,7 @@ TEST_CASE("process names resolve interned ids", "[analysis]") {
     const trace::name_id id = trace::intern("analysis-model-test-name");
     model m;
     m.use_process_names();
-    feed(m, {spawn(0, 0, 4, 0, id)});
+    feed(m, {make::task_spawned(0, 0, 4, 0, id)});
     CHECK(m.name(id) == "analysis-model-test-name");
     CHECK(m.task_label(m.find_task(4)) == "analysis-model-test-name#4");
 }
@@ -1082,12 +1058,12 @@ TEST_CASE("process names resolve interned ids", "[analysis]") {
 TEST_CASE("events_dropped keeps each track's running total", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                worker(1, 1),
-                ev(10, 0, event_kind::events_dropped, 0, 5, 0),
-                ev(20, 0, event_kind::events_dropped, 0, 12, 0),
-                ev(30, 0, event_kind::events_dropped, 0, 3, 0), // an older total: ignored
-                ev(40, 1, event_kind::events_dropped, 0, 4, 1),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::track_started(0, 1, track_kind::worker, 1),
+                make::raw(10, 0, event_kind::events_dropped, 0, 5, 0),
+                make::raw(20, 0, event_kind::events_dropped, 0, 12, 0),
+                make::raw(30, 0, event_kind::events_dropped, 0, 3, 0), // an older total: ignored
+                make::raw(40, 1, event_kind::events_dropped, 0, 4, 1),
             });
     CHECK(m.lanes()[0].dropped == 12);
     CHECK(m.lanes()[1].dropped == 4);
@@ -1096,7 +1072,7 @@ TEST_CASE("events_dropped keeps each track's running total", "[analysis]") {
 
     SECTION("a drop reported for a track not seen yet") {
         // Recorded on track 0 about track 6, which has no lane yet.
-        feed(m, {ev(50, 0, event_kind::events_dropped, 0, 9, 6)});
+        feed(m, {make::raw(50, 0, event_kind::events_dropped, 0, 9, 6)});
         REQUIRE(m.lanes().size() == 7);
         CHECK(m.lanes()[6].dropped == 9);
         CHECK_FALSE(m.lanes()[6].announced);
@@ -1109,9 +1085,10 @@ TEST_CASE("events_dropped keeps each track's running total", "[analysis]") {
 TEST_CASE("poll_end without poll_begin and doubled ends are ignored", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0), poll_end(10, 0, 1, poll_result::pending), spawn(20, 0, 2),
-                poll_begin(30, 0, 2), poll_end(40, 0, 2, poll_result::pending),
-                poll_end(45, 0, 2, poll_result::ready), // a second end: ignored
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::poll_end(10, 0, 1, poll_result::pending), make::task_spawned(20, 0, 2),
+                make::poll_begin(30, 0, 2), make::poll_end(40, 0, 2, poll_result::pending),
+                make::poll_end(45, 0, 2, poll_result::ready), // a second end: ignored
             });
     CHECK(m.events_of(event_kind::poll_end) == 3);
     CHECK(m.poll_count() == 1);
@@ -1126,8 +1103,8 @@ TEST_CASE("poll_end without poll_begin and doubled ends are ignored", "[analysis
 
 TEST_CASE("a poll_end earlier than its begin gives a zero-length poll", "[analysis]") {
     model m;
-    feed(m, {worker(0, 0), spawn(0, 0, 1), poll_begin(100, 0, 1),
-             poll_end(90, 0, 1, static_cast<poll_result>(7))});
+    feed(m, {make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(0, 0, 1),
+             make::poll_begin(100, 0, 1), make::poll_end(90, 0, 1, static_cast<poll_result>(7))});
     REQUIRE(m.lanes()[0].polls.size() == 1);
     const auto& p = m.lanes()[0].polls[0];
     CHECK(p.end_ns == 100);
@@ -1138,7 +1115,8 @@ TEST_CASE("a poll_end earlier than its begin gives a zero-length poll", "[analys
 
 TEST_CASE("request_end without request_begin is ignored", "[analysis]") {
     model m;
-    feed(m, {request_end(10, 0, 3, 100, 200, false), request_end(20, 0, 4, 100, 200, true)});
+    feed(m, {make::request_end(10, 0, 3, 100, 200, trace::request_side::server),
+             make::request_end(20, 0, 4, 100, 200, trace::request_side::client)});
     CHECK(m.requests().empty());
     CHECK_FALSE(m.has_client_requests());
     CHECK(m.request_latency().count == 0);
@@ -1148,11 +1126,11 @@ TEST_CASE("request_end without request_begin is ignored", "[analysis]") {
 TEST_CASE("a wake for a task never seen creates it and links its first poll", "[analysis]") {
     model m;
     feed(m, {
-                worker(0, 0),
-                wake(50, 0, 42, 0, wake_source::external),
-                spawn(60, 0, 42, 0, 0), // seen late: keeps the wake as its start
-                poll_begin(70, 0, 42),
-                poll_end(80, 0, 42, poll_result::ready),
+                make::track_started(0, 0, track_kind::worker, 0),
+                make::wake(50, 0, 42, 0, wake_source::external),
+                make::task_spawned(60, 0, 42, 0, 0), // seen late: keeps the wake as its start
+                make::poll_begin(70, 0, 42),
+                make::poll_end(80, 0, 42, poll_result::ready),
             });
     const auto& t = task_of(m, 42);
     CHECK(t.spawned_ns == 50);
@@ -1170,8 +1148,9 @@ TEST_CASE("huge task ids mix with small ones", "[analysis]") {
 
     SECTION("a huge id first") {
         model m;
-        feed(m, {spawn(0, 0, huge), spawn(1, 0, 1), spawn(2, 0, 2), spawn(3, 0, huge + 1),
-                 spawn(4, 0, far), spawn(5, 0, 100'000)});
+        feed(m, {make::task_spawned(0, 0, huge), make::task_spawned(1, 0, 1),
+                 make::task_spawned(2, 0, 2), make::task_spawned(3, 0, huge + 1),
+                 make::task_spawned(4, 0, far), make::task_spawned(5, 0, 100'000)});
         REQUIRE(m.tasks().size() == 6);
         for (std::uint64_t id :
              {huge, std::uint64_t{1}, std::uint64_t{2}, huge + 1, far, std::uint64_t{100'000}}) {
@@ -1187,9 +1166,11 @@ TEST_CASE("huge task ids mix with small ones", "[analysis]") {
 
     SECTION("small ids first") {
         model m;
-        feed(m, {worker(0, 0), spawn(0, 0, 5), spawn(1, 0, huge), spawn(2, 0, 6),
-                 spawn(3, 0, 1), // below the first id
-                 spawn(4, 0, 5 + 70'000), spawn(5, 0, far), spawn(6, 0, 7)});
+        feed(m, {make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(0, 0, 5),
+                 make::task_spawned(1, 0, huge), make::task_spawned(2, 0, 6),
+                 make::task_spawned(3, 0, 1), // below the first id
+                 make::task_spawned(4, 0, 5 + 70'000), make::task_spawned(5, 0, far),
+                 make::task_spawned(6, 0, 7)});
         REQUIRE(m.tasks().size() == 7);
         std::vector<analysis::task_ref> refs;
         for (std::uint64_t id : {std::uint64_t{5}, huge, std::uint64_t{6}, std::uint64_t{1},
@@ -1208,9 +1189,9 @@ TEST_CASE("huge task ids mix with small ones", "[analysis]") {
         CHECK(m.find_task(std::numeric_limits<std::uint64_t>::max()) == no_task);
 
         // Wakes and polls of huge-id tasks resolve too.
-        feed(m, {poll_begin(10, 0, huge), wake(11, 0, far, huge, wake_source::task),
-                 poll_end(12, 0, huge, poll_result::pending), poll_begin(13, 0, far),
-                 poll_end(14, 0, far, poll_result::ready)});
+        feed(m, {make::poll_begin(10, 0, huge), make::wake(11, 0, far, huge, wake_source::task),
+                 make::poll_end(12, 0, huge, poll_result::pending), make::poll_begin(13, 0, far),
+                 make::poll_end(14, 0, far, poll_result::ready)});
         REQUIRE(m.wakes().size() == 1);
         CHECK(m.wakes()[0].waker == m.find_task(huge));
         CHECK(m.wakes()[0].woken == m.find_task(far));
@@ -1223,8 +1204,8 @@ TEST_CASE("huge task ids mix with small ones", "[analysis]") {
 TEST_CASE("unknown event kinds are counted but otherwise ignored", "[analysis]") {
     model m;
     feed(m, {
-                ev(5, 3, static_cast<event_kind>(trace::event_kind_count), 1, 2, 3, 4),
-                ev(7, 9, static_cast<event_kind>(200), 1, 2, 3, 4),
+                make::raw(5, 3, static_cast<event_kind>(trace::event_kind_count), 1, 2, 3, 4),
+                make::raw(7, 9, static_cast<event_kind>(200), 1, 2, 3, 4),
             });
     CHECK(m.event_count() == 2);
     CHECK(m.lanes().empty());
@@ -1237,8 +1218,9 @@ TEST_CASE("unknown event kinds are counted but otherwise ignored", "[analysis]")
     }
     CHECK(known == 0);
 
-    feed(m, {worker(0, 0), spawn(10, 0, 1), poll_begin(20, 0, 1),
-             ev(25, 0, static_cast<event_kind>(99), 1), poll_end(30, 0, 1, poll_result::ready)});
+    feed(m, {make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(10, 0, 1),
+             make::poll_begin(20, 0, 1), make::raw(25, 0, static_cast<event_kind>(99), 1),
+             make::poll_end(30, 0, 1, poll_result::ready)});
     CHECK(m.event_count() == 7);
     CHECK(m.poll_count() == 1);
     CHECK(m.lanes()[0].busy_ns == 10);
@@ -1248,7 +1230,7 @@ TEST_CASE("unknown event kinds are counted but otherwise ignored", "[analysis]")
 
 TEST_CASE("wake_source bits above the source are masked off", "[analysis]") {
     model m;
-    feed(m, {spawn(0, 0, 1), ev(5, 0, event_kind::wake, 1, 0, 0, 0xFF)});
+    feed(m, {make::task_spawned(0, 0, 1), make::raw(5, 0, event_kind::wake, 1, 0, 0, 0xFF)});
     REQUIRE(m.wakes().size() == 1);
     CHECK(m.wakes()[0].source == wake_source::external);
     CHECK(task_of(m, 1).wakes[source_index(wake_source::external)] == 1);
@@ -1258,8 +1240,9 @@ TEST_CASE("wake_source bits above the source are masked off", "[analysis]") {
 
 TEST_CASE("a lost poll_end is closed by the lane's next poll and flagged", "[analysis]") {
     model m({.long_poll_ns = 20});
-    feed(m, {worker(0, 0), spawn(0, 0, 1), spawn(0, 0, 2), poll_begin(10, 0, 1),
-             poll_begin(50, 0, 2), poll_end(60, 0, 2)});
+    feed(m, {make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(0, 0, 1),
+             make::task_spawned(0, 0, 2), make::poll_begin(10, 0, 1), make::poll_begin(50, 0, 2),
+             make::poll_end(60, 0, 2)});
     const auto& polls = m.lanes()[0].polls;
     REQUIRE(polls.size() == 2);
     CHECK(polls[0].end_ns == 50);
@@ -1273,9 +1256,10 @@ TEST_CASE("a lost poll_end is closed by the lane's next poll and flagged", "[ana
 
 TEST_CASE("a lost block_end is closed by the next block: no absurd blocked time", "[analysis]") {
     model m;
-    feed(m, {worker(0, 0), spawn(0, 0, 1), poll_begin(10, 0, 1),
-             ev(20, 0, event_kind::block_begin, 1, 5), ev(40, 0, event_kind::block_begin, 1, 5),
-             ev(45, 0, event_kind::block_end, 1), poll_end(50, 0, 1)});
+    feed(m, {make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(0, 0, 1),
+             make::poll_begin(10, 0, 1), make::raw(20, 0, event_kind::block_begin, 1, 5),
+             make::raw(40, 0, event_kind::block_begin, 1, 5),
+             make::raw(45, 0, event_kind::block_end, 1), make::poll_end(50, 0, 1)});
     const auto& blocks = m.lanes()[0].blocks;
     REQUIRE(blocks.size() == 2);
     CHECK(blocks[0].end_ns == 40);
@@ -1285,8 +1269,9 @@ TEST_CASE("a lost block_end is closed by the next block: no absurd blocked time"
 
 TEST_CASE("a poll still running when the recording stops is a finding", "[analysis]") {
     model m({.long_poll_ns = 100});
-    feed(m, {worker(0, 0), spawn(0, 0, 1), poll_begin(10, 0, 1),
-             ev(20, 0, event_kind::block_begin, 1, 1000), ev(500, 1, event_kind::marker)});
+    feed(m, {make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(0, 0, 1),
+             make::poll_begin(10, 0, 1), make::raw(20, 0, event_kind::block_begin, 1, 1000),
+             make::raw(500, 1, event_kind::marker)});
     CHECK(m.lints().empty());
     m.finish();
     REQUIRE(m.lints().size() == 1);
@@ -1297,20 +1282,21 @@ TEST_CASE("a poll still running when the recording stops is a finding", "[analys
 
 TEST_CASE("a damaged dropped-events record (track beyond 16 bits) is ignored", "[analysis]") {
     model m;
-    feed(m, {ev(1, 0, event_kind::events_dropped, 0, 7, 0xFFFFFFFFu),
-             ev(2, 0, event_kind::events_dropped, 0, 3, 2)});
+    feed(m, {make::raw(1, 0, event_kind::events_dropped, 0, 7, 0xFFFFFFFFu),
+             make::raw(2, 0, event_kind::events_dropped, 0, 3, 2)});
     CHECK(m.dropped() == 3);
 }
 
 TEST_CASE("late points far in the past do not make queue depth series quadratic", "[analysis]") {
     model m;
-    std::vector<event> events{worker(0, 0)};
+    std::vector<event> events{make::track_started(0, 0, track_kind::worker, 0)};
     for (std::uint64_t t = 0; t < 2000; ++t) {
-        events.push_back(
-            ev(10'000 + t, 0, event_kind::global_push, 1, 1, static_cast<std::uint32_t>(t % 7)));
+        events.push_back(make::raw(10'000 + t, 0, event_kind::global_push, 1, 1,
+                                   static_cast<std::uint32_t>(t % 7)));
     }
     for (std::uint64_t t = 0; t < 2000; ++t) {
-        events.push_back(ev(100 + t, 0, event_kind::global_push, 1, 1, 3)); // all far too late
+        events.push_back(
+            make::raw(100 + t, 0, event_kind::global_push, 1, 1, 3)); // all far too late
     }
     feed(m, events);
     const auto& series = m.global_depth();

@@ -4,6 +4,7 @@
 #include "taskscope/net/http_server.hpp"
 #include "taskscope/net/load_generator.hpp"
 #include "taskscope/taskscope.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/trace_file.hpp"
 
 #include <algorithm>
@@ -33,6 +34,10 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 using trace::event;
 using trace::event_kind;
+using trace::poll_result;
+using trace::track_kind;
+using trace::wake_source;
+namespace make = trace::make;
 
 namespace {
 
@@ -45,30 +50,6 @@ void expect(bool condition, std::string_view what) {
     if (!condition) {
         throw std::runtime_error(std::string(what));
     }
-}
-
-event ev(std::uint64_t time_ns, event_kind kind, std::uint16_t track, std::uint64_t task = 0,
-         std::uint64_t arg = 0, std::uint32_t arg2 = 0, std::uint8_t detail = 0) {
-    return event{.time_ns = time_ns,
-                 .task = task,
-                 .arg = arg,
-                 .arg2 = arg2,
-                 .track = track,
-                 .kind = kind,
-                 .detail = detail};
-}
-
-event worker_started(std::uint64_t time_ns, std::uint16_t track, std::uint32_t index) {
-    return ev(time_ns, event_kind::track_started, track, 0, index, 0,
-              static_cast<std::uint8_t>(trace::track_kind::worker));
-}
-
-std::uint8_t result_of(trace::poll_result r) {
-    return static_cast<std::uint8_t>(r);
-}
-
-std::uint8_t source_of(trace::wake_source s) {
-    return static_cast<std::uint8_t>(s);
 }
 
 /// The export of `events`, parsed. `records` receives records_written().
@@ -559,11 +540,11 @@ TEST_CASE("chrome export of a recorded HTTP workload is valid Trace Event JSON",
 TEST_CASE("chrome export closes a poll still open at the end", "[export][chrome]") {
     const std::vector<std::string> names{"task", "open task", "end mark"};
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        ev(100, event_kind::task_spawned, 0, 5, 0, 1),
-        ev(1'000, event_kind::poll_begin, 0, 5, 0, 2),
-        ev(2'000, event_kind::block_begin, 0, 5, 7'000),
-        ev(5'000, event_kind::marker, 0, 0, 42, 2),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::task_spawned(100, 0, 5, 0, 1),
+        make::poll_begin(1'000, 0, 5, 2),
+        make::block_begin(2'000, 0, 5, 7'000),
+        make::marker(5'000, 0, 2, 42),
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, {}, &records);
@@ -600,12 +581,12 @@ TEST_CASE("chrome export closes a poll still open at the end", "[export][chrome]
 TEST_CASE("chrome export nests a block inside its poll", "[export][chrome]") {
     const std::vector<std::string> names{"task", "sleepy"};
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        ev(100, event_kind::task_spawned, 0, 3, 0, 1),
-        ev(1'000, event_kind::poll_begin, 0, 3),
-        ev(2'000, event_kind::block_begin, 0, 3, 3'000),
-        ev(5'500, event_kind::block_end, 0, 3),
-        ev(6'000, event_kind::poll_end, 0, 3, 0, 0, result_of(trace::poll_result::ready)),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::task_spawned(100, 0, 3, 0, 1),
+        make::poll_begin(1'000, 0, 3),
+        make::block_begin(2'000, 0, 3, 3'000),
+        make::block_end(5'500, 0, 3),
+        make::poll_end(6'000, 0, 3, trace::poll_result::ready),
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, {}, &records);
@@ -638,8 +619,9 @@ TEST_CASE("chrome export nests a block inside its poll", "[export][chrome]") {
 TEST_CASE("chrome export draws a steal from the victim to the thief", "[export][chrome]") {
     const std::vector<std::string> names{"task"};
     const std::vector<event> events{
-        worker_started(0, 0, 0), worker_started(0, 1, 1), ev(2'000, event_kind::steal, 1, 0, 0, 3),
-        ev(2'500, event_kind::steal, 1, 0, 7, 1), // no worker 7: nothing to draw
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::track_started(0, 1, track_kind::worker, 1), make::steal(2'000, 1, 0, 3),
+        make::steal(2'500, 1, 7, 1), // no worker 7: nothing to draw
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, {}, &records);
@@ -676,22 +658,22 @@ TEST_CASE("chrome export starts a wake from outside any poll on the reactor trac
           "[export][chrome]") {
     const std::vector<std::string> names{"task", "sleeper", "waker"};
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        worker_started(0, 1, 1),
-        ev(100, event_kind::task_spawned, 0, 9, 0, 1),
-        ev(100, event_kind::task_spawned, 0, 10, 0, 2),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::track_started(0, 1, track_kind::worker, 1),
+        make::task_spawned(100, 0, 9, 0, 1),
+        make::task_spawned(100, 0, 10, 0, 2),
         // A timer fires while worker 0 runs nothing: the wake comes from no poll ...
-        ev(3'000, event_kind::timer_fired, 0, 9),
-        ev(3'000, event_kind::wake, 0, 9, 0, 0, source_of(trace::wake_source::timer)),
-        ev(3'100, event_kind::wake, 0, 9, 0, 0, source_of(trace::wake_source::timer)),
-        ev(4'000, event_kind::poll_begin, 1, 9),
+        make::timer_fired(3'000, 0, 9),
+        make::wake(3'000, 0, 9, 0, trace::wake_source::timer),
+        make::wake(3'100, 0, 9, 0, trace::wake_source::timer),
+        make::poll_begin(4'000, 1, 9),
         // ... and a wake from inside a poll starts from that poll.
-        ev(4'200, event_kind::poll_begin, 0, 10),
-        ev(4'300, event_kind::wake, 0, 9, 10, 0, source_of(trace::wake_source::task)),
-        ev(4'400, event_kind::poll_end, 0, 10, 0, 0, result_of(trace::poll_result::ready)),
-        ev(4'500, event_kind::poll_end, 1, 9, 0, 0, result_of(trace::poll_result::pending)),
-        ev(5'000, event_kind::poll_begin, 1, 9),
-        ev(5'100, event_kind::poll_end, 1, 9, 0, 0, result_of(trace::poll_result::ready)),
+        make::poll_begin(4'200, 0, 10),
+        make::wake(4'300, 0, 9, 10, trace::wake_source::task),
+        make::poll_end(4'400, 0, 10, trace::poll_result::ready),
+        make::poll_end(4'500, 1, 9),
+        make::poll_begin(5'000, 1, 9),
+        make::poll_end(5'100, 1, 9, trace::poll_result::ready),
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, {}, &records);
@@ -745,22 +727,22 @@ TEST_CASE("chrome export escapes names: quotes, backslashes, control and invalid
     info.command = "record \"quoted\" \xff";
     info.lesson = "back\\slash";
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        ev(10, event_kind::task_spawned, 0, 1, 0, 1),
-        ev(10, event_kind::task_spawned, 0, 2, 0, 2),
-        ev(10, event_kind::task_spawned, 0, 3, 0, 3),
-        ev(20, event_kind::poll_begin, 0, 1),
-        ev(30, event_kind::poll_end, 0, 1, 0, 0, result_of(trace::poll_result::threw)),
-        ev(40, event_kind::poll_begin, 0, 2),
-        ev(50, event_kind::poll_end, 0, 2, 0, 0, result_of(trace::poll_result::ready)),
-        ev(60, event_kind::poll_begin, 0, 3),
-        ev(65, event_kind::request_begin, 0, 3, 1, 4),
-        ev(66, event_kind::marker, 0, 0, 1, 2),
-        ev(67, event_kind::marker, 0, 0, 2, 99), // a name id the table does not have
-        ev(68, event_kind::request_end, 0, 3, 10, 200),
-        ev(70, event_kind::poll_end, 0, 3, 0, 0, result_of(trace::poll_result::ready)),
-        ev(80, event_kind::poll_begin, 0, 4), // a task never seen spawned
-        ev(90, event_kind::poll_end, 0, 4, 0, 0, result_of(trace::poll_result::ready)),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::task_spawned(10, 0, 1, 0, 1),
+        make::task_spawned(10, 0, 2, 0, 2),
+        make::task_spawned(10, 0, 3, 0, 3),
+        make::poll_begin(20, 0, 1),
+        make::poll_end(30, 0, 1, trace::poll_result::threw),
+        make::poll_begin(40, 0, 2),
+        make::poll_end(50, 0, 2, trace::poll_result::ready),
+        make::poll_begin(60, 0, 3),
+        make::request_begin(65, 0, 3, 1, 4, trace::request_side::server),
+        make::marker(66, 0, 2, 1),
+        make::marker(67, 0, 99, 2), // a name id the table does not have
+        make::request_end(68, 0, 3, 10, 200, trace::request_side::server),
+        make::poll_end(70, 0, 3, trace::poll_result::ready),
+        make::poll_begin(80, 0, 4), // a task never seen spawned
+        make::poll_end(90, 0, 4, trace::poll_result::ready),
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, info, &records);
@@ -813,12 +795,12 @@ TEST_CASE("chrome export escapes names: quotes, backslashes, control and invalid
 TEST_CASE("chrome export finish() needs no name table after consume returned", "[export][chrome]") {
     const auto blocking = static_cast<std::uint8_t>(trace::track_kind::blocking);
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        ev(0, event_kind::track_started, 1, 0, 0, 0, blocking),
-        ev(10, event_kind::task_spawned, 0, 5, 0, 1),
-        ev(20, event_kind::poll_begin, 0, 5),
-        ev(30, event_kind::blocking_job_begin, 1, 77, 5, 2),
-        ev(90, event_kind::marker, 0, 0, 0, 3),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::raw(0, 1, event_kind::track_started, 0, 0, 0, blocking),
+        make::task_spawned(10, 0, 5, 0, 1),
+        make::poll_begin(20, 0, 5),
+        make::blocking_job_begin(30, 1, 77, 5, 2),
+        make::marker(90, 0, 3),
     };
     std::ostringstream out;
     analysis::chrome_trace_writer writer(out, {});
@@ -851,14 +833,14 @@ TEST_CASE("chrome export keeps slices nested when a block's end was dropped", "[
     const std::vector<std::string> names{"task", "sleepy"};
     // The worker's buffer overflowed: block_end of the first poll was lost.
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        ev(10, event_kind::task_spawned, 0, 3, 0, 1),
-        ev(1'000, event_kind::poll_begin, 0, 3),
-        ev(2'000, event_kind::block_begin, 0, 3, 3'000),
-        ev(6'000, event_kind::poll_end, 0, 3),
-        ev(6'100, event_kind::events_dropped, 0, 0, 1, 0),
-        ev(7'000, event_kind::poll_begin, 0, 3),
-        ev(8'000, event_kind::poll_end, 0, 3, 0, 0, result_of(trace::poll_result::ready)),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::task_spawned(10, 0, 3, 0, 1),
+        make::poll_begin(1'000, 0, 3),
+        make::block_begin(2'000, 0, 3, 3'000),
+        make::poll_end(6'000, 0, 3),
+        make::events_dropped(6'100, 0, 1, 0),
+        make::poll_begin(7'000, 0, 3),
+        make::poll_end(8'000, 0, 3, trace::poll_result::ready),
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, {}, &records);
@@ -873,12 +855,12 @@ TEST_CASE("chrome export keeps slices nested when a block's end was dropped", "[
 
 TEST_CASE("chrome export counts dropped events over all threads", "[export][chrome]") {
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        worker_started(0, 1, 1),
-        ev(100, event_kind::events_dropped, 0, 0, 5, 0),
-        ev(200, event_kind::events_dropped, 0, 0, 7, 0), // a running total for track 0
-        ev(300, event_kind::events_dropped, 1, 0, 2, 1),
-        ev(400, event_kind::events_dropped, 1, 0, 2, 1), // no change: no new sample
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::track_started(0, 1, track_kind::worker, 1),
+        make::events_dropped(100, 0, 5, 0),
+        make::events_dropped(200, 0, 7, 0), // a running total for track 0
+        make::events_dropped(300, 1, 2, 1),
+        make::events_dropped(400, 1, 2, 1), // no change: no new sample
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, {"task"}, {}, &records);
@@ -908,16 +890,19 @@ TEST_CASE("request CSV lists finished requests in start order", "[export][csv]")
     const std::uint8_t client = 1;
     // Track 0's events, then track 1's: ordered per track, not across tracks.
     const std::vector<event> track0{
-        worker_started(1'000, 0, 0), ev(2'000, event_kind::request_begin, 0, 20, 1, 1, server),
-        ev(2'600, event_kind::request_end, 0, 20, 120, 200, server),
-        ev(3'000, event_kind::request_begin, 0, 22, 2, 3, server), // never ends
+        make::track_started(1'000, 0, track_kind::worker, 0),
+        make::raw(2'000, 0, event_kind::request_begin, 20, 1, 1, server),
+        make::raw(2'600, 0, event_kind::request_end, 20, 120, 200, server),
+        make::raw(3'000, 0, event_kind::request_begin, 22, 2, 3, server), // never ends
     };
     const std::vector<event> track1{
-        worker_started(1'200, 1, 1),
-        ev(1'500, event_kind::request_begin, 1, 21, 1, 2, client),
-        ev(3'500, event_kind::request_begin, 1, 23, 3, 4, server),
-        ev(3'600, event_kind::request_end, 1, 23, 0, 500, server),
-        ev(4'000, event_kind::request_end, 1, 21, 33, 404, client),
+        make::track_started(1'200, 1, track_kind::worker, 1),
+        make::request_begin(1'500, 1, 21, 1, 2,
+                            (client) ? trace::request_side::client : trace::request_side::server),
+        make::raw(3'500, 1, event_kind::request_begin, 23, 3, 4, server),
+        make::raw(3'600, 1, event_kind::request_end, 23, 0, 500, server),
+        make::request_end(4'000, 1, 21, 33, 404,
+                          (client) ? trace::request_side::client : trace::request_side::server),
     };
     analysis::model m;
     m.set_names(names);
@@ -962,19 +947,17 @@ TEST_CASE("chrome export streams two million events", "[export][chrome][large]")
         consumed += chunk.size();
         chunk.clear();
     };
-    chunk.push_back(worker_started(0, 0, 0));
-    chunk.push_back(worker_started(0, 1, 1));
+    chunk.push_back(make::track_started(0, 0, track_kind::worker, 0));
+    chunk.push_back(make::track_started(0, 1, track_kind::worker, 1));
     for (std::uint64_t i = 0; i < tasks; ++i) {
         const auto track = static_cast<std::uint16_t>(i % 2);
         const std::uint64_t task = first_task + i;
         const std::uint64_t t = 1'000 + i * 100;
         chunk.push_back(
-            ev(t, event_kind::task_spawned, track, task, 0, static_cast<std::uint32_t>(1 + i % 4)));
-        chunk.push_back(
-            ev(t + 10, event_kind::wake, track, task, 0, 0, source_of(trace::wake_source::timer)));
-        chunk.push_back(ev(t + 20, event_kind::poll_begin, track, task));
-        chunk.push_back(ev(t + 60, event_kind::poll_end, track, task, 0, 0,
-                           result_of(trace::poll_result::ready)));
+            make::task_spawned(t, track, task, 0, static_cast<std::uint32_t>(1 + i % 4)));
+        chunk.push_back(make::wake(t + 10, track, task, 0, trace::wake_source::timer));
+        chunk.push_back(make::poll_begin(t + 20, track, task));
+        chunk.push_back(make::poll_end(t + 60, track, task, trace::poll_result::ready));
         if (chunk.size() >= 64 * 1024) {
             flush();
         }
@@ -999,14 +982,14 @@ TEST_CASE("chrome export: a wake delivered after the poll it caused points at th
     const std::vector<std::string> names{"task"};
     // Worker 1 polls task 5 at 200; the wake from worker 0 (stamped 150) arrives later.
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        worker_started(0, 1, 1),
-        ev(10, event_kind::task_spawned, 0, 5),
-        ev(200, event_kind::poll_begin, 1, 5),
-        ev(150, event_kind::wake, 0, 5, 0, 0, source_of(trace::wake_source::timer)),
-        ev(210, event_kind::poll_end, 1, 5, 0, 0, result_of(trace::poll_result::pending)),
-        ev(400, event_kind::poll_begin, 1, 5),
-        ev(410, event_kind::poll_end, 1, 5, 0, 0, result_of(trace::poll_result::ready)),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::track_started(0, 1, track_kind::worker, 1),
+        make::task_spawned(10, 0, 5),
+        make::poll_begin(200, 1, 5),
+        make::wake(150, 0, 5, 0, trace::wake_source::timer),
+        make::poll_end(210, 1, 5),
+        make::poll_begin(400, 1, 5),
+        make::poll_end(410, 1, 5, trace::poll_result::ready),
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, {}, &records);
@@ -1020,9 +1003,9 @@ TEST_CASE("chrome export: a wake delivered after the poll it caused points at th
 TEST_CASE("chrome export: requests in flight at the end are closed and marked", "[export]") {
     const std::vector<std::string> names{"task", "/sleep"};
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        ev(10, event_kind::request_begin, 0, 3, 77, 1, 0),
-        ev(90, event_kind::marker, 0),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::request_begin(10, 0, 3, 77, 1, trace::request_side::server),
+        make::marker(90, 0, 0),
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, {}, &records);
@@ -1036,10 +1019,10 @@ TEST_CASE("chrome export: requests in flight at the end are closed and marked", 
 TEST_CASE("chrome export: a crafted dropped-events track number is ignored", "[export]") {
     const std::vector<std::string> names{"task"};
     const std::vector<event> events{
-        worker_started(0, 0, 0),
-        ev(5, event_kind::events_dropped, 0, 0, 9, 0xFFFFFFFFu),
-        ev(6, event_kind::events_dropped, 0, 0, 9, 0xFFFFFFFEu),
-        ev(7, event_kind::events_dropped, 0, 0, 4, 0),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::events_dropped(5, 0, 9, 0xFFFFFFFFu),
+        make::events_dropped(6, 0, 9, 0xFFFFFFFEu),
+        make::events_dropped(7, 0, 4, 0),
     };
     std::uint64_t records = 0;
     const json doc = export_events(events, names, {}, &records);

@@ -3,6 +3,7 @@
 
 #include "engine/test_support.hpp"
 #include "taskscope/analysis/queue_tracker.hpp"
+#include "taskscope/trace/event_types.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -14,39 +15,14 @@ using analysis::queue_id;
 using analysis::queue_tracker;
 using trace::event;
 using trace::event_kind;
+using trace::poll_result;
 using trace::queue_code;
 using trace::queue_kind;
+using trace::track_kind;
+using trace::wake_source;
+namespace make = trace::make;
 
 namespace {
-
-event ev(std::uint64_t t, std::uint16_t track, event_kind kind, std::uint64_t task = 0,
-         std::uint64_t arg = 0, std::uint32_t arg2 = 0, std::uint8_t detail = 0) {
-    return event{t, task, arg, arg2, track, kind, detail};
-}
-
-event worker_track(std::uint16_t track, std::uint32_t index) {
-    return ev(0, track, event_kind::track_started, 0, index, 0,
-              static_cast<std::uint8_t>(trace::track_kind::worker));
-}
-
-event outside_track(std::uint16_t track) {
-    return ev(0, track, event_kind::track_started, 0, 0, 0,
-              static_cast<std::uint8_t>(trace::track_kind::external));
-}
-
-event wake_into(std::uint64_t t, std::uint16_t track, std::uint64_t task, queue_kind kind,
-                std::uint32_t worker) {
-    return ev(t, track, event_kind::wake, task, 0, queue_code(kind, worker));
-}
-
-event poll_begin(std::uint64_t t, std::uint16_t track, std::uint64_t task) {
-    return ev(t, track, event_kind::poll_begin, task);
-}
-
-event poll_end(std::uint64_t t, std::uint16_t track, std::uint64_t task,
-               trace::poll_result r = trace::poll_result::pending) {
-    return ev(t, track, event_kind::poll_end, task, 0, 0, static_cast<std::uint8_t>(r));
-}
 
 std::vector<std::uint64_t> ids(const queue_tracker& q, queue_id which) {
     std::vector<std::uint64_t> out;
@@ -62,27 +38,29 @@ using ids_t = std::vector<std::uint64_t>;
 
 TEST_CASE("queue tracker: spawns and wakes land where their events say, polls take them out") {
     queue_tracker q;
-    q.consume(std::vector{worker_track(0, 0), worker_track(1, 1), outside_track(2)});
+    q.consume(std::vector{make::track_started(0, 0, track_kind::worker, 0),
+                          make::track_started(0, 1, track_kind::worker, 1),
+                          make::track_started(0, 2, track_kind::external, 0)});
     CHECK_FALSE(q.knows_queues());
-    q.apply(ev(10, 2, event_kind::task_spawned, 7, 0, 0,
-               static_cast<std::uint8_t>(queue_kind::global)));
-    q.apply(wake_into(11, 1, 8, queue_kind::local, 1));
-    q.apply(wake_into(12, 1, 9, queue_kind::local, 1));
+    q.apply(make::raw(10, 2, event_kind::task_spawned, 7, 0, 0,
+                      static_cast<std::uint8_t>(queue_kind::global)));
+    q.apply(make::wake(11, 1, 8, 0, wake_source::task, {queue_kind::local, 1}));
+    q.apply(make::wake(12, 1, 9, 0, wake_source::task, {queue_kind::local, 1}));
     CHECK(q.knows_queues());
     CHECK(ids(q, queue_id::global()) == ids_t{7});
     CHECK(ids(q, queue_id::local(1)) == ids_t{8, 9});
     CHECK(q.contents(queue_id::local(1), 10)[0].since_ns == 11);
     CHECK(q.total_queued() == 3);
 
-    q.apply(poll_begin(20, 1, 8));
+    q.apply(make::poll_begin(20, 1, 8));
     CHECK(q.running(1) == 8);
     CHECK(q.running_since(1) == 20);
     CHECK(ids(q, queue_id::local(1)) == ids_t{9});
-    q.apply(poll_end(25, 1, 8, trace::poll_result::ready));
+    q.apply(make::poll_end(25, 1, 8, trace::poll_result::ready));
     CHECK(q.running(1) == 0);
 
     // Out of order: the newer task is polled first (a steal the tracker did not see).
-    q.apply(poll_begin(30, 0, 7));
+    q.apply(make::poll_begin(30, 0, 7));
     CHECK(q.size(queue_id::global()) == 0);
     CHECK(q.running(0) == 7);
     queue_id where;
@@ -95,16 +73,16 @@ TEST_CASE("queue tracker: spawns and wakes land where their events say, polls ta
 
 TEST_CASE("queue tracker: a task woken into the LIFO slot pushes the previous one back") {
     queue_tracker q;
-    q.apply(worker_track(0, 0));
-    q.apply(wake_into(1, 0, 5, queue_kind::local, 0));
-    q.apply(wake_into(2, 0, 6, queue_kind::lifo, 0));
-    q.apply(wake_into(3, 0, 7, queue_kind::lifo, 0));
+    q.apply(make::track_started(0, 0, track_kind::worker, 0));
+    q.apply(make::wake(1, 0, 5, 0, wake_source::task, {queue_kind::local, 0}));
+    q.apply(make::wake(2, 0, 6, 0, wake_source::task, {queue_kind::lifo, 0}));
+    q.apply(make::wake(3, 0, 7, 0, wake_source::task, {queue_kind::lifo, 0}));
     CHECK(ids(q, queue_id::lifo(0)) == ids_t{7});
     CHECK(ids(q, queue_id::local(0)) == ids_t{5, 6});
     CHECK(q.contents(queue_id::local(0), 10)[1].since_ns == 2); // runnable since its wake
 
     // After three LIFO polls in a row the slot's task goes behind the queue.
-    q.apply(ev(4, 0, event_kind::queue_depth, 7, 0, 3));
+    q.apply(make::queue_depth(4, 0, 0, 3, 7));
     CHECK(q.size(queue_id::lifo(0)) == 0);
     CHECK(ids(q, queue_id::local(0)) == ids_t{5, 6, 7});
     CHECK(q.contents(queue_id::local(0), 10)[2].since_ns == 3);
@@ -112,79 +90,80 @@ TEST_CASE("queue tracker: a task woken into the LIFO slot pushes the previous on
 
 TEST_CASE("queue tracker: a steal moves the victim's oldest tasks to the thief") {
     queue_tracker q;
-    q.consume(std::vector{worker_track(0, 0), worker_track(1, 1)});
+    q.consume(std::vector{make::track_started(0, 0, track_kind::worker, 0),
+                          make::track_started(0, 1, track_kind::worker, 1)});
     for (std::uint64_t task = 1; task <= 6; ++task) {
-        q.apply(wake_into(task, 0, task, queue_kind::local, 0));
+        q.apply(make::wake(task, 0, task, 0, wake_source::task, {queue_kind::local, 0}));
     }
     // Thief worker 1 takes three: 1 and 2 queue on worker 1, 3 runs at once.
-    q.apply(ev(10, 1, event_kind::steal, 3, 0, 3));
+    q.apply(make::steal(10, 1, 0, 3, 3));
     CHECK(ids(q, queue_id::local(0)) == ids_t{4, 5, 6});
     CHECK(ids(q, queue_id::local(1)) == ids_t{1, 2});
-    q.apply(poll_begin(11, 1, 3));
+    q.apply(make::poll_begin(11, 1, 3));
     CHECK(q.running(1) == 3);
     CHECK(q.total_queued() == 5);
 }
 
 TEST_CASE("queue tracker: an overflow moves the oldest half and the newest to the global queue") {
     queue_tracker q;
-    q.apply(worker_track(0, 0));
+    q.apply(make::track_started(0, 0, track_kind::worker, 0));
     for (std::uint64_t task = 1; task <= 5; ++task) {
-        q.apply(wake_into(task, 0, task, queue_kind::local, 0));
+        q.apply(make::wake(task, 0, task, 0, wake_source::task, {queue_kind::local, 0}));
     }
     // The queue held 1..4 and 5 was being pushed: 1, 2 and 5 go global.
-    q.apply(ev(6, 0, event_kind::global_push, 1, 3, 3, 1));
+    q.apply(make::global_push(6, 0, 1, 3, 3, trace::push_reason::overflow));
     CHECK(ids(q, queue_id::global()) == ids_t{1, 2, 5});
     CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
 
     // A push from outside was already placed by its wake: nothing moves twice.
-    q.apply(outside_track(1));
-    q.apply(wake_into(7, 1, 9, queue_kind::global, 0));
-    q.apply(ev(7, 1, event_kind::global_push, 9, 1, 4));
+    q.apply(make::track_started(0, 1, track_kind::external, 0));
+    q.apply(make::wake(7, 1, 9, 0, wake_source::task, {queue_kind::global, 0}));
+    q.apply(make::global_push(7, 1, 9, 1, 4));
     CHECK(ids(q, queue_id::global()) == ids_t{1, 2, 5, 9});
-    q.apply(ev(8, 0, event_kind::global_pop, 1, 0, 3));
+    q.apply(make::global_pop(8, 0, 1, 3));
     CHECK(ids(q, queue_id::global()) == ids_t{2, 5, 9});
 
     // A push recorded on a worker's track that is not an overflow (a single-threaded
     // runtime's caller keeps the worker's track) moves nothing either.
-    q.apply(wake_into(9, 0, 11, queue_kind::global, 0));
-    q.apply(ev(9, 0, event_kind::global_push, 11, 1, 4));
+    q.apply(make::wake(9, 0, 11, 0, wake_source::task, {queue_kind::global, 0}));
+    q.apply(make::global_push(9, 0, 11, 1, 4));
     CHECK(ids(q, queue_id::global()) == ids_t{2, 5, 9, 11});
     CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
 }
 
 TEST_CASE("queue tracker: a task woken while it runs queues behind when its poll ends") {
     queue_tracker q;
-    q.apply(worker_track(0, 0));
-    q.apply(wake_into(1, 0, 4, queue_kind::local, 0));
-    q.apply(poll_begin(2, 0, 3));
-    q.apply(wake_into(3, 0, 3, queue_kind::after_poll, 0)); // yield_now
+    q.apply(make::track_started(0, 0, track_kind::worker, 0));
+    q.apply(make::wake(1, 0, 4, 0, wake_source::task, {queue_kind::local, 0}));
+    q.apply(make::poll_begin(2, 0, 3));
+    q.apply(make::wake(3, 0, 3, 0, wake_source::task, {queue_kind::after_poll, 0})); // yield_now
     CHECK(ids(q, queue_id::local(0)) == ids_t{4});
-    q.apply(poll_end(4, 0, 3));
+    q.apply(make::poll_end(4, 0, 3));
     CHECK(ids(q, queue_id::local(0)) == ids_t{4, 3});
 
     // The wake recorded just after the poll's end (another thread lost the race).
-    q.apply(poll_begin(5, 0, 4));
-    q.apply(poll_end(6, 0, 4));
-    q.apply(wake_into(7, 0, 4, queue_kind::after_poll, 0));
+    q.apply(make::poll_begin(5, 0, 4));
+    q.apply(make::poll_end(6, 0, 4));
+    q.apply(make::wake(7, 0, 4, 0, wake_source::task, {queue_kind::after_poll, 0}));
     CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
 
     // Already queued: a second wake moves nothing.
-    q.apply(wake_into(8, 0, 4, queue_kind::none, 0));
+    q.apply(make::wake(8, 0, 4, 0, wake_source::task, {queue_kind::none, 0}));
     CHECK(ids(q, queue_id::local(0)) == ids_t{3, 4});
 
     // A finished or cancelled task is forgotten.
-    q.apply(poll_begin(9, 0, 3));
-    q.apply(poll_end(10, 0, 3, trace::poll_result::ready));
-    q.apply(ev(11, 0, event_kind::task_cancelled, 4));
+    q.apply(make::poll_begin(9, 0, 3));
+    q.apply(make::poll_end(10, 0, 3, trace::poll_result::ready));
+    q.apply(make::task_cancelled(11, 0, 4));
     CHECK(q.total_queued() == 0);
 }
 
 TEST_CASE("queue tracker: schema 2 traces name no queues") {
     queue_tracker q;
-    q.apply(worker_track(0, 0));
-    q.apply(ev(1, 0, event_kind::task_spawned, 3, 0, 0)); // detail 0: unknown
-    q.apply(ev(2, 0, event_kind::wake, 3, 0, 0));         // arg2 0: unknown
-    q.apply(poll_begin(3, 0, 3));
+    q.apply(make::track_started(0, 0, track_kind::worker, 0));
+    q.apply(make::task_spawned(1, 0, 3));               // detail 0: unknown
+    q.apply(make::wake(2, 0, 3, 0, wake_source::task)); // arg2 0: unknown
+    q.apply(make::poll_begin(3, 0, 3));
     CHECK_FALSE(q.knows_queues());
     CHECK(q.total_queued() == 0);
     CHECK(q.running(0) == 3);
@@ -192,12 +171,14 @@ TEST_CASE("queue tracker: schema 2 traces name no queues") {
 
 TEST_CASE("queue tracker: damaged events are ignored, not trusted") {
     queue_tracker q;
-    q.apply(worker_track(0, 0));
-    q.apply(wake_into(1, 0, 3, queue_kind::local, 0xFFFF));         // absurd worker
-    q.apply(ev(2, 0, event_kind::steal, 3, 1u << 30, 100));         // absurd victim
-    q.apply(ev(3, 9, event_kind::global_push, 3, 5, 5));            // unknown track
-    q.apply(ev(4, 0, event_kind::wake, 3, 0, 0xFFFF'FFFFu));        // unknown kind
-    q.apply(ev(5, 0, event_kind::global_push, 3, 1'000'000, 5, 1)); // more than queued
+    q.apply(make::track_started(0, 0, track_kind::worker, 0));
+    q.apply(
+        make::wake(1, 0, 3, 0, wake_source::task, {queue_kind::local, 0xFFFF})); // absurd worker
+    q.apply(make::steal(2, 0, 1u << 30, 100, 3));                                // absurd victim
+    q.apply(make::global_push(3, 9, 3, 5, 5));                                   // unknown track
+    q.apply(make::raw(4, 0, event_kind::wake, 3, 0, 0xFFFF'FFFFu));              // unknown kind
+    q.apply(
+        make::global_push(5, 0, 3, 1'000'000, 5, trace::push_reason::overflow)); // more than queued
     CHECK(q.total_queued() <= 1);
 }
 

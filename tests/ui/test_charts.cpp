@@ -10,6 +10,7 @@
 #include "series_decimator.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/trace/event.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
 #include "trace_document.hpp"
 #include "view_state.hpp"
@@ -50,41 +51,9 @@ using ui::ViewState;
 
 constexpr std::uint64_t ms = 1'000'000;
 
-// ---- building events (as in tests/trace/test_analysis_model.cpp) ----------------------
+// ---- building events: the makers of trace/event_types.hpp ------------------------------
 
-event ev(std::uint64_t time, std::uint16_t track, event_kind kind, std::uint64_t task = 0,
-         std::uint64_t arg = 0, std::uint32_t arg2 = 0, std::uint8_t detail = 0) {
-    return event{time, task, arg, arg2, track, kind, detail};
-}
-
-event worker(std::uint16_t track, std::uint64_t index, std::uint64_t time) {
-    return ev(time, track, event_kind::track_started, 0, index, 0,
-              static_cast<std::uint8_t>(track_kind::worker));
-}
-
-event pollBegin(std::uint64_t time, std::uint16_t track, std::uint64_t task, std::uint32_t depth) {
-    return ev(time, track, event_kind::poll_begin, task, 0, depth);
-}
-
-event pollEnd(std::uint64_t time, std::uint16_t track, std::uint64_t task, std::uint32_t depth) {
-    return ev(time, track, event_kind::poll_end, task, 0, depth,
-              static_cast<std::uint8_t>(poll_result::pending));
-}
-
-/// Worker `index`'s local queue holds `depth` tasks (recorded on `track`).
-event queueDepth(std::uint64_t time, std::uint16_t track, std::uint64_t index,
-                 std::uint32_t depth) {
-    return ev(time, track, event_kind::queue_depth, 0, index, depth);
-}
-
-event requestBegin(std::uint64_t time, std::uint64_t task, std::uint64_t id, trace::name_id route,
-                   bool client) {
-    return ev(time, 0, event_kind::request_begin, task, id, route, client ? 1 : 0);
-}
-
-event requestEnd(std::uint64_t time, std::uint64_t task, bool client) {
-    return ev(time, 0, event_kind::request_end, task, 100, 200, client ? 1 : 0);
-}
+namespace make = trace::make;
 
 std::unique_ptr<analysis::model> modelOf(const std::vector<event>& events,
                                          std::vector<std::string> names = {}) {
@@ -185,42 +154,48 @@ constexpr std::uint64_t base = 2 * ms;
 /// and a marker at 10 ms, the trace's end.
 std::vector<event> depthTrace() {
     return {
-        worker(0, 0, base),
-        worker(1, 1, base),
-        ev(base, 0, event_kind::task_spawned, 1),
-        pollBegin(base + 1 * ms, 0, 1, 3),
-        ev(base + 1 * ms, 2, event_kind::global_push, 7, 1, 1),
-        pollEnd(base + 2 * ms, 0, 1, 3), // same depth: no new point
-        ev(base + 2 * ms, 2, event_kind::global_push, 8, 1, 2),
-        queueDepth(base + 3 * ms, 2, 0, 5),
-        pollBegin(base + 4 * ms, 0, 1, 4),
-        pollEnd(base + 5 * ms, 0, 1, 2),
-        queueDepth(base + 6 * ms, 2, 1, 1),
-        ev(base + 7 * ms, 0, event_kind::global_pop, 7, 0, 0),
-        ev(base + 10 * ms, 2, event_kind::marker, 0, 1, 0),
+        make::track_started(base, 0, track_kind::worker, 0),
+        make::track_started(base, 1, track_kind::worker, 1),
+        make::task_spawned(base, 0, 1),
+        make::poll_begin(base + 1 * ms, 0, 1, 3),
+        make::global_push(base + 1 * ms, 2, 7, 1, 1),
+        make::poll_end(base + 2 * ms, 0, 1, poll_result::pending, 3), // same depth: no new point
+        make::global_push(base + 2 * ms, 2, 8, 1, 2),
+        make::queue_depth(base + 3 * ms, 2, 0, 5),
+        make::poll_begin(base + 4 * ms, 0, 1, 4),
+        make::poll_end(base + 5 * ms, 0, 1, poll_result::pending, 2),
+        make::queue_depth(base + 6 * ms, 2, 1, 1),
+        make::global_pop(base + 7 * ms, 0, 7, 0),
+        make::marker(base + 10 * ms, 2, 0, 1),
     };
 }
 
 /// 100 finished server requests with latencies 1..100 ms in a shuffled order, alternating
 /// between "/" (name 1) and "/sleep?ms=5" (name 2), plus one that never finishes.
 std::vector<event> requestTrace(bool withClient) {
-    std::vector<event> events{worker(0, 0, base)};
+    std::vector<event> events{make::track_started(base, 0, track_kind::worker, 0)};
     for (std::uint64_t i = 0; i < 100; ++i) {
         const std::uint64_t begin = base + i * 10 * ms;
         const std::uint64_t latency = ((i * 37) % 100 + 1) * ms;
         const auto route = static_cast<trace::name_id>(i % 2 == 0 ? 1 : 2);
-        events.push_back(requestBegin(begin, i + 1, i + 1, route, false));
-        events.push_back(requestEnd(begin + latency, i + 1, false));
+        events.push_back(
+            make::request_begin(begin, 0, i + 1, i + 1, route, trace::request_side::server));
+        events.push_back(
+            make::request_end(begin + latency, 0, i + 1, 100, 200, trace::request_side::server));
     }
-    events.push_back(requestBegin(base + 5 * ms, 500, 500, 1, false)); // never ends
+    events.push_back(make::request_begin(base + 5 * ms, 0, 500, 500, 1,
+                                         trace::request_side::server)); // never ends
     if (withClient) {
         // What the load generator saw: 10, 20 and 30 ms on "/sleep?ms=5", one unfinished.
         for (std::uint64_t i = 0; i < 3; ++i) {
             const std::uint64_t begin = base + i * 100 * ms;
-            events.push_back(requestBegin(begin, 1000 + i, 1000 + i, 2, true));
-            events.push_back(requestEnd(begin + (i + 1) * 10 * ms, 1000 + i, true));
+            events.push_back(
+                make::request_begin(begin, 0, 1000 + i, 1000 + i, 2, trace::request_side::client));
+            events.push_back(make::request_end(begin + (i + 1) * 10 * ms, 0, 1000 + i, 100, 200,
+                                               trace::request_side::client));
         }
-        events.push_back(requestBegin(base + 400 * ms, 2000, 2000, 1, true));
+        events.push_back(
+            make::request_begin(base + 400 * ms, 0, 2000, 2000, 1, trace::request_side::client));
     }
     return events;
 }
@@ -343,15 +318,17 @@ namespace {
 /// `count` server-side requests one every `gapNs` from `base`: route 1, every fifth on
 /// route 2; latencies from 1 to 1000 us, one in 997 a slow one of 50 ms.
 std::unique_ptr<analysis::model> manyRequests(std::uint64_t count, std::uint64_t gapNs) {
-    std::vector<event> events{worker(0, 0, base)};
+    std::vector<event> events{make::track_started(base, 0, track_kind::worker, 0)};
     events.reserve(2 * count + 1);
     for (std::uint64_t i = 0; i < count; ++i) {
         const std::uint64_t begin = base + i * gapNs;
         const std::uint64_t latency = i % 997 == 500 ? 50 * ms : ((i * 7919) % 1000 + 1) * 1000;
         const auto route = static_cast<trace::name_id>(i % 5 == 0 ? 2 : 1);
         // Each request on a task of its own, ended right away: the model pairs them by task.
-        events.push_back(requestBegin(begin, i + 1, i + 1, route, false));
-        events.push_back(requestEnd(begin + latency, i + 1, false));
+        events.push_back(
+            make::request_begin(begin, 0, i + 1, i + 1, route, trace::request_side::server));
+        events.push_back(
+            make::request_end(begin + latency, 0, i + 1, 100, 200, trace::request_side::server));
     }
     return modelOf(events, routeNames);
 }
@@ -541,17 +518,18 @@ TEST_CASE("queue depth chart: a step line per worker and one for the global queu
     CHECK(chart.pointCount(-1) == 0);
 
     // A new document replaces the old series.
-    adopt(document, {worker(0, 0, 0), queueDepth(1 * ms, 1, 0, 2)});
+    adopt(document,
+          {make::track_started(0, 0, track_kind::worker, 0), make::queue_depth(1 * ms, 1, 0, 2)});
     CHECK(chart.seriesCount() == 2);
     CHECK(chart.pointCount(0) == 1);
 }
 
 TEST_CASE("queue depth chart: a long series is decimated to the width and cut to the view",
           "[charts]") {
-    std::vector<event> events{worker(0, 0, 0)};
+    std::vector<event> events{make::track_started(0, 0, track_kind::worker, 0)};
     constexpr std::uint32_t count = 20'000;
     for (std::uint32_t i = 0; i < count; ++i) {
-        events.push_back(queueDepth(std::uint64_t{i} * 1000, 1, 0, i % 7)); // always changes
+        events.push_back(make::queue_depth(std::uint64_t{i} * 1000, 1, 0, i % 7)); // always changes
     }
     TraceDocument document;
     ViewState view;
@@ -662,11 +640,14 @@ TEST_CASE("latency chart: a hint instead of empty axes until a request finishes"
     CHECK(chart.emptyHint().contains(QStringLiteral("Fire requests")));
     const trace::name_id route = trace::intern("/charts-hint");
     const std::uint64_t t0 = 5 * ms;
-    const std::vector<event> begun{worker(0, 0, t0), requestBegin(t0 + 1 * ms, 1, 1, route, false)};
+    const std::vector<event> begun{
+        make::track_started(t0, 0, track_kind::worker, 0),
+        make::request_begin(t0 + 1 * ms, 0, 1, 1, route, trace::request_side::server)};
     document.append(begun);
     QTest::qWait(250); // past a refresh: an unfinished request has no latency to draw
     CHECK(chart.showsEmptyHint());
-    const std::vector<event> ended{requestEnd(t0 + 4 * ms, 1, false)};
+    const std::vector<event> ended{
+        make::request_end(t0 + 4 * ms, 0, 1, 100, 200, trace::request_side::server)};
     document.append(ended);
     showAll(view, document);
     REQUIRE(QTest::qWaitFor([&] { return chart.pointCount() == 1; }));
@@ -743,12 +724,13 @@ TEST_CASE("charts: live batches add points", "[charts]") {
     const trace::name_id route = trace::intern("/charts-live");
     const std::uint64_t t0 = 5 * ms;
     const std::vector<event> first{
-        worker(0, 0, t0),
-        queueDepth(t0 + 1 * ms, 1, 0, 1),
-        queueDepth(t0 + 2 * ms, 1, 0, 4),
-        requestBegin(t0 + 1 * ms, 1, 1, route, false),
-        requestEnd(t0 + 3 * ms, 1, false),
-        requestBegin(t0 + 2 * ms, 2, 2, route, false), // ends in the next batch
+        make::track_started(t0, 0, track_kind::worker, 0),
+        make::queue_depth(t0 + 1 * ms, 1, 0, 1),
+        make::queue_depth(t0 + 2 * ms, 1, 0, 4),
+        make::request_begin(t0 + 1 * ms, 0, 1, 1, route, trace::request_side::server),
+        make::request_end(t0 + 3 * ms, 0, 1, 100, 200, trace::request_side::server),
+        make::request_begin(t0 + 2 * ms, 0, 2, 2, route,
+                            trace::request_side::server), // ends in the next batch
     };
     document.append(first);
     showAll(view, document); // as the timeline does while it follows the live end
@@ -759,9 +741,12 @@ TEST_CASE("charts: live batches add points", "[charts]") {
     CHECK(latency.p50Ms() == Approx(2.0));
 
     const std::vector<event> second{
-        queueDepth(t0 + 4 * ms, 1, 0, 2),  queueDepth(t0 + 5 * ms, 1, 0, 3),
-        requestEnd(t0 + 8 * ms, 2, false), requestBegin(t0 + 8 * ms, 3, 3, route, false),
-        requestEnd(t0 + 9 * ms, 3, false), ev(t0 + 12 * ms, 1, event_kind::marker, 0, 1, 0),
+        make::queue_depth(t0 + 4 * ms, 1, 0, 2),
+        make::queue_depth(t0 + 5 * ms, 1, 0, 3),
+        make::request_end(t0 + 8 * ms, 0, 2, 100, 200, trace::request_side::server),
+        make::request_begin(t0 + 8 * ms, 0, 3, 3, route, trace::request_side::server),
+        make::request_end(t0 + 9 * ms, 0, 3, 100, 200, trace::request_side::server),
+        make::marker(t0 + 12 * ms, 1, 0, 1),
     };
     document.append(second);
     showAll(view, document);

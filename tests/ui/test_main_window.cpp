@@ -7,6 +7,7 @@
 #include "queue_strip.hpp"
 #include "request_decimator.hpp"
 #include "task_table_model.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
 #include "taskscope/trace/trace_file.hpp"
 #include "timeline_view.hpp"
@@ -262,11 +263,10 @@ void writeBigTrace(const std::filesystem::path& path, std::size_t count) {
     constexpr std::uint64_t tasks = 512;
     std::vector<event> batch;
     for (std::uint16_t w = 0; w < 2; ++w) {
-        batch.push_back({0, 0, w, 0, w, event_kind::track_started,
-                         static_cast<std::uint8_t>(trace::track_kind::worker)});
+        batch.push_back(trace::make::track_started(0, w, trace::track_kind::worker, w));
     }
     for (std::uint64_t t = 1; t <= tasks; ++t) {
-        batch.push_back({10, t, 0, 0, 0, event_kind::task_spawned, 0});
+        batch.push_back(trace::make::task_spawned(10, 0, t));
     }
     std::mt19937_64 random(7);
     std::uint64_t now = 1000;
@@ -275,9 +275,9 @@ void writeBigTrace(const std::filesystem::path& path, std::size_t count) {
         const std::uint64_t task = 1 + random() % tasks;
         const auto depth = static_cast<std::uint32_t>(random() % 8);
         now += 100 + random() % 400;
-        batch.push_back({now, task, 0, depth, track, event_kind::poll_begin, 0});
-        batch.push_back({now + 50 + random() % 200, task, 0, depth, track, event_kind::poll_end,
-                         static_cast<std::uint8_t>(trace::poll_result::pending)});
+        batch.push_back(trace::make::poll_begin(now, track, task, depth));
+        batch.push_back(trace::make::poll_end(now + 50 + random() % 200, track, task,
+                                              trace::poll_result::pending, depth));
         if (batch.size() >= 4096) {
             writer.consume(batch);
             batch.clear();
@@ -383,14 +383,13 @@ void writeRequestTrace(const std::filesystem::path& path, std::uint64_t count) {
     trace::file_writer writer(path, info);
     const trace::name_id fast = trace::intern("/");
     const trace::name_id slow = trace::intern("/sleep?ms=5");
-    std::vector<event> batch{{0, 0, 0, 0, 0, event_kind::track_started,
-                              static_cast<std::uint8_t>(trace::track_kind::worker)}};
+    std::vector<event> batch{trace::make::track_started(0, 0, trace::track_kind::worker, 0)};
     for (std::uint64_t i = 0; i < count; ++i) {
         const std::uint64_t begin = 1000 + i * 20'000;
         const std::uint64_t latency = i % 4999 == 7 ? 80'000'000 : 10'000 + (i * 7919) % 10'000'000;
         batch.push_back(
-            {begin, i + 1, i + 1, i % 3 == 0 ? slow : fast, 0, event_kind::request_begin, 0});
-        batch.push_back({begin + latency, i + 1, 100, 200, 0, event_kind::request_end, 0});
+            trace::make::request_begin(begin, 0, i + 1, i + 1, i % 3 == 0 ? slow : fast));
+        batch.push_back(trace::make::request_end(begin + latency, 0, i + 1, 100, 200));
         if (batch.size() > 65'536) {
             std::sort(batch.begin(), batch.end(),
                       [](const event& a, const event& b) { return a.time_ns < b.time_ns; });
@@ -471,12 +470,10 @@ TEST_CASE("the run-queue strip draws the chips that fit and counts the rest", "[
     ui::QueueStrip strip(&document, &view);
     document.startLive(trace::run_info{});
     // Worker 0 spawns 2,000 tasks into its own queue and 10,000 into the global one.
-    std::vector<event> events{{0, 0, 0, 0, 0, event_kind::track_started,
-                               static_cast<std::uint8_t>(trace::track_kind::worker)}};
+    std::vector<event> events{trace::make::track_started(0, 0, trace::track_kind::worker, 0)};
     for (std::uint64_t t = 1; t <= 12'000; ++t) {
         const auto kind = t <= 2000 ? trace::queue_kind::local : trace::queue_kind::global;
-        events.push_back(
-            {t * 10, t, 0, 0, 0, event_kind::task_spawned, static_cast<std::uint8_t>(kind)});
+        events.push_back(trace::make::task_spawned(t * 10, 0, t, 0, 0, kind));
     }
     document.append(events);
     strip.setSource(&document.liveQueues(), QStringLiteral("now"));

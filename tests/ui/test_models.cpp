@@ -7,6 +7,7 @@
 #include "task_table_model.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/trace/event.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
 #include "trace_document.hpp"
 
@@ -96,35 +97,9 @@ std::unique_ptr<QAbstractItemModelTester> testerFor(QAbstractItemModel* model) {
         model, QAbstractItemModelTester::FailureReportingMode::Warning);
 }
 
-// ---- building events (as in tests/trace/test_analysis_model.cpp) ------------------------
+// ---- building events: the makers of trace/event_types.hpp ------------------------------
 
-event ev(std::uint64_t time, std::uint16_t track, event_kind kind, std::uint64_t task = 0,
-         std::uint64_t arg = 0, std::uint32_t arg2 = 0, std::uint8_t detail = 0) {
-    return event{time, task, arg, arg2, track, kind, detail};
-}
-
-event worker(std::uint16_t track, std::uint64_t index, std::uint64_t time = 0) {
-    return ev(time, track, event_kind::track_started, 0, index, 0,
-              static_cast<std::uint8_t>(track_kind::worker));
-}
-
-event spawn(std::uint64_t time, std::uint16_t track, std::uint64_t task, trace::name_id name) {
-    return ev(time, track, event_kind::task_spawned, task, 0, name);
-}
-
-event poll_begin(std::uint64_t time, std::uint16_t track, std::uint64_t task) {
-    return ev(time, track, event_kind::poll_begin, task);
-}
-
-event poll_end(std::uint64_t time, std::uint16_t track, std::uint64_t task,
-               poll_result result = poll_result::pending) {
-    return ev(time, track, event_kind::poll_end, task, 0, 0, static_cast<std::uint8_t>(result));
-}
-
-event wake(std::uint64_t time, std::uint16_t track, std::uint64_t task, std::uint64_t waker,
-           wake_source source) {
-    return ev(time, track, event_kind::wake, task, waker, 0, static_cast<std::uint8_t>(source));
-}
+namespace make = trace::make;
 
 void adopt(TraceDocument& document, std::unique_ptr<analysis::model> model) {
     document.adopt(std::move(model), trace::run_info{}, QStringLiteral("test.tstrace"), QString());
@@ -140,29 +115,29 @@ std::unique_ptr<analysis::model> fourTasks() {
     auto m = std::make_unique<analysis::model>();
     m->set_names({"task", "accept", "handle_connection", "spinner", "Timer_loop"});
     const std::vector<event> events = {
-        worker(0, 0),
-        worker(1, 1),
-        spawn(0, 0, 3, 1),
-        spawn(0, 0, 7, 2),
-        spawn(0, 0, 12, 3),
-        spawn(0, 0, 70, 4),
-        poll_begin(1000, 0, 3),
-        poll_begin(1000, 1, 12),
-        poll_end(3000, 0, 3),
-        wake(5000, 0, 3, 0, wake_source::timer),
-        poll_begin(6000, 0, 3),
-        poll_end(10000, 0, 3, poll_result::ready),
-        poll_begin(10000, 0, 7),
-        poll_end(901'000, 1, 12),
-        poll_end(2'010'000, 0, 7),
-        wake(2'100'000, 0, 7, 0, wake_source::io),
-        wake(2'150'000, 0, 7, 0, wake_source::io),
-        wake(2'200'000, 0, 7, 3, wake_source::channel),
-        poll_begin(2'300'000, 0, 7),
-        poll_end(2'400'000, 0, 7),
-        wake(2'500'000, 0, 7, 0, wake_source::io),
-        poll_begin(2'900'000, 1, 70),
-        ev(3'000'000, 0, event_kind::marker),
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::track_started(0, 1, track_kind::worker, 1),
+        make::task_spawned(0, 0, 3, 0, 1),
+        make::task_spawned(0, 0, 7, 0, 2),
+        make::task_spawned(0, 0, 12, 0, 3),
+        make::task_spawned(0, 0, 70, 0, 4),
+        make::poll_begin(1000, 0, 3),
+        make::poll_begin(1000, 1, 12),
+        make::poll_end(3000, 0, 3),
+        make::wake(5000, 0, 3, 0, wake_source::timer),
+        make::poll_begin(6000, 0, 3),
+        make::poll_end(10000, 0, 3, poll_result::ready),
+        make::poll_begin(10000, 0, 7),
+        make::poll_end(901'000, 1, 12),
+        make::poll_end(2'010'000, 0, 7),
+        make::wake(2'100'000, 0, 7, 0, wake_source::io),
+        make::wake(2'150'000, 0, 7, 0, wake_source::io),
+        make::wake(2'200'000, 0, 7, 3, wake_source::channel),
+        make::poll_begin(2'300'000, 0, 7),
+        make::poll_end(2'400'000, 0, 7),
+        make::wake(2'500'000, 0, 7, 0, wake_source::io),
+        make::poll_begin(2'900'000, 1, 70),
+        make::marker(3'000'000, 0, 0),
     };
     m->consume(events);
     m->finish();
@@ -282,8 +257,9 @@ TEST_CASE("task table: live tasks insert rows and refresh their values", "[model
     QSignalSpy changed(&table, &QAbstractItemModel::dataChanged);
 
     // Batch 1: two tasks, one running.
-    const std::vector<event> batch1 = {worker(0, 0), spawn(0, 0, 1, reader), spawn(0, 0, 2, writer),
-                                       poll_begin(100, 0, 1)};
+    const std::vector<event> batch1 = {
+        make::track_started(0, 0, track_kind::worker, 0), make::task_spawned(0, 0, 1, 0, reader),
+        make::task_spawned(0, 0, 2, 0, writer), make::poll_begin(100, 0, 1)};
     document.append(batch1);
     REQUIRE(inserted.count() == 1);
     CHECK(inserted[0][1].toInt() == 0);
@@ -297,8 +273,9 @@ TEST_CASE("task table: live tasks insert rows and refresh their values", "[model
     CHECK(changed.count() == 0);
 
     // Batch 2: the poll ends, a timer wakes it, a third task appears.
-    const std::vector<event> batch2 = {poll_end(1100, 0, 1), spawn(1200, 0, 3, flusher),
-                                       wake(1500, 0, 1, 0, wake_source::timer)};
+    const std::vector<event> batch2 = {make::poll_end(1100, 0, 1),
+                                       make::task_spawned(1200, 0, 3, 0, flusher),
+                                       make::wake(1500, 0, 1, 0, wake_source::timer)};
     document.append(batch2);
     REQUIRE(inserted.count() == 2);
     CHECK(inserted[1][1].toInt() == 2);
@@ -321,7 +298,7 @@ TEST_CASE("task table: live tasks insert rows and refresh their values", "[model
     CHECK(changed.count() == 1);
 
     // Batch 3: task 2 runs from 2000 and the trace reaches 5000.
-    const std::vector<event> batch3 = {poll_begin(2000, 0, 2), ev(5000, 0, event_kind::marker)};
+    const std::vector<event> batch3 = {make::poll_begin(2000, 0, 2), make::marker(5000, 0, 0)};
     document.append(batch3);
     CHECK(inserted.count() == 2);
     table.refresh();
@@ -476,14 +453,15 @@ TEST_CASE("task filter: a million tasks sort and filter through a permutation of
     constexpr std::uint64_t tasks = 1'000'000;
     auto m = std::make_unique<analysis::model>();
     m->set_names({"task", "reader", "Writer"});
-    std::vector<event> events{worker(0, 0)};
+    std::vector<event> events{make::track_started(0, 0, track_kind::worker, 0)};
     events.reserve(3 * tasks + 1);
     std::uint64_t t = 0;
     for (std::uint64_t i = 0; i < tasks; ++i) {
-        events.push_back(spawn(t, 0, i + 1, static_cast<trace::name_id>(1 + i % 2)));
-        events.push_back(poll_begin(t + 1, 0, i + 1));
+        events.push_back(
+            make::task_spawned(t, 0, i + 1, 0, static_cast<trace::name_id>(1 + i % 2)));
+        events.push_back(make::poll_begin(t + 1, 0, i + 1));
         t += 2 + (i * 7919) % 1000;
-        events.push_back(poll_end(t, 0, i + 1, poll_result::ready));
+        events.push_back(make::poll_end(t, 0, i + 1, poll_result::ready));
     }
     m->consume(events);
     m->finish();
@@ -554,23 +532,23 @@ std::vector<event> lintEvents(trace::name_id compute, trace::name_id connection,
                               trace::name_id spinner) {
     const std::uint64_t b = traceStart;
     std::vector<event> events = {
-        worker(0, 0, b),
-        worker(1, 1, b),
-        spawn(b, 0, 7, connection),
-        spawn(b, 0, 8, compute),
-        spawn(b, 0, 9, spinner),
-        poll_begin(b + 5'000, 1, 8),
-        poll_end(b + 1'505'000, 1, 8),
-        poll_begin(b + 1'234'000'000, 0, 7),
-        ev(b + 1'234'000'010, 0, event_kind::block_begin, 7, 2'000'000'000),
-        ev(b + 3'234'000'000, 0, event_kind::block_end, 7),
-        poll_end(b + 3'234'000'100, 0, 7, poll_result::ready),
+        make::track_started(b, 0, track_kind::worker, 0),
+        make::track_started(b, 1, track_kind::worker, 1),
+        make::task_spawned(b, 0, 7, 0, connection),
+        make::task_spawned(b, 0, 8, 0, compute),
+        make::task_spawned(b, 0, 9, 0, spinner),
+        make::poll_begin(b + 5'000, 1, 8),
+        make::poll_end(b + 1'505'000, 1, 8),
+        make::poll_begin(b + 1'234'000'000, 0, 7),
+        make::block_begin(b + 1'234'000'010, 0, 7, 2'000'000'000),
+        make::block_end(b + 3'234'000'000, 0, 7),
+        make::poll_end(b + 3'234'000'100, 0, 7, poll_result::ready),
     };
     std::uint64_t t = b + 4'000'000'000;
     for (int i = 0; i < 4; ++i) {
-        events.push_back(poll_begin(t, 1, 9));
-        events.push_back(wake(t + 1, 1, 9, 9, wake_source::self));
-        events.push_back(poll_end(t + 10, 1, 9));
+        events.push_back(make::poll_begin(t, 1, 9));
+        events.push_back(make::wake(t + 1, 1, 9, 9, wake_source::self));
+        events.push_back(make::poll_end(t + 10, 1, 9));
         t += 100;
     }
     return events;
@@ -676,14 +654,16 @@ TEST_CASE("lint list: live findings append and busy-polling counts update", "[mo
     // The live model uses the default thresholds (10 ms polls, 100 polls for busy
     // polling), so feed it the events of a 12 ms poll and a blocking one, batch by batch.
     const std::uint64_t b = traceStart;
-    const std::vector<event> start = {worker(0, 0, b), spawn(b, 0, 7, connection),
-                                      spawn(b, 0, 8, compute), spawn(b, 0, 9, spinner)};
+    const std::vector<event> start = {make::track_started(b, 0, track_kind::worker, 0),
+                                      make::task_spawned(b, 0, 7, 0, connection),
+                                      make::task_spawned(b, 0, 8, 0, compute),
+                                      make::task_spawned(b, 0, 9, 0, spinner)};
     document.append(start);
     CHECK(lints.rowCount() == 0);
     CHECK(inserted.count() == 0);
 
-    const std::vector<event> longPoll = {poll_begin(b + 2'000'000'000, 0, 8),
-                                         poll_end(b + 2'012'000'000, 0, 8)};
+    const std::vector<event> longPoll = {make::poll_begin(b + 2'000'000'000, 0, 8),
+                                         make::poll_end(b + 2'012'000'000, 0, 8)};
     document.append(longPoll);
     REQUIRE(lints.rowCount() == 1);
     CHECK(inserted.count() == 1);
@@ -691,10 +671,10 @@ TEST_CASE("lint list: live findings append and busy-polling counts update", "[mo
         "at 2.000 s: task models-test-compute#8 ran 12.0 ms on worker 0"));
 
     const std::vector<event> blocked = {
-        poll_begin(b + 3'000'000'000, 0, 7),
-        ev(b + 3'000'000'001, 0, event_kind::block_begin, 7, 50'000'000),
-        ev(b + 3'050'000'000, 0, event_kind::block_end, 7),
-        poll_end(b + 3'050'000'001, 0, 7, poll_result::ready)};
+        make::poll_begin(b + 3'000'000'000, 0, 7),
+        make::block_begin(b + 3'000'000'001, 0, 7, 50'000'000),
+        make::block_end(b + 3'050'000'000, 0, 7),
+        make::poll_end(b + 3'050'000'001, 0, 7, poll_result::ready)};
     document.append(blocked);
     REQUIRE(lints.rowCount() == 2);
     REQUIRE(inserted.count() == 2);
@@ -710,9 +690,9 @@ TEST_CASE("lint list: live findings append and busy-polling counts update", "[mo
     std::vector<event> spinning;
     std::uint64_t t = b + 4'000'000'000;
     for (int i = 0; i < 100; ++i) {
-        spinning.push_back(poll_begin(t, 0, 9));
-        spinning.push_back(wake(t + 1, 0, 9, 9, wake_source::self));
-        spinning.push_back(poll_end(t + 10, 0, 9));
+        spinning.push_back(make::poll_begin(t, 0, 9));
+        spinning.push_back(make::wake(t + 1, 0, 9, 9, wake_source::self));
+        spinning.push_back(make::poll_end(t + 10, 0, 9));
         t += 100;
     }
     document.append(spinning);
@@ -721,7 +701,7 @@ TEST_CASE("lint list: live findings append and busy-polling counts update", "[mo
         "at 4.000 s: task models-test-spinner#9 woke itself on 100 of 100 polls"));
     CHECK(changed.count() == 0);
 
-    const std::vector<event> more = {poll_begin(t, 0, 9), poll_end(t + 10, 0, 9)};
+    const std::vector<event> more = {make::poll_begin(t, 0, 9), make::poll_end(t + 10, 0, 9)};
     document.append(more);
     CHECK(lints.rowCount() == 3);
     REQUIRE(changed.count() == 1);

@@ -526,8 +526,9 @@ void model::on(const event& e, const trace::marker_view& v) {
 }
 
 void model::on(const event& e, const trace::events_dropped_view& v) {
-    if (m_dropped.add(e)) {
-        lane_for(v.on_track).dropped = m_dropped.of_track(v.on_track);
+    if (m_dropped.add(e)) { // only for tracks within 16 bits
+        const auto track = static_cast<std::uint16_t>(v.on_track);
+        lane_for(track).dropped = m_dropped.of_track(track);
     }
 }
 

@@ -210,10 +210,8 @@ struct marker_view {
 
 struct events_dropped_view {
     std::uint64_t lost_total; ///< events lost so far on the track (a running total)
-    std::uint16_t on_track;
-    static events_dropped_view from(const event& e) noexcept {
-        return {e.arg, static_cast<std::uint16_t>(e.arg2)};
-    }
+    std::uint32_t on_track;   ///< a track number (beyond 16 bits: a damaged file's)
+    static events_dropped_view from(const event& e) noexcept { return {e.arg, e.arg2}; }
 };
 
 // ---- makers: one a kind, building the record ----------------------------------------------
@@ -233,7 +231,7 @@ using track = std::uint16_t;
     return raw(t, tr, event_kind::track_started, 0, index, 0, static_cast<std::uint8_t>(kind));
 }
 [[nodiscard]] constexpr event task_spawned(time t, track tr, std::uint64_t task,
-                                           std::uint64_t parent, std::uint32_t name,
+                                           std::uint64_t parent = 0, std::uint32_t name = 0,
                                            queue_kind queue = queue_kind::unknown,
                                            bool pinned = false) noexcept {
     return raw(t, tr, event_kind::task_spawned, task, parent, name,
@@ -327,7 +325,7 @@ using track = std::uint16_t;
     return raw(t, tr, event_kind::marker, 0, value, name);
 }
 [[nodiscard]] constexpr event events_dropped(time t, track tr, std::uint64_t lost_total,
-                                             std::uint16_t on_track) noexcept {
+                                             std::uint32_t on_track) noexcept {
     return raw(t, tr, event_kind::events_dropped, 0, lost_total, on_track);
 }
 
