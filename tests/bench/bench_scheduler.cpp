@@ -4,7 +4,7 @@
 // <value>` for the peers. Each figure is the median of `runs` repetitions.
 
 #include "taskscope/taskscope.hpp"
-#include "trace_buffer.hpp"
+#include "taskscope/trace/trace_buffer.hpp"
 
 #include <algorithm>
 #include <atomic>

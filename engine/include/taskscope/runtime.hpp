@@ -8,6 +8,7 @@
 
 #include "taskscope/join_handle.hpp"
 #include "taskscope/task.hpp"
+#include "taskscope/trace/trace_file.hpp"
 #include "taskscope/trace/trace_hub.hpp"
 
 #include <chrono>
@@ -304,3 +305,13 @@ auto spawn_blocking(F&& fn, std::string_view name = {}) {
 }
 
 } // namespace taskscope
+
+namespace taskscope::trace {
+
+/// What a recording file says of a runtime: its trace's clock (run_info_for(hub)) plus its
+/// workers, stealing, LIFO slot and reactor, and the command line that started it. The
+/// caller adds server modes or a lesson.
+[[nodiscard]] run_info run_info_for(runtime& rt, const runtime_options& options,
+                                    std::string command);
+
+} // namespace taskscope::trace

@@ -1,4 +1,4 @@
-#include "net/http_parser.hpp"
+#include "http_parser.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
-#include "net/http_response.hpp"
+#include "http_response.hpp"
 
-#include "net/http_parser.hpp"
+#include "http_parser.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,7 +1,5 @@
 #include "taskscope/net/tcp.hpp"
 
-#include "../runtime_core.hpp"
-#include "reactor.hpp"
 #include "taskscope/time.hpp"
 
 #include <arpa/inet.h>
@@ -17,9 +15,6 @@
 
 namespace taskscope::net {
 namespace {
-
-using detail::io_registration;
-using detail::runtime_core;
 
 io_status status_for(int err) noexcept {
     switch (err) {
@@ -76,69 +71,16 @@ std::optional<socket_address> parse_address(std::string_view host, std::uint16_t
     return std::nullopt;
 }
 
-/// Registers `fd` with the reactor, taking ownership of it (closed on failure).
-io_registration* register_socket(runtime_core& rt, int fd, bool writable = true) {
-    auto* reg = new io_registration;
-    reg->fd = fd;
-    reg->writable = writable;
-    try {
-        rt.m_reactor->watch(*reg);
-    } catch (...) {
-        delete reg;
-        ::close(fd);
-        throw;
-    }
-    return reg;
-}
-
-void release_socket(runtime_core* rt, io_registration*& reg) noexcept {
-    if (reg == nullptr) {
-        return;
-    }
-    const int fd = reg->fd;
-    rt->m_reactor->remove(reg); // first: no event may name a reused descriptor
-    ::close(fd);
-    reg = nullptr;
-}
-
-/// Tries `op` while the socket is ready; when it would block, stores the task's waker
-/// (unless an event arrived since readiness was read, in which case it tries again).
-/// `op` returns nullopt for EAGAIN.
+/// Tries `op` while the socket is ready for `side`, waiting for readiness when it would
+/// block; gives up with timed_out once `deadline` has passed.
 template <class Op>
-poll_result<io_result> poll_io(context& cx, runtime_core& rt, io_registration& reg, bool read_side,
+poll_result<io_result> poll_io(context& cx, io::registration& reg, io::interest side,
                                io_deadline* deadline, Op&& op) {
-    for (;;) {
-        std::uint64_t tick = 0;
-        bool ready = false;
-        {
-            std::lock_guard lock(reg.mutex);
-            tick = reg.tick;
-            ready = read_side ? reg.readable : reg.writable;
-        }
-        if (ready) {
-            if (std::optional<io_result> done = op()) {
-                return *done;
-            }
-        }
-        {
-            std::lock_guard lock(reg.mutex);
-            if (reg.tick != tick) {
-                continue; // readiness changed while we tried: try again
-            }
-            if (read_side) {
-                reg.readable = false;
-                reg.reader = cx.waker();
-            } else {
-                reg.writable = false;
-                reg.writer = cx.waker();
-            }
-        }
-        rt.m_reactor->interest_changed();
-        if (deadline != nullptr && deadline->expired_or_arm(cx)) {
-            return io_result{io_status::timed_out, 0, ETIMEDOUT};
-        }
-        return pending;
+    poll_result<io_result> r = reg.poll(cx, side, std::forward<Op>(op));
+    if (!r.is_ready() && deadline != nullptr && deadline->expired_or_arm(cx)) {
+        return io_result{io_status::timed_out, 0, ETIMEDOUT};
     }
+    return r;
 }
 
 } // namespace
@@ -158,48 +100,23 @@ bool io_deadline::expired_or_arm(context& cx) {
 
 // ---------------------------------------------------------------- stream
 
-tcp_stream::tcp_stream(tcp_stream&& other) noexcept
-    : m_runtime(other.m_runtime)
-    , m_io(std::exchange(other.m_io, nullptr)) {}
-
-tcp_stream& tcp_stream::operator=(tcp_stream&& other) noexcept {
-    if (this != &other) {
-        close();
-        m_runtime = other.m_runtime;
-        m_io = std::exchange(other.m_io, nullptr);
-    }
-    return *this;
-}
-
-tcp_stream::~tcp_stream() {
-    close();
-}
-
 void tcp_stream::close() noexcept {
-    release_socket(m_runtime, m_io);
+    m_io.close();
 }
 
 void tcp_stream::shutdown_write() noexcept {
-    if (m_io != nullptr) {
-        ::shutdown(m_io->fd, SHUT_WR);
+    if (m_io.is_open()) {
+        ::shutdown(m_io.fd(), SHUT_WR);
     }
 }
 
-int tcp_stream::native_handle() const noexcept {
-    return m_io != nullptr ? m_io->fd : -1;
-}
-
-int tcp_listener::native_handle() const noexcept {
-    return m_io != nullptr ? m_io->fd : -1;
-}
-
 std::string tcp_stream::peer() const {
-    if (m_io == nullptr) {
+    if (!m_io.is_open()) {
         return "(closed)";
     }
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    if (::getpeername(m_io->fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (::getpeername(m_io.fd(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
         return "(unknown)";
     }
     char text[INET6_ADDRSTRLEN] = {};
@@ -223,11 +140,11 @@ std::string tcp_stream::peer() const {
 
 poll_result<io_result> read_future::poll(context& cx) {
     tcp_stream& s = *m_stream;
-    if (s.m_io == nullptr) {
+    if (!s.m_io.is_open()) {
         return io_result{io_status::not_connected, 0, 0};
     }
-    const int fd = s.m_io->fd;
-    return poll_io(cx, *s.m_runtime, *s.m_io, true, m_deadline, [&]() -> std::optional<io_result> {
+    const int fd = s.m_io.fd();
+    return poll_io(cx, s.m_io, io::interest::read, m_deadline, [&]() -> std::optional<io_result> {
         for (;;) {
             const ssize_t n = ::recv(fd, m_buffer.data(), m_buffer.size(), 0);
             if (n > 0) {
@@ -249,11 +166,11 @@ poll_result<io_result> read_future::poll(context& cx) {
 
 poll_result<io_result> write_future::poll(context& cx) {
     tcp_stream& s = *m_stream;
-    if (s.m_io == nullptr) {
+    if (!s.m_io.is_open()) {
         return io_result{io_status::not_connected, 0, 0};
     }
-    const int fd = s.m_io->fd;
-    return poll_io(cx, *s.m_runtime, *s.m_io, false, m_deadline, [&]() -> std::optional<io_result> {
+    const int fd = s.m_io.fd();
+    return poll_io(cx, s.m_io, io::interest::write, m_deadline, [&]() -> std::optional<io_result> {
         for (;;) {
             const ssize_t n = ::send(fd, m_data.data(), m_data.size(), MSG_NOSIGNAL);
             if (n >= 0) {
@@ -290,20 +207,8 @@ connect_future::connect_future(std::string host, std::uint16_t port, io_deadline
     , m_port(port)
     , m_deadline(deadline) {}
 
-connect_future::connect_future(connect_future&& other) noexcept
-    : m_host(std::move(other.m_host))
-    , m_port(other.m_port)
-    , m_deadline(other.m_deadline)
-    , m_runtime(other.m_runtime)
-    , m_io(std::exchange(other.m_io, nullptr)) {}
-
-connect_future::~connect_future() {
-    release_socket(m_runtime, m_io);
-}
-
 poll_result<connect_result> connect_future::poll(context& cx) {
-    if (m_io == nullptr) { // first poll: start connecting
-        m_runtime = cx.task().m_runtime;
+    if (!m_io.is_open()) { // first poll: start connecting
         const auto address = parse_address(m_host, m_port);
         if (!address) {
             return connect_result{io_result{io_status::error, 0, EINVAL}, {}};
@@ -327,11 +232,11 @@ poll_result<connect_result> connect_future::poll(context& cx) {
         }
         // Not writable until the kernel says the handshake ended: SO_ERROR reads 0 while
         // a connect is still in progress, so trying early would report success.
-        m_io = register_socket(*m_runtime, fd, false);
+        m_io = io::registration::watch(fd, cx, false);
     }
-    const int fd = m_io->fd;
+    const int fd = m_io.fd();
     // Writable means the connection attempt finished; SO_ERROR says how.
-    auto r = poll_io(cx, *m_runtime, *m_io, false, m_deadline, [&]() -> std::optional<io_result> {
+    auto r = poll_io(cx, m_io, io::interest::write, m_deadline, [&]() -> std::optional<io_result> {
         int err = 0;
         socklen_t len = sizeof err;
         if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
@@ -349,40 +254,17 @@ poll_result<connect_result> connect_future::poll(context& cx) {
     if (!result.ok()) {
         return connect_result{result, {}};
     }
-    {
-        std::lock_guard lock(m_io->mutex);
-        m_io->writable = true; // the stream's first write just tries
-    }
-    return connect_result{result, tcp_stream(*m_runtime, std::exchange(m_io, nullptr))};
+    m_io.assume_ready(io::interest::write); // the stream's first write just tries
+    return connect_result{result, tcp_stream(std::move(m_io))};
 }
 
 // ---------------------------------------------------------------- listener
 
-tcp_listener::tcp_listener(tcp_listener&& other) noexcept
-    : m_runtime(other.m_runtime)
-    , m_io(std::exchange(other.m_io, nullptr))
-    , m_port(other.m_port) {}
-
-tcp_listener& tcp_listener::operator=(tcp_listener&& other) noexcept {
-    if (this != &other) {
-        close();
-        m_runtime = other.m_runtime;
-        m_io = std::exchange(other.m_io, nullptr);
-        m_port = other.m_port;
-    }
-    return *this;
-}
-
-tcp_listener::~tcp_listener() {
-    close();
-}
-
 void tcp_listener::close() noexcept {
-    release_socket(m_runtime, m_io);
+    m_io.close();
 }
 
 tcp_listener tcp_listener::bind(std::string_view host, std::uint16_t port, int backlog) {
-    runtime_core& rt = detail::current_runtime_or_throw("net::tcp_listener::bind");
     const std::string where = std::string(host) + ":" + std::to_string(port);
     const auto address = parse_address(host, port);
     if (!address) {
@@ -410,34 +292,32 @@ tcp_listener tcp_listener::bind(std::string_view host, std::uint16_t port, int b
     listener.m_port = bound.ss_family == AF_INET
                           ? ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port)
                           : ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port);
-    listener.m_runtime = &rt;
-    listener.m_io = register_socket(rt, fd);
+    listener.m_io = io::registration::watch(fd, "net::tcp_listener::bind");
     return listener;
 }
 
 poll_result<accept_result> accept_future::poll(context& cx) {
     tcp_listener& l = *m_listener;
-    if (l.m_io == nullptr) {
+    if (!l.m_io.is_open()) {
         return accept_result{io_result{io_status::not_connected, 0, 0}, {}};
     }
-    const int listen_fd = l.m_io->fd;
+    const int listen_fd = l.m_io.fd();
     int accepted = -1;
-    auto r =
-        poll_io(cx, *l.m_runtime, *l.m_io, true, m_deadline, [&]() -> std::optional<io_result> {
-            for (;;) {
-                accepted = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (accepted >= 0) {
-                    return io_result{};
-                }
-                if (errno == EINTR || errno == ECONNABORTED) {
-                    continue;
-                }
-                if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    return std::nullopt;
-                }
-                return failure(errno);
+    auto r = poll_io(cx, l.m_io, io::interest::read, m_deadline, [&]() -> std::optional<io_result> {
+        for (;;) {
+            accepted = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (accepted >= 0) {
+                return io_result{};
             }
-        });
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return std::nullopt;
+            }
+            return failure(errno);
+        }
+    });
     if (!r.is_ready()) {
         return pending;
     }
@@ -448,8 +328,7 @@ poll_result<accept_result> accept_future::poll(context& cx) {
     const int one = 1;
     ::setsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     try {
-        return accept_result{result,
-                             tcp_stream(*l.m_runtime, register_socket(*l.m_runtime, accepted))};
+        return accept_result{result, tcp_stream(io::registration::watch(accepted, cx))};
     } catch (const std::system_error& e) {
         return accept_result{failure(e.code().value()), {}};
     }

@@ -1,6 +1,5 @@
 #include "file_format.hpp"
 #include "taskscope/trace/dropped_tally.hpp"
-#include "taskscope/runtime.hpp"
 #include "taskscope/trace/trace_file.hpp"
 
 #include <algorithm>
@@ -30,17 +29,6 @@ run_info run_info_for(const trace_hub& hub) {
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
     info.start_unix_ms = unix_now_ms - (steady_now - info.epoch_steady_ns) / 1'000'000;
-    return info;
-}
-
-run_info run_info_for(runtime& rt, const runtime_options& options, std::string command) {
-    run_info info = run_info_for(rt.trace());
-    info.command = std::move(command);
-    info.workers = static_cast<std::uint32_t>(rt.worker_count());
-    info.single_threaded = options.single_threaded;
-    info.stealing = options.stealing;
-    info.lifo_slot = options.lifo_slot;
-    info.reactor = std::string(to_string(rt.reactor()));
     return info;
 }
 

@@ -8,6 +8,7 @@
 //     char buf[4096];
 //     io_result r = co_await stream.read(buf);
 
+#include "taskscope/io.hpp"
 #include "taskscope/poll.hpp"
 #include "taskscope/task.hpp"
 
@@ -17,11 +18,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-
-namespace taskscope::detail {
-class runtime_core;
-struct io_registration;
-} // namespace taskscope::detail
 
 namespace taskscope::net {
 
@@ -112,25 +108,19 @@ struct connect_result;
 class connect_future {
 public:
     connect_future(std::string host, std::uint16_t port, io_deadline* deadline);
-    connect_future(connect_future&&) noexcept;
-    ~connect_future();
     poll_result<connect_result> poll(context& cx);
 
 private:
     std::string m_host;
     std::uint16_t m_port;
     io_deadline* m_deadline;
-    taskscope::detail::runtime_core* m_runtime = nullptr;
-    taskscope::detail::io_registration* m_io = nullptr; // while connecting
+    io::registration m_io; // while connecting
 };
 
 /// A connected socket. Must not outlive its runtime.
 class tcp_stream {
 public:
     tcp_stream() noexcept = default;
-    tcp_stream(tcp_stream&& other) noexcept;
-    tcp_stream& operator=(tcp_stream&& other) noexcept;
-    ~tcp_stream();
 
     [[nodiscard]] read_future read(std::span<char> buffer, io_deadline* deadline = nullptr) {
         return {this, buffer, deadline};
@@ -149,17 +139,18 @@ public:
 
     void shutdown_write() noexcept;
     void close() noexcept;
-    [[nodiscard]] bool is_open() const noexcept { return m_io != nullptr; }
-    [[nodiscard]] int native_handle() const noexcept;
+    [[nodiscard]] bool is_open() const noexcept { return m_io.is_open(); }
+    [[nodiscard]] int native_handle() const noexcept { return m_io.fd(); }
     /// The peer's address as "ip:port" (for logs).
     [[nodiscard]] std::string peer() const;
 
-    /// Internal: adopts a connected non-blocking socket registered with `rt`'s reactor.
-    tcp_stream(taskscope::detail::runtime_core& rt, taskscope::detail::io_registration* io) noexcept
-        : m_runtime(&rt)
-        , m_io(io) {}
-    taskscope::detail::runtime_core* m_runtime = nullptr;
-    taskscope::detail::io_registration* m_io = nullptr;
+    /// Adopts a connected non-blocking socket the runtime's reactor watches.
+    explicit tcp_stream(io::registration io) noexcept : m_io(std::move(io)) {}
+
+private:
+    friend class read_future;
+    friend class write_future;
+    io::registration m_io;
 };
 
 struct connect_result {
@@ -185,9 +176,6 @@ public:
 class tcp_listener {
 public:
     tcp_listener() noexcept = default;
-    tcp_listener(tcp_listener&& other) noexcept;
-    tcp_listener& operator=(tcp_listener&& other) noexcept;
-    ~tcp_listener();
 
     /// Binds and listens on a numeric address or "localhost" (port 0: any free port).
     /// Call from inside a task. Throws std::system_error naming the address on failure.
@@ -196,12 +184,13 @@ public:
     [[nodiscard]] accept_future accept(io_deadline* deadline = nullptr) { return {this, deadline}; }
     [[nodiscard]] std::uint16_t port() const noexcept { return m_port; }
     void close() noexcept;
-    [[nodiscard]] bool is_open() const noexcept { return m_io != nullptr; }
+    [[nodiscard]] bool is_open() const noexcept { return m_io.is_open(); }
     /// The listening socket's descriptor (-1 when closed), for shutdown().
-    [[nodiscard]] int native_handle() const noexcept;
+    [[nodiscard]] int native_handle() const noexcept { return m_io.fd(); }
 
-    taskscope::detail::runtime_core* m_runtime = nullptr;
-    taskscope::detail::io_registration* m_io = nullptr;
+private:
+    friend class accept_future;
+    io::registration m_io;
     std::uint16_t m_port = 0;
 };
 

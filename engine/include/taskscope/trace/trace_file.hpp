@@ -32,11 +32,6 @@
 #include <thread>
 #include <vector>
 
-namespace taskscope {
-class runtime;
-struct runtime_options;
-} // namespace taskscope
-
 namespace taskscope::trace {
 
 /// The file format's version (the container); `schema_version` versions the events.
@@ -62,10 +57,7 @@ struct run_info {
 /// A run_info with the clock part filled in for recordings from `hub` (epoch, wall-clock
 /// start, calibration); the caller adds the command and the configuration.
 [[nodiscard]] run_info run_info_for(const trace_hub& hub);
-/// The same for a runtime: its trace's clock plus its workers, stealing, LIFO slot and
-/// reactor, and the command line that started it. The caller adds server modes or a lesson.
-[[nodiscard]] run_info run_info_for(runtime& rt, const runtime_options& options,
-                                    std::string command);
+// run_info_for(runtime&, ...) is in taskscope/runtime.hpp.
 
 /// Why a file could not be read at all (a damaged tail is not an error: see read_report).
 class file_error : public std::runtime_error {

@@ -1,6 +1,6 @@
 #include "blocking_pool.hpp"
 
-#include "trace_buffer.hpp"
+#include "taskscope/trace/trace_buffer.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 #include "reactor.hpp"
 
-#include "../runtime_core.hpp"
+#include "runtime_core.hpp"
 
 #include <algorithm>
 #include <cerrno>

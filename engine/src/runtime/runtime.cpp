@@ -803,3 +803,18 @@ void record_here(trace::event_kind kind, std::uint64_t arg, std::uint32_t arg2,
 }
 
 } // namespace taskscope
+
+namespace taskscope::trace {
+
+run_info run_info_for(runtime& rt, const runtime_options& options, std::string command) {
+    run_info info = run_info_for(rt.trace());
+    info.command = std::move(command);
+    info.workers = static_cast<std::uint32_t>(rt.worker_count());
+    info.single_threaded = options.single_threaded;
+    info.stealing = options.stealing;
+    info.lifo_slot = options.lifo_slot;
+    info.reactor = std::string(to_string(rt.reactor()));
+    return info;
+}
+
+} // namespace taskscope::trace

@@ -5,12 +5,12 @@
 #include "idle.hpp"
 #include "inject_queue.hpp"
 #include "local_queue.hpp"
-#include "net/reactor.hpp"
 #include "owned_tasks.hpp"
 #include "parker.hpp"
+#include "reactor.hpp"
 #include "taskscope/runtime.hpp"
+#include "taskscope/trace/trace_buffer.hpp"
 #include "timer_queue.hpp"
-#include "trace_buffer.hpp"
 
 #include <atomic>
 #include <cstdint>

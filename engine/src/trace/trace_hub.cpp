@@ -1,6 +1,6 @@
 #include "taskscope/trace/trace_hub.hpp"
 
-#include "trace_buffer.hpp"
+#include "taskscope/trace/trace_buffer.hpp"
 
 #include <algorithm>
 #include <limits>

@@ -1,0 +1,104 @@
+#include "taskscope/io.hpp"
+
+#include "reactor.hpp"
+#include "runtime_core.hpp"
+
+#include <unistd.h>
+
+namespace taskscope::io {
+
+namespace {
+
+/// Starts watching `fd` on `rt`'s reactor, taking ownership of it (closed on failure).
+detail::io_registration* watch_on(detail::runtime_core& rt, int fd, bool writable) {
+    auto* reg = new detail::io_registration;
+    reg->fd = fd;
+    reg->writable = writable;
+    try {
+        rt.m_reactor->watch(*reg);
+    } catch (...) {
+        delete reg;
+        ::close(fd);
+        throw;
+    }
+    return reg;
+}
+
+} // namespace
+
+registration::registration(registration&& other) noexcept
+    : m_runtime(other.m_runtime)
+    , m_io(std::exchange(other.m_io, nullptr)) {}
+
+registration& registration::operator=(registration&& other) noexcept {
+    if (this != &other) {
+        close();
+        m_runtime = other.m_runtime;
+        m_io = std::exchange(other.m_io, nullptr);
+    }
+    return *this;
+}
+
+registration::~registration() {
+    close();
+}
+
+registration registration::watch(int fd, context& cx, bool writable) {
+    detail::runtime_core& rt = *cx.task().m_runtime;
+    return {&rt, watch_on(rt, fd, writable)};
+}
+
+registration registration::watch(int fd, const char* what, bool writable) {
+    detail::runtime_core* rt = nullptr;
+    try {
+        rt = &detail::current_runtime_or_throw(what);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    return {rt, watch_on(*rt, fd, writable)};
+}
+
+void registration::close() noexcept {
+    if (m_io == nullptr) {
+        return;
+    }
+    const int fd = m_io->fd;
+    m_runtime->m_reactor->remove(m_io); // first: no event may name a reused descriptor
+    ::close(fd);
+    m_io = nullptr;
+}
+
+int registration::fd() const noexcept {
+    return m_io != nullptr ? m_io->fd : -1;
+}
+
+registration::readiness registration::ready(interest side) const noexcept {
+    std::lock_guard lock(m_io->mutex);
+    return {m_io->tick, side == interest::read ? m_io->readable : m_io->writable};
+}
+
+bool registration::wait(context& cx, interest side, std::uint64_t seen) noexcept {
+    {
+        std::lock_guard lock(m_io->mutex);
+        if (m_io->tick != seen) {
+            return false; // readiness changed while the operation tried: try again
+        }
+        if (side == interest::read) {
+            m_io->readable = false;
+            m_io->reader = cx.waker();
+        } else {
+            m_io->writable = false;
+            m_io->writer = cx.waker();
+        }
+    }
+    m_runtime->m_reactor->interest_changed();
+    return true;
+}
+
+void registration::assume_ready(interest side) noexcept {
+    std::lock_guard lock(m_io->mutex);
+    (side == interest::read ? m_io->readable : m_io->writable) = true;
+}
+
+} // namespace taskscope::io
