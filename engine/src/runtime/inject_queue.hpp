@@ -13,6 +13,11 @@ namespace taskscope::detail {
 
 class inject_queue {
 public:
+    /// Appends one task; returns the depth after, or 0 when closed (not queued).
+    std::size_t push(task_header& task) noexcept {
+        task_header* const one[1] = {&task};
+        return push(one, 1);
+    }
     /// Appends `count` tasks; returns the depth after, or 0 when closed (not queued).
     std::size_t push(task_header* const* tasks, std::size_t count) noexcept {
         std::lock_guard lock(m_mutex);

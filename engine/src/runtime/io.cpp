@@ -15,7 +15,7 @@ detail::io_registration* watch_on(detail::runtime_core& rt, int fd, bool writabl
     reg->fd = fd;
     reg->writable = writable;
     try {
-        rt.m_reactor->watch(*reg);
+        rt.io_driver().watch(*reg);
     } catch (...) {
         delete reg;
         ::close(fd);
@@ -64,7 +64,7 @@ void registration::close() noexcept {
         return;
     }
     const int fd = m_io->fd;
-    m_runtime->m_reactor->remove(m_io); // first: no event may name a reused descriptor
+    m_runtime->io_driver().remove(m_io); // first: no event may name a reused descriptor
     ::close(fd);
     m_io = nullptr;
 }
@@ -92,7 +92,7 @@ bool registration::wait(context& cx, interest side, std::uint64_t seen) noexcept
             m_io->writer = cx.waker();
         }
     }
-    m_runtime->m_reactor->interest_changed();
+    m_runtime->io_driver().interest_changed();
     return true;
 }
 

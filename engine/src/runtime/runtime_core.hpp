@@ -1,16 +1,48 @@
 #pragma once
-// The scheduler behind `runtime`: workers, queues, the timer driver and the blocking pool.
+// The scheduler behind `runtime`: the workers, the global queue, the timer driver, the
+// reactor and the blocking pool, and the state they share.
+//
+// Driving I/O and timers. One thread at a time "drives": it holds m_driver_mutex, polls
+// the reactor and fires due timers (drive()). Who drives, and when it changes hands:
+//
+//   1. A worker with nothing to run parks. It tries the driver mutex first: holding it,
+//      it sleeps inside the reactor until the next timer deadline, an I/O event, or
+//      reactor::wake() (park_driving); otherwise it sleeps on its own parker.
+//   2. Arming a timer earlier than the driver's sleep ends wakes the reactor
+//      (timer_armed), so the driver recomputes its deadline.
+//   3. A busy worker polls the reactor and timers without waiting every `event_interval`
+//      ticks and after a yield_now (worker::maintenance), if it can take the mutex.
+//   4. A thread that stops driving to run tasks (a wake-up inside the reactor, or
+//      maintenance) calls hand_over_driver(): one sleeping worker is unparked, re-parks,
+//      and takes the mutex at step 1. Without this, sockets and timers would wait for the
+//      previous driver's tasks to finish.
+//   5. Single-threaded mode: the block_on caller is the only worker and always drives.
+//
+// Shutting down (shutdown(), from a thread outside the runtime):
+//
+//   1. m_shutdown is set (release): workers leave their loops at their next check, and
+//      every worker is unparked, so one asleep in the reactor or on its parker sees it.
+//   2. Worker threads are joined; in single-threaded mode, a block_on running on another
+//      thread is waited for (it leaves after its current poll).
+//   3. The global queue is closed (a wake from now on queues nothing) and every worker's
+//      queues are forgotten: nothing will poll those tasks again.
+//   4. Timers are cleared; their wakers are released here, outside any lock.
+//   5. The owned-task list stops accepting: a spawn from now on is cancelled by its
+//      spawner. Every task still owned is cancelled (its frame destroyed, recorded as
+//      task_cancelled); destroying one may drop wakers and handles of others, which stay
+//      owned until their own turn.
+//   6. Last, the blocking pool: queued jobs are cancelled, running ones finish, so a job
+//      waiting on a task sees it cancelled rather than hanging.
+//   7. The trace hub is flushed: every event recorded so far reaches the sinks.
 
 #include "blocking_pool.hpp"
 #include "idle.hpp"
 #include "inject_queue.hpp"
-#include "local_queue.hpp"
 #include "owned_tasks.hpp"
-#include "parker.hpp"
 #include "reactor.hpp"
 #include "taskscope/runtime.hpp"
-#include "taskscope/trace/trace_buffer.hpp"
 #include "timer_queue.hpp"
+#include "worker.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -21,67 +53,13 @@
 
 namespace taskscope::detail {
 
-class worker {
-public:
-    worker(runtime_core& rt, std::size_t index);
-
-    /// Thread main of a worker thread (multi-threaded mode).
-    void run_thread();
-    /// Single-threaded mode: the calling thread polls every task until `done` finishes.
-    void run_until(const join_core& done);
-
-    /// Queues a task woken or spawned on this worker's own thread.
-    void schedule_local(task_header& task, bool is_yield) noexcept;
-    /// Wakes the worker, whether it sleeps on its parker or inside the reactor.
-    void unpark();
-    /// Shutdown, after the thread stopped: forget queued tasks (the runtime cancels them).
-    void clear_queues() noexcept;
-
-    [[nodiscard]] std::uint32_t queued() const noexcept {
-        return m_queue.size() + (m_lifo != nullptr ? 1u : 0u);
-    }
-
-    runtime_core& m_runtime;
-    const std::size_t m_index;
-    local_queue<task_header> m_queue;
-    inject_queue m_pinned_queue;        // spawn_local tasks: only this worker pops them
-    std::atomic<bool> m_driving{false}; // single-threaded mode: a block_on is running
-    bool m_yielded = false; // owner only: a task yielded, poll I/O and timers before the next
-    task_header* m_yielding = nullptr;    // owner only: the task that yielded in this poll
-    std::vector<task_header*> m_deferred; // owner only: yielded, queued after that poll
-
-private:
-    task_header* next_task() noexcept;
-    task_header* steal_work() noexcept;
-    task_header* pop_global() noexcept;
-    void run_task(task_header& task) noexcept;
-    void poll(task_header& task) noexcept;
-    void park();
-    /// Sleeps once: inside the reactor if no other thread drives it (returns true), else
-    /// on the parker.
-    bool park_once();
-    /// Every `event_interval` ticks a busy worker polls the reactor and timers without
-    /// waiting, so I/O and timers progress while every worker has work.
-    void maintenance();
-    void push_back(task_header& task) noexcept;
-    void begin_on_this_thread();
-    void record(trace::event_kind kind, std::uint64_t task = 0, std::uint64_t arg = 0,
-                std::uint32_t arg2 = 0, std::uint8_t detail = 0) noexcept;
-
-    task_header* m_lifo = nullptr; // owner-only: the next task to run, not stealable
-    bool m_searching = false;
-    std::uint32_t m_tick = 0;
-    std::uint64_t m_rng;
-    trace::detail::trace_buffer* m_trace = nullptr;
-    std::thread::id m_trace_owner;
-    parker m_parker;
-};
-
 class runtime_core {
 public:
     explicit runtime_core(const runtime_options& options);
     ~runtime_core();
 
+    /// The steps at the top of this file. Throws std::logic_error from inside one of the
+    /// runtime's own tasks.
     void shutdown();
     [[nodiscard]] bool is_shutdown() const noexcept {
         // acquire: pairs with the release in shutdown()
@@ -98,17 +76,14 @@ public:
     void notify_parked() noexcept;
     /// A parking worker's check before it sleeps: any queued work wakes a worker.
     void notify_if_work_pending() noexcept;
-
-    /// Someone just stopped driving the reactor to run tasks: nudge a sleeping worker so
-    /// it takes over (it sleeps in the reactor instead of on its condition variable).
-    /// Otherwise sockets and timers wait until the driver's tasks are done.
+    /// Step 4 of driving: someone stopped driving to run tasks.
     void hand_over_driver() noexcept;
-
-    /// Polls the reactor and fires due timers; the caller holds m_driver_mutex. With
+    /// Polls the reactor and fires due timers; the caller holds the driver mutex. With
     /// `block`, waits until the next timer, an I/O event, or reactor wake().
     void drive(bool block);
-    /// A timer was armed: wake the driving thread if it sleeps past `deadline`.
-    void timer_armed(std::chrono::steady_clock::time_point deadline) noexcept;
+    /// Arms a timer for `task`: `w` is woken at `deadline` (step 2 of driving).
+    void arm_timer(const task_header& task, std::chrono::steady_clock::time_point deadline,
+                   const waker& w);
 
     void record(trace::event_kind kind, std::uint64_t task = 0, std::uint64_t arg = 0,
                 std::uint32_t arg2 = 0, std::uint8_t detail = 0) noexcept {
@@ -116,6 +91,38 @@ public:
             buffer->record(kind, task, arg, arg2, detail);
         }
     }
+
+    /// The calling thread's worker index in this runtime, or owned_tasks::external.
+    [[nodiscard]] std::uint32_t worker_here() const noexcept;
+    /// This runtime's worker running on the calling thread, if any.
+    [[nodiscard]] worker* worker_on_this_thread() const noexcept;
+
+    // What the runtime's facade and the detail functions reach.
+    [[nodiscard]] const runtime_options& options() const noexcept { return m_options; }
+    [[nodiscard]] trace::trace_hub& hub() noexcept { return m_hub; }
+    [[nodiscard]] reactor& io_driver() noexcept { return *m_reactor; }
+    [[nodiscard]] blocking_pool& blocking() noexcept { return m_blocking; }
+    [[nodiscard]] owned_tasks& owned() noexcept { return m_owned; }
+    [[nodiscard]] std::size_t worker_count() const noexcept { return m_workers.size(); }
+    [[nodiscard]] worker& worker_at(std::size_t index) noexcept { return *m_workers[index]; }
+    /// A fresh task id (relaxed: ids only need to be unique).
+    [[nodiscard]] std::uint64_t next_task_id() noexcept {
+        return m_next_task_id.fetch_add(1, std::memory_order_relaxed);
+    }
+    void set_stealing(bool on) noexcept;
+    [[nodiscard]] bool stealing() const noexcept {
+        return m_stealing.load(std::memory_order_relaxed);
+    }
+    void set_lifo_slot(bool on) noexcept { m_lifo_slot.store(on, std::memory_order_relaxed); }
+    [[nodiscard]] bool lifo_slot() const noexcept {
+        return m_lifo_slot.load(std::memory_order_relaxed);
+    }
+
+private:
+    friend class worker; // the scheduler's two halves: a worker reaches the shared state
+
+    void cancel_owned_tasks() noexcept;
+    void fire_due_timers();
 
     const runtime_options m_options;
     // Switchable while running (runtime::set_stealing, set_lifo_slot). relaxed: a switch
@@ -130,16 +137,9 @@ public:
     idle_set m_idle;
     timer_queue m_timers;
     std::unique_ptr<reactor> m_reactor;
-    std::mutex m_driver_mutex; // held by the one thread polling the reactor and timers
+    std::mutex m_driver_mutex; // held by the one thread driving the reactor and timers
     blocking_pool m_blocking;
     owned_tasks m_owned;
-
-    /// The calling thread's worker index in this runtime, or owned_tasks::external.
-    [[nodiscard]] std::uint32_t worker_here() const noexcept;
-
-private:
-    void cancel_owned_tasks() noexcept;
-    void fire_due_timers();
 
     // steady_clock ns the driving thread sleeps until: INT64_MAX while it computes its
     // deadline or waits with none, INT64_MIN when nobody waits in the reactor.
@@ -150,8 +150,5 @@ private:
     std::mutex m_shutdown_mutex;
     std::vector<std::thread> m_worker_threads;
 };
-
-/// The worker running on this thread, if any.
-inline thread_local worker* t_current_worker = nullptr;
 
 } // namespace taskscope::detail
