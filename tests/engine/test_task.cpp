@@ -147,6 +147,19 @@ TEST_CASE("misuse gets clear errors", "[task]") {
     CHECK_THROWS_AS(rt.spawn(task<int>{}), std::invalid_argument);
 }
 
+TEST_CASE("a join handle's result or error is taken once", "[task]") {
+    runtime rt({.workers = 1});
+    auto failed = rt.spawn(thrower(), "thrower");
+    CHECK_THROWS_WITH(failed.get(), "boom");
+    CHECK_THROWS_WITH(failed.get(), Catch::Contains("taken twice"));
+    auto done = rt.spawn(value(3));
+    CHECK(done.get() == 3);
+    CHECK_THROWS_WITH(done.get(), Catch::Contains("taken twice"));
+    auto nothing = rt.spawn([]() -> task<void> { co_return; }());
+    nothing.get();
+    CHECK_THROWS_WITH(nothing.get(), Catch::Contains("taken twice"));
+}
+
 TEST_CASE("poll-style futures are polled until ready, with the task's waker", "[task][poll]") {
     struct countdown {
         int remaining;

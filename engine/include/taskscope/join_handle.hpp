@@ -68,9 +68,12 @@ public:
 protected:
     ~join_core() = default;
 
-    void rethrow_if_failed() const {
+    /// Moves the error out, so the thread that rethrows it drops its last reference: the
+    /// exception is freed where it is caught, not by a worker that drops the task later
+    /// (libstdc++ counts exception references where ThreadSanitizer cannot see them).
+    void rethrow_if_failed() {
         if (m_error) {
-            std::rethrow_exception(m_error);
+            std::rethrow_exception(std::exchange(m_error, nullptr));
         }
         if (m_cancelled) {
             throw task_cancelled();
@@ -120,7 +123,15 @@ protected:
 template <>
 class join_slot<void> : public join_core {
 public:
-    void take() const { rethrow_if_failed(); }
+    void take() {
+        if (std::exchange(m_taken, true)) {
+            throw std::logic_error("taskscope: a join_handle's result was taken twice");
+        }
+        rethrow_if_failed();
+    }
+
+private:
+    bool m_taken = false;
 
 protected:
     ~join_slot() = default;
