@@ -13,10 +13,6 @@
 namespace taskscope::cli {
 namespace {
 
-task<std::unique_ptr<net::http_server>> make_server(net::http_server_options options) {
-    co_return std::make_unique<net::http_server>(std::move(options));
-}
-
 std::string format_ms(std::uint64_t ns) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.2f ms", static_cast<double>(ns) / 1e6);
@@ -60,7 +56,7 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
     server_options.accept = options.accept;
     std::unique_ptr<net::http_server> server;
     try {
-        server = rt.block_on(make_server(server_options));
+        server = net::http_server::bind(rt, server_options);
     } catch (const std::system_error& e) {
         err << "taskscope-cli serve: " << e.what()
             << (e.code().value() == EADDRINUSE ? " (choose another --port)" : "") << '\n';

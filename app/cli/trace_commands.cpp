@@ -60,10 +60,6 @@ private:
     int m_last = -1;
 };
 
-task<std::unique_ptr<net::http_server>> make_server(net::http_server_options options) {
-    co_return std::make_unique<net::http_server>(std::move(options));
-}
-
 } // namespace
 
 analysis::model load_model(const std::filesystem::path& file, trace::run_info& info,
@@ -346,7 +342,7 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
     server_options.accept = options.server.accept;
     std::unique_ptr<net::http_server> server;
     try {
-        server = rt.block_on(make_server(server_options));
+        server = net::http_server::bind(rt, server_options);
     } catch (const std::system_error& e) {
         err << "taskscope-cli record: " << e.what() << '\n';
         return 1;

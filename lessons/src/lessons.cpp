@@ -225,19 +225,9 @@ void lesson_context::main_thread_sleep(std::chrono::nanoseconds d) {
     blocking_sleep(scaled(d), m_runtime->trace());
 }
 
-void spin_for(std::chrono::nanoseconds d) {
-    const auto end = clock::now() + d;
-    while (clock::now() < end) {
-    }
-}
-
 // ---------------------------------------------------------------- http_stage
 
 namespace {
-
-task<std::shared_ptr<net::http_server>> make_server(net::http_server_options options) {
-    co_return std::make_shared<net::http_server>(std::move(options));
-}
 
 task<net::load_report> load(net::load_options options) {
     co_return co_await net::run_load(std::move(options));
@@ -266,7 +256,7 @@ void http_stage::start(net::http_server_options options) {
         std::fprintf(stderr, "taskscope lesson: %.*s\n", static_cast<int>(line.size()),
                      line.data());
     };
-    m_server = m_cx.rt().block_on(make_server(std::move(options)), "bind_server");
+    m_server = net::http_server::bind(m_cx.rt(), std::move(options));
     m_serving = m_cx.rt().spawn(m_server->run(), "http_server.run");
 }
 

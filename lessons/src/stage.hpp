@@ -88,9 +88,6 @@ private:
     return static_cast<double>(ns) / 1e6;
 }
 
-/// Spins the calling thread for `d`: work that needs the CPU, not a sleep.
-void spin_for(std::chrono::nanoseconds d);
-
 // The lessons, one file each.
 void three_sleeps(lesson_context& cx);
 void spawn_vs_await(lesson_context& cx);

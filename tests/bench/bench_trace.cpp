@@ -59,11 +59,6 @@ protected:
     }
 };
 
-task<std::unique_ptr<net::http_server>> make_server() {
-    net::http_server_options options;
-    co_return std::make_unique<net::http_server>(options);
-}
-
 /// A real recording: the HTTP server on 2 workers under the built-in load generator.
 void http_load_on_disk(const std::filesystem::path& path) {
     runtime rt({.workers = 2});
@@ -71,7 +66,7 @@ void http_load_on_disk(const std::filesystem::path& path) {
     info.command = "bench_trace http load";
     auto file = std::make_shared<trace::file_writer>(path, info);
     rt.trace().add_sink(file);
-    auto server = rt.block_on(make_server());
+    auto server = net::http_server::bind(rt, {});
     auto serving = rt.spawn(server->run(), "accept_loop");
     net::load_options load;
     load.port = server->port();

@@ -12,12 +12,6 @@ using trace::event_kind;
 
 namespace {
 
-void spin_for(std::chrono::microseconds d) {
-    const auto end = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < end) {
-    }
-}
-
 task<int> busy(int i) {
     spin_for(100us);
     co_return i;

@@ -175,10 +175,6 @@ bool one_in_flight(const net::http_stats& s) {
     return s.in_flight >= 1;
 }
 
-task<std::unique_ptr<net::http_server>> bind_server(net::http_server_options options) {
-    co_return std::make_unique<net::http_server>(std::move(options));
-}
-
 /// An http_server serving on a runtime of its own, with the runtime's trace recorded.
 class server_fixture {
 public:
@@ -186,7 +182,7 @@ public:
         : m_sink(std::make_shared<trace::memory_sink>())
         , m_rt(rt_options) {
         m_rt.trace().add_sink(m_sink);
-        m_server = m_rt.block_on(bind_server(std::move(options)), "bind");
+        m_server = net::http_server::bind(m_rt, std::move(options));
         m_run = m_rt.spawn(m_server->run(), "http_server.run");
     }
     ~server_fixture() {

@@ -71,6 +71,10 @@ private:
     return {};
 }
 
+/// Busy-waits on the calling thread for `d`: what a computation looks like to the
+/// scheduler (the worker is busy, not blocked; nothing is recorded).
+void spin_for(std::chrono::nanoseconds d) noexcept;
+
 /// Blocks the calling thread with std::this_thread::sleep_for — inside a task this stalls
 /// its worker, which is the mistake lessons show. Recorded as block_begin / block_end.
 void blocking_sleep(std::chrono::nanoseconds d);

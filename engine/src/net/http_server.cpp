@@ -6,6 +6,8 @@
 #include "taskscope/runtime.hpp"
 #include "taskscope/time.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -131,12 +133,6 @@ std::optional<std::uint32_t> millis(const http_request& request, std::uint32_t m
     return static_cast<std::uint32_t>(value);
 }
 
-void spin_for(std::chrono::microseconds d) {
-    const auto end = clock_type::now() + d;
-    while (clock_type::now() < end) {
-    }
-}
-
 task<response> route_sleep(http_server::state& st, const http_request& request) {
     response error;
     const auto ms = millis(request, st.options.max_sleep_ms, error);
@@ -184,52 +180,56 @@ task<response> route_cpu(http_server::state& st, const http_request& request) {
                              (yielding ? " (yielding)" : "") + "\n");
 }
 
-std::string_view route_of(std::string_view path) noexcept {
-    for (std::string_view known : {"/", "/sleep", "/cpu", "/stats"}) {
-        if (path == known) {
-            return known;
-        }
-    }
-    return "other";
+task<response> route_hello(http_server::state&, const http_request&) {
+    co_return plain(200, "hello from taskscope\n");
 }
 
-trace::name_id route_name_id(std::string_view route) {
-    static const trace::name_id ids[] = {trace::intern("/"), trace::intern("/sleep"),
-                                         trace::intern("/cpu"), trace::intern("/stats"),
-                                         trace::intern("other")};
-    const std::string_view names[] = {"/", "/sleep", "/cpu", "/stats", "other"};
-    for (std::size_t i = 0; i < 5; ++i) {
-        if (route == names[i]) {
-            return ids[i];
-        }
-    }
-    return ids[4];
+task<response> route_stats(http_server::state& st, const http_request&) {
+    co_return response{200, http_server_stats_json(st), "application/json"};
 }
 
-/// Handles one request; `route` names it for the trace and the counters.
+/// The routes: a path and its handler. A request's route names it in the trace and in
+/// the counters; any other path is "other" (404).
+struct route {
+    std::string_view path;
+    task<response> (*handle)(http_server::state&, const http_request&);
+};
+constexpr std::array<route, 4> routes = {
+    {{"/", route_hello}, {"/sleep", route_sleep}, {"/cpu", route_cpu}, {"/stats", route_stats}}};
+constexpr std::string_view other_route = "other";
+
+/// The index in `routes` serving `path`; routes.size() for none.
+std::size_t route_index(std::string_view path) noexcept {
+    std::size_t i = 0;
+    while (i < routes.size() && routes[i].path != path) {
+        ++i;
+    }
+    return i;
+}
+
+std::string_view route_name(std::size_t index) noexcept {
+    return index < routes.size() ? routes[index].path : other_route;
+}
+
+/// The route's name in the trace, interned once (names are kept for good: the route,
+/// not the client's path).
+trace::name_id route_name_id(std::size_t index) {
+    static const auto ids = [] {
+        std::array<trace::name_id, routes.size() + 1> interned{};
+        for (std::size_t i = 0; i < interned.size(); ++i) {
+            interned[i] = trace::intern(route_name(i));
+        }
+        return interned;
+    }();
+    return ids[std::min(index, routes.size())];
+}
+
 task<response> handle_request(http_server::state& st, const http_request& request,
-                              std::string_view& route) {
-    const std::string_view path = request.path();
-    if (path == "/") {
-        route = "/";
-        co_return plain(200, "hello from taskscope\n");
+                              std::size_t route) {
+    if (route < routes.size()) {
+        co_return co_await routes[route].handle(st, request);
     }
-    if (path == "/sleep") {
-        route = "/sleep";
-        co_return co_await route_sleep(st, request);
-    }
-    if (path == "/cpu") {
-        route = "/cpu";
-        co_return co_await route_cpu(st, request);
-    }
-    if (path == "/stats") {
-        route = "/stats";
-        response r{200, {}, "application/json"};
-        r.body = http_server_stats_json(st);
-        co_return r;
-    }
-    route = "other";
-    co_return plain(404, "no route " + std::string(path) +
+    co_return plain(404, "no route " + std::string(request.path()) +
                              ": try /, /sleep?ms=200, /cpu?ms=50 or /stats\n");
 }
 
@@ -283,8 +283,7 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
                 std::lock_guard lock(st.mutex);
                 ++st.stats.in_flight;
             }
-            std::string_view route = route_of(request.path());
-            // The route, not the path: names are interned for good, paths are the client's.
+            const std::size_t route = route_index(request.path());
             record_request_begin(id, route_name_id(route), trace::request_side::server);
             response r = co_await handle_request(st, request, route);
             const bool keep_alive = request.keep_alive && !st.stopping.load();
@@ -300,7 +299,7 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
                 std::lock_guard lock(st.mutex);
                 --st.stats.in_flight;
             }
-            st.count(route, r.status);
+            st.count(route_name(route), r.status);
             if (!written.ok() || !keep_alive) {
                 co_return;
             }
@@ -379,6 +378,13 @@ http_server::http_server(http_server_options options)
     m_state->sleep.store(m_state->options.sleep);
     m_state->listener = tcp_listener::bind(m_state->options.host, m_state->options.port);
     m_state->listen_fd = m_state->listener.native_handle();
+}
+
+std::unique_ptr<http_server> http_server::bind(runtime& rt, http_server_options options) {
+    auto construct = [](http_server_options o) -> task<std::unique_ptr<http_server>> {
+        co_return std::make_unique<http_server>(std::move(o));
+    };
+    return rt.block_on(construct(std::move(options)), "bind server");
 }
 
 http_server::~http_server() = default;

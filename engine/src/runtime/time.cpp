@@ -14,6 +14,12 @@ void detail::arm_timer(task_header& task, std::chrono::steady_clock::time_point 
     task.m_runtime->arm_timer(task, deadline, w);
 }
 
+void spin_for(std::chrono::nanoseconds d) noexcept {
+    const auto end = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < end) {
+    }
+}
+
 void blocking_sleep(std::chrono::nanoseconds d, trace::trace_hub& hub) {
     trace::detail::trace_buffer* buffer = hub.this_thread_buffer();
     if (buffer != nullptr) {

@@ -9,6 +9,8 @@
 //
 //     net::http_server server({.port = 8080, .sleep = net::sleep_mode::blocking});
 //     co_await server.run();            // until server.stop() from any thread
+//
+// From outside the runtime: auto server = net::http_server::bind(rt, {.port = 8080});
 
 #include "taskscope/net/tcp.hpp"
 #include "taskscope/task.hpp"
@@ -22,6 +24,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace taskscope {
+class runtime;
+}
 
 namespace taskscope::net {
 
@@ -75,6 +81,9 @@ class http_server {
 public:
     /// Binds (call from inside a task). Throws std::system_error naming the address.
     explicit http_server(http_server_options options);
+    /// Binds from outside the runtime: runs the constructor in a task on `rt`.
+    [[nodiscard]] static std::unique_ptr<http_server> bind(runtime& rt,
+                                                           http_server_options options);
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
