@@ -853,6 +853,34 @@ TEST_CASE("a request that ends before it begins has zero latency", "[analysis]")
     CHECK(m.requests()[0].latency_ns() == 0);
 }
 
+TEST_CASE("a request's end that arrives after the task's next begin closes the right request",
+          "[analysis]") {
+    // The task moved from worker 0 to worker 1 between its requests; worker 1's buffer
+    // drained first, so request 2's begin comes before request 1's end in the stream.
+    for (const auto side : {trace::request_side::server, trace::request_side::client}) {
+        model m;
+        feed(m, {make::track_started(0, 0, track_kind::worker, 0),
+                 make::track_started(0, 1, track_kind::worker, 1), make::task_spawned(0, 0, 7),
+                 make::request_begin(100, 0, 7, 1, 0, side),
+                 make::request_begin(300, 1, 7, 2, 0, side),
+                 make::request_end(200, 0, 7, 10, 200, side),
+                 make::request_end(450, 1, 7, 20, 200, side)});
+        const auto& r = m.requests();
+        REQUIRE(r.size() == 2);
+        CHECK(r[0].request_id == 1);
+        CHECK(r[0].end_ns == 200);
+        CHECK(r[0].bytes == 10);
+        CHECK(r[1].request_id == 2);
+        CHECK(r[1].end_ns == 450);
+        CHECK(r[1].bytes == 20);
+        CHECK(m.open_request_count() == 0);
+        const auto latency = m.request_latency();
+        CHECK(latency.count == 2);
+        CHECK(latency.p50_ns == 100);
+        CHECK(latency.max_ns == 150);
+    }
+}
+
 TEST_CASE("percentile is nearest rank", "[analysis]") {
     using analysis::percentile;
     CHECK(percentile({}, 0.5) == 0);

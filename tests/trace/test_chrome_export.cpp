@@ -1016,6 +1016,38 @@ TEST_CASE("chrome export: requests in flight at the end are closed and marked", 
     CHECK(ends[0]["ts"].get<double>() == Approx(0.090));
 }
 
+TEST_CASE("chrome export: a request's end that arrives after the task's next begin pairs "
+          "with its own begin",
+          "[export]") {
+    const std::vector<std::string> names{"task", "/"};
+    const std::vector<event> events{
+        make::track_started(0, 0, track_kind::worker, 0),
+        make::track_started(0, 1, track_kind::worker, 1),
+        make::request_begin(1000, 0, 3, 1, 1, trace::request_side::client),
+        make::request_begin(3000, 1, 3, 2, 1, trace::request_side::client),
+        make::request_end(2000, 0, 3, 10, 200, trace::request_side::client),
+        make::request_end(4000, 1, 3, 10, 200, trace::request_side::client),
+        make::request_begin(5000, 1, 3, 3, 1, trace::request_side::client),
+        make::request_begin(6000, 1, 3, 4, 1, trace::request_side::client), // 3 never ends
+    };
+    std::uint64_t records = 0;
+    const json doc = export_events(events, names, {}, &records);
+    check_well_formed(doc, records);
+    std::map<std::string, std::pair<double, double>> spans; // id -> begin, end (us)
+    for (const json& e : with_phase(doc, "b")) {
+        spans[e["id"].get<std::string>()].first = e["ts"].get<double>();
+    }
+    for (const json& e : with_phase(doc, "e")) {
+        spans[e["id"].get<std::string>()].second = e["ts"].get<double>();
+    }
+    REQUIRE(spans.size() == 4);
+    CHECK(spans["c1"] == std::pair(1.0, 2.0));
+    CHECK(spans["c2"] == std::pair(3.0, 4.0));
+    CHECK(spans["c3"] == std::pair(5.0, 6.0)); // closed where the next began, unfinished
+    CHECK(spans["c4"].first == 6.0);
+    CHECK(spans["c4"].second >= 6.0); // in flight at the end
+}
+
 TEST_CASE("chrome export: a crafted dropped-events track number is ignored", "[export]") {
     const std::vector<std::string> names{"task"};
     const std::vector<event> events{

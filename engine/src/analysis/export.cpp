@@ -420,9 +420,16 @@ void chrome_trace_writer::on(const event& e, const trace::request_begin_view& v)
     const std::uint32_t tid = tid_of(e.track);
     const bool client = v.side == trace::request_side::client;
     if (auto open = m_open_requests.find(v.task); open != m_open_requests.end()) {
-        end_request(open->second, tid, e.time_ns, "{\"unfinished\":true}"); // its end was lost
+        // Its end is late or lost: kept aside until the end arrives or the trace ends.
+        if (auto older = m_superseded_requests.find(v.task); older != m_superseded_requests.end()) {
+            end_request(older->second, older->second.tid, older->second.superseded_ns,
+                        "{\"unfinished\":true}");
+        }
+        open_request superseded = open->second;
+        superseded.superseded_ns = e.time_ns;
+        m_superseded_requests[v.task] = superseded;
     }
-    m_open_requests[v.task] = {v.request_id, v.route, client, tid};
+    m_open_requests[v.task] = {v.request_id, v.route, client, tid, e.time_ns};
     begin_record();
     m_out << R"({"ph":"b","pid":1,"tid":)" << tid << ",\"ts\":";
     write_ts(e.time_ns);
@@ -432,11 +439,19 @@ void chrome_trace_writer::on(const event& e, const trace::request_begin_view& v)
 
 void chrome_trace_writer::on(const event& e, const trace::request_end_view& v) {
     auto it = m_open_requests.find(v.task);
-    if (it == m_open_requests.end()) {
+    auto late = m_superseded_requests.find(v.task);
+    open_request r{};
+    if (late != m_superseded_requests.end() && late->second.begin_ns <= e.time_ns &&
+        (it == m_open_requests.end() || e.time_ns < it->second.begin_ns)) {
+        // Earlier than the open request's begin: the end of the one before it.
+        r = late->second;
+        m_superseded_requests.erase(late);
+    } else if (it != m_open_requests.end()) {
+        r = it->second;
+        m_open_requests.erase(it);
+    } else {
         return;
     }
-    const open_request r = it->second;
-    m_open_requests.erase(it);
     end_request(r, tid_of(e.track), e.time_ns,
                 "{\"status\":" + std::to_string(v.status) +
                     ",\"bytes\":" + std::to_string(v.bytes) + "}");
@@ -486,6 +501,11 @@ void chrome_trace_writer::finish() {
         end_request(r, r.tid, m_last_ns, "{\"unfinished\":true}");
     }
     m_open_requests.clear();
+    // Requests whose end never came close where their task's next request began.
+    for (const auto& [task, r] : m_superseded_requests) {
+        end_request(r, r.tid, r.superseded_ns, "{\"unfinished\":true}");
+    }
+    m_superseded_requests.clear();
     m_out << "\n]}\n";
     m_out.flush();
 }

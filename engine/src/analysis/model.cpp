@@ -16,6 +16,11 @@ namespace {
 
 constexpr std::uint32_t none32 = std::numeric_limits<std::uint32_t>::max();
 
+/// A task's requests of one side: client and server requests of one task stay apart.
+constexpr std::uint64_t superseded_key(bool client, std::uint64_t task) noexcept {
+    return (task << 1) | (client ? 1u : 0u);
+}
+
 /// The earliest poll of `task` that began after `after_ns`. Each lane's polls are in time
 /// order, so only the polls after `after_ns` at each lane's end are looked at.
 poll_ref first_poll_after(const std::vector<lane>& lanes, task_ref task, std::uint64_t after_ns) {
@@ -475,11 +480,14 @@ void model::on(const event& e, const trace::request_begin_view& v) {
             open.resize(std::max<std::size_t>(ref + 1, m_tasks.size()), none32);
         }
         if (open[ref] != none32) {
-            --m_open_requests; // the earlier one lost its end: it stays unfinished
+            --m_open_requests; // the earlier one's end is late or lost
+            m_superseded[superseded_key(client, v.task)] = open[ref];
         }
         open[ref] = index;
-    } else if (!m_open_foreign.insert_or_assign(v.task, index).second) {
+    } else if (auto [it, added] = m_open_foreign.try_emplace(v.task, index); !added) {
         --m_open_requests;
+        m_superseded[superseded_key(client, v.task)] = it->second;
+        it->second = index;
     }
     if (client && m_client_requests == 0) {
         // From now on the client side is the one reported: the server's latencies go.
@@ -502,10 +510,28 @@ void model::on(const event& e, const trace::request_end_view& v) {
             m_open_foreign.erase(it);
         }
     }
+    if (index != none32 && e.time_ns < m_requests[index].begin_ns) {
+        // Ended before the open one began: it is the end of the task's previous request,
+        // which arrived after its successor's begin. The open one stays open.
+        if (auto late = m_superseded.find(superseded_key(client, v.task));
+            late != m_superseded.end() && m_requests[late->second].begin_ns <= e.time_ns) {
+            if (ref != no_task) {
+                m_open_by_task[client ? 1 : 0][ref] = index;
+            } else {
+                m_open_foreign[v.task] = index;
+            }
+            index = late->second;
+            m_superseded.erase(late);
+            ++m_open_requests; // the decrement below is for the superseded one's
+        }
+    }
     if (index == none32) {
         return;
     }
     request_span& r = m_requests[index];
+    if (r.finished()) {
+        return;
+    }
     r.end_ns = std::max(e.time_ns, r.begin_ns);
     r.bytes = v.bytes;
     r.status = static_cast<std::uint16_t>(std::min<std::uint32_t>(v.status, 0xFFFF));

@@ -53,6 +53,8 @@ private:
         trace::name_id route;
         bool client;
         std::uint32_t tid;
+        std::uint64_t begin_ns;
+        std::uint64_t superseded_ns = 0; ///< when the task's next request began
     };
     struct track {
         trace::track_kind kind = trace::track_kind::external;
@@ -128,6 +130,9 @@ private:
     std::unordered_map<std::uint64_t, trace::name_id> m_task_names;
     std::unordered_map<std::uint64_t, pending_wake> m_pending_wakes;
     std::unordered_map<std::uint64_t, open_request> m_open_requests;
+    /// By task: its request that was open when it began the next; the end may arrive
+    /// later in the stream but earlier in time (the task moved between workers).
+    std::unordered_map<std::uint64_t, open_request> m_superseded_requests;
     std::unordered_map<std::uint64_t, last_poll> m_last_polls; // live tasks' latest poll
     std::int64_t m_global_depth = -1;
     std::uint64_t m_next_flow = 1;

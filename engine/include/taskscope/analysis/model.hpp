@@ -363,6 +363,10 @@ private:
     // of another runtime (not in this trace) by their id.
     std::array<std::vector<std::uint32_t>, 2> m_open_by_task;
     std::unordered_map<std::uint64_t, std::uint32_t> m_open_foreign;
+    /// A task's request that was still open when the task began its next one, by
+    /// superseded_key(): its end may yet arrive, later in the stream but earlier in time
+    /// (the task moved to a worker whose buffer drained first).
+    std::unordered_map<std::uint64_t, std::uint32_t> m_superseded;
     std::size_t m_open_requests = 0;
     column<depth_point> m_global_depth;
     std::uint32_t m_max_depth = 0;
