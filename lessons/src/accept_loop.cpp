@@ -26,35 +26,26 @@ constexpr std::size_t others = 4;
 constexpr auto head_start = 100ms;
 
 /// Which workers began serving /cpu requests: read from the lesson's own trace.
-class cpu_workers final : public trace::trace_sink {
+class cpu_workers final : public lesson_probe {
 public:
-    void consume(std::span<const trace::event> batch) override {
-        std::lock_guard lock(m_mutex);
-        for (const trace::event& e : batch) {
-            if (m_tracks.note(e)) {
-                continue;
-            }
-            if (e.kind == trace::event_kind::request_begin &&
-                trace::request_begin_view::from(e).side == trace::request_side::server &&
-                e.arg2 == m_route) {
-                if (const auto w = m_tracks.worker_of(e.track)) {
-                    m_workers.insert(*w);
-                }
-            }
-        }
-    }
     std::size_t take_workers_used() {
-        std::lock_guard lock(m_mutex);
+        const auto guard = lock();
         const std::size_t n = m_workers.size();
         m_workers.clear();
         return n;
     }
 
 private:
-    std::mutex m_mutex;
+    void on_event(const trace::event& e, std::optional<std::uint32_t> worker) override {
+        if (worker && e.kind == trace::event_kind::request_begin &&
+            trace::request_begin_view::from(e).side == trace::request_side::server &&
+            e.arg2 == m_route) {
+            m_workers.insert(*worker);
+        }
+    }
+
     trace::name_id m_route = trace::intern("/cpu");
-    trace::worker_tracks m_tracks;
-    std::set<std::uint64_t> m_workers;
+    std::set<std::uint32_t> m_workers;
 };
 
 } // namespace

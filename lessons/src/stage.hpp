@@ -6,11 +6,13 @@
 #include "taskscope/net/http_server.hpp"
 #include "taskscope/net/load_generator.hpp"
 #include "taskscope/taskscope.hpp"
+#include "taskscope/trace/worker_tracks.hpp"
 
 #include <chrono>
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -53,6 +55,29 @@ private:
     std::shared_ptr<trace::trace_sink> m_client_sink;
     std::string m_phase;
     clock::time_point m_phase_start;
+};
+
+/// A sink that reads the lesson's own trace to count what it shows: each event reaches
+/// on_event() under the probe's lock, with the worker whose track it is on (none for
+/// threads that are not workers). Readers take the counts under lock() too.
+class lesson_probe : public trace::trace_sink {
+public:
+    void consume(std::span<const trace::event> batch) final {
+        std::lock_guard guard(m_mutex);
+        for (const trace::event& e : batch) {
+            if (!m_tracks.note(e)) {
+                on_event(e, m_tracks.worker_of(e.track));
+            }
+        }
+    }
+
+protected:
+    virtual void on_event(const trace::event& e, std::optional<std::uint32_t> worker) = 0;
+    [[nodiscard]] std::unique_lock<std::mutex> lock() { return std::unique_lock(m_mutex); }
+
+private:
+    std::mutex m_mutex;
+    trace::worker_tracks m_tracks;
 };
 
 /// An HTTP server on the lesson's runtime, and a load generator on a runtime of its own

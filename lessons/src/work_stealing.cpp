@@ -42,32 +42,14 @@ task<void> spawner(std::chrono::nanoseconds d) {
 }
 
 /// Steals, and polls of short tasks per worker: read from the lesson's own trace.
-class steal_counter final : public trace::trace_sink {
+class steal_counter final : public lesson_probe {
 public:
-    void consume(std::span<const trace::event> batch) override {
-        std::lock_guard lock(m_mutex);
-        for (const trace::event& e : batch) {
-            if (m_tracks.note(e)) {
-                continue;
-            }
-            if (e.kind == trace::event_kind::steal) {
-                ++m_steals;
-            } else if (e.kind == trace::event_kind::task_spawned && e.arg2 == m_name) {
-                m_short.insert(e.task);
-            } else if (e.kind == trace::event_kind::poll_begin && m_short.contains(e.task)) {
-                const auto w = m_tracks.worker_of(e.track);
-                if (w && *w < m_polls.size()) {
-                    ++m_polls[*w];
-                }
-            }
-        }
-    }
     struct counts {
         std::uint64_t steals = 0;
         std::array<std::uint64_t, 2> polls{};
     };
     counts take() {
-        std::lock_guard lock(m_mutex);
+        const auto guard = lock();
         counts out{m_steals, m_polls};
         m_steals = 0;
         m_polls = {};
@@ -76,9 +58,19 @@ public:
     }
 
 private:
-    std::mutex m_mutex;
+    void on_event(const trace::event& e, std::optional<std::uint32_t> worker) override {
+        if (e.kind == trace::event_kind::steal) {
+            ++m_steals;
+        } else if (e.kind == trace::event_kind::task_spawned && e.arg2 == m_name) {
+            m_short.insert(e.task);
+        } else if (e.kind == trace::event_kind::poll_begin && m_short.contains(e.task)) {
+            if (worker && *worker < m_polls.size()) {
+                ++m_polls[*worker];
+            }
+        }
+    }
+
     trace::name_id m_name = trace::intern("short_task");
-    trace::worker_tracks m_tracks;
     std::set<std::uint64_t> m_short;
     std::uint64_t m_steals = 0;
     std::array<std::uint64_t, 2> m_polls{};
