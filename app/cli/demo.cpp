@@ -1,5 +1,7 @@
 #include "demo.hpp"
 
+#include "maths/lane_summary.hpp"
+#include "maths/time_scale.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/taskscope.hpp"
 #include "taskscope/trace/trace_file.hpp"
@@ -20,12 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using trace::event;
 using trace::event_kind;
-
-void spin_for(std::chrono::microseconds d) {
-    const auto end = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < end) {
-    }
-}
 
 // ---- the workload ----
 
@@ -98,33 +94,34 @@ std::string format_ms(std::uint64_t ns) {
 
 /// One text row per worker: # busy most of a column, + busy part of it, B blocked.
 void print_timeline(std::ostream& out, const analysis::model& m, std::size_t columns) {
-    const std::uint64_t start = m.first_ns();
-    const std::uint64_t end = std::max(m.last_ns(), start + 1);
-    const double per_column = static_cast<double>(end - start) / static_cast<double>(columns);
-    out << "\ntimeline: " << format_ms(end - start) << " in " << columns << " columns of "
-        << format_ms(static_cast<std::uint64_t>(per_column))
+    // The window's own level-of-detail, with a column of text for a pixel: each lane's draw
+    // list says how much of each column its polls filled and whether one blocked.
+    ui::TimeScale scale;
+    scale.setWidth(static_cast<double>(columns));
+    scale.setBounds(m.first_ns(), m.last_ns());
+    scale.setVisible(static_cast<double>(m.first_ns()), static_cast<double>(m.last_ns()));
+    out << "\ntimeline: " << format_ms(m.last_ns() - m.first_ns()) << " in " << columns
+        << " columns of " << format_ms(static_cast<std::uint64_t>(scale.nsPerPixel()))
         << "  (# busy most of the column, + busy part of it, B blocked, . idle)\n";
+    std::vector<ui::DrawItem> items;
     for (const analysis::lane& l : m.lanes()) {
         if (l.kind != trace::track_kind::worker) {
             continue;
         }
+        ui::LaneSummary summary;
+        summary.reset(m.first_ns());
+        summary.update(l);
+        summary.drawList(l, scale, items);
         std::vector<double> busy(columns, 0.0);
         std::vector<bool> blocked(columns, false);
-        const auto spread = [&](std::uint64_t a, std::uint64_t b, auto&& apply) {
-            const double from = static_cast<double>(a - start) / per_column;
-            const double to = static_cast<double>(b - start) / per_column;
-            for (auto c = static_cast<std::size_t>(from);
-                 c < columns && static_cast<double>(c) < to; ++c) {
-                const double lo = std::max(from, static_cast<double>(c));
-                const double hi = std::min(to, static_cast<double>(c + 1));
-                apply(c, hi - lo);
+        for (const ui::DrawItem& item : items) {
+            const auto first = static_cast<std::size_t>(std::max(0.0, item.x0));
+            for (std::size_t c = first; c < columns && static_cast<double>(c) < item.x1; ++c) {
+                const double lo = std::max(item.x0, static_cast<double>(c));
+                const double hi = std::min(item.x1, static_cast<double>(c + 1));
+                busy[c] += static_cast<double>(item.occupancy) * (hi - lo);
+                blocked[c] = blocked[c] || item.blocked;
             }
-        };
-        for (const analysis::poll_span& p : l.polls) {
-            spread(p.begin_ns, p.end_ns, [&](std::size_t c, double part) { busy[c] += part; });
-        }
-        for (const analysis::span& b : l.blocks) {
-            spread(b.begin_ns, b.end_ns, [&](std::size_t c, double) { blocked[c] = true; });
         }
         std::string row;
         for (std::size_t c = 0; c < columns; ++c) {

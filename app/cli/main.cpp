@@ -1,6 +1,7 @@
 #include "demo.hpp"
 #include "lesson_commands.hpp"
 #include "serve.hpp"
+#include "taskscope/runtime.hpp"
 #include "trace_commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -29,7 +30,7 @@ void add_server_flags(CLI::App& cmd, taskscope::cli::serve_options& options, ser
         ->capture_default_str();
     cmd.add_option("-p,--port", options.port, "Port (0: any free port)")->capture_default_str();
     cmd.add_option("-w,--workers", options.workers, "Worker threads")
-        ->check(CLI::Range(1, 64))
+        ->check(CLI::Range(std::size_t{1}, taskscope::runtime_options::max_workers))
         ->capture_default_str();
     cmd.add_option("--sleep-mode", flags.sleep_mode,
                    "How /sleep waits: async (a timer), blocking (stalls the worker), "
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
         "demo", "Run a small mixed workload (timers, CPU slices, a fan-out, a blocking-pool job, "
                 "a sleeper) and print what the executor recorded");
     demo_cmd->add_option("-w,--workers", demo.workers, "Worker threads")
-        ->check(CLI::Range(1, 8))
+        ->check(CLI::Range(std::size_t{1}, taskscope::runtime_options::max_workers))
         ->capture_default_str();
     demo_cmd->add_flag("--blocking", demo.blocking_sleep,
                        "The sleeper calls blocking_sleep (stalls its worker) instead of sleep_for");

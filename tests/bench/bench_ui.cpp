@@ -8,12 +8,12 @@
 //                                                [--live-only | --no-live]
 
 #include "bench_support.hpp"
+#include "document/trace_document.hpp"
+#include "document/view_state.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/trace/names.hpp"
 #include "taskscope/trace/trace_file.hpp"
-#include "timeline_view.hpp"
-#include "trace_document.hpp"
-#include "view_state.hpp"
+#include "widgets/timeline_view.hpp"
 
 #include <QApplication>
 #include <QImage>

@@ -18,15 +18,15 @@
 //       [--live-requests N] [--keep DIR] [--only open|live]
 
 #include "bench_support.hpp"
-#include "control_panel.hpp"
-#include "lesson_panel.hpp"
-#include "live_session.hpp"
-#include "main_window.hpp"
-#include "queue_depth_chart.hpp"
-#include "queue_strip.hpp"
-#include "timeline_view.hpp"
-#include "trace_document.hpp"
-#include "view_state.hpp"
+#include "charts/queue_depth_chart.hpp"
+#include "document/trace_document.hpp"
+#include "document/view_state.hpp"
+#include "sessions/live_session.hpp"
+#include "widgets/control_panel.hpp"
+#include "widgets/lesson_panel.hpp"
+#include "widgets/main_window.hpp"
+#include "widgets/queue_strip.hpp"
+#include "widgets/timeline_view.hpp"
 
 #include <QApplication>
 #include <QComboBox>

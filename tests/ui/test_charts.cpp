@@ -2,18 +2,18 @@
 // percentiles and routes out; the decimator and the histogram's bucketing checked exactly;
 // both widgets rendered to images; live batches extending what is drawn.
 
-#include "axis_ticks.hpp"
-#include "latency_chart.hpp"
-#include "latency_histogram.hpp"
-#include "queue_depth_chart.hpp"
-#include "request_decimator.hpp"
-#include "series_decimator.hpp"
+#include "charts/latency_chart.hpp"
+#include "charts/queue_depth_chart.hpp"
+#include "charts/series_decimator.hpp"
+#include "document/trace_document.hpp"
+#include "document/view_state.hpp"
+#include "maths/axis_ticks.hpp"
+#include "maths/latency_histogram.hpp"
+#include "maths/request_decimator.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/trace/event.hpp"
 #include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
-#include "trace_document.hpp"
-#include "view_state.hpp"
 
 #include <QColor>
 #include <QImage>

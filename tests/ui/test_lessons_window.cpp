@@ -2,18 +2,18 @@
 // explanation and fills the timeline; replay steps a committed lesson trace and the queue
 // strip shows the run queues at the playhead; the live strip follows a running lesson.
 
-#include "lesson_panel.hpp"
-#include "lesson_session.hpp"
-#include "live_session.hpp"
-#include "main_window.hpp"
-#include "queue_strip.hpp"
-#include "replay_bar.hpp"
-#include "replay_controller.hpp"
+#include "document/trace_document.hpp"
+#include "document/view_state.hpp"
+#include "sessions/lesson_session.hpp"
+#include "sessions/live_session.hpp"
+#include "sessions/replay_controller.hpp"
 #include "taskscope/lessons/lessons.hpp"
-#include "timeline_view.hpp"
-#include "trace_document.hpp"
 #include "ui_test_support.hpp"
-#include "view_state.hpp"
+#include "widgets/lesson_panel.hpp"
+#include "widgets/main_window.hpp"
+#include "widgets/queue_strip.hpp"
+#include "widgets/replay_bar.hpp"
+#include "widgets/timeline_view.hpp"
 
 #include <QApplication>
 #include <QComboBox>
@@ -257,4 +257,60 @@ TEST_CASE("a replay whose file disappears ends with a message, never a crash", "
     CHECK_FALSE(window.replay()->active());
     CHECK(window.queueStrip()->source() == nullptr);
     CHECK(window.lastError().contains(QStringLiteral("replay ended")));
+}
+
+TEST_CASE("the window's source follows what it shows, and Save and Replay use its file",
+          "[window][source]") {
+    using Kind = ui::DocumentSource::Kind;
+    MainWindow window;
+    window.setQuietErrors(true);
+    window.show();
+    CHECK(window.source().kind == Kind::nothing);
+    CHECK(window.windowTitle() == QStringLiteral("taskscope"));
+
+    // Live, then a recording of it: the recording becomes the file behind the live run.
+    ui::LiveOptions live;
+    live.workers = 2;
+    REQUIRE(window.startLive(live));
+    CHECK(window.source().kind == Kind::live);
+    CHECK_FALSE(window.source().hasFile());
+    CHECK(window.windowTitle().startsWith(QStringLiteral("taskscope: live (2 workers")));
+    CHECK_FALSE(window.startReplay()); // nothing recorded yet
+    window.toggleRecording();
+    REQUIRE(window.session()->recording());
+    REQUIRE(runUntil([&] { return window.document()->model().event_count() > 0; }));
+    window.toggleRecording();
+    CHECK(window.source().kind == Kind::live);
+    REQUIRE(window.source().hasFile());
+    CHECK(std::filesystem::file_size(window.source().file) > 0);
+    const std::filesystem::path recording = window.source().file;
+    REQUIRE(window.startReplay());
+    window.replay()->close();
+
+    // A lesson replaces it whole: no file until the lesson has ended, then its recording.
+    QSignalSpy finished(window.lesson(), &ui::LessonSession::finished);
+    REQUIRE(window.runLesson(QStringLiteral("spawn-vs-await"), 0.05));
+    CHECK(window.source().kind == Kind::lesson);
+    CHECK(window.source().lesson == QStringLiteral("spawn-vs-await"));
+    CHECK_FALSE(window.source().hasFile());
+    CHECK(window.windowTitle() == QStringLiteral("taskscope: lesson spawn-vs-await"));
+    REQUIRE(runUntil([&] { return finished.count() == 1; }));
+    REQUIRE(window.source().hasFile());
+    CHECK(window.source().file != recording);
+    CHECK(window.source().file == window.lesson()->recording());
+
+    // An opened file: the file is the source, the lesson's recording is forgotten.
+    const auto sample = std::filesystem::path(TASKSCOPE_TEST_DATA) / "demo-blocking.tstrace";
+    QSignalSpy opened(&window, &MainWindow::fileOpened);
+    window.openFile(QString::fromStdString(sample.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    CHECK(window.source().kind == Kind::file);
+    CHECK(window.source().file == sample);
+    CHECK(window.windowTitle().startsWith(QStringLiteral("taskscope: demo-blocking.tstrace")));
+
+    // Back to live: the old file is not behind the new run.
+    REQUIRE(window.startLive(live));
+    CHECK(window.source().kind == Kind::live);
+    CHECK_FALSE(window.source().hasFile());
+    std::filesystem::remove(recording);
 }

@@ -1,19 +1,20 @@
 // The real window, driven as a teacher drives it: fire requests, switch sleep modes, open
 // files (good, damaged, wrong), and look at what the timeline draws.
 
-#include "control_panel.hpp"
-#include "latency_chart.hpp"
-#include "main_window.hpp"
-#include "queue_strip.hpp"
-#include "request_decimator.hpp"
-#include "task_table_model.hpp"
+#include "charts/latency_chart.hpp"
+#include "document/trace_document.hpp"
+#include "document/view_state.hpp"
+#include "look/style.hpp"
+#include "maths/request_decimator.hpp"
+#include "models/task_table_model.hpp"
 #include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
 #include "taskscope/trace/trace_file.hpp"
-#include "timeline_view.hpp"
-#include "trace_document.hpp"
 #include "ui_test_support.hpp"
-#include "view_state.hpp"
+#include "widgets/control_panel.hpp"
+#include "widgets/main_window.hpp"
+#include "widgets/queue_strip.hpp"
+#include "widgets/timeline_view.hpp"
 
 #include <QApplication>
 #include <QComboBox>
@@ -163,7 +164,7 @@ TEST_CASE("one worker in blocking mode: a sleep blocks the worker and delays the
             ui::TimelineView* view = w.timeline();
             view->showAll();
             const QImage image = view->grab().toImage();
-            const QRgb alarm = ui::TimelineView::blockedColor().rgb();
+            const QRgb alarm = ui::Style::blockedColor().rgb();
             int alarmPixels = 0;
             for (const auto& row : view->rows()) {
                 if (row.lane != worker) {

@@ -2,14 +2,15 @@
 // exact cell texts, sort values, filters and incremental live growth out. Every model (the
 // proxy too) runs under QAbstractItemModelTester, whose complaints fail the test case.
 
-#include "lint_list_model.hpp"
-#include "task_filter_model.hpp"
-#include "task_table_model.hpp"
+#include "document/trace_document.hpp"
+#include "look/style.hpp"
+#include "models/lint_list_model.hpp"
+#include "models/task_filter_model.hpp"
+#include "models/task_table_model.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/trace/event.hpp"
 #include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
-#include "trace_document.hpp"
 
 #include <QAbstractItemModelTester>
 #include <QIcon>
@@ -615,21 +616,20 @@ TEST_CASE("lint list: one row per finding with its time, text and roles", "[mode
     CHECK(role(2, LintListModel::LaneRole).toUInt() == 1);
     CHECK(role(2, LintListModel::KindRole).toInt() == static_cast<int>(lint_kind::busy_polling));
 
-    // A coloured dot per kind: orange, red, purple.
-    CHECK(LintListModel::kindColor(lint_kind::blocked_worker) == QColor(0xd3, 0x2f, 0x2f));
-    CHECK(LintListModel::kindColor(lint_kind::long_poll) == QColor(0xf5, 0x7c, 0x00));
-    CHECK(LintListModel::kindColor(lint_kind::busy_polling) == QColor(0x7b, 0x1f, 0xa2));
+    // A coloured dot per kind: orange, red (the timeline's blocked red), purple.
+    CHECK(ui::Style::lintColor(lint_kind::blocked_worker) == ui::Style::blockedColor());
+    CHECK(ui::Style::lintColor(lint_kind::long_poll) == QColor(0xf5, 0x7c, 0x00));
+    CHECK(ui::Style::lintColor(lint_kind::busy_polling) == QColor(0x7b, 0x1f, 0xa2));
     for (int row = 0; row < 3; ++row) {
         const QVariant decoration = role(row, Qt::DecorationRole);
         REQUIRE(decoration.canConvert<QIcon>());
         CHECK_FALSE(decoration.value<QIcon>().isNull());
     }
-    CHECK(centreColour(role(0, Qt::DecorationRole)) ==
-          LintListModel::kindColor(lint_kind::long_poll));
+    CHECK(centreColour(role(0, Qt::DecorationRole)) == ui::Style::lintColor(lint_kind::long_poll));
     CHECK(centreColour(role(1, Qt::DecorationRole)) ==
-          LintListModel::kindColor(lint_kind::blocked_worker));
+          ui::Style::lintColor(lint_kind::blocked_worker));
     CHECK(centreColour(role(2, Qt::DecorationRole)) ==
-          LintListModel::kindColor(lint_kind::busy_polling));
+          ui::Style::lintColor(lint_kind::busy_polling));
 
     CHECK_FALSE(lints.index(3).isValid());
     CHECK_FALSE(role(0, LintListModel::KindRole + 10).isValid());

@@ -2,10 +2,10 @@
 // and the charts; Light brings light back; "Follow the system" restores the platform's
 // style and palette. The menu's choice is kept in the settings; --theme's names parse.
 
-#include "main_window.hpp"
-#include "queue_depth_chart.hpp"
-#include "theme.hpp"
-#include "timeline_view.hpp"
+#include "charts/queue_depth_chart.hpp"
+#include "look/theme.hpp"
+#include "widgets/main_window.hpp"
+#include "widgets/timeline_view.hpp"
 
 #include <QActionGroup>
 #include <QApplication>

@@ -1,8 +1,8 @@
 // The timeline's maths without a window: time <-> pixel, zoom, pan, follow-live, and the
 // level-of-detail summaries a lane is drawn from.
 
-#include "lane_summary.hpp"
-#include "time_scale.hpp"
+#include "maths/lane_summary.hpp"
+#include "maths/time_scale.hpp"
 
 #include <catch2/catch.hpp>
 #include <random>

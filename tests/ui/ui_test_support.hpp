@@ -2,7 +2,7 @@
 // Shared by the window tests: let the event loop run until something holds; what a chart
 // counts.
 
-#include "latency_chart.hpp"
+#include "charts/latency_chart.hpp"
 
 #include <QApplication>
 #include <chrono>

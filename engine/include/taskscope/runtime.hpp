@@ -42,6 +42,9 @@ enum class reactor_backend : std::uint8_t {
 
 /// The knobs a lesson turns. An aggregate: `runtime rt({.workers = 1, .lifo_slot = false});`
 struct runtime_options {
+    /// The most worker threads a runtime takes; taskscope-cli and the window offer the same.
+    static constexpr std::size_t max_workers = 64;
+
     std::size_t workers = 2;      ///< worker threads (ignored when single_threaded)
     bool stealing = true;         ///< idle workers steal half of a busy worker's queue
     bool lifo_slot = true;        ///< a task woken by a task runs next on that worker

@@ -1,5 +1,6 @@
 #include "runtime_core.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
@@ -15,11 +16,13 @@ runtime_options normalised(runtime_options options) {
         options.workers = 1;
     }
     if (options.workers == 0) {
-        options.workers = std::max(1u, std::thread::hardware_concurrency());
+        options.workers = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1,
+                                                  runtime_options::max_workers);
     }
-    if (options.workers > 255) {
-        throw std::invalid_argument("taskscope: at most 255 workers (asked for " +
-                                    std::to_string(options.workers) + ")");
+    if (options.workers > runtime_options::max_workers) {
+        throw std::invalid_argument("taskscope: at most " +
+                                    std::to_string(runtime_options::max_workers) +
+                                    " workers (asked for " + std::to_string(options.workers) + ")");
     }
     if (options.global_queue_interval == 0) {
         options.global_queue_interval = 1;

@@ -1,0 +1,144 @@
+#include "charts/chart_panel.hpp"
+
+#include "charts/series_decimator.hpp"
+#include "document/trace_document.hpp"
+#include "document/view_state.hpp"
+#include "maths/axis_ticks.hpp"
+
+#include <QAbstractAxis>
+#include <QChart>
+#include <QChartView>
+#include <QEvent>
+#include <QFont>
+#include <QLegend>
+#include <QPainter>
+#include <QPalette>
+#include <QValueAxis>
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace taskscope::ui {
+
+namespace {
+
+constexpr int refreshIntervalMs = 100; // at most ten refreshes a second while recording
+// Range changes come in bursts while a user scrolls or drags: a chart waits at least this
+// long for the burst to settle, so the frame that moves the timeline is not also the one
+// that re-lays out the charts; each chart's slot adds a frame, so two charts do not re-lay
+// out in the same frame either.
+constexpr int settleMs = 30;
+constexpr int frameMs = 16;
+
+QFont scaled(QFont font, double factor) {
+    if (font.pointSizeF() > 0) {
+        font.setPointSizeF(font.pointSizeF() * factor);
+    } else {
+        font.setPixelSize(static_cast<int>(std::lround(font.pixelSize() * factor)));
+    }
+    return font;
+}
+
+} // namespace
+
+ChartPanel::ChartPanel(TraceDocument* document, ViewState* view, int refreshSlot, QWidget* parent)
+    : QWidget(parent)
+    , m_document(document)
+    , m_view(view)
+    , m_settleMs(settleMs + frameMs * refreshSlot) {
+    m_refreshTimer.setSingleShot(true);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &ChartPanel::refreshNow);
+    connect(m_document, &TraceDocument::reset, this, [this] {
+        m_refreshTimer.stop();
+        rebuildNow();
+    });
+    connect(m_document, &TraceDocument::changed, this, &ChartPanel::scheduleRefresh);
+    // The range moves every frame while the timeline follows a live run or the user drags:
+    // charts follow at their refresh rate, not every frame (a chart re-lays out and
+    // strokes all of its series whenever an axis moves).
+    connect(m_view, &ViewState::rangeChanged, this, [this] {
+        m_rangeMoved = true;
+        scheduleRefresh();
+    });
+    connect(m_view, &ViewState::presentationChanged, this, &ChartPanel::applyStyle);
+}
+
+void ChartPanel::initialize() {
+    applyStyle();
+    rebuildNow();
+}
+
+void ChartPanel::scheduleRefresh() {
+    if (m_refreshTimer.isActive()) {
+        return;
+    }
+    const qint64 since =
+        m_sinceRefresh.isValid() ? m_sinceRefresh.elapsed() : qint64{refreshIntervalMs};
+    m_refreshTimer.start(static_cast<int>(std::max<qint64>(m_settleMs, refreshIntervalMs - since)));
+}
+
+void ChartPanel::rebuildNow() {
+    m_rangeMoved = false;
+    rebuild();
+    m_sinceRefresh.start();
+}
+
+void ChartPanel::refreshNow() {
+    if (std::exchange(m_rangeMoved, false)) {
+        onRangeChanged();
+    }
+    refresh();
+    m_sinceRefresh.start();
+}
+
+void ChartPanel::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange) {
+        applyStyle();
+    }
+}
+
+void ChartPanel::setUpChart(QChart* chart, QChartView* chartView) {
+    chart->setBackgroundRoundness(0);
+    chartView->setRenderHint(QPainter::Antialiasing);
+}
+
+void ChartPanel::setUpValueAxis(QValueAxis* axis, const QString& title) {
+    axis->setTitleText(title);
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0.0);
+}
+
+void ChartPanel::styleCharts(std::initializer_list<QChart*> charts,
+                             std::initializer_list<QAbstractAxis*> axes) const {
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    const auto theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
+    for (QChart* chart : charts) {
+        chart->setTheme(theme);
+    }
+    // The theme resets fonts: set ours again.
+    const QFont base = scaled(font(), m_view->presentation() ? 1.6 : 1.0);
+    QFont title = scaled(base, 1.2);
+    title.setBold(true);
+    for (QChart* chart : charts) {
+        chart->setTitleFont(title);
+        chart->legend()->setFont(base);
+    }
+    for (QAbstractAxis* axis : axes) {
+        axis->setLabelsFont(base);
+        axis->setTitleFont(base);
+    }
+}
+
+ChartPanel::MsRange ChartPanel::followTimeAxis(QValueAxis* axis, std::uint64_t originNs) const {
+    const TimeScale& scale = m_view->scale();
+    const MsRange range{.from = SeriesDecimator::toMs(scale.startNs(), originNs),
+                        .to = SeriesDecimator::toMs(scale.endNs(), originNs)};
+    const double step = AxisTicks::niceStep(range.to - range.from, 6);
+    axis->setTickInterval(step);
+    axis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
+    axis->setRange(range.from, range.to);
+    return range;
+}
+
+} // namespace taskscope::ui

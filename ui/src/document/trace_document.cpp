@@ -1,0 +1,107 @@
+#include "document/trace_document.hpp"
+
+#include <thread>
+
+namespace taskscope::ui {
+
+TraceDocument::TraceDocument(QObject* parent)
+    : QObject(parent)
+    , m_model(std::make_unique<analysis::model>()) {}
+
+void TraceDocument::startLive(const trace::run_info& info) {
+    m_model = std::make_unique<analysis::model>();
+    m_model->use_process_names();
+    m_summaries.clear();
+    m_requests.reset();
+    m_queues.clear();
+    m_info = info;
+    m_source = QStringLiteral("live");
+    m_warning.clear();
+    m_live = true;
+    emit reset();
+}
+
+void TraceDocument::append(std::span<const trace::event> events) {
+    if (events.empty()) {
+        return;
+    }
+    m_model->consume(events);
+    m_queues.consume(events);
+    updateSummaries();
+    emit changed();
+}
+
+void TraceDocument::prepare(PreparedTrace& prepared) {
+    const analysis::model& m = *prepared.model;
+    // The request pyramid on a second thread (the file's decoding thread has ended), the
+    // lane summaries and the sorted latencies here: they only read the model.
+    std::thread requests([&prepared, &m] {
+        prepared.requests.reset();
+        prepared.requests.build(m, m.has_client_requests(), true);
+    });
+    prepared.summaries.clear();
+    for (const analysis::lane& lane : m.lanes()) {
+        prepared.summaries.emplace_back().reset(m.first_ns());
+        prepared.summaries.back().update(lane);
+    }
+    (void)m.request_latencies(); // sorts them now, not at the latency chart's first look
+    requests.join();
+}
+
+void TraceDocument::adopt(PreparedTrace prepared) {
+    m_model = std::move(prepared.model);
+    m_summaries = std::move(prepared.summaries);
+    m_requests = std::move(prepared.requests);
+    m_queues.clear();
+    m_info = std::move(prepared.info);
+    m_source = std::move(prepared.source);
+    m_warning = std::move(prepared.warning);
+    m_live = false;
+    emit reset();
+}
+
+void TraceDocument::adopt(std::unique_ptr<analysis::model> model, const trace::run_info& info,
+                          const QString& source, const QString& warning) {
+    PreparedTrace prepared{.model = std::move(model),
+                           .summaries = {},
+                           .requests = {},
+                           .info = info,
+                           .source = source,
+                           .warning = warning};
+    prepare(prepared);
+    adopt(std::move(prepared));
+}
+
+void TraceDocument::updateSummaries() {
+    const auto& lanes = m_model->lanes();
+    while (m_summaries.size() < lanes.size()) {
+        m_summaries.emplace_back().reset(m_model->first_ns());
+    }
+    for (std::size_t i = 0; i < lanes.size(); ++i) {
+        m_summaries[i].update(lanes[i]);
+    }
+}
+
+const LaneSummary& TraceDocument::summary(std::size_t lane) const {
+    static const LaneSummary empty;
+    return lane < m_summaries.size() ? m_summaries[lane] : empty;
+}
+
+std::size_t TraceDocument::memoryBytes() const {
+    std::size_t n = 0;
+    for (const auto& s : m_summaries) {
+        n += s.memoryBytes();
+    }
+    const auto& m = *m_model;
+    for (const auto& l : m.lanes()) {
+        n += l.polls.capacity_bytes() + l.blocks.capacity_bytes() + l.jobs.capacity_bytes() +
+             l.parked.capacity_bytes() + l.depth.capacity_bytes();
+    }
+    n += m.tasks().capacity_bytes() + m.wakes().capacity_bytes() + m.steals().capacity_bytes() +
+         m.requests().capacity_bytes() + m.global_depth().capacity_bytes() +
+         m.lints().capacity_bytes() + m.reactor_events().capacity_bytes() +
+         m.markers().capacity_bytes();
+    return n;
+}
+
+} // namespace taskscope::ui

@@ -1,0 +1,319 @@
+#include "sessions/live_session.hpp"
+
+#include "document/trace_document.hpp"
+
+#include <QElapsedTimer>
+#include <QMetaObject>
+#include <QPointer>
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+namespace taskscope::ui {
+
+namespace {
+
+QString format_ms(std::uint64_t ns) {
+    return QString::number(static_cast<double>(ns) / 1e6, 'f', 1) + QStringLiteral(" ms");
+}
+
+/// Runs one load and tells the session (on its own thread) how it went.
+task<void> fire_load(net::load_options options, QString what, std::function<void(QString)> done) {
+    const net::load_report report = co_await net::run_load(options);
+    QString summary = QStringLiteral("%1: %2 answered").arg(what).arg(report.count);
+    if (report.errors != 0) {
+        summary += QStringLiteral(", %1 errors (%2)")
+                       .arg(report.errors)
+                       .arg(QString::fromStdString(report.first_error));
+    }
+    if (report.count != 0) {
+        summary +=
+            QStringLiteral(", latency p50 %1, p99 %2")
+                .arg(format_ms(report.percentile_ns(0.5)), format_ms(report.percentile_ns(0.99)));
+    }
+    done(summary);
+}
+
+} // namespace
+
+void EventInbox::consume(std::span<const trace::event> batch) {
+    std::lock_guard lock(m_mutex);
+    m_events.insert(m_events.end(), batch.begin(), batch.end());
+}
+
+void EventInbox::take(std::vector<trace::event>& out) {
+    out.clear();
+    std::lock_guard lock(m_mutex);
+    out.swap(m_events);
+}
+
+LiveSession::LiveSession(TraceDocument* document, QObject* parent)
+    : QObject(parent)
+    , m_document(document) {
+    m_pumpTimer.setInterval(16); // a frame
+    connect(&m_pumpTimer, &QTimer::timeout, this, &LiveSession::pump);
+}
+
+LiveSession::~LiveSession() {
+    stop();
+    for (std::thread& t : m_retiring) {
+        t.join();
+    }
+}
+
+bool LiveSession::start(const LiveOptions& options) {
+    stop();
+    m_options = options;
+    const runtime_options config{
+        .workers = options.workers, .stealing = options.stealing, .lifo_slot = options.lifoSlot};
+    m_runtime = std::make_unique<runtime>(config);
+    m_inbox = std::make_shared<EventInbox>();
+    m_runtime->trace().add_sink(m_inbox);
+    // The load generator runs outside the observed executor, as a real client would, so a
+    // blocked worker delays its requests instead of stopping the client too.
+    m_clients = std::make_unique<runtime>(runtime_options{.workers = 1});
+    m_clients->trace().add_sink(std::make_shared<trace::client_request_forwarder>(
+        m_inbox, m_clients->trace(), m_runtime->trace()));
+
+    trace::run_info info = trace::run_info_for(*m_runtime, config, "taskscope (live)");
+    info.sleep_mode = std::string(net::to_string(options.sleep));
+    info.accept_mode = std::string(net::to_string(options.accept));
+    m_document->startLive(info);
+
+    if (!startServer()) {
+        return false;
+    }
+    m_pumpTimer.start();
+    emit started(m_port);
+    return true;
+}
+
+bool LiveSession::startServer() {
+    net::http_server_options server_options;
+    server_options.port = m_port != 0 ? m_port : m_options.port;
+    server_options.sleep = m_options.sleep;
+    server_options.accept = m_options.accept;
+    server_options.log = [](std::string_view line) {
+        std::fprintf(stderr, "taskscope: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+    try {
+        m_server = net::http_server::bind(*m_runtime, server_options);
+    } catch (const std::system_error& e) {
+        if (server_options.port == 0) {
+            emit failed(QStringLiteral("The HTTP server could not start: %1").arg(e.what()));
+            return false;
+        }
+        // The port is taken (perhaps by the server just stopped): take any free one.
+        server_options.port = 0;
+        try {
+            m_server = net::http_server::bind(*m_runtime, server_options);
+        } catch (const std::system_error& again) {
+            emit failed(QStringLiteral("The HTTP server could not start: %1").arg(again.what()));
+            return false;
+        }
+    }
+    m_port = m_server->port();
+    m_serving = m_runtime->spawn(m_server->run(), "http_server.run");
+    return true;
+}
+
+void LiveSession::stopServer() {
+    if (m_server) {
+        m_server->stop(std::chrono::milliseconds(100));
+    }
+    if (m_serving) {
+        m_serving->detach();
+        m_serving.reset();
+    }
+}
+
+void LiveSession::stop() {
+    if (!m_runtime) {
+        return;
+    }
+    m_pumpTimer.stop();
+    stopRecording();
+    stopServer();
+    for (auto& load : m_loads) {
+        load.detach();
+    }
+    m_loads.clear();
+    m_loadsRunning = 0;
+    pumpAll();
+    // A worker may be inside a blocking sleep for seconds; shutting down waits for it,
+    // so the old runtime retires on a thread of its own and the window stays responsive.
+    struct retired {
+        std::unique_ptr<runtime> observed;
+        std::unique_ptr<runtime> clients;
+        std::unique_ptr<net::http_server> server;
+    };
+    auto old = std::make_shared<retired>(
+        retired{std::move(m_runtime), std::move(m_clients), std::move(m_server)});
+    m_retiring.emplace_back([old] {
+        old->clients->shutdown();
+        old->server.reset();
+        old->observed->shutdown();
+    });
+    m_inbox.reset();
+    m_batch.clear();
+    m_taken = 0;
+    m_port = 0;
+}
+
+void LiveSession::setSleepMode(net::sleep_mode mode) {
+    m_options.sleep = mode;
+    if (m_server) {
+        m_server->set_sleep_mode(mode);
+    }
+}
+
+void LiveSession::setAcceptMode(net::accept_mode mode) {
+    m_options.accept = mode;
+    if (!m_runtime) {
+        return;
+    }
+    const std::uint16_t port = m_port;
+    stopServer();
+    // The old server's accept loop closes its listener on a worker; retire it there.
+    auto old = std::shared_ptr<net::http_server>(std::move(m_server));
+    m_runtime
+        ->spawn(
+            [](std::shared_ptr<net::http_server> server) -> task<void> {
+                server.reset();
+                co_return;
+            }(old),
+            "retire_server")
+        .detach();
+    m_port = port;
+    if (startServer()) {
+        emit started(m_port);
+    }
+}
+
+void LiveSession::fire(const FireRequest& request) {
+    if (!m_runtime || !m_server) {
+        emit failed(QStringLiteral("Start the runtime before firing requests."));
+        return;
+    }
+    net::load_options load;
+    load.port = m_port;
+    load.target = request.target.toStdString();
+    load.requests = std::max<std::size_t>(1, request.count);
+    load.concurrency = std::max<std::size_t>(1, request.concurrency);
+    load.timeout = std::chrono::milliseconds(120'000);
+    const QString what = QStringLiteral("%1 x %2 (%3 at once)")
+                             .arg(request.count)
+                             .arg(request.target)
+                             .arg(request.concurrency);
+    ++m_loadsRunning;
+    QPointer<LiveSession> self(this);
+    auto done = [self](QString summary) {
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, summary] {
+                if (LiveSession* session = self.data()) {
+                    session->m_loadsRunning = std::max(0, session->m_loadsRunning - 1);
+                    emit session->loadFinished(summary);
+                }
+            },
+            Qt::QueuedConnection);
+    };
+    m_loads.push_back(m_clients->spawn(fire_load(load, what, done), "fire_requests"));
+    // Finished loads need no handle: keep the list short.
+    std::erase_if(m_loads, [](const join_handle<void>& h) { return h.is_finished(); });
+}
+
+bool LiveSession::startRecording(const std::filesystem::path& path, QString* error) {
+    if (!m_runtime) {
+        if (error != nullptr) {
+            *error = QStringLiteral("Nothing is running to record.");
+        }
+        return false;
+    }
+    stopRecording();
+    const TraceDocument* document = m_document.data();
+    if (document == nullptr) {
+        return false;
+    }
+    try {
+        trace::run_info info = document->info();
+        info.sleep_mode = std::string(net::to_string(m_options.sleep));
+        info.accept_mode = std::string(net::to_string(m_options.accept));
+        m_recording = std::make_shared<trace::file_writer>(path, info);
+    } catch (const trace::file_error& e) {
+        if (error != nullptr) {
+            *error = QString::fromUtf8(e.what());
+        }
+        return false;
+    }
+    m_recordingPath = path;
+    m_runtime->trace().add_sink(m_recording);
+    m_recordingClients = std::make_shared<trace::client_request_forwarder>(
+        m_recording, m_clients->trace(), m_runtime->trace());
+    m_clients->trace().add_sink(m_recordingClients);
+    return true;
+}
+
+std::filesystem::path LiveSession::stopRecording() {
+    if (!m_recording) {
+        return {};
+    }
+    if (m_runtime) {
+        m_clients->trace().flush();
+        m_clients->trace().remove_sink(m_recordingClients);
+        m_runtime->trace().flush();
+        m_runtime->trace().remove_sink(m_recording);
+    }
+    m_recordingClients.reset();
+    try {
+        m_recording->close();
+    } catch (const trace::file_error& e) {
+        emit failed(QString::fromUtf8(e.what()));
+    }
+    m_recording.reset();
+    return std::exchange(m_recordingPath, {});
+}
+
+void LiveSession::pump() {
+    if (!m_inbox || !m_document) {
+        return;
+    }
+    if (m_taken == m_batch.size()) {
+        m_inbox->take(m_batch);
+        m_taken = 0;
+    }
+    if (m_batch.empty()) {
+        return;
+    }
+    // At most what fits a frame's budget goes in per tick (the rest waits for the next),
+    // so a burst never stalls the window: the count follows the last append's speed.
+    const std::size_t count = std::min(m_batch.size() - m_taken, m_eventsPerTick);
+    QElapsedTimer took;
+    took.start();
+    m_document->append(std::span(m_batch).subspan(m_taken, count));
+    m_taken += count;
+    const double ns = std::max<double>(1.0, static_cast<double>(took.nsecsElapsed()));
+    const double perTick = static_cast<double>(count) * appendBudgetNs / ns;
+    m_eventsPerTick = static_cast<std::size_t>(std::clamp(
+        perTick, static_cast<double>(minEventsPerTick), static_cast<double>(maxEventsPerTick)));
+}
+
+void LiveSession::pumpAll() {
+    while (m_inbox && m_document) {
+        if (m_taken == m_batch.size()) {
+            m_inbox->take(m_batch);
+            m_taken = 0;
+            if (m_batch.empty()) {
+                return;
+            }
+        }
+        m_document->append(std::span(m_batch).subspan(m_taken));
+        m_taken = m_batch.size();
+    }
+}
+
+std::size_t LiveSession::backlog() const noexcept {
+    return m_batch.size() - m_taken;
+}
+
+} // namespace taskscope::ui

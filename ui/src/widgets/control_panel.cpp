@@ -1,0 +1,178 @@
+#include "widgets/control_panel.hpp"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace taskscope::ui {
+
+namespace {
+
+QComboBox* modeBox(const QStringList& values, const QStringList& tips, QWidget* parent) {
+    auto* box = new QComboBox(parent);
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        box->addItem(values[i], values[i]);
+        box->setItemData(static_cast<int>(i), tips[i], Qt::ToolTipRole);
+    }
+    return box;
+}
+
+} // namespace
+
+ControlPanel::ControlPanel(LiveSession* session, QWidget* parent)
+    : QWidget(parent)
+    , m_session(session) {
+    auto* layout = new QVBoxLayout(this);
+
+    auto* runtimeBox = new QGroupBox(tr("Runtime (changes restart it)"), this);
+    auto* runtimeForm = new QFormLayout(runtimeBox);
+    m_workers = new QSpinBox(runtimeBox);
+    m_workers->setRange(1, static_cast<int>(runtime_options::max_workers));
+    m_workers->setValue(2);
+    m_workers->setToolTip(tr("Worker threads polling tasks"));
+    m_stealing = new QCheckBox(tr("work stealing"), runtimeBox);
+    m_stealing->setChecked(true);
+    m_stealing->setToolTip(tr("Idle workers take half of a busy worker's queue"));
+    m_lifo = new QCheckBox(tr("LIFO slot"), runtimeBox);
+    m_lifo->setChecked(true);
+    m_lifo->setToolTip(tr("A woken task runs next on the worker that woke it"));
+    runtimeForm->addRow(tr("&Workers"), m_workers);
+    runtimeForm->addRow(m_stealing);
+    runtimeForm->addRow(m_lifo);
+    layout->addWidget(runtimeBox);
+
+    auto* serverBox = new QGroupBox(tr("HTTP server"), this);
+    auto* serverForm = new QFormLayout(serverBox);
+    m_sleepMode =
+        modeBox({QStringLiteral("async"), QStringLiteral("blocking"), QStringLiteral("offload")},
+                {tr("/sleep awaits a timer: the worker stays free"),
+                 tr("/sleep blocks the worker thread: nothing else runs on it"),
+                 tr("/sleep runs on the blocking pool")},
+                serverBox);
+    m_acceptMode =
+        modeBox({QStringLiteral("spawn"), QStringLiteral("concurrent"), QStringLiteral("inline")},
+                {tr("a task per connection, spread over workers by stealing"),
+                 tr("connections run concurrently on the accepting worker"),
+                 tr("one connection at a time: the next waits")},
+                serverBox);
+    m_address = new QLabel(tr("not running"), serverBox);
+    m_address->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    serverForm->addRow(tr("&Sleep mode"), m_sleepMode);
+    serverForm->addRow(tr("&Accept mode"), m_acceptMode);
+    serverForm->addRow(tr("Address"), m_address);
+    layout->addWidget(serverBox);
+
+    auto* fireBox = new QGroupBox(tr("Fire requests"), this);
+    auto* fireForm = new QFormLayout(fireBox);
+    m_route = new QComboBox(fireBox);
+    m_route->addItem(QStringLiteral("/"), QStringLiteral("/"));
+    m_route->addItem(QStringLiteral("/sleep?ms="), QStringLiteral("/sleep?ms=%1"));
+    m_route->addItem(QStringLiteral("/cpu?ms="), QStringLiteral("/cpu?ms=%1"));
+    m_routeMs = new QSpinBox(fireBox);
+    m_routeMs->setRange(0, 60'000);
+    m_routeMs->setValue(300);
+    m_routeMs->setSuffix(QStringLiteral(" ms"));
+    m_count = new QSpinBox(fireBox);
+    m_count->setRange(1, 1'000'000);
+    m_count->setGroupSeparatorShown(true);
+    m_count->setValue(10);
+    m_concurrency = new QSpinBox(fireBox);
+    m_concurrency->setRange(1, 1000);
+    m_concurrency->setValue(1);
+    m_fire = new QPushButton(tr("&Fire"), fireBox);
+    m_fire->setToolTip(tr("Send the requests with the built-in load generator (Ctrl+Return)"));
+    m_lastResult = new QLabel(fireBox);
+    m_lastResult->setWordWrap(true);
+    fireForm->addRow(tr("&Route"), m_route);
+    fireForm->addRow(tr("Duration"), m_routeMs);
+    fireForm->addRow(tr("&Count"), m_count);
+    fireForm->addRow(tr("C&oncurrency"), m_concurrency);
+    fireForm->addRow(m_fire);
+    fireForm->addRow(m_lastResult);
+    layout->addWidget(fireBox);
+    layout->addStretch(1);
+    updateRouteControls();
+
+    connect(m_workers, &QSpinBox::valueChanged, this, &ControlPanel::restartRuntime);
+    connect(m_stealing, &QCheckBox::toggled, this, &ControlPanel::restartRuntime);
+    connect(m_lifo, &QCheckBox::toggled, this, &ControlPanel::restartRuntime);
+    connect(m_sleepMode, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_applying) {
+            m_session->setSleepMode(
+                *net::parse_sleep_mode(m_sleepMode->currentData().toString().toStdString()));
+        }
+    });
+    connect(m_acceptMode, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_applying) {
+            m_session->setAcceptMode(
+                *net::parse_accept_mode(m_acceptMode->currentData().toString().toStdString()));
+        }
+    });
+    connect(m_route, &QComboBox::currentIndexChanged, this, &ControlPanel::updateRouteControls);
+    connect(m_fire, &QPushButton::clicked, this, &ControlPanel::fire);
+    connect(session, &LiveSession::started, this, &ControlPanel::onStarted);
+    connect(session, &LiveSession::loadFinished, this, &ControlPanel::onLoadFinished);
+    connect(session, &LiveSession::failed, this,
+            [this](const QString& message) { m_lastResult->setText(message); });
+}
+
+void ControlPanel::showOptions(const LiveOptions& options) {
+    m_applying = true;
+    m_workers->setValue(static_cast<int>(options.workers));
+    m_stealing->setChecked(options.stealing);
+    m_lifo->setChecked(options.lifoSlot);
+    m_sleepMode->setCurrentIndex(
+        m_sleepMode->findData(QString::fromUtf8(std::string(net::to_string(options.sleep)))));
+    m_acceptMode->setCurrentIndex(
+        m_acceptMode->findData(QString::fromUtf8(std::string(net::to_string(options.accept)))));
+    m_applying = false;
+}
+
+FireRequest ControlPanel::currentRequest() const {
+    FireRequest request;
+    const QString pattern = m_route->currentData().toString();
+    request.target =
+        pattern.contains(QStringLiteral("%1")) ? pattern.arg(m_routeMs->value()) : pattern;
+    request.count = static_cast<std::size_t>(m_count->value());
+    request.concurrency = static_cast<std::size_t>(m_concurrency->value());
+    return request;
+}
+
+void ControlPanel::fire() {
+    const FireRequest request = currentRequest();
+    m_lastResult->setText(tr("firing %1 x %2 ...").arg(request.count).arg(request.target));
+    m_session->fire(request);
+}
+
+void ControlPanel::restartRuntime() {
+    if (m_applying) {
+        return;
+    }
+    LiveOptions options = m_session->options();
+    options.workers = static_cast<std::size_t>(m_workers->value());
+    options.stealing = m_stealing->isChecked();
+    options.lifoSlot = m_lifo->isChecked();
+    options.sleep = *net::parse_sleep_mode(m_sleepMode->currentData().toString().toStdString());
+    options.accept = *net::parse_accept_mode(m_acceptMode->currentData().toString().toStdString());
+    m_session->start(options);
+}
+
+void ControlPanel::onStarted(quint16 port) {
+    m_address->setText(QStringLiteral("http://127.0.0.1:%1/").arg(port));
+    showOptions(m_session->options());
+}
+
+void ControlPanel::onLoadFinished(const QString& summary) {
+    m_lastResult->setText(summary);
+}
+
+void ControlPanel::updateRouteControls() {
+    m_routeMs->setEnabled(m_route->currentData().toString().contains(QStringLiteral("%1")));
+}
+
+} // namespace taskscope::ui

@@ -1,0 +1,62 @@
+#pragma once
+// The panel a teacher drives the live engine from: runtime knobs (restart on change), the
+// server's sleep and accept modes (at once), and "fire requests".
+
+#include "sessions/live_session.hpp"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QSpinBox;
+
+namespace taskscope::ui {
+
+class ControlPanel : public QWidget {
+    Q_OBJECT
+public:
+    ControlPanel(LiveSession* session, QWidget* parent = nullptr);
+
+    /// Shows `options` without acting on them (after a start from the command line).
+    void showOptions(const LiveOptions& options);
+    /// The request the fire button sends now.
+    [[nodiscard]] FireRequest currentRequest() const;
+
+    // For tests and shortcuts.
+    [[nodiscard]] QPushButton* fireButton() const noexcept { return m_fire; }
+    [[nodiscard]] QComboBox* sleepMode() const noexcept { return m_sleepMode; }
+    [[nodiscard]] QComboBox* acceptMode() const noexcept { return m_acceptMode; }
+    [[nodiscard]] QSpinBox* workers() const noexcept { return m_workers; }
+    [[nodiscard]] QComboBox* route() const noexcept { return m_route; }
+    [[nodiscard]] QSpinBox* routeMs() const noexcept { return m_routeMs; }
+    [[nodiscard]] QSpinBox* count() const noexcept { return m_count; }
+    [[nodiscard]] QSpinBox* concurrency() const noexcept { return m_concurrency; }
+
+public slots:
+    void fire();
+
+private:
+    void restartRuntime();
+    void onStarted(quint16 port);
+    void onLoadFinished(const QString& summary);
+    void updateRouteControls();
+
+    LiveSession* m_session;
+    QSpinBox* m_workers;
+    QCheckBox* m_stealing;
+    QCheckBox* m_lifo;
+    QComboBox* m_sleepMode;
+    QComboBox* m_acceptMode;
+    QLabel* m_address;
+    QComboBox* m_route;
+    QSpinBox* m_routeMs;
+    QSpinBox* m_count;
+    QSpinBox* m_concurrency;
+    QPushButton* m_fire;
+    QLabel* m_lastResult;
+    bool m_applying = false;
+};
+
+} // namespace taskscope::ui

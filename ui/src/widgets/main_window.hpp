@@ -1,0 +1,160 @@
+#pragma once
+// The window a teacher opens: the control panel on the left; the timeline, the run-queue
+// depths, and the request latency / tasks / findings tabs on the right. A live run and an
+// opened .tstrace file fill the same views.
+
+#include "document/document_source.hpp"
+#include "look/theme.hpp"
+#include "sessions/live_session.hpp"
+
+#include <QMainWindow>
+#include <QPointer>
+#include <filesystem>
+#include <memory>
+
+class QActionGroup;
+class QDockWidget;
+class QLabel;
+class QLineEdit;
+class QListView;
+class QTabWidget;
+class QTableView;
+class QProgressDialog;
+
+namespace taskscope::ui {
+
+class ControlPanel;
+class LatencyChart;
+class LessonPanel;
+class LessonSession;
+class QueueStrip;
+class ReplayBar;
+class ReplayController;
+class LintListModel;
+class QueueDepthChart;
+class TaskFilterModel;
+class TaskTableModel;
+class TimelineView;
+class TraceDocument;
+class TraceLoader;
+class ViewState;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Starts the engine inside the window.
+    bool startLive(const LiveOptions& options);
+    /// Opens a trace file in the background (progress dialog, cancellable); fileOpened
+    /// says how it went.
+    void openFile(const QString& path);
+
+    /// Errors go to lastError() and the status bar instead of a dialog (tests, --screenshot).
+    void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
+    [[nodiscard]] const QString& lastError() const noexcept { return m_lastError; }
+
+    [[nodiscard]] TraceDocument* document() const noexcept { return m_document; }
+    [[nodiscard]] ViewState* view() const noexcept { return m_view; }
+    [[nodiscard]] LiveSession* session() const noexcept { return m_session; }
+    [[nodiscard]] ControlPanel* controls() const noexcept { return m_controls; }
+    [[nodiscard]] TimelineView* timeline() const noexcept { return m_timeline; }
+    [[nodiscard]] QueueDepthChart* queueChart() const noexcept { return m_queues; }
+    [[nodiscard]] LatencyChart* latencyChart() const noexcept { return m_latency; }
+    [[nodiscard]] TaskTableModel* taskModel() const noexcept { return m_taskModel; }
+    [[nodiscard]] LintListModel* lintModel() const noexcept { return m_lintModel; }
+    [[nodiscard]] QTabWidget* tabs() const noexcept { return m_tabs; }
+    [[nodiscard]] QueueStrip* queueStrip() const noexcept { return m_queueStrip; }
+    [[nodiscard]] LessonPanel* lessonPanel() const noexcept { return m_lessonPanel; }
+    [[nodiscard]] LessonSession* lesson() const noexcept { return m_lesson; }
+    [[nodiscard]] ReplayController* replay() const noexcept { return m_replay; }
+    [[nodiscard]] ReplayBar* replayBar() const noexcept { return m_replayBar; }
+    /// Where the trace shown comes from, and the file behind it.
+    [[nodiscard]] const DocumentSource& source() const noexcept { return m_source; }
+
+    /// Runs a lesson in the window (stops the live engine; the document shows the lesson).
+    bool runLesson(const QString& name, double scale);
+    /// Starts recording the live run to a temporary .tstrace, or stops and keeps it as the
+    /// file behind the document (Save, Export and Replay use it).
+    void toggleRecording();
+    /// Replays the trace shown (a finished lesson, an opened file, a recording); false
+    /// with a message when there is no file behind it.
+    bool startReplay();
+
+    /// Applies `theme` to the application, keeps it for the next start and checks it in
+    /// View > Theme.
+    void setTheme(Theme theme);
+
+public slots:
+    void setPresentation(bool on);
+    void showShortcuts();
+
+signals:
+    /// A file finished loading (ok), failed, or was cancelled (!ok; see lastError()). An
+    /// open that a newer openFile() replaced says nothing.
+    void fileOpened(bool ok);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void openDialog();
+    void saveAs();
+    void exportChrome();
+    void exportCsv();
+    void updateStatus();
+    void updateTitle();
+    void showError(const QString& message);
+    void jumpToLint(const QModelIndex& index);
+    void selectTaskRow();
+    /// A load ended one way or another: its progress dialog goes.
+    void onLoadEnded();
+    void onFileLoaded();
+    /// Points the queue strip at what fits the moment: the live queues, the replay's
+    /// playhead, or a hint.
+    void updateQueueStrip();
+    void onReplayMoved();
+    /// Whatever fills the document lets go of it: the replay closes, a running lesson is
+    /// abandoned, the live engine stops. Each new source (live, lesson, file) calls this first.
+    void releaseDocument();
+    /// The document now shows `source`: the title, status and queue strip follow.
+    void setSource(DocumentSource source);
+
+    TraceDocument* m_document;
+    ViewState* m_view;
+    LiveSession* m_session;
+    ControlPanel* m_controls;
+    TimelineView* m_timeline;
+    QueueDepthChart* m_queues;
+    LatencyChart* m_latency;
+    TaskTableModel* m_taskModel;
+    TaskFilterModel* m_taskFilter;
+    LintListModel* m_lintModel;
+    QTabWidget* m_tabs;
+    QTableView* m_taskTable;
+    QLineEdit* m_taskSearch;
+    QListView* m_lintList;
+    QLabel* m_status;
+    QAction* m_recordAction = nullptr;
+    QAction* m_followAction = nullptr;
+    QAction* m_presentationAction = nullptr;
+    QActionGroup* m_themeActions = nullptr;
+    QAction* m_replayAction = nullptr;
+    QAction* m_playAction = nullptr;
+    QueueStrip* m_queueStrip;
+    LessonPanel* m_lessonPanel;
+    LessonSession* m_lesson;
+    ReplayController* m_replay;
+    ReplayBar* m_replayBar;
+    QDockWidget* m_lessonDock;
+    DocumentSource m_source;
+    bool m_quietErrors = false;
+    QString m_lastError;
+
+    TraceLoader* m_loader;
+    QPointer<QProgressDialog> m_progress;
+};
+
+} // namespace taskscope::ui

@@ -1,0 +1,119 @@
+#include "widgets/replay_bar.hpp"
+
+#include "document/trace_document.hpp"
+#include "sessions/replay_controller.hpp"
+#include "taskscope/analysis/model.hpp"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSlider>
+#include <QStyle>
+#include <QToolButton>
+
+namespace taskscope::ui {
+
+namespace {
+
+constexpr int sliderSteps = 10'000;
+
+QToolButton* button(QWidget* parent, const QString& text, const QString& tip) {
+    auto* b = new QToolButton(parent);
+    b->setText(text);
+    b->setToolTip(tip);
+    b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    return b;
+}
+
+} // namespace
+
+const std::vector<double>& ReplayBar::speeds() {
+    static const std::vector<double> all{0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0};
+    return all;
+}
+
+ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget* parent)
+    : QWidget(parent)
+    , m_replay(replay)
+    , m_document(document) {
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(4, 2, 4, 2);
+
+    auto* title = new QLabel(tr("<b>Replay</b>"), this);
+    auto* rewind = button(this, tr("|◀"), tr("Back to the start (Home)"));
+    m_play = button(this, tr("▶ Play"), tr("Play or pause (Space)"));
+    m_speed = new QComboBox(this);
+    for (const double s : speeds()) {
+        m_speed->addItem(QStringLiteral("%1×").arg(s), s);
+    }
+    m_speed->setCurrentIndex(3);
+    m_speed->setToolTip(tr("Playback speed: trace time per real second"));
+    auto* nextPoll = button(this, tr("Next poll"), tr("Step to the next poll (N)"));
+    auto* nextWake = button(this, tr("Next wake"), tr("Step to the next wake (K)"));
+    auto* nextSteal = button(this, tr("Next steal"), tr("Step to the next steal (L)"));
+    m_position = new QSlider(Qt::Horizontal, this);
+    m_position->setRange(0, sliderSteps);
+    m_position->setToolTip(tr("Drag to move the playhead"));
+    m_time = new QLabel(this);
+    m_time->setMinimumWidth(m_time->fontMetrics().horizontalAdvance(QStringLiteral("000.000 s")));
+    m_step = new QLabel(this);
+    m_step->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto* close = button(this, tr("✕"), tr("End the replay"));
+
+    layout->addWidget(title);
+    layout->addWidget(rewind);
+    layout->addWidget(m_play);
+    layout->addWidget(m_speed);
+    layout->addWidget(nextPoll);
+    layout->addWidget(nextWake);
+    layout->addWidget(nextSteal);
+    layout->addWidget(m_position, 2);
+    layout->addWidget(m_time);
+    layout->addWidget(m_step, 3);
+    layout->addWidget(close);
+
+    rewind->setShortcut(Qt::Key_Home);
+    nextPoll->setShortcut(Qt::Key_N);
+    nextWake->setShortcut(Qt::Key_K);
+    nextSteal->setShortcut(Qt::Key_L);
+    for (QToolButton* b : {rewind, nextPoll, nextWake, nextSteal, close}) {
+        b->setAutoRaise(false);
+    }
+
+    connect(rewind, &QToolButton::clicked, replay, &ReplayController::rewind);
+    connect(m_play, &QToolButton::clicked, replay, &ReplayController::togglePlay);
+    connect(nextPoll, &QToolButton::clicked, replay, &ReplayController::stepPoll);
+    connect(nextWake, &QToolButton::clicked, replay, &ReplayController::stepWake);
+    connect(nextSteal, &QToolButton::clicked, replay, &ReplayController::stepSteal);
+    connect(close, &QToolButton::clicked, replay, &ReplayController::close);
+    connect(m_speed, &QComboBox::currentIndexChanged, this,
+            [this](int) { m_replay->setSpeed(m_speed->currentData().toDouble()); });
+    connect(m_position, &QSlider::valueChanged, this, [this](int value) {
+        if (m_updating) {
+            return;
+        }
+        const double first = static_cast<double>(m_document->firstNs());
+        const double last = static_cast<double>(m_document->lastNs());
+        m_replay->seek(static_cast<std::uint64_t>(first + (last - first) * value / sliderSteps));
+    });
+    connect(replay, &ReplayController::moved, this, &ReplayBar::refresh);
+    connect(replay, &ReplayController::playingChanged, this, &ReplayBar::refresh);
+    refresh();
+}
+
+void ReplayBar::refresh() {
+    m_updating = true;
+    m_play->setText(m_replay->playing() ? tr("⏸ Pause") : tr("▶ Play"));
+    const std::uint64_t first = m_document->firstNs();
+    const std::uint64_t last = m_document->lastNs();
+    const std::uint64_t at = std::clamp(m_replay->positionNs(), first, std::max(first, last));
+    if (last > first) {
+        m_position->setValue(static_cast<int>(static_cast<double>(at - first) /
+                                              static_cast<double>(last - first) * sliderSteps));
+    }
+    m_time->setText(QString::fromStdString(analysis::format_duration(at - first, 3)));
+    m_step->setText(m_replay->lastStep());
+    m_updating = false;
+}
+
+} // namespace taskscope::ui
