@@ -158,6 +158,18 @@ TEST_CASE("queue tracker: a task woken while it runs queues behind when its poll
     CHECK(q.total_queued() == 0);
 }
 
+TEST_CASE("queue tracker: the schema says whether queues are known, before any task is queued") {
+    queue_tracker q;
+    CHECK_FALSE(q.knows_queues());
+    q.set_schema(trace::first_schema_with_queues);
+    CHECK(q.knows_queues()); // nothing queued yet: empty queues, not an old trace
+    q.clear();
+    CHECK(q.knows_queues()); // a new live run of the same schema
+    queue_tracker old;
+    old.set_schema(trace::oldest_readable_schema);
+    CHECK_FALSE(old.knows_queues());
+}
+
 TEST_CASE("queue tracker: schema 2 traces name no queues") {
     queue_tracker q;
     q.apply(make::track_started(0, 0, track_kind::worker, 0));

@@ -78,6 +78,13 @@ TEST_CASE("replay: stepping to any of several kinds, and the state at the playhe
     CHECK(cursor.queues().total_queued() == expected.total_queued());
 }
 
+TEST_CASE("replay: a current trace knows its queues at the playhead 0, before any event") {
+    replay_cursor cursor(sample);
+    CHECK(cursor.position_ns() == 0);
+    CHECK(cursor.queues().knows_queues());
+    CHECK(cursor.queues().total_queued() == 0);
+}
+
 TEST_CASE("replay: at a steal the thief's queue holds what it took, and seeking back agrees") {
     replay_cursor cursor(sample);
     const auto steal = cursor.step(event_kind::steal);

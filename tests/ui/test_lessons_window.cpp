@@ -18,6 +18,8 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QImage>
+#include <QLabel>
+#include <QSlider>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTest>
@@ -154,6 +156,33 @@ TEST_CASE("replay steps a lesson trace and the queue strip shows the queues at t
     }
     CHECK(queued + 1 >= steal->arg2); // all it moved but the one it runs at once
     CHECK(window.replay()->lastStep().contains(QStringLiteral("steals")));
+    // The bar and the strip show one state: the thief runs the task the bar names.
+    const auto thief = std::find_if(rows.begin(), rows.end(),
+                                    [&](const auto& row) { return row.running == steal->task; });
+    CHECK(thief != rows.end());
+    CHECK(window.queueStrip()->caption().endsWith(window.replayBar()->timeLabel()->text()));
+
+    // Steps read as sentences, never as event names; the buttons stay where they are
+    // however long the sentence.
+    const QRect playAt = window.replayBar()->playButton()->geometry();
+    const QRect sliderAt = window.replayBar()->slider()->geometry();
+    for (int i = 0; i < 200; ++i) {
+        window.replay()->stepWake();
+        window.replay()->stepPoll();
+        QApplication::processEvents();
+        INFO(window.replay()->lastStep().toStdString());
+        for (int kind = 0; kind <= static_cast<int>(trace::event_kind::events_dropped); ++kind) {
+            const auto name = trace::to_string(static_cast<trace::event_kind>(kind));
+            if (name.find('_') != std::string_view::npos) { // "worker_park", not "wake"
+                CHECK_FALSE(window.replay()->lastStep().contains(
+                    QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()))));
+            }
+        }
+        CHECK(window.replayBar()->playButton()->geometry() == playAt);
+        CHECK(window.replayBar()->slider()->geometry() == sliderAt);
+        CHECK(window.replayBar()->stepLabel()->toolTip() == window.replay()->lastStep());
+    }
+    window.replay()->rewind();
 
     // The timeline draws the playhead in the highlight colour at its time.
     ui::TimelineView* timeline = window.timeline();

@@ -18,7 +18,15 @@ constexpr std::uint32_t max_workers = 256;
 } // namespace
 
 void queue_tracker::clear() {
+    const bool names_queues = m_schema_names_queues;
     *this = queue_tracker{};
+    m_schema_names_queues = names_queues;
+    m_knows_queues = names_queues;
+}
+
+void queue_tracker::set_schema(std::uint32_t schema) noexcept {
+    m_schema_names_queues = schema >= trace::first_schema_with_queues;
+    m_knows_queues = m_knows_queues || m_schema_names_queues;
 }
 
 std::uint32_t queue_tracker::queue_index(queue_id q) const noexcept {
@@ -292,7 +300,10 @@ void queue_tracker::on(const trace::event& e, const trace::steal_view& v) {
     for (const entry& moved : take_oldest(victim, v.count)) {
         enqueue(moved.task, queue_id::local(here), moved.since_ns);
     }
-    remove(v.first_task); // the one the thief runs at once
+    remove(v.first_task); // the one the thief runs at once: shown running from the steal
+    if (v.first_task != 0) {
+        m_running[here] = {v.first_task, e.time_ns};
+    }
 }
 
 void queue_tracker::on(const trace::event& e, const trace::global_push_view& v) {

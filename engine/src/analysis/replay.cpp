@@ -16,6 +16,7 @@ void replay_cursor::rewind() {
     m_next = 0;
     m_exhausted = false;
     m_queues.clear();
+    m_queues.set_schema(m_reader->schema());
     m_last.reset();
     m_position_ns = 0;
     m_applied = 0;

@@ -14,6 +14,7 @@ void TraceDocument::startLive(const trace::run_info& info) {
     m_summaries.clear();
     m_requests.reset();
     m_queues.clear();
+    m_queues.set_schema(trace::schema_version); // this build's runtime names every queue
     m_info = info;
     m_source = QStringLiteral("live");
     m_warning.clear();

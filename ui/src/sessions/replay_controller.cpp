@@ -2,6 +2,7 @@
 
 #include "document/trace_document.hpp"
 #include "document/view_state.hpp"
+#include "taskscope/trace/event_types.hpp"
 
 #include <algorithm>
 
@@ -48,6 +49,13 @@ void ReplayController::close() {
 
 std::uint64_t ReplayController::positionNs() const noexcept {
     return m_cursor ? m_cursor->position_ns() : 0;
+}
+
+QString ReplayController::positionText() const {
+    const std::uint64_t first = m_document->firstNs();
+    const std::uint64_t at =
+        std::clamp(positionNs(), first, std::max(first, m_document->lastNs())) - first;
+    return QString::fromStdString(analysis::format_duration(at, 3));
 }
 
 void ReplayController::play() {
@@ -165,7 +173,9 @@ void ReplayController::tick() {
         return;
     }
     const double elapsedNs = static_cast<double>(m_clock.nsecsElapsed()) * m_speed;
-    const auto target = static_cast<std::uint64_t>(m_playFromNs + elapsedNs);
+    // Never past the trace's end: the bar and the strip both show the playhead.
+    const auto target = std::min(static_cast<std::uint64_t>(m_playFromNs + elapsedNs),
+                                 std::max(m_document->lastNs(), m_document->firstNs()));
     if (!guarded([&] { m_cursor->seek(target); })) {
         return;
     }
@@ -178,46 +188,159 @@ void ReplayController::tick() {
     publish();
 }
 
-void ReplayController::describe(const trace::event& e) {
-    const analysis::model& m = m_document->model();
-    const auto label = [&](std::uint64_t id) {
+namespace {
+
+/// What a replay step landed on, as a sentence a class can read: one handler a kind.
+struct StepSentence {
+    const analysis::model& m;
+    QString text;
+
+    [[nodiscard]] QString task(std::uint64_t id) const {
         const analysis::task_ref ref = m.find_task(id);
         return ref == analysis::no_task ? QStringLiteral("task #%1").arg(id)
                                         : QString::fromStdString(m.task_label(ref));
-    };
-    const auto lane = [&](std::uint16_t track) {
-        const auto& lanes = m.lanes();
-        return track < lanes.size() ? QString::fromStdString(lanes[track].label())
-                                    : QStringLiteral("track %1").arg(track);
-    };
-    switch (e.kind) {
-    case event_kind::poll_begin:
-        m_lastStep = tr("%1 polls %2").arg(lane(e.track), label(e.task));
-        break;
-    case event_kind::poll_end:
-        m_lastStep = tr("%1 finished polling %2 (%3)")
-                         .arg(lane(e.track), label(e.task),
-                              QString::fromUtf8(
-                                  trace::to_string(static_cast<trace::poll_result>(e.detail))));
-        break;
-    case event_kind::wake:
-        m_lastStep =
-            tr("%1 woken (%2)%3")
-                .arg(label(e.task),
-                     QString::fromUtf8(trace::to_string(static_cast<trace::wake_source>(e.detail))),
-                     e.arg != 0 ? tr(" by %1").arg(label(e.arg)) : QString());
-        break;
-    case event_kind::steal:
-        m_lastStep = tr("%1 steals %2 task(s) from worker %3, runs %4")
-                         .arg(lane(e.track))
-                         .arg(e.arg2)
-                         .arg(e.arg)
-                         .arg(label(e.task));
-        break;
-    default:
-        m_lastStep = tr("%1: %2").arg(lane(e.track), QString::fromUtf8(trace::to_string(e.kind)));
-        break;
     }
+    [[nodiscard]] QString lane(const trace::event& e) const {
+        const auto& lanes = m.lanes();
+        return e.track < lanes.size() ? QString::fromStdString(lanes[e.track].label())
+                                      : QStringLiteral("thread %1").arg(e.track);
+    }
+    [[nodiscard]] static QString duration(std::uint64_t ns) {
+        return QString::fromStdString(analysis::format_duration(ns));
+    }
+
+    void on(const trace::event& e, const trace::track_started_view&) {
+        text = ReplayController::tr("%1 starts").arg(lane(e));
+    }
+    void on(const trace::event& e, const trace::task_spawned_view& v) {
+        text = v.parent != 0
+                   ? ReplayController::tr("%1 spawns %2 on %3")
+                         .arg(task(v.parent), task(v.task), lane(e))
+                   : ReplayController::tr("%1 is spawned on %2").arg(task(v.task), lane(e));
+    }
+    void on(const trace::event& e, const trace::poll_begin_view& v) {
+        text = ReplayController::tr("%1 polls %2").arg(lane(e), task(v.task));
+    }
+    void on(const trace::event& e, const trace::poll_end_view& v) {
+        switch (v.result) {
+        case trace::poll_result::ready:
+            text = ReplayController::tr("%1 finishes %2: it is done").arg(lane(e), task(v.task));
+            return;
+        case trace::poll_result::threw:
+            text = ReplayController::tr("%1 finishes %2: it threw").arg(lane(e), task(v.task));
+            return;
+        case trace::poll_result::pending:
+            break;
+        }
+        text = ReplayController::tr("%1 finishes polling %2: it waits (pending)")
+                   .arg(lane(e), task(v.task));
+    }
+    void on(const trace::event& e, const trace::task_cancelled_view& v) {
+        text = ReplayController::tr("%1 cancels %2").arg(lane(e), task(v.task));
+    }
+    void on(const trace::event&, const trace::wake_view& v) {
+        switch (v.source) {
+        case trace::wake_source::timer:
+            text = ReplayController::tr("a timer wakes %1").arg(task(v.task));
+            return;
+        case trace::wake_source::io:
+            text = ReplayController::tr("a socket is ready: %1 wakes").arg(task(v.task));
+            return;
+        case trace::wake_source::blocking:
+            text = ReplayController::tr("a blocking-pool job finished: %1 wakes").arg(task(v.task));
+            return;
+        case trace::wake_source::self:
+        case trace::wake_source::yield:
+            text = ReplayController::tr("%1 yields and queues itself again").arg(task(v.task));
+            return;
+        default:
+            text = v.waker != 0
+                       ? ReplayController::tr("%1 wakes %2").arg(task(v.waker), task(v.task))
+                       : ReplayController::tr("%1 is woken from outside the runtime")
+                             .arg(task(v.task));
+        }
+    }
+    void on(const trace::event& e, const trace::steal_view& v) {
+        text = ReplayController::tr("%1 steals %n task(s) from worker %2 and runs %3", "",
+                                    static_cast<int>(v.count))
+                   .arg(lane(e))
+                   .arg(v.victim)
+                   .arg(task(v.first_task));
+    }
+    void on(const trace::event& e, const trace::global_push_view& v) {
+        text = ReplayController::tr("%1 moves %n task(s) to the global queue", "",
+                                    static_cast<int>(v.count))
+                   .arg(lane(e));
+    }
+    void on(const trace::event& e, const trace::global_pop_view& v) {
+        text = ReplayController::tr("%1 takes %2 from the global queue").arg(lane(e), task(v.task));
+    }
+    void on(const trace::event& e, const trace::queue_depth_view& v) {
+        text = ReplayController::tr("%1's run queue holds %2").arg(lane(e)).arg(v.depth);
+    }
+    void on(const trace::event& e, const trace::block_begin_view& v) {
+        text = v.intended_ns != 0
+                   ? ReplayController::tr("%1 blocks in %2 for %3: it runs nothing else")
+                         .arg(lane(e), task(v.task), duration(v.intended_ns))
+                   : ReplayController::tr("%1 blocks in %2: it runs nothing else")
+                         .arg(lane(e), task(v.task));
+    }
+    void on(const trace::event& e, const trace::block_end_view& v) {
+        text = ReplayController::tr("%1 is free again (%2 stopped blocking)")
+                   .arg(lane(e), task(v.task));
+    }
+    void on(const trace::event& e, const trace::blocking_job_begin_view& v) {
+        text = ReplayController::tr("%1 starts %2 for %3")
+                   .arg(lane(e), QString::fromStdString(m.name(v.name)), task(v.spawner));
+    }
+    void on(const trace::event& e, const trace::blocking_job_end_view&) {
+        text = ReplayController::tr("%1 finishes its job").arg(lane(e));
+    }
+    void on(const trace::event& e, const trace::worker_park_view&) {
+        text = ReplayController::tr("%1 goes to sleep (nothing to run)").arg(lane(e));
+    }
+    void on(const trace::event& e, const trace::worker_unpark_view&) {
+        text = ReplayController::tr("%1 wakes up").arg(lane(e));
+    }
+    void on(const trace::event&, const trace::timer_armed_view& v) {
+        text = ReplayController::tr("%1 sets a timer").arg(task(v.task));
+    }
+    void on(const trace::event&, const trace::timer_fired_view& v) {
+        text = ReplayController::tr("a timer fires for %1").arg(task(v.task));
+    }
+    void on(const trace::event&, const trace::io_ready_view& v) {
+        text = ReplayController::tr("a socket is ready for %1").arg(task(v.task));
+    }
+    void on(const trace::event&, const trace::request_begin_view& v) {
+        text = (v.side == trace::request_side::client
+                    ? ReplayController::tr("the load generator sends request %1 to %2")
+                    : ReplayController::tr("%3 starts serving request %1 to %2").arg(task(v.task)))
+                   .arg(v.request_id)
+                   .arg(QString::fromStdString(m.name(v.route)));
+    }
+    void on(const trace::event&, const trace::request_end_view& v) {
+        text = v.side == trace::request_side::client
+                   ? ReplayController::tr("the load generator gets its answer (status %1)")
+                         .arg(v.status)
+                   : ReplayController::tr("%1 answers (status %2)").arg(task(v.task)).arg(v.status);
+    }
+    void on(const trace::event&, const trace::marker_view& v) {
+        text = QString::fromStdString(m.name(v.name));
+    }
+    void on(const trace::event& e, const trace::events_dropped_view&) {
+        text = ReplayController::tr("%1 lost events here (its buffer was full)").arg(lane(e));
+    }
+};
+
+} // namespace
+
+void ReplayController::describe(const trace::event& e) {
+    StepSentence sentence{m_document->model(), {}};
+    if (!trace::dispatch(e, sentence) || sentence.text.isEmpty()) {
+        sentence.text =
+            tr("an event this taskscope does not know (kind %1)").arg(static_cast<int>(e.kind));
+    }
+    m_lastStep = sentence.text;
 }
 
 void ReplayController::publish() {

@@ -35,6 +35,9 @@ public:
     /// Playback speed: trace seconds per wall-clock second.
     [[nodiscard]] double speed() const noexcept { return m_speed; }
     [[nodiscard]] std::uint64_t positionNs() const noexcept;
+    /// The playhead as people read it: time since the trace's start, within the trace
+    /// ("211.469 ms"). The bar and the queue strip both show this.
+    [[nodiscard]] QString positionText() const;
     /// The cursor (its queues are the state at the playhead); nullptr when not active.
     [[nodiscard]] const analysis::replay_cursor* cursor() const noexcept { return m_cursor.get(); }
     /// What the last step landed on, for people: "poll of handle_connection#7 on worker 1".

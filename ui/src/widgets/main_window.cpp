@@ -386,11 +386,7 @@ bool MainWindow::startReplay() {
 void MainWindow::updateQueueStrip() {
     if (m_replay->active()) {
         m_queueStrip->setSource(&m_replay->cursor()->queues(),
-                                tr("at the playhead, %1")
-                                    .arg(QString::fromStdString(analysis::format_duration(
-                                        m_replay->positionNs() -
-                                            std::min(m_replay->positionNs(), m_document->firstNs()),
-                                        3))));
+                                tr("at the playhead, %1").arg(m_replay->positionText()));
         return;
     }
     m_playAction->setEnabled(false);

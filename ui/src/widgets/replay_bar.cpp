@@ -25,6 +25,14 @@ QToolButton* button(QWidget* parent, const QString& text, const QString& tip) {
     return b;
 }
 
+/// A button with the style's own icon (every platform draws it; no font glyph needed).
+QToolButton* iconButton(QWidget* parent, QStyle::StandardPixmap icon, const QString& tip) {
+    auto* b = new QToolButton(parent);
+    b->setIcon(parent->style()->standardIcon(icon));
+    b->setToolTip(tip);
+    return b;
+}
+
 } // namespace
 
 const std::vector<double>& ReplayBar::speeds() {
@@ -40,8 +48,11 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
     layout->setContentsMargins(4, 2, 4, 2);
 
     auto* title = new QLabel(tr("<b>Replay</b>"), this);
-    auto* rewind = button(this, tr("|◀"), tr("Back to the start (Home)"));
-    m_play = button(this, tr("▶ Play"), tr("Play or pause (Space)"));
+    auto* rewind = iconButton(this, QStyle::SP_MediaSkipBackward, tr("Back to the start (Home)"));
+    m_play = iconButton(this, QStyle::SP_MediaPlay, tr("Play or pause (Space)"));
+    m_play->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_play->setText(tr("Pause")); // the wider word: the button keeps this width
+    m_play->setFixedWidth(m_play->sizeHint().width());
     m_speed = new QComboBox(this);
     for (const double s : speeds()) {
         m_speed->addItem(QStringLiteral("%1×").arg(s), s);
@@ -54,11 +65,17 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
     m_position = new QSlider(Qt::Horizontal, this);
     m_position->setRange(0, sliderSteps);
     m_position->setToolTip(tr("Drag to move the playhead"));
+    m_position->setMinimumWidth(160);
     m_time = new QLabel(this);
-    m_time->setMinimumWidth(m_time->fontMetrics().horizontalAdvance(QStringLiteral("000.000 s")));
+    m_time->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    m_time->setFixedWidth(m_time->fontMetrics().horizontalAdvance(QStringLiteral("000.000 ms")) +
+                          8);
     m_step = new QLabel(this);
-    m_step->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    auto* close = button(this, tr("✕"), tr("End the replay"));
+    // Its text never moves the buttons or squeezes the slider: it gets what room is left
+    // and is elided to it.
+    m_step->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_step->setMinimumWidth(0);
+    auto* close = iconButton(this, QStyle::SP_TitleBarCloseButton, tr("End the replay"));
 
     layout->addWidget(title);
     layout->addWidget(rewind);
@@ -103,7 +120,9 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
 
 void ReplayBar::refresh() {
     m_updating = true;
-    m_play->setText(m_replay->playing() ? tr("⏸ Pause") : tr("▶ Play"));
+    m_play->setText(m_replay->playing() ? tr("Pause") : tr("Play"));
+    m_play->setIcon(
+        style()->standardIcon(m_replay->playing() ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
     const std::uint64_t first = m_document->firstNs();
     const std::uint64_t last = m_document->lastNs();
     const std::uint64_t at = std::clamp(m_replay->positionNs(), first, std::max(first, last));
@@ -111,9 +130,21 @@ void ReplayBar::refresh() {
         m_position->setValue(static_cast<int>(static_cast<double>(at - first) /
                                               static_cast<double>(last - first) * sliderSteps));
     }
-    m_time->setText(QString::fromStdString(analysis::format_duration(at - first, 3)));
-    m_step->setText(m_replay->lastStep());
+    m_time->setText(m_replay->positionText());
+    m_stepText = m_replay->lastStep();
+    showStep();
     m_updating = false;
+}
+
+void ReplayBar::showStep() {
+    m_step->setText(
+        m_step->fontMetrics().elidedText(m_stepText, Qt::ElideRight, std::max(0, m_step->width())));
+    m_step->setToolTip(m_stepText);
+}
+
+void ReplayBar::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    showStep();
 }
 
 } // namespace taskscope::ui

@@ -22,8 +22,18 @@ public:
     /// The speeds offered, in the combo box's order.
     static const std::vector<double>& speeds();
 
+    [[nodiscard]] QToolButton* playButton() const noexcept { return m_play; }
+    [[nodiscard]] QSlider* slider() const noexcept { return m_position; }
+    [[nodiscard]] QLabel* timeLabel() const noexcept { return m_time; }
+    /// What the last step landed on, elided to the room it has (the whole in its tooltip).
+    [[nodiscard]] QLabel* stepLabel() const noexcept { return m_step; }
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     void refresh();
+    void showStep();
 
     ReplayController* m_replay;
     TraceDocument* m_document;
@@ -32,6 +42,7 @@ private:
     QSlider* m_position;
     QLabel* m_time;
     QLabel* m_step;
+    QString m_stepText;
     bool m_updating = false;
 };
 

@@ -53,10 +53,14 @@ public:
             apply(e);
         }
     }
-    /// Forget everything (a new live run).
+    /// Forget everything (a new live run); the schema set stays.
     void clear();
+    /// The schema of the events to come: from trace::first_schema_with_queues on the
+    /// queues are known from the start, before any task has been queued.
+    void set_schema(std::uint32_t schema) noexcept;
 
-    /// False until an event named a queue (schema 2 traces never do).
+    /// Whether the events say which queue a task waits in: the schema says so, or an
+    /// event named a queue (schema 2 traces never do).
     [[nodiscard]] bool knows_queues() const noexcept { return m_knows_queues; }
     /// Worker indices seen so far are 0..workers()-1.
     [[nodiscard]] std::uint32_t workers() const noexcept {
@@ -140,6 +144,7 @@ private:
     std::uint64_t m_next_seq = 1;
     std::size_t m_total = 0;
     bool m_knows_queues = false;
+    bool m_schema_names_queues = false;
 };
 
 } // namespace taskscope::analysis

@@ -13,6 +13,8 @@ inline constexpr std::uint32_t schema_version = 3;
 /// The oldest schema this build still reads. Schema 2 lacks the queue a woken or spawned
 /// task was put in (`queue_kind`): its traces show everything but run-queue contents.
 inline constexpr std::uint32_t oldest_readable_schema = 2;
+/// The first schema whose events say which queue a task was put in.
+inline constexpr std::uint32_t first_schema_with_queues = 3;
 
 /// What happened. The comment after each kind says how it fills `task`, `arg`, `arg2`
 /// and `detail`; unnamed fields are zero.
