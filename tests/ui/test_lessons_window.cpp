@@ -9,6 +9,7 @@
 #include "sessions/replay_controller.hpp"
 #include "taskscope/lessons/lessons.hpp"
 #include "ui_test_support.hpp"
+#include "widgets/control_panel.hpp"
 #include "widgets/lesson_panel.hpp"
 #include "widgets/main_window.hpp"
 #include "widgets/queue_strip.hpp"
@@ -19,9 +20,10 @@
 #include <QComboBox>
 #include <QImage>
 #include <QLabel>
-#include <QSlider>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
 #include <QTest>
 #include <QToolButton>
 #include <catch2/catch.hpp>
@@ -63,10 +65,13 @@ TEST_CASE("every lesson starts from the picker, explains itself and fills the ti
     ui::LessonPanel* panel = window.lessonPanel();
     QComboBox* picker = panel->findChild<QComboBox*>();
     REQUIRE(picker != nullptr);
-    REQUIRE(picker->count() == static_cast<int>(lessons::catalogue().size()));
+    // "Choose a lesson…" first: a window that runs no lesson explains none.
+    REQUIRE(picker->count() == static_cast<int>(lessons::catalogue().size()) + 1);
+    CHECK(panel->currentLesson().isEmpty());
+    CHECK_FALSE(buttonNamed<QPushButton>(panel, QStringLiteral("Run lesson"))->isEnabled());
 
-    for (int i = 0; i < picker->count(); ++i) {
-        const lessons::lesson_info& info = lessons::catalogue()[static_cast<std::size_t>(i)];
+    for (int i = 1; i < picker->count(); ++i) {
+        const lessons::lesson_info& info = lessons::catalogue()[static_cast<std::size_t>(i - 1)];
         INFO(info.name);
         picker->setCurrentIndex(i);
         // The explanation beside the timeline is this lesson's, before anything runs.
@@ -342,4 +347,63 @@ TEST_CASE("the window's source follows what it shows, and Save and Replay use it
     CHECK(window.source().kind == Kind::live);
     CHECK_FALSE(window.source().hasFile());
     std::filesystem::remove(recording);
+}
+
+TEST_CASE("an opened file shows its own run and lesson in the panels, read-only, and the way "
+          "back to live",
+          "[window][source]") {
+    MainWindow window;
+    window.setQuietErrors(true);
+    window.show();
+    ui::LiveOptions live;
+    live.workers = 1; // differs from both files
+    REQUIRE(window.startLive(live));
+    CHECK(window.controls()->live());
+    CHECK(window.controls()->note().isEmpty());
+    CHECK(window.windowTitle().contains(QStringLiteral("(1 worker")));
+
+    const auto open = [&](const char* name) {
+        QSignalSpy opened(&window, &MainWindow::fileOpened);
+        window.openFile(
+            QString::fromStdString((std::filesystem::path(TASKSCOPE_TEST_DATA) / name).string()));
+        REQUIRE(runUntil([&] { return opened.count() == 1; }));
+        REQUIRE(opened.front().front().toBool());
+    };
+    open("http-blocking.tstrace");
+    const trace::run_info& info = window.document()->info();
+    REQUIRE(info.sleep_mode == "blocking");
+    CHECK_FALSE(window.controls()->live());
+    CHECK(window.controls()->sleepMode()->currentData().toString() == QStringLiteral("blocking"));
+    CHECK(window.controls()->workers()->value() == static_cast<int>(info.workers));
+    CHECK_FALSE(window.controls()->fireButton()->isEnabled());
+    CHECK(window.controls()->note().contains(QStringLiteral("http-blocking.tstrace")));
+    CHECK(window.controls()->note().contains(QStringLiteral("Ctrl+L")));
+    CHECK(window.lessonPanel()->currentLesson().isEmpty()); // not a lesson's trace
+
+    open("lesson-work-stealing.tstrace");
+    CHECK(window.lessonPanel()->currentLesson() == QStringLiteral("work-stealing"));
+
+    // Back to live: the live settings again, and the controls act.
+    REQUIRE(window.startLive(live));
+    CHECK(window.controls()->live());
+    CHECK(window.controls()->fireButton()->isEnabled());
+    CHECK(window.controls()->workers()->value() == 1);
+    CHECK(window.lessonPanel()->currentLesson().isEmpty());
+}
+
+TEST_CASE("the lesson text says how its durations change with the time scale", "[lessons]") {
+    ui::LessonPanel panel;
+    panel.setCurrentLesson(QStringLiteral("three-sleeps"));
+    const lessons::lesson_info* info = lessons::find("three-sleeps");
+    REQUIRE(info != nullptr);
+    const auto summary = [&] { return panel.summary(); };
+    CHECK(summary().contains(QStringLiteral("about %1 s)").arg(info->seconds)));
+    panel.setScale(0.25);
+    CHECK(summary().contains(
+        QStringLiteral("about %1 s at 0.25×").arg(QString::number(info->seconds * 0.25, 'g', 2))));
+    CHECK(panel.explanation().contains(QStringLiteral("0.25")));
+    panel.setCurrentLesson(QString());
+    CHECK(panel.currentLesson().isEmpty());
+    CHECK(panel.explanation().contains(
+        QString::fromUtf8(info->title.data(), static_cast<qsizetype>(info->title.size()))));
 }

@@ -210,6 +210,63 @@ TEST_CASE("an opened sample trace draws poll slices in every worker lane", "[win
     CHECK(workers == 2);
 }
 
+TEST_CASE("hovering a request in the requests lane names its route, latency, status and task",
+          "[window]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1400, 900);
+    w.show();
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    w.openFile(QString::fromStdString(
+        (std::filesystem::path(TASKSCOPE_TEST_DATA) / "http-blocking.tstrace").string()));
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    REQUIRE(opened.front().front().toBool());
+    QApplication::processEvents();
+    const ui::TimelineView* view = w.timeline();
+    const analysis::model& m = w.document()->model();
+    const auto rows = view->rows();
+    const auto row = std::find_if(rows.begin(), rows.end(), [](const auto& r) {
+        return r.kind == ui::TimelineView::Row::Kind::requests;
+    });
+    REQUIRE(row != rows.end());
+    // The longest finished request of the side shown: wide enough to point at.
+    std::size_t longest = m.requests().size();
+    for (std::size_t i = 0; i < m.requests().size(); ++i) {
+        const auto& r = m.requests()[i];
+        if (r.finished() && r.client == m.has_client_requests() &&
+            (longest == m.requests().size() ||
+             r.latency_ns() > m.requests()[longest].latency_ns())) {
+            longest = i;
+        }
+    }
+    REQUIRE(longest < m.requests().size());
+    const auto& r = m.requests()[longest];
+    const ui::TimeScale& s = w.view()->scale();
+    const double mid = static_cast<double>(r.begin_ns + r.end_ns) / 2.0;
+    const double stackHeight = (row->height - 4) / double{ui::TimelineView::requestStacks};
+    const QPoint at(
+        view->labelWidth() + static_cast<int>(s.xOf(mid)),
+        row->top + 2 +
+            static_cast<int>(
+                (static_cast<double>(r.request_id % ui::TimelineView::requestStacks) + 0.5) *
+                stackHeight));
+    const auto hit = view->requestAt(at);
+    REQUIRE(hit);
+    const auto& found = m.requests()[*hit];
+    CHECK(found.request_id % ui::TimelineView::requestStacks ==
+          r.request_id % ui::TimelineView::requestStacks);
+    CHECK(static_cast<double>(found.begin_ns) <= mid + s.nsPerPixel());
+    const QString tip = view->requestToolTip(*hit);
+    CHECK(tip.contains(QString::fromStdString(m.name(found.route))));
+    CHECK(tip.contains(QStringLiteral("status %1").arg(found.status)));
+    CHECK(tip.contains(QString::fromStdString(analysis::format_duration(found.latency_ns(), 2))));
+    if (found.task != analysis::no_task) {
+        CHECK(tip.contains(QString::fromStdString(m.task_label(found.task)).toHtmlEscaped()));
+    }
+    // Off the row, nothing.
+    CHECK_FALSE(view->requestAt(QPoint(at.x(), row->top - 5)));
+}
+
 TEST_CASE("a damaged file opens what is intact, a wrong file is refused, the window goes on",
           "[window]") {
     MainWindow w;

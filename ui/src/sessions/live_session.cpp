@@ -192,7 +192,8 @@ void LiveSession::setAcceptMode(net::accept_mode mode) {
 
 void LiveSession::fire(const FireRequest& request) {
     if (!m_runtime || !m_server) {
-        emit failed(QStringLiteral("Start the runtime before firing requests."));
+        emit failed(tr("The live engine is not running: Run > Restart the live engine (Ctrl+L) "
+                       "starts it."));
         return;
     }
     net::load_options load;

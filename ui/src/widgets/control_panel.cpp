@@ -8,6 +8,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <algorithm>
 
 namespace taskscope::ui {
 
@@ -28,6 +29,12 @@ ControlPanel::ControlPanel(LiveSession* session, QWidget* parent)
     : QWidget(parent)
     , m_session(session) {
     auto* layout = new QVBoxLayout(this);
+    m_note = new QLabel(this);
+    m_note->setWordWrap(true);
+    m_note->setFrameShape(QFrame::StyledPanel);
+    m_note->setMargin(6);
+    m_note->hide();
+    layout->addWidget(m_note);
 
     auto* runtimeBox = new QGroupBox(tr("Runtime (changes restart it)"), this);
     auto* runtimeForm = new QFormLayout(runtimeBox);
@@ -96,6 +103,7 @@ ControlPanel::ControlPanel(LiveSession* session, QWidget* parent)
     fireForm->addRow(m_lastResult);
     layout->addWidget(fireBox);
     layout->addStretch(1);
+    m_liveOnly = {runtimeBox, serverBox, fireBox};
     updateRouteControls();
 
     connect(m_workers, &QSpinBox::valueChanged, this, &ControlPanel::restartRuntime);
@@ -131,6 +139,30 @@ void ControlPanel::showOptions(const LiveOptions& options) {
     m_acceptMode->setCurrentIndex(
         m_acceptMode->findData(QString::fromUtf8(std::string(net::to_string(options.accept)))));
     m_applying = false;
+}
+
+void ControlPanel::showRecorded(const trace::run_info& info) {
+    LiveOptions options;
+    options.workers = std::clamp<std::size_t>(info.workers, 1, runtime_options::max_workers);
+    options.stealing = info.stealing;
+    options.lifoSlot = info.lifo_slot;
+    options.sleep = net::parse_sleep_mode(info.sleep_mode).value_or(net::sleep_mode::async);
+    options.accept = net::parse_accept_mode(info.accept_mode).value_or(net::accept_mode::spawn);
+    showOptions(options);
+    m_address->setText(tr("recorded"));
+}
+
+void ControlPanel::setLive(bool live, const QString& note) {
+    m_live = live;
+    for (QWidget* w : m_liveOnly) {
+        w->setEnabled(live);
+    }
+    m_note->setText(note);
+    m_note->setVisible(!live && !note.isEmpty());
+}
+
+QString ControlPanel::note() const {
+    return m_note->isVisible() ? m_note->text() : QString();
 }
 
 FireRequest ControlPanel::currentRequest() const {

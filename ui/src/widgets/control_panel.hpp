@@ -21,6 +21,13 @@ public:
 
     /// Shows `options` without acting on them (after a start from the command line).
     void showOptions(const LiveOptions& options);
+    /// Shows the settings a trace was recorded with, without acting on them.
+    void showRecorded(const trace::run_info& info);
+    /// Live: the controls act on the running engine. Otherwise they are read-only and
+    /// `note` above them says what is shown and how to go back to live.
+    void setLive(bool live, const QString& note = {});
+    [[nodiscard]] bool live() const noexcept { return m_live; }
+    [[nodiscard]] QString note() const;
     /// The request the fire button sends now.
     [[nodiscard]] FireRequest currentRequest() const;
 
@@ -56,7 +63,10 @@ private:
     QSpinBox* m_concurrency;
     QPushButton* m_fire;
     QLabel* m_lastResult;
+    QLabel* m_note;
+    std::vector<QWidget*> m_liveOnly; ///< what setLive(false) disables
     bool m_applying = false;
+    bool m_live = true;
 };
 
 } // namespace taskscope::ui

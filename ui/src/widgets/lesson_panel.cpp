@@ -11,6 +11,7 @@
 #include <QPushButton>
 #include <QTextBrowser>
 #include <QVBoxLayout>
+#include <algorithm>
 
 namespace taskscope::ui {
 
@@ -25,6 +26,8 @@ QString qstr(std::string_view s) {
 LessonPanel::LessonPanel(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     m_picker = new QComboBox(this);
+    // First, "no lesson": what the dock shows beside a live run or a trace of no lesson.
+    m_picker->addItem(tr("Choose a lesson…"), QString());
     for (const lessons::lesson_info& info : lessons::catalogue()) {
         m_picker->addItem(qstr(info.title), qstr(info.name));
     }
@@ -38,8 +41,8 @@ LessonPanel::LessonPanel(QWidget* parent) : QWidget(parent) {
     m_scale->setDecimals(2);
     m_scale->setValue(1.0);
     m_scale->setSuffix(QStringLiteral("×"));
-    m_scale->setToolTip(tr("Multiplies every duration: 1× is the classic numbers (\"6 s against "
-                           "2 s\"); 0.25× runs four times faster"));
+    m_scale->setToolTip(tr("Multiplies every duration of the lesson: 1× is the classic numbers "
+                           "(\"6 s against 2 s\"); 0.25× runs four times faster"));
     m_run = new QPushButton(tr("Run lesson"), this);
     m_run->setToolTip(tr("Run the lesson (Ctrl+Shift+L); press again to stop it after this phase"));
     m_replay = new QPushButton(tr("Replay"), this);
@@ -47,7 +50,9 @@ LessonPanel::LessonPanel(QWidget* parent) : QWidget(parent) {
     m_replay->setEnabled(false);
 
     auto* controls = new QHBoxLayout;
-    controls->addWidget(new QLabel(tr("Speed of time"), this));
+    auto* scaleLabel = new QLabel(tr("Time &scale"), this);
+    scaleLabel->setBuddy(m_scale);
+    controls->addWidget(scaleLabel);
     controls->addWidget(m_scale);
     controls->addStretch(1);
     controls->addWidget(m_run);
@@ -67,6 +72,7 @@ LessonPanel::LessonPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_text, 1);
 
     connect(m_picker, &QComboBox::currentIndexChanged, this, &LessonPanel::showLesson);
+    connect(m_scale, &QDoubleSpinBox::valueChanged, this, &LessonPanel::showLesson);
     connect(m_run, &QPushButton::clicked, this, [this] {
         if (m_running) {
             emit stopRequested();
@@ -84,9 +90,7 @@ QString LessonPanel::currentLesson() const {
 
 void LessonPanel::setCurrentLesson(const QString& name) {
     const int index = m_picker->findData(name);
-    if (index >= 0) {
-        m_picker->setCurrentIndex(index);
-    }
+    m_picker->setCurrentIndex(std::max(index, 0)); // unknown or empty: no lesson
 }
 
 double LessonPanel::scale() const {
@@ -101,6 +105,10 @@ QString LessonPanel::explanation() const {
     return m_text->toMarkdown();
 }
 
+QString LessonPanel::summary() const {
+    return m_summary->text();
+}
+
 QStringList LessonPanel::phaseLines() const {
     QStringList out;
     for (int i = 0; i < m_phases->count(); ++i) {
@@ -111,11 +119,31 @@ QStringList LessonPanel::phaseLines() const {
 
 void LessonPanel::showLesson() {
     const lessons::lesson_info* info = lessons::find(currentLesson().toStdString());
+    m_run->setEnabled(info != nullptr || m_running);
     if (info == nullptr) {
+        m_summary->setText(tr("Seven classic demonstrations of how an executor schedules, each "
+                              "run on taskscope's own. Choose one, then Run lesson."));
+        QString list;
+        for (const lessons::lesson_info& l : lessons::catalogue()) {
+            list += QStringLiteral("- **%1**: %2\n").arg(qstr(l.title), qstr(l.summary));
+        }
+        m_text->setMarkdown(list);
         return;
     }
-    m_summary->setText(qstr(info->summary) + tr(" (about %1 s)").arg(info->seconds));
-    m_text->setMarkdown(qstr(info->explanation));
+    const double scale = m_scale->value();
+    const QString seconds = QString::number(info->seconds * scale, 'g', 2);
+    m_summary->setText(qstr(info->summary) +
+                       (scale == 1.0 ? tr(" (about %1 s)").arg(seconds)
+                                     : tr(" (about %1 s at %2×)").arg(seconds).arg(scale)));
+    QString text = qstr(info->explanation);
+    if (scale != 1.0) {
+        // The text quotes the classic numbers: say what they become.
+        text = tr("*The durations below are the classic ones, at 1×. At %1× every one of them "
+                  "is %1 times as long.*\n\n")
+                   .arg(scale) +
+               text;
+    }
+    m_text->setMarkdown(text);
 }
 
 void LessonPanel::lessonStarted() {

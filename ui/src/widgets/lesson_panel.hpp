@@ -26,6 +26,8 @@ public:
     void setScale(double scale);
     /// The explanation as shown (Markdown source).
     [[nodiscard]] QString explanation() const;
+    /// The line under the picker: what the lesson shows and how long it takes at this scale.
+    [[nodiscard]] QString summary() const;
     /// The phase lines shown so far for the current run.
     [[nodiscard]] QStringList phaseLines() const;
 

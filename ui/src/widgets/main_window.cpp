@@ -334,6 +334,10 @@ void MainWindow::buildMenus() {
 }
 
 bool MainWindow::runLesson(const QString& name, double scale) {
+    if (name.isEmpty()) {
+        showError(tr("Choose a lesson in the Lesson panel first."));
+        return false;
+    }
     if (m_lesson->running()) {
         showError(tr("A lesson is running: stop it first (Ctrl+Shift+L)."));
         return false;
@@ -351,7 +355,6 @@ bool MainWindow::runLesson(const QString& name, double scale) {
         return false;
     }
     m_lessonPanel->lessonStarted();
-    m_controls->setEnabled(false); // the lesson drives its own runtime
     setSource(DocumentSource::lessonRun(name));
     return true;
 }
@@ -422,7 +425,6 @@ bool MainWindow::startLive(const LiveOptions& options) {
     releaseDocument(); // the document is the live run's from here on
     m_controls->showOptions(options);
     const bool ok = m_session->start(options);
-    m_controls->setEnabled(true);
     setSource(DocumentSource::liveRun());
     return ok;
 }
@@ -461,7 +463,6 @@ void MainWindow::onFileLoaded() {
     PreparedTrace prepared = m_loader->takeResult();
     const QString warning = prepared.warning;
     m_document->adopt(std::move(prepared));
-    m_controls->setEnabled(false);
     setSource(DocumentSource::openedFile(m_loader->path().toStdString()));
     if (!warning.isEmpty()) {
         showError(tr("%1 is damaged: %2").arg(m_loader->path(), warning));
@@ -485,6 +486,27 @@ void MainWindow::releaseDocument() {
 
 void MainWindow::setSource(DocumentSource source) {
     m_source = std::move(source);
+    // The panels show what the document shows: the live controls, or the recorded run's
+    // settings read-only; the lesson of the trace, or none.
+    const QString backToLive = tr("Run > Restart the live engine (Ctrl+L) goes back to live.");
+    switch (m_source.kind) {
+    case DocumentSource::Kind::nothing:
+    case DocumentSource::Kind::live:
+        m_controls->setLive(true);
+        m_lessonPanel->setCurrentLesson({});
+        break;
+    case DocumentSource::Kind::lesson:
+        m_controls->setLive(false, tr("The lesson runs its own runtime. %1").arg(backToLive));
+        m_lessonPanel->setCurrentLesson(m_source.lesson);
+        break;
+    case DocumentSource::Kind::file:
+        m_controls->showRecorded(m_document->info());
+        m_controls->setLive(
+            false, tr("The settings %1 was recorded with. %2")
+                       .arg(QString::fromStdString(m_source.file.filename().string()), backToLive));
+        m_lessonPanel->setCurrentLesson(QString::fromStdString(m_document->info().lesson));
+        break;
+    }
     updateTitle();
     updateStatus();
     updateQueueStrip();
@@ -698,9 +720,9 @@ void MainWindow::updateTitle() {
         }
         break;
     }
-    setWindowTitle(tr("taskscope: %1 (%2 workers%3)")
+    setWindowTitle(tr("taskscope: %1 (%2%3)")
                        .arg(what)
-                       .arg(info.workers)
+                       .arg(info.workers == 1 ? tr("1 worker") : tr("%1 workers").arg(info.workers))
                        .arg(info.sleep_mode.empty()
                                 ? QString()
                                 : tr(", sleep %1").arg(QString::fromStdString(info.sleep_mode))));

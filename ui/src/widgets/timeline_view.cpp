@@ -498,7 +498,7 @@ void TimelineView::paintRequests(QPainter& p, const Row& row) const {
     const analysis::model& m = m_document->model();
     const TimeScale& s = m_view->scale();
     const bool client = m.has_client_requests(); // what a user waited for, when known
-    constexpr int stacks = 6;
+    constexpr int stacks = requestStacks;
     const double rowHeight = (row.height - 4) / static_cast<double>(stacks);
     std::vector<double> lastX(stacks, -1.0);
     // Start at the first request that could still be running in view.
@@ -642,6 +642,66 @@ TimelineView::Hit TimelineView::hitTest(QPoint at) const {
     return hit;
 }
 
+std::optional<std::size_t> TimelineView::requestAt(QPoint at) const {
+    const double x = at.x() - labelWidth();
+    if (x < 0) {
+        return std::nullopt;
+    }
+    for (const Row& row : rows()) {
+        if (row.kind != Row::Kind::requests || at.y() < row.top || at.y() >= row.top + row.height) {
+            continue;
+        }
+        const double rowHeight = (row.height - 4) / static_cast<double>(requestStacks);
+        const int stack = static_cast<int>(std::floor((at.y() - row.top - 2) / rowHeight));
+        const analysis::model& m = m_document->model();
+        const TimeScale& s = m_view->scale();
+        const bool client = m.has_client_requests();
+        const double t = s.nsAt(x);
+        const double slack = s.nsPerPixel(); // requests drawn a pixel wide at least
+        const auto [first, last] = m.requests_beginning_in(
+            t - static_cast<double>(m.longest_request_ns()) - slack, t + slack);
+        const auto& requests = m.requests();
+        // Bounded: hovering never walks more than a screenful of pixels' worth of requests.
+        const std::size_t limit = std::min(last, first + 200'000);
+        for (std::size_t i = first; i < limit; ++i) {
+            const analysis::request_span& r = requests[i];
+            if (r.client != client || static_cast<int>(r.request_id % requestStacks) != stack) {
+                continue;
+            }
+            const double end =
+                r.finished() ? static_cast<double>(r.end_ns) : static_cast<double>(m.last_ns());
+            if (static_cast<double>(r.begin_ns) - slack <= t && t <= end + slack) {
+                return i;
+            }
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+QString TimelineView::requestToolTip(std::size_t index) const {
+    const analysis::model& m = m_document->model();
+    const analysis::request_span& r = m.requests()[index];
+    QString text =
+        tr("<b>%1</b><br>request %2, %3")
+            .arg(QString::fromStdString(m.name(r.route)).toHtmlEscaped())
+            .arg(r.request_id)
+            .arg(r.client ? tr("as the load generator saw it") : tr("as the server saw it"));
+    if (r.finished()) {
+        text += tr("<br>latency %1, status %2")
+                    .arg(QString::fromStdString(analysis::format_duration(r.latency_ns(), 2)))
+                    .arg(r.status);
+    } else {
+        text += tr("<br>still waiting for its answer");
+    }
+    if (r.task != analysis::no_task) {
+        text += (r.client ? tr("<br>sent by %1") : tr("<br>served by %1"))
+                    .arg(QString::fromStdString(m.task_label(r.task)).toHtmlEscaped());
+    }
+    text += tr("<br>at %1").arg(formatOffset(static_cast<double>(r.begin_ns - m.first_ns())));
+    return text;
+}
+
 void TimelineView::wheelEvent(QWheelEvent* event) {
     const double steps = event->angleDelta().y() / 120.0;
     if (steps == 0) {
@@ -700,6 +760,8 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
         }
         text += tr("<br>at %1").arg(formatOffset(static_cast<double>(p.begin_ns - m.first_ns())));
         QToolTip::showText(event->globalPosition().toPoint(), text, this);
+    } else if (const auto request = requestAt(event->pos())) {
+        QToolTip::showText(event->globalPosition().toPoint(), requestToolTip(*request), this);
     } else {
         QToolTip::hideText();
     }

@@ -15,6 +15,7 @@
 
 #include <QColor>
 #include <QWidget>
+#include <optional>
 #include <vector>
 
 namespace taskscope::ui {
@@ -37,6 +38,12 @@ public:
         bool shaded = false; ///< drawn on the alternate background
     };
     [[nodiscard]] std::vector<Row> rows() const;
+    /// The requests row's stacks: a request's stack is its id modulo this.
+    static constexpr int requestStacks = 6;
+    /// The request drawn under `at` in the requests row (its index in model().requests()).
+    [[nodiscard]] std::optional<std::size_t> requestAt(QPoint at) const;
+    /// What hovering a request says: route, latency, status, the task that served it.
+    [[nodiscard]] QString requestToolTip(std::size_t index) const;
     [[nodiscard]] int labelWidth() const;
     [[nodiscard]] QSize sizeHint() const override;
     [[nodiscard]] QSize minimumSizeHint() const override;
