@@ -362,14 +362,7 @@ TEST_CASE("an opened file shows its own run and lesson in the panels, read-only,
     CHECK(window.controls()->note().isEmpty());
     CHECK(window.windowTitle().contains(QStringLiteral("(1 worker")));
 
-    const auto open = [&](const char* name) {
-        QSignalSpy opened(&window, &MainWindow::fileOpened);
-        window.openFile(
-            QString::fromStdString((std::filesystem::path(TASKSCOPE_TEST_DATA) / name).string()));
-        REQUIRE(runUntil([&] { return opened.count() == 1; }));
-        REQUIRE(opened.front().front().toBool());
-    };
-    open("http-blocking.tstrace");
+    REQUIRE(ui::testing::openAndWait(window, ui::testing::testData("http-blocking.tstrace")));
     const trace::run_info& info = window.document()->info();
     REQUIRE(info.sleep_mode == "blocking");
     CHECK_FALSE(window.controls()->live());
@@ -380,7 +373,8 @@ TEST_CASE("an opened file shows its own run and lesson in the panels, read-only,
     CHECK(window.controls()->note().contains(QStringLiteral("Ctrl+L")));
     CHECK(window.lessonPanel()->currentLesson().isEmpty()); // not a lesson's trace
 
-    open("lesson-work-stealing.tstrace");
+    REQUIRE(
+        ui::testing::openAndWait(window, ui::testing::testData("lesson-work-stealing.tstrace")));
     CHECK(window.lessonPanel()->currentLesson() == QStringLiteral("work-stealing"));
 
     // Back to live: the live settings again, and the controls act.

@@ -216,11 +216,7 @@ TEST_CASE("hovering a request in the requests lane names its route, latency, sta
     w.setQuietErrors(true);
     w.resize(1400, 900);
     w.show();
-    QSignalSpy opened(&w, &MainWindow::fileOpened);
-    w.openFile(QString::fromStdString(
-        (std::filesystem::path(TASKSCOPE_TEST_DATA) / "http-blocking.tstrace").string()));
-    REQUIRE(runUntil([&] { return opened.count() == 1; }));
-    REQUIRE(opened.front().front().toBool());
+    REQUIRE(ui::testing::openAndWait(w, ui::testing::testData("http-blocking.tstrace")));
     QApplication::processEvents();
     const ui::TimelineView* view = w.timeline();
     const analysis::model& m = w.document()->model();

@@ -3,9 +3,12 @@
 // counts.
 
 #include "charts/latency_chart.hpp"
+#include "widgets/main_window.hpp"
 
 #include <QApplication>
+#include <QSignalSpy>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -24,6 +27,18 @@ inline bool runUntil(const std::function<bool()>& done,
     }
     QApplication::processEvents();
     return true;
+}
+
+/// A sample trace of tests/data.
+inline std::filesystem::path testData(const char* name) {
+    return std::filesystem::path(TASKSCOPE_TEST_DATA) / name;
+}
+
+/// Opens `file` in `window` as File > Open does and waits for the load: whether it opened.
+inline bool openAndWait(MainWindow& window, const std::filesystem::path& file) {
+    QSignalSpy opened(&window, &MainWindow::fileOpened);
+    window.openFile(QString::fromStdString(file.string()));
+    return runUntil([&] { return opened.count() == 1; }) && opened.front().front().toBool();
 }
 
 /// The requests the latency histogram counts, over all its buckets.
