@@ -968,7 +968,7 @@ TEST_CASE("lints: blocked worker, long poll and busy polling", "[analysis]") {
     const std::string long_text = m.describe(long_poll);
     CHECK(contains(long_text, "compute#8"));
     CHECK(contains(long_text, "worker 1"));
-    CHECK(contains(long_text, "1.5 us"));
+    CHECK(contains(long_text, "1.5 µs"));
 
     const auto& busy = lints[2];
     CHECK(busy.kind == analysis::lint_kind::busy_polling);

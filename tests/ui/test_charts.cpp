@@ -460,7 +460,7 @@ TEST_CASE("latency histogram: edge labels", "[charts]") {
     CHECK(LatencyHistogram::edgeLabel(2'500'000) == "2.5 ms");
     CHECK(LatencyHistogram::edgeLabel(15'800'000) == "16 ms");
     CHECK(LatencyHistogram::edgeLabel(9'990'000) == "10 ms");
-    CHECK(LatencyHistogram::edgeLabel(120'000) == "120 us");
+    CHECK(LatencyHistogram::edgeLabel(120'000) == "120 µs");
     CHECK(LatencyHistogram::edgeLabel(1'250'000'000) == "1.2 s");
 }
 

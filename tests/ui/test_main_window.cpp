@@ -18,12 +18,14 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QHeaderView>
 #include <QImage>
 #include <QProgressDialog>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QTableView>
 #include <QTest>
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -263,46 +265,6 @@ TEST_CASE("hovering a request in the requests lane names its route, latency, sta
     CHECK_FALSE(view->requestAt(QPoint(at.x(), row->top - 5)));
 }
 
-TEST_CASE("a damaged file opens what is intact, a wrong file is refused, the window goes on",
-          "[window]") {
-    MainWindow w;
-    w.setQuietErrors(true);
-    w.show();
-    // Cut the sample in the middle of a chunk.
-    const auto cut = temp("cut.tstrace");
-    {
-        std::ifstream in(sample(), std::ios::binary);
-        std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
-        std::ofstream out(cut, std::ios::binary);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() * 2 / 3));
-    }
-    QSignalSpy opened(&w, &MainWindow::fileOpened);
-    w.openFile(QString::fromStdString(cut.string()));
-    REQUIRE(runUntil([&] { return opened.count() == 1; }));
-    CHECK(opened.at(0).front().toBool());
-    CHECK_FALSE(w.document()->warning().isEmpty());
-    CHECK(w.lastError().contains(QStringLiteral("damaged")));
-
-    const auto wrong = temp("wrong.tstrace");
-    {
-        std::ofstream out(wrong);
-        out << "{\"traceEvents\": []}\n";
-    }
-    const auto eventsBefore = w.document()->model().event_count();
-    w.openFile(QString::fromStdString(wrong.string()));
-    REQUIRE(runUntil([&] { return opened.count() == 2; }));
-    CHECK_FALSE(opened.at(1).front().toBool());
-    CHECK(w.lastError().contains(QStringLiteral("not a taskscope trace")));
-    CHECK(w.document()->model().event_count() == eventsBefore); // the old trace stays
-
-    // Still usable: go live and serve a request.
-    REQUIRE(w.startLive({.workers = 1}));
-    fire(w, QStringLiteral("/"), 2, 1);
-    CHECK(runUntil([&] { return requestsTo(w, "/").size() == 2; }));
-    std::filesystem::remove(cut);
-    std::filesystem::remove(wrong);
-}
-
 namespace {
 
 /// Writes a synthetic trace of about `count` events: two workers polling 512 tasks in a
@@ -351,6 +313,70 @@ struct RemovedAtEnd {
 };
 
 } // namespace
+
+TEST_CASE("a damaged file opens what is intact, a wrong file is refused, the window goes on",
+          "[window]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.show();
+    // Cut a trace of several chunks in the middle of one.
+    const auto whole = temp("whole.tstrace");
+    const RemovedAtEnd removeWhole{whole};
+    writeBigTrace(whole, 400'000);
+    const auto cut = temp("cut.tstrace");
+    {
+        std::ifstream in(whole, std::ios::binary);
+        std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
+        std::ofstream out(cut, std::ios::binary);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() * 2 / 3));
+    }
+    QSignalSpy opened(&w, &MainWindow::fileOpened);
+    w.openFile(QString::fromStdString(cut.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 1; }));
+    CHECK(opened.at(0).front().toBool());
+    CHECK_FALSE(w.document()->warning().isEmpty());
+    CHECK(w.lastError().contains(QStringLiteral("damaged")));
+
+    const auto wrong = temp("wrong.tstrace");
+    {
+        std::ofstream out(wrong);
+        out << "{\"traceEvents\": []}\n";
+    }
+    const auto eventsBefore = w.document()->model().event_count();
+    w.openFile(QString::fromStdString(wrong.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 2; }));
+    CHECK_FALSE(opened.at(1).front().toBool());
+    CHECK(w.lastError().contains(QStringLiteral("not a taskscope trace")));
+    CHECK(w.document()->model().event_count() == eventsBefore); // the old trace stays
+
+    // A file whose header is intact but whose first chunk is cut: nothing to show, so the
+    // trace shown stays, with its title and its source.
+    const auto empty = temp("empty.tstrace");
+    {
+        std::ifstream in(sample(), std::ios::binary);
+        std::vector<char> bytes(600);
+        in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        std::ofstream out(empty, std::ios::binary);
+        out.write(bytes.data(), in.gcount());
+    }
+    const QString title = w.windowTitle();
+    w.openFile(QString::fromStdString(empty.string()));
+    REQUIRE(runUntil([&] { return opened.count() == 3; }));
+    CHECK_FALSE(opened.at(2).front().toBool());
+    CHECK(w.lastError().contains(QStringLiteral("no readable events")));
+    CHECK(w.document()->model().event_count() == eventsBefore);
+    CHECK(w.windowTitle() == title);
+    CHECK(w.source().file == cut);
+    std::filesystem::remove(empty);
+
+    // Still usable: go live and serve a request.
+    REQUIRE(w.startLive({.workers = 1}));
+    fire(w, QStringLiteral("/"), 2, 1);
+    CHECK(runUntil([&] { return requestsTo(w, "/").size() == 2; }));
+    std::filesystem::remove(cut);
+    std::filesystem::remove(wrong);
+}
+
 
 TEST_CASE("opening a big file shows its progress, and Cancel keeps the trace shown", "[window]") {
     MainWindow w;
@@ -553,4 +579,82 @@ TEST_CASE("the run-queue strip draws the chips that fit and counts the rest", "[
     }
     CHECK(strip.overflowShown()[1].contains(QLatin1Char(',')));
     CHECK(ui::QueueStrip::overflowText(10'000, 127) == QStringLiteral("+ 9,873 more"));
+}
+
+TEST_CASE("restarting the live engine keeps the server's port, so a URL on the board stays right",
+          "[window]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    ui::LiveOptions options;
+    options.workers = 1;
+    REQUIRE(w.startLive(options));
+    const auto port = w.session()->port();
+    REQUIRE(port != 0);
+    options.workers = 2; // a change in the panel restarts the runtime too
+    REQUIRE(w.startLive(options));
+    CHECK(w.session()->port() == port);
+    w.controls()->workers()->setValue(3);
+    CHECK(w.session()->port() == port);
+    CHECK(w.document()->info().workers == 3);
+    CHECK(w.statusBar()->currentMessage().isEmpty());
+}
+
+TEST_CASE("at 1280x720 and in presentation mode nothing is cut: the queue strip's rows, the "
+          "tasks table's names, the side panel and the lane labels",
+          "[window][layout]") {
+    for (const bool presenting : {false, true}) {
+        INFO((presenting ? "presentation mode" : "normal"));
+        MainWindow w;
+        w.setQuietErrors(true);
+        w.resize(1280, 720);
+        w.show();
+        ui::LiveOptions options;
+        options.workers = 4;
+        REQUIRE(w.startLive(options));
+        w.setPresentation(presenting);
+        REQUIRE(runUntil([&] { return w.document()->liveQueues().workers() == 4; }));
+        QApplication::processEvents();
+
+        // The strip is tall enough for every row at a readable height.
+        ui::QueueStrip* strip = w.queueStrip();
+        CHECK(strip->height() >= strip->minimumSizeHint().height());
+        strip->repaint();
+        CHECK(strip->rows().size() == 5); // four workers and the global queue
+
+        // The side panel shows its controls whole: nothing cut at its right edge.
+        QApplication::processEvents(); // the deferred fit after a font change
+        QWidget* controls = w.controls();
+        CHECK(controls->visibleRegion().boundingRect().width() >=
+              controls->minimumSizeHint().width());
+
+        // Lane labels fit their column.
+        const ui::TimelineView* view = w.timeline();
+        QFont painted = view->font(); // the lane labels are drawn 1.5 times larger presenting
+        painted.setPointSizeF(painted.pointSizeF() * (presenting ? 1.5 : 1.0));
+        const QFontMetrics metrics(painted);
+        for (const auto& row : view->rows()) {
+            INFO(row.label.toStdString());
+            CHECK(metrics.horizontalAdvance(row.label) + 6 < view->labelWidth());
+        }
+        w.setPresentation(false);
+    }
+}
+
+TEST_CASE("the tasks table gives its spare width to the task names", "[window][layout]") {
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1920, 1080);
+    w.show();
+    w.tabs()->setCurrentIndex(1);
+    QApplication::processEvents();
+    const auto* table = w.findChild<QTableView*>();
+    REQUIRE(table != nullptr);
+    const QHeaderView* header = table->horizontalHeader();
+    const int name = header->sectionSize(ui::TaskTableModel::NameColumn);
+    for (int c = 0; c < ui::TaskTableModel::ColumnCount; ++c) {
+        if (c != ui::TaskTableModel::NameColumn) {
+            INFO("column " << c);
+            CHECK(header->sectionSize(c) < name);
+        }
+    }
 }

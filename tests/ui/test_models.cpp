@@ -190,13 +190,13 @@ TEST_CASE("task table: one row per task with formatted cells", "[models]") {
 
     // Rows in the order the model met the tasks; the still-open states count up to 3 ms.
     CHECK(rowTexts(table, 0) ==
-          QStringList{"3", "accept", "done", "2", "6.0 us", "2.0 us", "2.0 us", "1"});
+          QStringList{"3", "accept", "done", "2", "6.0 µs", "2.0 µs", "2.0 µs", "1"});
     CHECK(rowTexts(table, 1) == QStringList{"7", "handle_connection", "scheduled", "2", "2.1 ms",
-                                            "710.0 us", "190.0 us", "4"});
+                                            "710.0 µs", "190.0 µs", "4"});
     CHECK(rowTexts(table, 2) ==
-          QStringList{"12", "spinner", "idle", "1", "900.0 us", "1.0 us", "2.1 ms", "0"});
+          QStringList{"12", "spinner", "idle", "1", "900.0 µs", "1.0 µs", "2.1 ms", "0"});
     CHECK(rowTexts(table, 3) ==
-          QStringList{"70", "Timer_loop", "running", "0", "100.0 us", "2.9 ms", "0.0 us", "0"});
+          QStringList{"70", "Timer_loop", "running", "0", "100.0 µs", "2.9 ms", "0.0 µs", "0"});
 
     // Raw values for sorting.
     const auto sortValue = [&](int row, int column) {
@@ -266,10 +266,10 @@ TEST_CASE("task table: live tasks insert rows and refresh their values", "[model
     CHECK(inserted[0][1].toInt() == 0);
     CHECK(inserted[0][2].toInt() == 1);
     REQUIRE(table.rowCount() == 2);
-    CHECK(rowTexts(table, 0) == QStringList{"1", "models-test-reader", "running", "0", "0.0 us",
-                                            "0.1 us", "0.0 us", "0"});
-    CHECK(rowTexts(table, 1) == QStringList{"2", "models-test-writer", "scheduled", "0", "0.0 us",
-                                            "0.1 us", "0.0 us", "0"});
+    CHECK(rowTexts(table, 0) == QStringList{"1", "models-test-reader", "running", "0", "0.0 µs",
+                                            "0.1 µs", "0.0 µs", "0"});
+    CHECK(rowTexts(table, 1) == QStringList{"2", "models-test-writer", "scheduled", "0", "0.0 µs",
+                                            "0.1 µs", "0.0 µs", "0"});
     table.refresh(); // nothing to announce: every row is new
     CHECK(changed.count() == 0);
 
@@ -291,10 +291,10 @@ TEST_CASE("task table: live tasks insert rows and refresh their values", "[model
     const auto bottomRight = changed[0][1].value<QModelIndex>();
     CHECK(topLeft == table.index(0, 0));
     CHECK(bottomRight == table.index(2, TaskTableModel::ColumnCount - 1));
-    CHECK(rowTexts(table, 0) == QStringList{"1", "models-test-reader", "scheduled", "1", "1.0 us",
-                                            "0.1 us", "0.4 us", "1"});
-    CHECK(rowTexts(table, 2) == QStringList{"3", "models-test-flusher", "scheduled", "0", "0.0 us",
-                                            "0.3 us", "0.0 us", "0"});
+    CHECK(rowTexts(table, 0) == QStringList{"1", "models-test-reader", "scheduled", "1", "1.0 µs",
+                                            "0.1 µs", "0.4 µs", "1"});
+    CHECK(rowTexts(table, 2) == QStringList{"3", "models-test-flusher", "scheduled", "0", "0.0 µs",
+                                            "0.3 µs", "0.0 µs", "0"});
     table.refresh(); // nothing new since the last one
     CHECK(changed.count() == 1);
 
@@ -304,10 +304,10 @@ TEST_CASE("task table: live tasks insert rows and refresh their values", "[model
     CHECK(inserted.count() == 2);
     table.refresh();
     CHECK(changed.count() == 2);
-    CHECK(table.index(1, TaskTableModel::BusyColumn).data().toString() == "3.0 us");
+    CHECK(table.index(1, TaskTableModel::BusyColumn).data().toString() == "3.0 µs");
     CHECK(table.index(1, TaskTableModel::BusyColumn).data(TaskTableModel::SortRole).toULongLong() ==
           3000);
-    CHECK(table.index(2, TaskTableModel::ScheduledColumn).data().toString() == "3.8 us");
+    CHECK(table.index(2, TaskTableModel::ScheduledColumn).data().toString() == "3.8 µs");
 
     // The proxy re-sorted on the announcement: writer's 3 us above reader's 1 us.
     CHECK(ids(filter) == QStringList{"2", "1", "3"});
@@ -382,11 +382,11 @@ TEST_CASE("task filter: sorts by raw values, not by text", "[models]") {
     const auto filterTester = testerFor(&filter);
     adopt(document, fourTasks());
 
-    // Busy: 6.0 us, 100.0 us, 900.0 us, 2.1 ms (as text: "100.0 us" < "2.1 ms" < "6.0 us").
+    // Busy: 6.0 us, 100.0 us, 900.0 us, 2.1 ms (as text: "100.0 µs" < "2.1 ms" < "6.0 µs").
     filter.sort(TaskTableModel::BusyColumn, Qt::AscendingOrder);
     CHECK(ids(filter) == QStringList{"3", "70", "12", "7"});
     CHECK(columnTexts(filter, TaskTableModel::BusyColumn) ==
-          QStringList{"6.0 us", "100.0 us", "900.0 us", "2.1 ms"});
+          QStringList{"6.0 µs", "100.0 µs", "900.0 µs", "2.1 ms"});
     CHECK(filter.taskAt(0) == document.model().find_task(3));
     CHECK(filter.rowOf(document.model().find_task(7)) == 3);
     filter.sort(TaskTableModel::BusyColumn, Qt::DescendingOrder);
@@ -588,7 +588,7 @@ TEST_CASE("lint list: one row per finding with its time, text and roles", "[mode
 
     CHECK(columnTexts(lints, 0) ==
           QStringList{
-              "at 0.000 s: task compute#8 ran 1.5 ms on worker 1 without yielding (split the "
+              "at 5.000 µs: task compute#8 ran 1.5 ms on worker 1 without yielding (split the "
               "work with yield_now or move it to spawn_blocking)",
               "at 1.234 s: worker 0 blocked for 2.0 s in task handle_connection#7 (a blocking "
               "call inside a task: await an async version or use spawn_blocking)",

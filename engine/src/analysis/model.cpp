@@ -52,7 +52,7 @@ std::string format_duration(std::uint64_t ns, int decimals) {
     } else if (ns >= 1'000'000) {
         std::snprintf(buf, sizeof buf, "%.*f ms", d, v / 1e6);
     } else {
-        std::snprintf(buf, sizeof buf, "%.*f us", d, v / 1e3);
+        std::snprintf(buf, sizeof buf, "%.*f \u00b5s", d, v / 1e3); // UTF-8 micro sign
     }
     return buf;
 }

@@ -13,6 +13,7 @@
 #include <QLegend>
 #include <QPainter>
 #include <QPalette>
+#include <QStringList>
 #include <QValueAxis>
 #include <algorithm>
 #include <cmath>
@@ -60,7 +61,10 @@ ChartPanel::ChartPanel(TraceDocument* document, ViewState* view, int refreshSlot
         m_rangeMoved = true;
         scheduleRefresh();
     });
-    connect(m_view, &ViewState::presentationChanged, this, &ChartPanel::applyStyle);
+    connect(m_view, &ViewState::presentationChanged, this, [this] {
+        applyStyle();
+        updateCompact();
+    });
 }
 
 void ChartPanel::initialize() {
@@ -80,6 +84,7 @@ void ChartPanel::scheduleRefresh() {
 void ChartPanel::rebuildNow() {
     m_rangeMoved = false;
     rebuild();
+    applyCompact(); // new series: the legend may fit beside the plot no more
     m_sinceRefresh.start();
 }
 
@@ -95,7 +100,59 @@ void ChartPanel::changeEvent(QEvent* event) {
     QWidget::changeEvent(event);
     if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange) {
         applyStyle();
+        updateCompact();
     }
+}
+
+void ChartPanel::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    updateCompact();
+}
+
+void ChartPanel::updateCompact() {
+    m_compact = height() < compactBelow();
+    applyCompact();
+}
+
+int ChartPanel::compactBelow() const {
+    // About fourteen lines of text: a title, a legend, an axis title and tick labels
+    // need that much before the plot gets any.
+    return QFontMetrics(scaled(font(), m_view->presentation() ? 1.6 : 1.0)).height() * 14;
+}
+
+int ChartPanel::valueTicks() const {
+    const int line = QFontMetrics(scaled(font(), m_view->presentation() ? 1.6 : 1.0)).height();
+    const int plot = height() - line * (m_compact ? 2 : 6); // titles, legend, time labels
+    return std::clamp(plot / (line * 2), 2, 6);
+}
+
+void ChartPanel::setChartTitle(QChart* chart, const QString& title) {
+    const auto it = std::find_if(m_titles.begin(), m_titles.end(),
+                                 [chart](const auto& t) { return t.first == chart; });
+    if (it != m_titles.end()) {
+        it->second = title;
+    } else {
+        m_titles.emplace_back(chart, title);
+    }
+    applyCompact();
+}
+
+void ChartPanel::applyCompact() {
+    QStringList titles;
+    for (const auto& [chart, title] : m_titles) {
+        chart->setTitle(m_compact ? QString() : title);
+        titles << title;
+        // Compact: the legend beside the plot, unless its entries would not fit down it.
+        const int entries = static_cast<int>(chart->legend()->markers().size());
+        const int line = QFontMetrics(chart->legend()->font()).height() * 3 / 2;
+        const bool beside = m_compact && entries * line < height() - 8;
+        chart->legend()->setAlignment(beside ? Qt::AlignRight : Qt::AlignBottom);
+        chart->setMargins(m_compact ? QMargins(2, 2, 2, 2) : QMargins(10, 10, 10, 10));
+        for (QAbstractAxis* axis : chart->axes()) {
+            axis->setTitleVisible(!m_compact);
+        }
+    }
+    setToolTip(m_compact ? titles.join(QStringLiteral("  |  ")) : QString());
 }
 
 void ChartPanel::setUpChart(QChart* chart, QChartView* chartView) {

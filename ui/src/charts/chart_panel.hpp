@@ -13,12 +13,15 @@
 #include <QWidget>
 #include <cstdint>
 #include <initializer_list>
+#include <utility>
+#include <vector>
 
 QT_BEGIN_NAMESPACE
 class QAbstractAxis;
 class QChart;
 class QChartView;
 class QEvent;
+class QResizeEvent;
 class QValueAxis;
 QT_END_NAMESPACE
 
@@ -58,6 +61,21 @@ protected:
     virtual void applyStyle() = 0;
 
     void changeEvent(QEvent* event) override;
+    /// Fits the charts to the panel's height (see compact()); derived panels that override
+    /// it call it first.
+    void resizeEvent(QResizeEvent* event) override;
+
+    /// Sets `chart`'s title, kept while the panel is compact (and shown in its tooltip).
+    void setChartTitle(QChart* chart, const QString& title);
+    /// Below a readable height (a small window, a projector's large fonts) the charts drop
+    /// their titles and axis titles, move their legends beside the plot and use thin
+    /// margins: the plot and its tick labels keep the room.
+    [[nodiscard]] bool compact() const noexcept { return m_compact; }
+    /// The height under which the panel is compact, in the font in use.
+    [[nodiscard]] int compactBelow() const;
+    /// How many ticks a value axis has room for at the panel's height (2 to 6): tick
+    /// labels never crowd into "…".
+    [[nodiscard]] int valueTicks() const;
 
     [[nodiscard]] TraceDocument* traceDocument() const noexcept { return m_document; }
     [[nodiscard]] ViewState* viewState() const noexcept { return m_view; }
@@ -84,6 +102,11 @@ private:
     QTimer m_refreshTimer;
     QElapsedTimer m_sinceRefresh;
     bool m_rangeMoved = false;
+    bool m_compact = false;
+    std::vector<std::pair<QChart*, QString>> m_titles;
+
+    void applyCompact();
+    void updateCompact();
 };
 
 } // namespace taskscope::ui

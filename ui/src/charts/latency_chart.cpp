@@ -75,7 +75,7 @@ LatencyChart::LatencyChart(TraceDocument* document, ViewState* view, QWidget* pa
     }
 
     setUpChart(m_histogramChart, m_histogramView);
-    m_histogramChart->setTitle(tr("Latency histogram"));
+    setChartTitle(m_histogramChart, tr("Latency histogram"));
     m_histogramChart->legend()->hide();
     m_bars->append(m_barSet);
     m_bars->setBarWidth(0.9);
@@ -220,8 +220,8 @@ void LatencyChart::rebuild() {
     m_routes.clear();
     m_client = traceDocument()->model().has_client_requests();
     m_originNs = traceDocument()->firstNs();
-    m_scatter->setTitle(m_client ? tr("Request latency (as the client saw it)")
-                                 : tr("Request latency (server side)"));
+    setChartTitle(m_scatter, m_client ? tr("Request latency (as the client saw it)")
+                                      : tr("Request latency (server side)"));
     derivePoints();
     updateStatistics();
     followRange();
@@ -251,6 +251,11 @@ void LatencyChart::onRangeChanged() {
 
 void LatencyChart::resizeEvent(QResizeEvent* event) {
     ChartPanel::resizeEvent(event);
+    if (valueTicks() != m_ticks) { // the ticks that fit the new height
+        m_ticks = valueTicks();
+        updateStatistics();
+        updateHistogram();
+    }
     m_rangeMoved = true; // the points were thinned for another width
     scheduleRefresh();
 }
@@ -351,7 +356,7 @@ void LatencyChart::updateStatistics() {
     m_p50Line->setVisible(any);
     m_p99Line->setVisible(any);
     const double most = any ? toMs(summary.max_ns) : 1.0;
-    const double step = AxisTicks::niceStep(most, 5);
+    const double step = AxisTicks::niceStep(most, valueTicks());
     m_latencyAxis->setTickInterval(step);
     m_latencyAxis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
     m_latencyAxis->setRange(0.0, AxisTicks::topAbove(most, step));
@@ -390,7 +395,7 @@ void LatencyChart::updateHistogram() {
     }
     m_bucketAxis->setRange(-0.5, std::max(0.5, static_cast<double>(n) - 0.5));
 
-    const double step = AxisTicks::integerStep(static_cast<double>(most), 6);
+    const double step = AxisTicks::integerStep(static_cast<double>(most), valueTicks());
     m_countAxis->setTickInterval(step);
     m_countAxis->setRange(0.0, AxisTicks::topAbove(static_cast<double>(most), step));
 }

@@ -111,6 +111,7 @@ private:
     QSplitter* m_charts;
 
     bool m_client = false;
+    int m_ticks = 0; ///< valueTicks() when the axes were last set
     std::uint64_t m_originNs = 0;
     std::size_t m_finished = 0; ///< finished requests of the side shown, when last drawn
     bool m_rangeMoved = false;  ///< the points are for another range or width

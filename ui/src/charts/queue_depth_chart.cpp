@@ -28,7 +28,7 @@ QueueDepthChart::QueueDepthChart(TraceDocument* document, ViewState* view, QWidg
     // Steps are horizontal and vertical lines: antialiasing adds nothing but the cost of
     // stroking thousands of points with it.
     m_chartView->setRenderHint(QPainter::Antialiasing, false);
-    m_chart->setTitle(tr("Run-queue depth"));
+    setChartTitle(m_chart, tr("Run-queue depth"));
     m_chart->legend()->setAlignment(Qt::AlignBottom);
     setUpValueAxis(m_timeAxis, tr("time (ms)"));
     setUpValueAxis(m_depthAxis, tr("tasks queued"));
@@ -70,7 +70,8 @@ QList<QPointF> QueueDepthChart::points(int series) const {
 }
 
 void QueueDepthChart::resizeEvent(QResizeEvent* event) {
-    QWidget::resizeEvent(event);
+    ChartPanel::resizeEvent(event);
+    updateDepthAxis(); // the ticks that fit the new height
     if (needsWindowing()) {
         m_rederive = true; // the point budget follows the width
         scheduleRefresh();
@@ -277,7 +278,7 @@ void QueueDepthChart::followRange() {
 
 void QueueDepthChart::updateDepthAxis() {
     const double most = static_cast<double>(traceDocument()->model().max_depth());
-    const double step = AxisTicks::integerStep(most, 6);
+    const double step = AxisTicks::integerStep(most, valueTicks());
     m_depthAxis->setTickInterval(step);
     m_depthAxis->setRange(0.0, AxisTicks::topAbove(most, step));
 }

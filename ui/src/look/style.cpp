@@ -74,6 +74,10 @@ QColor Style::lintColor(analysis::lint_kind kind) {
     return QColor(Qt::gray);
 }
 
+QColor Style::selectionColor(const QPalette& palette) {
+    return palette.color(QPalette::Text);
+}
+
 QColor Style::textOn(const QColor& fill) {
     return fill.lightness() > 140 ? QColor(Qt::black) : QColor(Qt::white);
 }

@@ -38,6 +38,9 @@ public:
     [[nodiscard]] static QColor p99Color();
     /// A finding's dot in the findings list.
     [[nodiscard]] static QColor lintColor(analysis::lint_kind kind);
+    /// The outline of the selected task's polls and chips: the text colour, which stands
+    /// out from every task hue on light and dark backgrounds alike.
+    [[nodiscard]] static QColor selectionColor(const QPalette& palette);
     /// Black or white, whichever reads on `fill`.
     [[nodiscard]] static QColor textOn(const QColor& fill);
 };

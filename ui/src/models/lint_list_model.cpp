@@ -27,11 +27,10 @@ QIcon dot(const QColor& colour) {
     return QIcon(pixmap);
 }
 
-/// "1.234 s": whole milliseconds since the trace began (truncated, so a row's label never
-/// runs ahead of the event).
-QString secondsSince(std::uint64_t at_ns, std::uint64_t first_ns) {
-    const std::uint64_t ms = (at_ns > first_ns ? at_ns - first_ns : 0) / 1'000'000;
-    return QStringLiteral("%1.%2 s").arg(ms / 1000).arg(ms % 1000, 3, 10, QLatin1Char('0'));
+/// "15.500 ms": time since the trace began, in the format every view uses.
+QString sinceStart(std::uint64_t at_ns, std::uint64_t first_ns) {
+    return QString::fromStdString(
+        analysis::format_duration(at_ns > first_ns ? at_ns - first_ns : 0, 3));
 }
 
 } // namespace
@@ -62,7 +61,7 @@ QVariant LintListModel::data(const QModelIndex& index, int role) const {
     const analysis::lint& l = m.lints()[static_cast<std::size_t>(index.row())];
     switch (role) {
     case Qt::DisplayRole:
-        return QStringLiteral("at ") + secondsSince(l.at_ns, m.first_ns()) + QStringLiteral(": ") +
+        return QStringLiteral("at ") + sinceStart(l.at_ns, m.first_ns()) + QStringLiteral(": ") +
                QString::fromStdString(m.describe(l));
     case Qt::ToolTipRole:
         return QString::fromStdString(m.describe(l));

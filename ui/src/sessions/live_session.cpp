@@ -91,13 +91,28 @@ bool LiveSession::start(const LiveOptions& options) {
 bool LiveSession::startServer() {
     net::http_server_options server_options;
     server_options.port = m_port != 0 ? m_port : m_options.port;
+    const bool keeping = server_options.port == 0 && m_keptPort != 0;
+    if (keeping) {
+        server_options.port = m_keptPort;
+    }
     server_options.sleep = m_options.sleep;
     server_options.accept = m_options.accept;
     server_options.log = [](std::string_view line) {
         std::fprintf(stderr, "taskscope: %.*s\n", static_cast<int>(line.size()), line.data());
     };
     try {
-        m_server = net::http_server::bind(*m_runtime, server_options);
+        // The server just stopped may hold the kept port a moment longer: try a few times.
+        for (int attempt = 0;; ++attempt) {
+            try {
+                m_server = net::http_server::bind(*m_runtime, server_options);
+                break;
+            } catch (const std::system_error&) {
+                if (!keeping || attempt == 10) {
+                    throw;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            }
+        }
     } catch (const std::system_error& e) {
         if (server_options.port == 0) {
             emit failed(QStringLiteral("The HTTP server could not start: %1").arg(e.what()));
@@ -157,6 +172,9 @@ void LiveSession::stop() {
     m_inbox.reset();
     m_batch.clear();
     m_taken = 0;
+    if (m_port != 0) {
+        m_keptPort = m_port;
+    }
     m_port = 0;
 }
 

@@ -125,6 +125,8 @@ private:
     std::size_t m_taken = 0;
     std::size_t m_eventsPerTick = 20'000;
     std::uint16_t m_port = 0;
+    /// The port of the last run: a restart keeps it, so a URL on the board stays right.
+    std::uint16_t m_keptPort = 0;
     int m_loadsRunning = 0;
     QTimer m_pumpTimer;
     std::vector<std::thread> m_retiring; // old runtimes shutting down (joined at the end)

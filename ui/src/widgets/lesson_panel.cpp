@@ -4,12 +4,16 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QEvent>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QTextBlock>
 #include <QTextBrowser>
+#include <QTextCursor>
+#include <QTextDocument>
 #include <QVBoxLayout>
 #include <algorithm>
 
@@ -62,6 +66,7 @@ LessonPanel::LessonPanel(QWidget* parent) : QWidget(parent) {
     m_phases->setWordWrap(true);
     m_phases->setMaximumHeight(m_phases->fontMetrics().height() * 9);
     m_phases->setToolTip(tr("Each phase as it ends: its duration and what it counted"));
+    m_phases->hide(); // until a lesson runs: the explanation gets the room
     m_text = new QTextBrowser(this);
     m_text->setOpenExternalLinks(true);
 
@@ -144,11 +149,40 @@ void LessonPanel::showLesson() {
                text;
     }
     m_text->setMarkdown(text);
+    matchCodeSize();
+}
+
+void LessonPanel::matchCodeSize() {
+    // Markdown's `code` comes in the fixed font at its own size, which does not follow the
+    // application font (presentation mode): give it the body text's size.
+    const qreal body = m_text->font().pointSizeF();
+    QTextCursor cursor(m_text->document());
+    for (QTextBlock block = m_text->document()->begin(); block.isValid(); block = block.next()) {
+        for (auto it = block.begin(); !it.atEnd(); ++it) {
+            const QTextFragment fragment = it.fragment();
+            QTextCharFormat format = fragment.charFormat();
+            if (format.fontFixedPitch() || format.font().fixedPitch()) {
+                format.setFontPointSize(body);
+                cursor.setPosition(fragment.position());
+                cursor.setPosition(fragment.position() + fragment.length(),
+                                   QTextCursor::KeepAnchor);
+                cursor.setCharFormat(format);
+            }
+        }
+    }
+}
+
+void LessonPanel::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange) {
+        showLesson(); // the text again, its code at the new size
+    }
 }
 
 void LessonPanel::lessonStarted() {
     m_running = true;
     m_phases->clear();
+    m_phases->show();
     m_run->setText(tr("Stop"));
     m_replay->setEnabled(false);
     m_picker->setEnabled(false);

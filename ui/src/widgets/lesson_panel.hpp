@@ -45,7 +45,12 @@ signals:
 
 private:
     void showLesson();
+    void matchCodeSize();
 
+protected:
+    void changeEvent(QEvent* event) override;
+
+private:
     QComboBox* m_picker;
     QLabel* m_summary;
     QDoubleSpinBox* m_scale;

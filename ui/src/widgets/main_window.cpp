@@ -36,6 +36,7 @@
 #include <QMessageBox>
 #include <QProgressDialog>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -108,8 +109,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     leftScroll->setWidget(left);
     leftScroll->setWidgetResizable(true);
     leftScroll->setFrameShape(QFrame::NoFrame);
+    leftScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // it is made wide enough
     dock->setWidget(leftScroll);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
+    m_controlsDock = dock;
+    m_controlsScroll = leftScroll;
 
     // Right: the lesson picker and its explanation, beside the timeline.
     m_lesson = new LessonSession(m_document, this);
@@ -155,7 +159,23 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_taskTable->setSortingEnabled(true);
     m_taskTable->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_taskTable->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_taskTable->horizontalHeader()->setStretchLastSection(true);
+    // Numbers get the width of their header or a typical value; the name takes the rest
+    // (measuring every row would cost a pass over a million tasks).
+    QHeaderView* header = m_taskTable->horizontalHeader();
+    header->setStretchLastSection(false);
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setSectionResizeMode(TaskTableModel::NameColumn, QHeaderView::Stretch);
+    const QFontMetrics metrics(m_taskTable->font());
+    for (int c = 0; c < TaskTableModel::ColumnCount; ++c) {
+        if (c != TaskTableModel::NameColumn) {
+            const QString heading =
+                m_taskModel->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
+            header->resizeSection(c,
+                                  std::max(metrics.horizontalAdvance(heading),
+                                           metrics.horizontalAdvance(QStringLiteral("000.00 ms"))) +
+                                      24);
+        }
+    }
     m_taskTable->verticalHeader()->hide();
     tasksLayout->addWidget(m_taskSearch);
     tasksLayout->addWidget(m_taskTable);
@@ -175,6 +195,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(m_lintList, tr("Fi&ndings"));
 
     auto* split = new QSplitter(Qt::Vertical, this);
+    m_split = split;
     split->addWidget(timelinePane);
     split->addWidget(m_queueStrip);
     split->addWidget(m_queues);
@@ -205,6 +226,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         updateTitle();
     });
     connect(m_document, &TraceDocument::reset, this, &MainWindow::updateQueueStrip);
+    connect(m_queueStrip, &QueueStrip::rowCountChanged, this, &MainWindow::fitQueueStrip);
     connect(m_lessonPanel, &LessonPanel::runRequested, this,
             [this](const QString& name, double scale) { runLesson(name, scale); });
     connect(m_lessonPanel, &LessonPanel::stopRequested, m_lesson, &LessonSession::stop);
@@ -250,6 +272,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     buildMenus();
     connect(m_timeline, &TimelineView::followingChanged, m_followAction, &QAction::setChecked);
     resize(1400, 900);
+    fitSidePanels();
     updateTitle();
     updateStatus();
 }
@@ -459,9 +482,16 @@ void MainWindow::onLoadEnded() {
 
 void MainWindow::onFileLoaded() {
     onLoadEnded();
-    releaseDocument();
     PreparedTrace prepared = m_loader->takeResult();
     const QString warning = prepared.warning;
+    if (prepared.model->event_count() == 0 && !warning.isEmpty()) {
+        // Nothing readable: the trace shown stays (a live run goes on).
+        showError(tr("%1 has no readable events (%2); the trace shown stays.")
+                      .arg(m_loader->path(), warning));
+        emit fileOpened(false);
+        return;
+    }
+    releaseDocument();
     m_document->adopt(std::move(prepared));
     setSource(DocumentSource::openedFile(m_loader->path().toStdString()));
     if (!warning.isEmpty()) {
@@ -471,11 +501,42 @@ void MainWindow::onFileLoaded() {
 }
 
 void MainWindow::openDialog() {
+    // Start where the trace shown lives: the next file is usually beside it.
+    const QString folder = m_source.kind == DocumentSource::Kind::file
+                               ? QString::fromStdString(m_source.file.parent_path().string())
+                               : QString();
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open a trace"), QString(), tr("taskscope traces (*.tstrace);;All files (*)"));
+        this, tr("Open a trace"), folder, tr("taskscope traces (*.tstrace);;All files (*)"));
     if (!path.isEmpty()) {
         openFile(path);
     }
+}
+
+void MainWindow::fitQueueStrip() {
+    QList<int> sizes = m_split->sizes();
+    const int strip = m_split->indexOf(m_queueStrip);
+    const int need = m_queueStrip->minimumSizeHint().height() - sizes[strip];
+    if (need <= 0) {
+        return;
+    }
+    const auto tallest =
+        static_cast<int>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+    if (tallest == strip || sizes[tallest] - need < 120) {
+        return; // nothing to take it from: the strip shrinks its rows instead
+    }
+    sizes[tallest] -= need;
+    sizes[strip] += need;
+    m_split->setSizes(sizes);
+}
+
+void MainWindow::fitSidePanels() {
+    // The controls never clip: the dock is as wide as they want in the font in use.
+    QWidget* inner = m_controlsScroll->widget();
+    inner->ensurePolished();
+    const int wanted = inner->minimumSizeHint().width() +
+                       m_controlsScroll->verticalScrollBar()->sizeHint().width() + 4;
+    m_controlsScroll->setMinimumWidth(wanted);
+    resizeDocks({m_controlsDock}, {wanted}, Qt::Horizontal);
 }
 
 void MainWindow::releaseDocument() {
@@ -604,6 +665,8 @@ void MainWindow::setPresentation(bool on) {
     static const qreal normal = font.pointSizeF();
     font.setPointSizeF(on ? normal * 1.4 : normal);
     QApplication::setFont(font);
+    // After the font change has reached every widget (it is delivered as events).
+    QTimer::singleShot(0, this, &MainWindow::fitSidePanels);
     if (m_presentationAction->isChecked() != on) {
         m_presentationAction->setChecked(on);
     }
@@ -623,7 +686,9 @@ void MainWindow::showShortcuts() {
     auto* layout = new QVBoxLayout(&dialog);
     auto* text = new QTextBrowser(&dialog);
     text->setHtml(
-        tr("<h3>Timeline</h3><table cellpadding='3'>"
+        tr("<p><b>Contents:</b> <a href='#timeline'>Timeline</a> &middot; "
+           "<a href='#window'>Window</a> &middot; <a href='#replay'>Replay</a></p>"
+           "<h3><a name='timeline'></a>Timeline</h3><table cellpadding='3'>"
            "<tr><td><b>W</b> / <b>S</b>, mouse wheel</td><td>zoom in / out (about the "
            "cursor)</td></tr>"
            "<tr><td><b>A</b> / <b>D</b>, drag</td><td>pan back / forward in time</td></tr>"
@@ -632,7 +697,7 @@ void MainWindow::showShortcuts() {
            "<tr><td>click a slice</td><td>select its task: its polls and wake arrows light "
            "up</td></tr>"
            "<tr><td><b>Esc</b></td><td>clear the selection</td></tr></table>"
-           "<h3>Window</h3><table cellpadding='3'>"
+           "<h3><a name='window'></a>Window</h3><table cellpadding='3'>"
            "<tr><td><b>Ctrl+Return</b></td><td>fire the requests set in the panel</td></tr>"
            "<tr><td><b>Ctrl+R</b></td><td>record to a file / stop recording</td></tr>"
            "<tr><td><b>Ctrl+L</b></td><td>restart the live engine</td></tr>"
@@ -645,7 +710,7 @@ void MainWindow::showShortcuts() {
            "<tr><td>View &gt; Theme</td><td>light, dark, or follow the system (also "
            "<tt>--theme</tt>)</td></tr>"
            "<tr><td><b>F1</b></td><td>this list</td></tr></table>"
-           "<h3>Replay</h3><table cellpadding='3'>"
+           "<h3><a name='replay'></a>Replay</h3><table cellpadding='3'>"
            "<tr><td><b>Ctrl+P</b></td><td>replay the trace shown (a lesson just run, an "
            "opened file, a recording)</td></tr>"
            "<tr><td><b>Space</b></td><td>play / pause</td></tr>"

@@ -20,6 +20,8 @@ class QListView;
 class QTabWidget;
 class QTableView;
 class QProgressDialog;
+class QScrollArea;
+class QSplitter;
 
 namespace taskscope::ui {
 
@@ -116,6 +118,10 @@ private:
     /// playhead, or a hint.
     void updateQueueStrip();
     void onReplayMoved();
+    /// Makes the Controls dock as wide as its contents want in the font in use.
+    void fitSidePanels();
+    /// Gives the queue strip room for all its rows, taken from the tallest pane.
+    void fitQueueStrip();
     /// Whatever fills the document lets go of it: the replay closes, a running lesson is
     /// abandoned, the live engine stops. Each new source (live, lesson, file) calls this first.
     void releaseDocument();
@@ -149,6 +155,9 @@ private:
     ReplayController* m_replay;
     ReplayBar* m_replayBar;
     QDockWidget* m_lessonDock;
+    QDockWidget* m_controlsDock;
+    QSplitter* m_split;
+    QScrollArea* m_controlsScroll;
     DocumentSource m_source;
     bool m_quietErrors = false;
     QString m_lastError;

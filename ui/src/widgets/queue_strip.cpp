@@ -122,13 +122,25 @@ std::vector<QueueStrip::Row> QueueStrip::rows() const {
     return out;
 }
 
+int QueueStrip::minimumRowHeight() const {
+    QFont font = this->font();
+    font.setPointSizeF(font.pointSizeF() * scale());
+    return QFontMetrics(font).height() + 6;
+}
+
+int QueueStrip::rowCount() const {
+    // The title, then each worker and the global queue (or the hint's two lines).
+    return m_queues != nullptr ? static_cast<int>(m_queues->workers()) + 2 : 3;
+}
+
 QSize QueueStrip::sizeHint() const {
-    const int n = m_queues != nullptr ? static_cast<int>(m_queues->workers()) + 1 : 1;
-    return {800, rowHeight() * (std::min(n, 9) + 1) + 8};
+    return {800, rowHeight() * std::min(rowCount(), 10) + 8};
 }
 
 QSize QueueStrip::minimumSizeHint() const {
-    return {300, rowHeight() * 2};
+    // Every row at its smallest readable height (up to ten): the splitter cannot cut the
+    // global queue or a worker off.
+    return {300, minimumRowHeight() * std::min(rowCount(), 10) + 4};
 }
 
 QString QueueStrip::chipText(std::uint64_t task) const {
@@ -169,8 +181,20 @@ void QueueStrip::paintEvent(QPaintEvent* /*event*/) {
     m_chips.clear();
     m_overflow.clear();
 
-    const int h = rowHeight();
-    const int labelWidth = static_cast<int>(labelWidthBase * scale());
+    if (rowCount() != m_laidOutRows) { // a worker appeared: ask for room for its row
+        m_laidOutRows = rowCount();
+        updateGeometry();
+        QMetaObject::invokeMethod(this, &QueueStrip::rowCountChanged, Qt::QueuedConnection);
+    }
+    // Rows shrink to fit the strip's height, down to the smallest that still reads.
+    const int h =
+        std::clamp((height() - 4) / std::max(1, rowCount()), minimumRowHeight(), rowHeight());
+    // Wide enough for "global queue" and "worker 00" in the font drawn with.
+    const int labelWidth =
+        std::max(static_cast<int>(labelWidthBase * scale()),
+                 std::max(p.fontMetrics().horizontalAdvance(tr("global queue")),
+                          p.fontMetrics().horizontalAdvance(QStringLiteral("worker 00"))) +
+                     2 * static_cast<int>(gapBase * scale()));
     const int chipWidth = static_cast<int>(chipWidthBase * scale());
     const int gap = static_cast<int>(gapBase * scale());
 
@@ -181,10 +205,16 @@ void QueueStrip::paintEvent(QPaintEvent* /*event*/) {
         title += QStringLiteral(" — ") + m_caption;
     }
     p.drawText(QRect(gap, 0, width() - 2 * gap, h), Qt::AlignLeft | Qt::AlignVCenter, title);
-    p.setPen(palette().placeholderText().color());
-    p.drawText(QRect(gap, 0, width() - 2 * gap, h), Qt::AlignRight | Qt::AlignVCenter,
-               tr("each worker: the task it polls  |  its LIFO slot, then its queue, next to "
-                  "run first"));
+    // The legend, right-aligned, only where it fits beside the title (else in the tooltip).
+    const QString legend = tr("each worker: the task it polls  |  its LIFO slot, then its "
+                              "queue, next to run first");
+    const int room = width() - 2 * gap - p.fontMetrics().horizontalAdvance(title) - 4 * gap;
+    if (p.fontMetrics().horizontalAdvance(legend) <= room) {
+        p.setPen(palette().placeholderText().color());
+        p.drawText(QRect(gap, 0, width() - 2 * gap, h), Qt::AlignRight | Qt::AlignVCenter, legend);
+    }
+    m_legendShown = p.fontMetrics().horizontalAdvance(legend) <= room;
+    m_legend = legend;
     if (m_queues == nullptr || !m_queues->knows_queues()) {
         p.setPen(palette().placeholderText().color());
         const QString text =
@@ -306,6 +336,8 @@ bool QueueStrip::event(QEvent* event) {
             QToolTip::showText(help->globalPos(),
                                QStringLiteral("<b>%1</b><br>%2").arg(chipText(c->task), c->role),
                                this);
+        } else if (!m_legendShown && help->pos().y() < minimumRowHeight()) {
+            QToolTip::showText(help->globalPos(), m_legend, this);
         } else {
             QToolTip::hideText();
         }

@@ -44,6 +44,13 @@ public:
     [[nodiscard]] static QString overflowText(std::size_t total, std::size_t drawn);
     /// Those texts as last painted, top to bottom (rows with room for all have none).
     [[nodiscard]] const std::vector<QString>& overflowShown() const noexcept { return m_overflow; }
+signals:
+    /// It has more or fewer rows than when it was laid out: it wants another height.
+    void rowCountChanged();
+
+public:
+    /// Whether the legend fitted beside the title (else hovering the title shows it).
+    [[nodiscard]] bool legendShown() const noexcept { return m_legendShown; }
 
     [[nodiscard]] QSize sizeHint() const override;
     [[nodiscard]] QSize minimumSizeHint() const override;
@@ -61,6 +68,10 @@ private:
     };
     [[nodiscard]] double scale() const;
     [[nodiscard]] int rowHeight() const;
+    /// The smallest row that still reads (the font's height and a margin).
+    [[nodiscard]] int minimumRowHeight() const;
+    /// The rows this strip shows: a title and one per worker and the global queue.
+    [[nodiscard]] int rowCount() const;
     [[nodiscard]] QString chipText(std::uint64_t task) const;
     [[nodiscard]] QString fittedChipText(std::uint64_t task, const QFontMetrics& metrics,
                                          int width) const;
@@ -73,6 +84,9 @@ private:
     QString m_hint;
     std::vector<Chip> m_chips; ///< as last painted, for clicks and tooltips
     std::vector<QString> m_overflow;
+    QString m_legend;
+    int m_laidOutRows = 0;     ///< rowCount() when the height was last asked for
+    bool m_legendShown = true; ///< the legend fitted beside the title when last painted
 };
 
 } // namespace taskscope::ui

@@ -86,7 +86,17 @@ double TimelineView::scale() const {
 }
 
 int TimelineView::labelWidth() const {
-    return static_cast<int>(labelWidthBase * scale());
+    // Wide enough for the longest lane name in the font in use (presentation mode and
+    // a projector's fonts are larger), never narrower than the base.
+    QFont painted = font(); // as paintEvent draws the labels
+    painted.setPointSizeF(painted.pointSizeF() * scale());
+    const QFontMetrics metrics(painted);
+    int widest = 0;
+    for (const char* name : {"reactor & timers", "outside thread 00", "blocking pool 00",
+                             "HTTP requests", "worker 00"}) {
+        widest = std::max(widest, metrics.horizontalAdvance(QString::fromLatin1(name)));
+    }
+    return std::max(static_cast<int>(labelWidthBase * scale()), widest + 18);
 }
 
 std::vector<TimelineView::Row> TimelineView::rows() const {
@@ -260,6 +270,13 @@ void TimelineView::paintEvent(QPaintEvent*) {
     p.setPen(palette().mid().color());
     p.drawLine(label - 1, 0, label - 1, height());
     paintRuler(p);
+    p.save();
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setClipRect(QRect(label, 0, width() - label, height()));
+    p.translate(label, 0);
+    paintArrows(p, all);
+    p.restore();
+    // Markers and the playhead last: the replay's veil fades future arrows like the slices.
     if (!all.empty()) {
         p.save();
         p.setClipRect(QRect(label, 0, width() - label, height()));
@@ -267,12 +284,6 @@ void TimelineView::paintEvent(QPaintEvent*) {
         paintMarkers(p, all.back().top + all.back().height);
         p.restore();
     }
-    p.save();
-    p.setRenderHint(QPainter::Antialiasing);
-    p.setClipRect(QRect(label, 0, width() - label, height()));
-    p.translate(label, 0);
-    paintArrows(p, all);
-    p.restore();
 
     if (m_document->model().event_count() == 0) {
         p.setPen(palette().placeholderText().color());
@@ -304,7 +315,7 @@ void TimelineView::paintRuler(QPainter& p) const {
     const double unit = step >= 1e9 ? 1e9 : step >= 1e6 ? 1e6 : step >= 1e3 ? 1e3 : 1.0;
     const QString suffix = step >= 1e9   ? QStringLiteral(" s")
                            : step >= 1e6 ? QStringLiteral(" ms")
-                           : step >= 1e3 ? QStringLiteral(" us")
+                           : step >= 1e3 ? QStringLiteral(" \u00b5s")
                                          : QStringLiteral(" ns");
     const int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step / unit) + 1e-9)));
     for (double t = first; origin + t < s.endNs(); t += step) {
@@ -342,7 +353,7 @@ void TimelineView::paintWorker(QPainter& p, const Row& row) {
         const QRectF r(item.x0, top, std::max(1.0, item.x1 - item.x0), h);
         p.fillRect(r, color);
         if (item.task == selected && selected != analysis::no_task) {
-            p.setPen(QPen(palette().highlight().color(), 2 * scale()));
+            p.setPen(QPen(Style::selectionColor(palette()), 2 * scale()));
             p.setBrush(Qt::NoBrush);
             p.drawRect(r.adjusted(1, 1, -1, -1));
         }
