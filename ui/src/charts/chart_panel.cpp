@@ -123,7 +123,7 @@ int ChartPanel::compactBelow() const {
 int ChartPanel::valueTicks() const {
     const int line = QFontMetrics(scaled(font(), m_view->presentation() ? 1.6 : 1.0)).height();
     const int plot = height() - line * (m_compact ? 2 : 6); // titles, legend, time labels
-    return std::clamp(plot / (line * 2), 2, 6);
+    return std::clamp(plot / (line * 2) - 2, 1, 5);
 }
 
 void ChartPanel::setChartTitle(QChart* chart, const QString& title) {

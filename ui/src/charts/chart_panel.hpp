@@ -73,8 +73,9 @@ protected:
     [[nodiscard]] bool compact() const noexcept { return m_compact; }
     /// The height under which the panel is compact, in the font in use.
     [[nodiscard]] int compactBelow() const;
-    /// How many ticks a value axis has room for at the panel's height (2 to 6): tick
-    /// labels never crowd into "…".
+    /// How many intervals a value axis may be cut into at the panel's height (1 to 5): with
+    /// the label at 0 and the one above the top value, its labels stand two lines apart and
+    /// never crowd into "…".
     [[nodiscard]] int valueTicks() const;
 
     [[nodiscard]] TraceDocument* traceDocument() const noexcept { return m_document; }

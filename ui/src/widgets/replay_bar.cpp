@@ -46,8 +46,9 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
     , m_document(document) {
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 2, 4, 2);
-
-    auto* title = new QLabel(tr("<b>Replay</b>"), this);
+    layout->setSpacing(4);
+    // Narrow enough for the middle of a 1280-pixel window between both docks: no title
+    // (the playhead and the buttons say what this is), a slider that may shrink.
     auto* rewind = iconButton(this, QStyle::SP_MediaSkipBackward, tr("Back to the start (Home)"));
     m_play = iconButton(this, QStyle::SP_MediaPlay, tr("Play or pause (Space)"));
     m_play->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -65,7 +66,7 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
     m_position = new QSlider(Qt::Horizontal, this);
     m_position->setRange(0, sliderSteps);
     m_position->setToolTip(tr("Drag to move the playhead"));
-    m_position->setMinimumWidth(160);
+    m_position->setMinimumWidth(90);
     m_time = new QLabel(this);
     m_time->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     m_time->setFixedWidth(m_time->fontMetrics().horizontalAdvance(QStringLiteral("000.000 ms")) +
@@ -77,7 +78,6 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
     m_step->setMinimumWidth(0);
     auto* close = iconButton(this, QStyle::SP_TitleBarCloseButton, tr("End the replay"));
 
-    layout->addWidget(title);
     layout->addWidget(rewind);
     layout->addWidget(m_play);
     layout->addWidget(m_speed);
