@@ -147,7 +147,10 @@ void ChartPanel::applyCompact() {
         const int line = QFontMetrics(chart->legend()->font()).height() * 3 / 2;
         const bool beside = m_compact && entries * line < height() - 8;
         chart->legend()->setAlignment(beside ? Qt::AlignRight : Qt::AlignBottom);
-        chart->setMargins(m_compact ? QMargins(2, 2, 2, 2) : QMargins(10, 10, 10, 10));
+        // Compact margins are thin, but leave half a label at the right for the last tick's.
+        const int half =
+            QFontMetrics(chart->legend()->font()).horizontalAdvance(QStringLiteral("000 ms")) / 2;
+        chart->setMargins(m_compact ? QMargins(2, 2, half, 2) : QMargins(10, 10, 10, 10));
         for (QAbstractAxis* axis : chart->axes()) {
             axis->setTitleVisible(!m_compact);
         }

@@ -563,7 +563,7 @@ void MainWindow::setSource(DocumentSource source) {
     case DocumentSource::Kind::file:
         m_controls->showRecorded(m_document->info());
         m_controls->setLive(
-            false, tr("The settings %1 was recorded with. %2")
+            false, tr("Showing how %1 was recorded (read-only). %2")
                        .arg(QString::fromStdString(m_source.file.filename().string()), backToLive));
         m_lessonPanel->setCurrentLesson(QString::fromStdString(m_document->info().lesson));
         break;
