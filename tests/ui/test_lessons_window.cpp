@@ -25,6 +25,9 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QTest>
+#include <QTextBlock>
+#include <QTextBrowser>
+#include <QTextDocument>
 #include <QToolButton>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -400,4 +403,52 @@ TEST_CASE("the lesson text says how its durations change with the time scale", "
     CHECK(panel.currentLesson().isEmpty());
     CHECK(panel.explanation().contains(
         QString::fromUtf8(info->title.data(), static_cast<qsizetype>(info->title.size()))));
+}
+
+TEST_CASE("small things a class notices: help contents, the Open folder, icons, code size",
+          "[window]") {
+    // F1 opens with a contents line linking to each section.
+    const QString help = MainWindow::shortcutsHelp();
+    for (const char* section : {"timeline", "window", "replay"}) {
+        INFO(section);
+        CHECK(help.contains(QStringLiteral("href='#%1'").arg(QLatin1String(section))));
+        CHECK(help.contains(QStringLiteral("name='%1'").arg(QLatin1String(section))));
+    }
+
+    MainWindow window;
+    window.setQuietErrors(true);
+    window.show();
+    CHECK(window.openFolder().isEmpty()); // nothing open: the working folder
+    const auto file = ui::testing::testData("lesson-work-stealing.tstrace");
+    REQUIRE(ui::testing::openAndWait(window, file));
+    CHECK(window.openFolder() == QString::fromStdString(file.parent_path().string()));
+
+    // Play is the style's icon and a plain word: no glyph a font may lack.
+    REQUIRE(window.startReplay());
+    QToolButton* play = window.replayBar()->playButton();
+    CHECK_FALSE(play->icon().isNull());
+    CHECK(play->text() == QStringLiteral("Play"));
+    const int width = play->width();
+    window.replay()->play();
+    QApplication::processEvents();
+    CHECK(play->text() == QStringLiteral("Pause"));
+    CHECK(play->width() == width); // it does not move what is beside it
+    window.replay()->pause();
+
+    // The lesson text's code spans are as large as its body text.
+    ui::LessonPanel* panel = window.lessonPanel();
+    panel->setCurrentLesson(QStringLiteral("three-sleeps"));
+    const auto* browser = panel->findChild<QTextBrowser*>();
+    REQUIRE(browser != nullptr);
+    int code = 0;
+    for (QTextBlock block = browser->document()->begin(); block.isValid(); block = block.next()) {
+        for (auto it = block.begin(); !it.atEnd(); ++it) {
+            const QTextCharFormat format = it.fragment().charFormat();
+            if (format.fontFixedPitch() || format.font().fixedPitch()) {
+                ++code;
+                CHECK(format.fontPointSize() == Approx(browser->font().pointSizeF()));
+            }
+        }
+    }
+    CHECK(code > 0);
 }

@@ -377,7 +377,6 @@ TEST_CASE("a damaged file opens what is intact, a wrong file is refused, the win
     std::filesystem::remove(wrong);
 }
 
-
 TEST_CASE("opening a big file shows its progress, and Cancel keeps the trace shown", "[window]") {
     MainWindow w;
     w.setQuietErrors(true);

@@ -3,6 +3,7 @@
 // style and palette. The menu's choice is kept in the settings; --theme's names parse.
 
 #include "charts/queue_depth_chart.hpp"
+#include "look/style.hpp"
 #include "look/theme.hpp"
 #include "widgets/main_window.hpp"
 #include "widgets/timeline_view.hpp"
@@ -106,6 +107,19 @@ TEST_CASE("theme: names for --theme", "[theme]") {
     }
     CHECK(ui::themePalette(Theme::dark).color(QPalette::Window).lightness() < 64);
     CHECK(ui::themePalette(Theme::light).color(QPalette::Window).lightness() > 200);
+}
+
+TEST_CASE("theme: the selected task's outline stands out from every task colour in both themes",
+          "[theme]") {
+    for (const Theme theme : {Theme::light, Theme::dark}) {
+        const QPalette palette = ui::themePalette(theme);
+        const QColor outline = ui::Style::selectionColor(palette);
+        const QColor base = palette.color(QPalette::Base);
+        INFO(ui::themeName(theme).toStdString());
+        // Task colours sit at mid lightness; the outline is far from it and from the lane.
+        CHECK(std::abs(outline.lightness() - ui::Style::taskColor(7).lightness()) > 80);
+        CHECK(std::abs(outline.lightness() - base.lightness()) > 120);
+    }
 }
 
 TEST_CASE("theme: View > Theme switches the window between dark and light and back to the "

@@ -190,11 +190,17 @@ void ChartPanel::styleCharts(std::initializer_list<QChart*> charts,
     }
 }
 
-ChartPanel::MsRange ChartPanel::followTimeAxis(QValueAxis* axis, std::uint64_t originNs) const {
+ChartPanel::MsRange ChartPanel::followTimeAxis(const QChart* chart, QValueAxis* axis,
+                                               std::uint64_t originNs) const {
     const TimeScale& scale = m_view->scale();
     const MsRange range{.from = SeriesDecimator::toMs(scale.startNs(), originNs),
                         .to = SeriesDecimator::toMs(scale.endNs(), originNs)};
-    const double step = AxisTicks::niceStep(range.to - range.from, 6);
+    // As many intervals as labels like "0000.0" fit across the chart twice over (at most 6):
+    // a half-width chart or presentation mode's larger font takes fewer.
+    const int label = QFontMetrics(axis->labelsFont()).horizontalAdvance(QStringLiteral("0000.0"));
+    const int intervals =
+        std::clamp(static_cast<int>(chart->size().width()) / std::max(1, 2 * label), 2, 6);
+    const double step = AxisTicks::niceStep(range.to - range.from, intervals);
     axis->setTickInterval(step);
     axis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
     axis->setRange(range.from, range.to);

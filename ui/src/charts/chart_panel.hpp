@@ -91,7 +91,7 @@ protected:
                      std::initializer_list<QAbstractAxis*> axes) const;
     /// Sets the time axis `axis` to the view's visible range, in ms since `originNs`, with
     /// nice ticks; returns that range.
-    MsRange followTimeAxis(QValueAxis* axis, std::uint64_t originNs) const;
+    MsRange followTimeAxis(const QChart* chart, QValueAxis* axis, std::uint64_t originNs) const;
 
 private:
     void rebuildNow();

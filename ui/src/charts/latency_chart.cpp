@@ -254,8 +254,8 @@ void LatencyChart::resizeEvent(QResizeEvent* event) {
     if (valueTicks() != m_ticks) { // the ticks that fit the new height
         m_ticks = valueTicks();
         updateStatistics();
-        updateHistogram();
     }
+    updateHistogram();   // its labels and ticks follow the size (a few dozen bars)
     m_rangeMoved = true; // the points were thinned for another width
     scheduleRefresh();
 }
@@ -382,8 +382,13 @@ void LatencyChart::updateHistogram() {
     }
     const auto n = static_cast<qsizetype>(m_histogram.size());
     m_bucketAxis->setStartValue(-0.5);
+    // The middle label only where three fit across the chart (not in a narrow or large-font
+    // one, where they would be clipped to "187…").
+    const int labelWidth =
+        QFontMetrics(m_bucketAxis->labelsFont()).horizontalAdvance(QStringLiteral("000.0 ms"));
+    const bool middle = labelWidth * 4 < static_cast<int>(m_histogramChart->size().width());
     for (const qsizetype i : {qsizetype{0}, n / 2, n}) {
-        if (n == 0 || (i == n / 2 && (i == 0 || i == n))) {
+        if (n == 0 || (i == n / 2 && (i == 0 || i == n || !middle))) {
             continue;
         }
         const std::uint64_t edge =
@@ -401,7 +406,7 @@ void LatencyChart::updateHistogram() {
 }
 
 void LatencyChart::followRange() {
-    const auto [from, to] = followTimeAxis(m_timeAxis, m_originNs);
+    const auto [from, to] = followTimeAxis(m_scatter, m_timeAxis, m_originNs);
     // The percentile lines span whatever is in view.
     m_p50Line->replace(QList<QPointF>{{from, toMs(m_p50Ns)}, {to, toMs(m_p50Ns)}});
     m_p99Line->replace(QList<QPointF>{{from, toMs(m_p99Ns)}, {to, toMs(m_p99Ns)}});

@@ -72,6 +72,7 @@ QList<QPointF> QueueDepthChart::points(int series) const {
 void QueueDepthChart::resizeEvent(QResizeEvent* event) {
     ChartPanel::resizeEvent(event);
     updateDepthAxis(); // the ticks that fit the new height
+    followRange();     // and the new width
     if (needsWindowing()) {
         m_rederive = true; // the point budget follows the width
         scheduleRefresh();
@@ -273,7 +274,7 @@ void QueueDepthChart::appendNew(Line& line) {
 }
 
 void QueueDepthChart::followRange() {
-    followTimeAxis(m_timeAxis, m_originNs);
+    followTimeAxis(m_chart, m_timeAxis, m_originNs);
 }
 
 void QueueDepthChart::updateDepthAxis() {

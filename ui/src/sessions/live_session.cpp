@@ -13,8 +13,9 @@ namespace taskscope::ui {
 
 namespace {
 
-QString format_ms(std::uint64_t ns) {
-    return QString::number(static_cast<double>(ns) / 1e6, 'f', 1) + QStringLiteral(" ms");
+/// A latency in the format every view uses ("18.0 µs", "652.1 ms").
+QString duration(std::uint64_t ns) {
+    return QString::fromStdString(analysis::format_duration(ns, 1));
 }
 
 /// Runs one load and tells the session (on its own thread) how it went.
@@ -29,7 +30,7 @@ task<void> fire_load(net::load_options options, QString what, std::function<void
     if (report.count != 0) {
         summary +=
             QStringLiteral(", latency p50 %1, p99 %2")
-                .arg(format_ms(report.percentile_ns(0.5)), format_ms(report.percentile_ns(0.99)));
+                .arg(duration(report.percentile_ns(0.5)), duration(report.percentile_ns(0.99)));
     }
     done(summary);
 }

@@ -500,13 +500,16 @@ void MainWindow::onFileLoaded() {
     emit fileOpened(true);
 }
 
+QString MainWindow::openFolder() const {
+    // Where the trace shown lives: the next file is usually beside it.
+    return m_source.kind == DocumentSource::Kind::file
+               ? QString::fromStdString(m_source.file.parent_path().string())
+               : QString();
+}
+
 void MainWindow::openDialog() {
-    // Start where the trace shown lives: the next file is usually beside it.
-    const QString folder = m_source.kind == DocumentSource::Kind::file
-                               ? QString::fromStdString(m_source.file.parent_path().string())
-                               : QString();
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open a trace"), folder, tr("taskscope traces (*.tstrace);;All files (*)"));
+        this, tr("Open a trace"), openFolder(), tr("taskscope traces (*.tstrace);;All files (*)"));
     if (!path.isEmpty()) {
         openFile(path);
     }
@@ -680,44 +683,47 @@ void MainWindow::setTheme(Theme theme) {
     }
 }
 
+QString MainWindow::shortcutsHelp() {
+    return tr("<p><b>Contents:</b> <a href='#timeline'>Timeline</a> &middot; "
+              "<a href='#window'>Window</a> &middot; <a href='#replay'>Replay</a></p>"
+              "<h3><a name='timeline'></a>Timeline</h3><table cellpadding='3'>"
+              "<tr><td><b>W</b> / <b>S</b>, mouse wheel</td><td>zoom in / out (about the "
+              "cursor)</td></tr>"
+              "<tr><td><b>A</b> / <b>D</b>, drag</td><td>pan back / forward in time</td></tr>"
+              "<tr><td><b>F</b></td><td>follow the live end on / off</td></tr>"
+              "<tr><td><b>0</b>, <b>Ctrl+0</b></td><td>show the whole trace</td></tr>"
+              "<tr><td>click a slice</td><td>select its task: its polls and wake arrows light "
+              "up</td></tr>"
+              "<tr><td><b>Esc</b></td><td>clear the selection</td></tr></table>"
+              "<h3><a name='window'></a>Window</h3><table cellpadding='3'>"
+              "<tr><td><b>Ctrl+Return</b></td><td>fire the requests set in the panel</td></tr>"
+              "<tr><td><b>Ctrl+R</b></td><td>record to a file / stop recording</td></tr>"
+              "<tr><td><b>Ctrl+L</b></td><td>restart the live engine</td></tr>"
+              "<tr><td><b>Ctrl+Shift+L</b></td><td>run the lesson chosen on the right / stop "
+              "it</td></tr>"
+              "<tr><td><b>Ctrl+O</b> / <b>Ctrl+S</b></td><td>open / save a .tstrace file</td></tr>"
+              "<tr><td><b>Ctrl+E</b></td><td>export for Perfetto (Chrome JSON)</td></tr>"
+              "<tr><td><b>Ctrl+F</b></td><td>find a task</td></tr>"
+              "<tr><td><b>F5</b></td><td>presentation mode (larger text for a projector)</td></tr>"
+              "<tr><td>View &gt; Theme</td><td>light, dark, or follow the system (also "
+              "<tt>--theme</tt>)</td></tr>"
+              "<tr><td><b>F1</b></td><td>this list</td></tr></table>"
+              "<h3><a name='replay'></a>Replay</h3><table cellpadding='3'>"
+              "<tr><td><b>Ctrl+P</b></td><td>replay the trace shown (a lesson just run, an "
+              "opened file, a recording)</td></tr>"
+              "<tr><td><b>Space</b></td><td>play / pause</td></tr>"
+              "<tr><td><b>N</b> / <b>K</b> / <b>L</b></td><td>step to the next poll / wake / "
+              "steal</td></tr>"
+              "<tr><td><b>Home</b></td><td>back to the start</td></tr>"
+              "<tr><td>speed box</td><td>0.1&times; to 10&times; of real time</td></tr></table>");
+}
+
 void MainWindow::showShortcuts() {
     QDialog dialog(this);
     dialog.setWindowTitle(tr("Keyboard shortcuts"));
     auto* layout = new QVBoxLayout(&dialog);
     auto* text = new QTextBrowser(&dialog);
-    text->setHtml(
-        tr("<p><b>Contents:</b> <a href='#timeline'>Timeline</a> &middot; "
-           "<a href='#window'>Window</a> &middot; <a href='#replay'>Replay</a></p>"
-           "<h3><a name='timeline'></a>Timeline</h3><table cellpadding='3'>"
-           "<tr><td><b>W</b> / <b>S</b>, mouse wheel</td><td>zoom in / out (about the "
-           "cursor)</td></tr>"
-           "<tr><td><b>A</b> / <b>D</b>, drag</td><td>pan back / forward in time</td></tr>"
-           "<tr><td><b>F</b></td><td>follow the live end on / off</td></tr>"
-           "<tr><td><b>0</b>, <b>Ctrl+0</b></td><td>show the whole trace</td></tr>"
-           "<tr><td>click a slice</td><td>select its task: its polls and wake arrows light "
-           "up</td></tr>"
-           "<tr><td><b>Esc</b></td><td>clear the selection</td></tr></table>"
-           "<h3><a name='window'></a>Window</h3><table cellpadding='3'>"
-           "<tr><td><b>Ctrl+Return</b></td><td>fire the requests set in the panel</td></tr>"
-           "<tr><td><b>Ctrl+R</b></td><td>record to a file / stop recording</td></tr>"
-           "<tr><td><b>Ctrl+L</b></td><td>restart the live engine</td></tr>"
-           "<tr><td><b>Ctrl+Shift+L</b></td><td>run the lesson chosen on the right / stop "
-           "it</td></tr>"
-           "<tr><td><b>Ctrl+O</b> / <b>Ctrl+S</b></td><td>open / save a .tstrace file</td></tr>"
-           "<tr><td><b>Ctrl+E</b></td><td>export for Perfetto (Chrome JSON)</td></tr>"
-           "<tr><td><b>Ctrl+F</b></td><td>find a task</td></tr>"
-           "<tr><td><b>F5</b></td><td>presentation mode (larger text for a projector)</td></tr>"
-           "<tr><td>View &gt; Theme</td><td>light, dark, or follow the system (also "
-           "<tt>--theme</tt>)</td></tr>"
-           "<tr><td><b>F1</b></td><td>this list</td></tr></table>"
-           "<h3><a name='replay'></a>Replay</h3><table cellpadding='3'>"
-           "<tr><td><b>Ctrl+P</b></td><td>replay the trace shown (a lesson just run, an "
-           "opened file, a recording)</td></tr>"
-           "<tr><td><b>Space</b></td><td>play / pause</td></tr>"
-           "<tr><td><b>N</b> / <b>K</b> / <b>L</b></td><td>step to the next poll / wake / "
-           "steal</td></tr>"
-           "<tr><td><b>Home</b></td><td>back to the start</td></tr>"
-           "<tr><td>speed box</td><td>0.1&times; to 10&times; of real time</td></tr></table>"));
+    text->setHtml(shortcutsHelp());
     layout->addWidget(text);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, &dialog);
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);

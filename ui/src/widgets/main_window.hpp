@@ -72,6 +72,10 @@ public:
     [[nodiscard]] LessonSession* lesson() const noexcept { return m_lesson; }
     [[nodiscard]] ReplayController* replay() const noexcept { return m_replay; }
     [[nodiscard]] ReplayBar* replayBar() const noexcept { return m_replayBar; }
+    /// The keyboard shortcuts (F1), as HTML with a contents line.
+    [[nodiscard]] static QString shortcutsHelp();
+    /// The folder File > Open starts in: the open trace's, else the working folder (empty).
+    [[nodiscard]] QString openFolder() const;
     /// Where the trace shown comes from, and the file behind it.
     [[nodiscard]] const DocumentSource& source() const noexcept { return m_source; }
 
