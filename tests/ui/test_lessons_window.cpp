@@ -434,6 +434,16 @@ TEST_CASE("small things a class notices: help contents, the Open folder, icons, 
     CHECK(play->text() == QStringLiteral("Pause"));
     CHECK(play->width() == width); // it does not move what is beside it
     window.replay()->pause();
+    // In presentation mode's larger font the playhead's time still shows whole.
+    window.setPresentation(true);
+    QApplication::processEvents();
+    window.replay()->seek(window.document()->firstNs() + 30'000'000);
+    QApplication::processEvents();
+    const QLabel* time = window.replayBar()->timeLabel();
+    CHECK(time->text() == window.replay()->positionText());
+    CHECK(time->fontMetrics().horizontalAdvance(time->text()) <= time->contentsRect().width());
+    CHECK(play->fontMetrics().horizontalAdvance(QStringLiteral("Pause")) < play->width());
+    window.setPresentation(false);
 
     // The lesson text's code spans are as large as its body text.
     ui::LessonPanel* panel = window.lessonPanel();

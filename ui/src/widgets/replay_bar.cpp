@@ -5,6 +5,7 @@
 #include "taskscope/analysis/model.hpp"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSlider>
@@ -52,8 +53,7 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
     auto* rewind = iconButton(this, QStyle::SP_MediaSkipBackward, tr("Back to the start (Home)"));
     m_play = iconButton(this, QStyle::SP_MediaPlay, tr("Play or pause (Space)"));
     m_play->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    m_play->setText(tr("Pause")); // the wider word: the button keeps this width
-    m_play->setFixedWidth(m_play->sizeHint().width());
+
     m_speed = new QComboBox(this);
     for (const double s : speeds()) {
         m_speed->addItem(QStringLiteral("%1×").arg(s), s);
@@ -69,8 +69,6 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
     m_position->setMinimumWidth(90);
     m_time = new QLabel(this);
     m_time->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    m_time->setFixedWidth(m_time->fontMetrics().horizontalAdvance(QStringLiteral("000.000 ms")) +
-                          8);
     m_step = new QLabel(this);
     // Its text never moves the buttons or squeezes the slider: it gets what room is left
     // and is elided to it.
@@ -113,6 +111,7 @@ ReplayBar::ReplayBar(ReplayController* replay, TraceDocument* document, QWidget*
         const double last = static_cast<double>(m_document->lastNs());
         m_replay->seek(static_cast<std::uint64_t>(first + (last - first) * value / sliderSteps));
     });
+    fitWidths();
     connect(replay, &ReplayController::moved, this, &ReplayBar::refresh);
     connect(replay, &ReplayController::playingChanged, this, &ReplayBar::refresh);
     refresh();
@@ -134,6 +133,27 @@ void ReplayBar::refresh() {
     m_stepText = m_replay->lastStep();
     showStep();
     m_updating = false;
+}
+
+void ReplayBar::fitWidths() {
+    // Fixed widths for what changes text, in the font in use (presentation mode enlarges
+    // it): the playhead's time never loses digits and Play/Pause never moves its neighbours.
+    const QString shown = m_play->text();
+    m_play->setMinimumWidth(0);
+    m_play->setMaximumWidth(QWIDGETSIZE_MAX);
+    m_play->setText(tr("Pause")); // the wider word
+    m_play->setFixedWidth(m_play->sizeHint().width());
+    m_play->setText(shown);
+    m_time->setFixedWidth(m_time->fontMetrics().horizontalAdvance(QStringLiteral("000.000 ms")) +
+                          8);
+}
+
+void ReplayBar::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange) {
+        fitWidths();
+        showStep();
+    }
 }
 
 void ReplayBar::showStep() {

@@ -30,10 +30,12 @@ public:
 
 protected:
     void resizeEvent(QResizeEvent* event) override;
+    void changeEvent(QEvent* event) override;
 
 private:
     void refresh();
     void showStep();
+    void fitWidths();
 
     ReplayController* m_replay;
     TraceDocument* m_document;
