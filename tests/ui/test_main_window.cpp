@@ -220,6 +220,9 @@ TEST_CASE("hovering a request in the requests lane names its route, latency, sta
     w.show();
     REQUIRE(ui::testing::openAndWait(w, ui::testing::testData("http-blocking.tstrace")));
     QApplication::processEvents();
+    // The scatter's time axis, laid out for its settled width, has labels to read.
+    CHECK(
+        runUntil([&] { return w.latencyChart()->timeLabelCount() >= 2; }, std::chrono::seconds(5)));
     const ui::TimelineView* view = w.timeline();
     const analysis::model& m = w.document()->model();
     const auto rows = view->rows();

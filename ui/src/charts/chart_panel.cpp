@@ -133,6 +133,15 @@ void ChartPanel::setChartTitle(QChart* chart, const QString& title) {
         it->second = title;
     } else {
         m_titles.emplace_back(chart, title);
+        // The time axis takes as many ticks as its plot's width holds: follow the plot
+        // (its size settles after the panel's, when the chart view lays the chart out).
+        connect(chart, &QChart::plotAreaChanged, this, [this](const QRectF& area) {
+            if (std::abs(area.width() - m_plotWidth) >= 1.0) {
+                m_plotWidth = area.width();
+                m_rangeMoved = true;
+                scheduleRefresh();
+            }
+        });
     }
     applyCompact();
 }
@@ -199,7 +208,7 @@ ChartPanel::MsRange ChartPanel::followTimeAxis(const QChart* chart, QValueAxis* 
     // a half-width chart or presentation mode's larger font takes fewer.
     const int label = QFontMetrics(axis->labelsFont()).horizontalAdvance(QStringLiteral("0000.0"));
     const int intervals =
-        std::clamp(static_cast<int>(chart->size().width()) / std::max(1, 2 * label), 2, 6);
+        std::clamp(static_cast<int>(chart->plotArea().width()) / std::max(1, 2 * label), 3, 6);
     const double step = AxisTicks::niceStep(range.to - range.from, intervals);
     axis->setTickInterval(step);
     axis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));

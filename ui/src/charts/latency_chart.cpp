@@ -405,6 +405,16 @@ void LatencyChart::updateHistogram() {
     m_countAxis->setRange(0.0, AxisTicks::topAbove(static_cast<double>(most), step));
 }
 
+int LatencyChart::timeLabelCount() const {
+    const double step = m_timeAxis->tickInterval();
+    if (!(step > 0.0)) {
+        return 0;
+    }
+    return static_cast<int>(std::floor(m_timeAxis->max() / step) -
+                            std::ceil(m_timeAxis->min() / step)) +
+           1;
+}
+
 void LatencyChart::followRange() {
     const auto [from, to] = followTimeAxis(m_scatter, m_timeAxis, m_originNs);
     // The percentile lines span whatever is in view.

@@ -43,6 +43,8 @@ public:
     /// Points in the scatter plot (every route's): each a request, at most
     /// RequestDecimator::maxPerColumn per pixel column and route.
     [[nodiscard]] qsizetype pointCount() const;
+    /// How many labels the scatter's time axis shows (ticks inside its range).
+    [[nodiscard]] int timeLabelCount() const;
     /// The columns the points were thinned for: the scatter's plot area in columns two
     /// pixels wide.
     [[nodiscard]] int columns() const;
