@@ -12,7 +12,6 @@
 
 #include <QApplication>
 #include <QScreen>
-#include <QSpinBox>
 #include <QTimer>
 #include <cstdio>
 #include <cstdlib>
@@ -95,15 +94,7 @@ int main(int argc, char** argv) {
     taskscope::ui::applyTheme(look); // before the window: it is built in its colours
 
     taskscope::ui::MainWindow window;
-    if (options.size) {
-        window.resize(*options.size);
-    }
-    if (options.presentation) {
-        window.setPresentation(true);
-    }
-    // The panel shows what --count and --concurrency fire, so the next click fires the same.
-    window.controls()->count()->setValue(static_cast<int>(options.fireCount));
-    window.controls()->concurrency()->setValue(static_cast<int>(options.fireConcurrency));
+    window.applyLaunchOptions(options);
     const QString shot = options.screenshot;
     if (!shot.isEmpty()) {
         window.setQuietErrors(true);

@@ -2,7 +2,10 @@
 // clear sentence for each kind of bad input.
 
 #include "sessions/launch_options.hpp"
+#include "widgets/control_panel.hpp"
+#include "widgets/main_window.hpp"
 
+#include <QSpinBox>
 #include <catch2/catch.hpp>
 
 namespace {
@@ -129,4 +132,17 @@ TEST_CASE("bad input names the option and what it takes", "[launch]") {
           "--replay-at takes seconds into the trace, e.g. 1.5");
     CHECK(bad({"a.tstrace", "--fire", "/"}).starts_with("--fire runs against the live engine"));
     CHECK(bad({"--no-such-option"}).find("no-such-option") != std::string::npos);
+}
+
+TEST_CASE("the window shows the command line's --count and --concurrency in its panel",
+          "[launch]") {
+    const LaunchOptions o = good({"--count", "5", "--concurrency", "5", "--size", "1280x720"});
+    taskscope::ui::MainWindow window;
+    window.applyLaunchOptions(o);
+    CHECK(window.controls()->count()->value() == 5);
+    CHECK(window.controls()->concurrency()->value() == 5);
+    CHECK(window.size() == QSize(1280, 720));
+    const auto request = window.controls()->currentRequest();
+    CHECK(request.count == 5);
+    CHECK(request.concurrency == 5);
 }

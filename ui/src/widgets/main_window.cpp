@@ -37,6 +37,7 @@
 #include <QProgressDialog>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -442,6 +443,17 @@ void MainWindow::onReplayMoved() {
         const double span = s.endNs() - s.startNs();
         m_view->setVisible(at - span * 0.25, at + span * 0.75);
     }
+}
+
+void MainWindow::applyLaunchOptions(const LaunchOptions& options) {
+    if (options.size) {
+        resize(*options.size);
+    }
+    if (options.presentation) {
+        setPresentation(true);
+    }
+    m_controls->count()->setValue(static_cast<int>(options.fireCount));
+    m_controls->concurrency()->setValue(static_cast<int>(options.fireConcurrency));
 }
 
 bool MainWindow::startLive(const LiveOptions& options) {

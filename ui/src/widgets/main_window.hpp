@@ -5,6 +5,7 @@
 
 #include "document/document_source.hpp"
 #include "look/theme.hpp"
+#include "sessions/launch_options.hpp"
 #include "sessions/live_session.hpp"
 
 #include <QMainWindow>
@@ -47,6 +48,9 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
+    /// The window's part of the command line: size, presentation mode, and what the panel
+    /// fires (--count, --concurrency), so the next click fires what the command line did.
+    void applyLaunchOptions(const LaunchOptions& options);
     /// Starts the engine inside the window.
     bool startLive(const LiveOptions& options);
     /// Opens a trace file in the background (progress dialog, cancellable); fileOpened
