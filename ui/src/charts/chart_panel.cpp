@@ -135,33 +135,47 @@ void ChartPanel::setChartTitle(QChart* chart, const QString& title) {
         m_titles.emplace_back(chart, title);
         // The time axis takes as many ticks as its plot's width holds: follow the plot
         // (its size settles after the panel's, when the chart view lays the chart out).
-        connect(chart, &QChart::plotAreaChanged, this, [this](const QRectF& area) {
-            if (std::abs(area.width() - m_plotWidth) >= 1.0) {
-                m_plotWidth = area.width();
-                m_rangeMoved = true;
-                scheduleRefresh();
-            }
-        });
+        // Each chart remembers its own width: two charts of one panel never trade refreshes.
+        connect(chart, &QChart::plotAreaChanged, this,
+                [this, seen = qreal{0}](const QRectF& area) mutable {
+                    if (std::abs(area.width() - seen) >= 1.0) {
+                        seen = area.width();
+                        m_rangeMoved = true;
+                        scheduleRefresh();
+                    }
+                });
     }
     applyCompact();
 }
 
 void ChartPanel::applyCompact() {
+    // Called on every resize: each setter only when its value changes, since any of them
+    // makes Qt Charts lay the chart out again.
     QStringList titles;
     for (const auto& [chart, title] : m_titles) {
-        chart->setTitle(m_compact ? QString() : title);
+        const QString wantedTitle = m_compact ? QString() : title;
+        if (chart->title() != wantedTitle) {
+            chart->setTitle(wantedTitle);
+        }
         titles << title;
         // Compact: the legend beside the plot, unless its entries would not fit down it.
-        const int entries = static_cast<int>(chart->legend()->markers().size());
-        const int line = QFontMetrics(chart->legend()->font()).height() * 3 / 2;
-        const bool beside = m_compact && entries * line < height() - 8;
-        chart->legend()->setAlignment(beside ? Qt::AlignRight : Qt::AlignBottom);
+        const QFontMetrics metrics(chart->legend()->font());
+        const auto entries = static_cast<int>(chart->legend()->markers().size());
+        const bool beside = m_compact && entries * metrics.height() * 3 / 2 < height() - 8;
+        const Qt::Alignment side = beside ? Qt::AlignRight : Qt::AlignBottom;
+        if (chart->legend()->alignment() != side) {
+            chart->legend()->setAlignment(side);
+        }
         // Compact margins are thin, but leave half a label at the right for the last tick's.
-        const int half =
-            QFontMetrics(chart->legend()->font()).horizontalAdvance(QStringLiteral("000 ms")) / 2;
-        chart->setMargins(m_compact ? QMargins(2, 2, half, 2) : QMargins(10, 10, 10, 10));
+        const int half = metrics.horizontalAdvance(QStringLiteral("000 ms")) / 2;
+        const QMargins margins = m_compact ? QMargins(2, 2, half, 2) : QMargins(10, 10, 10, 10);
+        if (chart->margins() != margins) {
+            chart->setMargins(margins);
+        }
         for (QAbstractAxis* axis : chart->axes()) {
-            axis->setTitleVisible(!m_compact);
+            if (axis->isTitleVisible() == m_compact) {
+                axis->setTitleVisible(!m_compact);
+            }
         }
     }
     setToolTip(m_compact ? titles.join(QStringLiteral("  |  ")) : QString());

@@ -104,7 +104,6 @@ private:
     QElapsedTimer m_sinceRefresh;
     bool m_rangeMoved = false;
     bool m_compact = false;
-    qreal m_plotWidth = 0.0; ///< of the last plot area seen, to refollow the time axis
     std::vector<std::pair<QChart*, QString>> m_titles;
 
     void applyCompact();

@@ -254,8 +254,10 @@ void LatencyChart::resizeEvent(QResizeEvent* event) {
     if (valueTicks() != m_ticks) { // the ticks that fit the new height
         m_ticks = valueTicks();
         updateStatistics();
+        updateHistogram();
+    } else if (middleLabelFits() != m_middleLabel) { // the labels that fit the new width
+        updateHistogram();
     }
-    updateHistogram();   // its labels and ticks follow the size (a few dozen bars)
     m_rangeMoved = true; // the points were thinned for another width
     scheduleRefresh();
 }
@@ -384,9 +386,8 @@ void LatencyChart::updateHistogram() {
     m_bucketAxis->setStartValue(-0.5);
     // The middle label only where three fit across the chart (not in a narrow or large-font
     // one, where they would be clipped to "187…").
-    const int labelWidth =
-        QFontMetrics(m_bucketAxis->labelsFont()).horizontalAdvance(QStringLiteral("000.0 ms"));
-    const bool middle = labelWidth * 4 < static_cast<int>(m_histogramChart->size().width());
+    m_middleLabel = middleLabelFits();
+    const bool middle = m_middleLabel;
     for (const qsizetype i : {qsizetype{0}, n / 2, n}) {
         if (n == 0 || (i == n / 2 && (i == 0 || i == n || !middle))) {
             continue;
@@ -403,6 +404,12 @@ void LatencyChart::updateHistogram() {
     const double step = AxisTicks::integerStep(static_cast<double>(most), valueTicks());
     m_countAxis->setTickInterval(step);
     m_countAxis->setRange(0.0, AxisTicks::topAbove(static_cast<double>(most), step));
+}
+
+bool LatencyChart::middleLabelFits() const {
+    const int labelWidth =
+        QFontMetrics(m_bucketAxis->labelsFont()).horizontalAdvance(QStringLiteral("000.0 ms"));
+    return labelWidth * 4 < static_cast<int>(m_histogramChart->size().width());
 }
 
 int LatencyChart::timeLabelCount() const {

@@ -74,6 +74,8 @@ protected:
     void resizeEvent(QResizeEvent* event) override;
 
 private:
+    /// Three edge labels fit across the histogram (else only the first and last).
+    [[nodiscard]] bool middleLabelFits() const;
     void rebuild() override;
     void refresh() override;
     void onRangeChanged() override;
@@ -113,7 +115,8 @@ private:
     QSplitter* m_charts;
 
     bool m_client = false;
-    int m_ticks = 0; ///< valueTicks() when the axes were last set
+    int m_ticks = 0;            ///< valueTicks() when the axes were last set
+    bool m_middleLabel = false; ///< the histogram showed its middle edge label
     std::uint64_t m_originNs = 0;
     std::size_t m_finished = 0; ///< finished requests of the side shown, when last drawn
     bool m_rangeMoved = false;  ///< the points are for another range or width

@@ -87,16 +87,21 @@ double TimelineView::scale() const {
 
 int TimelineView::labelWidth() const {
     // Wide enough for the longest lane name in the font in use (presentation mode and
-    // a projector's fonts are larger), never narrower than the base.
+    // a projector's fonts are larger), never narrower than the base. Asked several times a
+    // frame and per mouse move: measured once per font and scale.
     QFont painted = font(); // as paintEvent draws the labels
     painted.setPointSizeF(painted.pointSizeF() * scale());
-    const QFontMetrics metrics(painted);
-    int widest = 0;
-    for (const char* name : {"reactor & timers", "outside thread 00", "blocking pool 00",
-                             "HTTP requests", "worker 00"}) {
-        widest = std::max(widest, metrics.horizontalAdvance(QString::fromLatin1(name)));
+    if (m_labelWidth == 0 || painted != m_labelFont) {
+        const QFontMetrics metrics(painted);
+        int widest = 0;
+        for (const char* name : {"reactor & timers", "outside thread 00", "blocking pool 00",
+                                 "HTTP requests", "worker 00"}) {
+            widest = std::max(widest, metrics.horizontalAdvance(QString::fromLatin1(name)));
+        }
+        m_labelFont = painted;
+        m_labelWidth = std::max(static_cast<int>(labelWidthBase * scale()), widest + 18);
     }
-    return std::max(static_cast<int>(labelWidthBase * scale()), widest + 18);
+    return m_labelWidth;
 }
 
 std::vector<TimelineView::Row> TimelineView::rows() const {

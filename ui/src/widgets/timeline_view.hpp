@@ -14,6 +14,7 @@
 #include "taskscope/analysis/model.hpp"
 
 #include <QColor>
+#include <QFont>
 #include <QWidget>
 #include <optional>
 #include <vector>
@@ -96,6 +97,8 @@ private:
     QPoint m_dragFrom;
     QPoint m_pressAt;
     analysis::task_ref m_hoverTask = analysis::no_task;
+    mutable QFont m_labelFont; ///< the font labelWidth() was measured in
+    mutable int m_labelWidth = 0;
 };
 
 } // namespace taskscope::ui
