@@ -4,6 +4,7 @@
 #include "taskscope/join_handle.hpp"
 #include "taskscope/poll.hpp"
 #include "taskscope/runtime.hpp"
+#include "taskscope/sync.hpp"
 #include "taskscope/task.hpp"
 #include "taskscope/time.hpp"
 #include "taskscope/trace/event.hpp"

@@ -95,6 +95,14 @@ std::string_view to_string(lint_kind k) noexcept {
         return "long_poll";
     case lint_kind::busy_polling:
         return "busy_polling";
+    case lint_kind::lock_held_across_await:
+        return "lock_held_across_await";
+    case lint_kind::long_resource_wait:
+        return "long_resource_wait";
+    case lint_kind::channel_full:
+        return "channel_full";
+    case lint_kind::lagged_receiver:
+        return "lagged_receiver";
     }
     return "unknown";
 }
@@ -341,6 +349,56 @@ void model::on(const event& e, const trace::task_cancelled_view& v) {
     leave_state(t, e.time_ns);
     t.state = task_state::cancelled;
     t.ended_ns = e.time_ns;
+    if (!m_resources.empty()) {
+        m_resources.task_ended(v.task, e.time_ns);
+        take_resource_findings();
+    }
+}
+
+void model::take_resource_findings() {
+    for (const resource_finding& f : m_resources.take_findings()) {
+        lint_kind kind = lint_kind::long_resource_wait;
+        switch (f.what) {
+        case resource_finding::kind::held_across_await:
+            kind = lint_kind::lock_held_across_await;
+            break;
+        case resource_finding::kind::long_wait:
+            kind = lint_kind::long_resource_wait;
+            break;
+        case resource_finding::kind::channel_full:
+            kind = lint_kind::channel_full;
+            break;
+        case resource_finding::kind::lagged_receiver:
+            kind = lint_kind::lagged_receiver;
+            break;
+        }
+        const task_ref ref = find_task(f.task);
+        std::uint16_t lane_index = 0;
+        if (ref != no_task && m_tasks[ref].open_poll.valid()) {
+            lane_index = static_cast<std::uint16_t>(m_tasks[ref].open_poll.lane);
+        }
+        m_lints.push_back({.kind = kind,
+                           .task = ref,
+                           .lane = lane_index,
+                           .at_ns = f.at_ns,
+                           .duration_ns = f.duration_ns,
+                           .resource = f.resource});
+    }
+}
+
+std::string model::resource_label(std::uint32_t id) const {
+    const resource_info* r = m_resources.find(id);
+    if (r == nullptr || !r->announced) {
+        return "resource #" + std::to_string(id);
+    }
+    return std::string(trace::to_string(r->kind)) + " '" + name(r->name) + "'";
+}
+
+std::uint32_t model::resource_of_wake(std::size_t wake_index) const noexcept {
+    const auto it =
+        std::lower_bound(m_wake_resources.begin(), m_wake_resources.end(), wake_index,
+                         [](const wake_resource& w, std::size_t index) { return w.wake < index; });
+    return it != m_wake_resources.end() && it->wake == wake_index ? it->resource : 0;
 }
 
 void model::on(const event& e, const trace::wake_view& v) {
@@ -353,6 +411,11 @@ void model::on(const event& e, const trace::wake_view& v) {
     link.waker = v.waker != 0 ? find_task(v.waker) : no_task;
     link.from_lane = e.track;
     link.source = v.source;
+    if (v.source == trace::wake_source::channel) {
+        if (const std::uint32_t resource = m_resources.resource_behind_wake(e.track, v.task)) {
+            m_wake_resources.push_back({wake_index, resource});
+        }
+    }
     task_info& t = m_tasks[ref];
     ++t.wakes[static_cast<std::size_t>(v.source)];
     if (t.state == task_state::running) {
@@ -600,6 +663,14 @@ void model::end_poll(lane& l, std::uint16_t lane_index, std::uint64_t at_ns,
     if (local_depth.has_value() && l.kind == trace::track_kind::worker) {
         record_depth(l.depth, now, *local_depth);
     }
+    if (!m_resources.empty()) {
+        if (result == trace::poll_result::pending) {
+            m_resources.task_suspended(t.id);
+        } else {
+            m_resources.task_ended(t.id, now);
+            take_resource_findings();
+        }
+    }
     check_poll(p, lane_index, duration);
 }
 
@@ -629,6 +700,8 @@ void model::check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64
 
 void model::finish() {
     const std::uint64_t end = m_last_ns;
+    m_resources.finish(end);
+    take_resource_findings();
     for (lane& l : m_lanes) {
         if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
             // Still running when the recording stopped: drawn to the end, and a worker
@@ -664,6 +737,19 @@ std::string model::describe(const lint& l) const {
                std::to_string(t != nullptr ? t->polls : 0) +
                " polls (busy polling: wake it from a timer or the reactor instead)";
     }
+    case lint_kind::lock_held_across_await:
+        return "task " + task + " held " + resource_label(l.resource) + " for " +
+               format_duration(l.duration_ns) +
+               " across an await (others wait meanwhile: release it before awaiting)";
+    case lint_kind::long_resource_wait:
+        return "task " + task + " waited " + format_duration(l.duration_ns) + " on " +
+               resource_label(l.resource);
+    case lint_kind::channel_full:
+        return resource_label(l.resource) + " was full with senders waiting, first by task " +
+               task + " (the receiver is slower than the senders)";
+    case lint_kind::lagged_receiver:
+        return "receiver task " + task + " of " + resource_label(l.resource) + " missed " +
+               std::to_string(l.duration_ns) + " messages (it fell behind)";
     }
     return task;
 }

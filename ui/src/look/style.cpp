@@ -70,6 +70,14 @@ QColor Style::lintColor(analysis::lint_kind kind) {
         return QColor::fromRgb(0xf57c00); // orange
     case analysis::lint_kind::busy_polling:
         return QColor::fromRgb(0x7b1fa2); // purple
+    case analysis::lint_kind::lock_held_across_await:
+        return QColor::fromRgb(0xc2185b); // pink
+    case analysis::lint_kind::long_resource_wait:
+        return QColor::fromRgb(0x00838f); // teal
+    case analysis::lint_kind::channel_full:
+        return QColor::fromRgb(0x5d4037); // brown
+    case analysis::lint_kind::lagged_receiver:
+        return QColor::fromRgb(0x9e9d24); // olive
     }
     return QColor(Qt::gray);
 }

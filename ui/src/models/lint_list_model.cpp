@@ -12,8 +12,12 @@ namespace taskscope::ui {
 
 namespace {
 
-constexpr std::array kinds = {analysis::lint_kind::blocked_worker, analysis::lint_kind::long_poll,
-                              analysis::lint_kind::busy_polling};
+constexpr std::array kinds = {
+    analysis::lint_kind::blocked_worker,     analysis::lint_kind::long_poll,
+    analysis::lint_kind::busy_polling,       analysis::lint_kind::lock_held_across_await,
+    analysis::lint_kind::long_resource_wait, analysis::lint_kind::channel_full,
+    analysis::lint_kind::lagged_receiver};
+static_assert(kinds.size() == analysis::lint_kind_count);
 
 QIcon dot(const QColor& colour) {
     QPixmap pixmap(12, 12);

@@ -40,7 +40,7 @@ private:
     /// The first row whose text counts polls so far (busy polling), -1 if none: its text
     /// changes as the task keeps polling.
     int m_firstCountingRow = -1;
-    std::array<QIcon, 3> m_icons;
+    std::array<QIcon, analysis::lint_kind_count> m_icons;
 };
 
 } // namespace taskscope::ui

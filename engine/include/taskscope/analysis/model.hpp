@@ -13,6 +13,7 @@
 //     for (const auto& lane : m.lanes()) { ... lane.polls ... }
 
 #include "taskscope/analysis/column.hpp"
+#include "taskscope/analysis/resources.hpp"
 #include "taskscope/trace/dropped_tally.hpp"
 #include "taskscope/trace/event.hpp"
 #include "taskscope/trace/event_types.hpp"
@@ -184,7 +185,13 @@ enum class lint_kind : std::uint8_t {
     blocked_worker, ///< a poll that blocked its thread (sleep, lock, I/O) for long
     long_poll,      ///< a task that ran long without yielding (CPU-bound)
     busy_polling,   ///< a task that wakes itself on most polls
+    // resources (schema 4)
+    lock_held_across_await, ///< a lock held over a suspension for long
+    long_resource_wait,     ///< a task waited on a channel, lock or notify for long
+    channel_full,           ///< a bounded channel was full with senders waiting
+    lagged_receiver,        ///< a broadcast receiver missed messages
 };
+inline constexpr std::size_t lint_kind_count = 7;
 [[nodiscard]] std::string_view to_string(lint_kind k) noexcept;
 
 struct lint {
@@ -192,13 +199,16 @@ struct lint {
     task_ref task = no_task;
     std::uint16_t lane = 0;
     std::uint64_t at_ns = 0;
-    std::uint64_t duration_ns = 0; ///< the poll's (or the block's) length; 0 for busy polling
+    std::uint64_t duration_ns = 0; ///< the poll's (or the block's) length; 0 for busy polling;
+                                   ///< the hold or wait; messages missed for a lagged receiver
+    std::uint32_t resource = 0;    ///< the resource's id, for resource findings
 };
 
 struct model_options {
     std::uint64_t long_poll_ns = 10'000'000; ///< polls at least this long are findings
     std::uint32_t busy_poll_min_polls = 100; ///< busy polling needs this many polls ...
     double busy_poll_self_wake_ratio = 0.8;  ///< ... and this share woken by itself
+    resource_options resources{};            ///< thresholds of the resource findings
 };
 
 /// Latency percentiles of finished requests (nearest rank).
@@ -244,6 +254,12 @@ public:
         return m_global_depth;
     }
     [[nodiscard]] const column<lint>& lints() const noexcept { return m_lints; }
+    /// Channels, locks, semaphores and notifies (schema 4 traces), with holds and waits.
+    [[nodiscard]] const resource_table& resources() const noexcept { return m_resources; }
+    /// "mutex 'log'": how every view names a resource.
+    [[nodiscard]] std::string resource_label(std::uint32_t id) const;
+    /// The resource behind wake `wake_index` (a channel-source wake), or 0.
+    [[nodiscard]] std::uint32_t resource_of_wake(std::size_t wake_index) const noexcept;
     /// The deepest any run queue was (every worker's and the global one).
     [[nodiscard]] std::uint32_t max_depth() const noexcept { return m_max_depth; }
     /// timer_fired and io_ready: what the reactor and the timers did, in time order.
@@ -322,6 +338,15 @@ private:
     void on(const trace::event& e, const trace::request_end_view& v);
     void on(const trace::event& e, const trace::marker_view& v);
     void on(const trace::event& e, const trace::events_dropped_view& v);
+    template <typename ResourceView>
+    void on(const trace::event& e, const ResourceView& v) requires requires(resource_table& r) {
+        r.on(e, v);
+    }
+    {
+        m_resources.on(e, v);
+        take_resource_findings();
+    }
+    void take_resource_findings();
     lane& lane_for(std::uint16_t track);
     task_ref task_for(std::uint64_t id, std::uint64_t seen_ns);
     void leave_state(task_info& t, std::uint64_t now_ns);
@@ -371,6 +396,12 @@ private:
     column<depth_point> m_global_depth;
     std::uint32_t m_max_depth = 0;
     column<lint> m_lints;
+    resource_table m_resources;
+    struct wake_resource {
+        std::uint32_t wake;
+        std::uint32_t resource;
+    };
+    column<wake_resource> m_wake_resources; // by wake index, ascending
     trace::dropped_tally m_dropped;
     column<instant> m_reactor;
     column<instant> m_markers;

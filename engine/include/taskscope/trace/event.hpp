@@ -9,12 +9,14 @@
 
 namespace taskscope::trace {
 
-inline constexpr std::uint32_t schema_version = 3;
+inline constexpr std::uint32_t schema_version = 4;
 /// The oldest schema this build still reads. Schema 2 lacks the queue a woken or spawned
 /// task was put in (`queue_kind`): its traces show everything but run-queue contents.
 inline constexpr std::uint32_t oldest_readable_schema = 2;
 /// The first schema whose events say which queue a task was put in.
 inline constexpr std::uint32_t first_schema_with_queues = 3;
+/// The first schema with resources (channels, locks, notify): the resource_* kinds.
+inline constexpr std::uint32_t first_schema_with_resources = 4;
 
 /// What happened. The comment after each kind says how it fills `task`, `arg`, `arg2`
 /// and `detail`; unnamed fields are zero.
@@ -50,8 +52,25 @@ enum class event_kind : std::uint8_t {
                  ///< begin
     marker,      ///< arg2=name id, arg=value
     events_dropped, ///< arg=events lost so far on track arg2 (a running total)
+    // Resources (schema 4): channels, locks, semaphores, notify. arg2 is always the
+    // resource id (unique in the process); detail is a resource_op unless said otherwise.
+    resource_created,  ///< task=creating task (0 = outside), arg=capacity (low 32 bits,
+                       ///< unbounded_capacity = none) | name id << 32, detail=resource_kind
+    resource_wait,     ///< task starts waiting: task, detail=resource_op
+    resource_ready,    ///< a waiter's wait ends (lock granted, message ready, sender let
+                       ///< in, notified): task=waiter, arg=ns it waited. Recorded by the
+                       ///< task that ended the wait, just before the wake (source channel)
+                       ///< it causes, on the same track: that wake is the resource's
+    resource_depth,    ///< task=the task that changed it, arg=depth after (queued messages;
+                       ///< held permits for a lock or semaphore; the slowest broadcast
+                       ///< receiver's backlog), detail=the operation (lock/acquire: an
+                       ///< uncontended acquisition, so `task` now holds it)
+    resource_released, ///< mutex or semaphore: task=the holder, arg=permits held after
+                       ///< (after any hand-over to waiters), detail=permits released
+    resource_lagged,   ///< broadcast: task=receiver, arg=messages it missed
+    resource_closed,   ///< task=the task that closed it (0 = none, or outside)
 };
-inline constexpr std::size_t event_kind_count = 23;
+inline constexpr std::size_t event_kind_count = 30;
 
 /// How a poll ended.
 enum class poll_result : std::uint8_t { pending = 0, ready = 1, threw = 2 };
@@ -103,6 +122,30 @@ inline constexpr std::uint8_t spawn_pinned_bit = 0x80u;
 [[nodiscard]] constexpr bool queue_pinned(std::uint32_t code) noexcept {
     return (code & queue_pinned_bit) != 0;
 }
+
+/// What a resource is (resource_created's detail).
+enum class resource_kind : std::uint8_t {
+    mutex = 0,
+    semaphore = 1,
+    mpsc = 2,
+    oneshot = 3,
+    broadcast = 4,
+    notify = 5,
+};
+inline constexpr std::size_t resource_kind_count = 6;
+
+/// What a task did to a resource (the detail of resource_wait, _ready and _depth).
+enum class resource_op : std::uint8_t {
+    lock = 0,     ///< async_mutex::lock
+    acquire = 1,  ///< semaphore::acquire
+    send = 2,     ///< a channel send (waits while a bounded channel is full)
+    recv = 3,     ///< a channel receive (waits while it is empty)
+    notified = 4, ///< notify::notified
+    release = 5,  ///< unlock, or permits given back
+};
+
+/// resource_created's capacity for an unbounded channel (and for kinds without one).
+inline constexpr std::uint32_t unbounded_capacity = 0xFFFFFFFFu;
 
 /// What kind of thread a track (a timeline lane) belongs to.
 enum class track_kind : std::uint8_t { worker = 0, driver = 1, blocking = 2, external = 3 };
@@ -172,10 +215,60 @@ static_assert(offsetof(event, track) == 28 && offsetof(event, kind) == 30);
         return "marker";
     case event_kind::events_dropped:
         return "events_dropped";
+    case event_kind::resource_created:
+        return "resource_created";
+    case event_kind::resource_wait:
+        return "resource_wait";
+    case event_kind::resource_ready:
+        return "resource_ready";
+    case event_kind::resource_depth:
+        return "resource_depth";
+    case event_kind::resource_released:
+        return "resource_released";
+    case event_kind::resource_lagged:
+        return "resource_lagged";
+    case event_kind::resource_closed:
+        return "resource_closed";
     }
     return "unknown";
 }
-static_assert(static_cast<std::size_t>(event_kind::events_dropped) + 1 == event_kind_count);
+static_assert(static_cast<std::size_t>(event_kind::resource_closed) + 1 == event_kind_count);
+
+[[nodiscard]] constexpr std::string_view to_string(resource_kind k) noexcept {
+    switch (k) {
+    case resource_kind::mutex:
+        return "mutex";
+    case resource_kind::semaphore:
+        return "semaphore";
+    case resource_kind::mpsc:
+        return "mpsc channel";
+    case resource_kind::oneshot:
+        return "oneshot";
+    case resource_kind::broadcast:
+        return "broadcast";
+    case resource_kind::notify:
+        return "notify";
+    }
+    return "unknown";
+}
+
+[[nodiscard]] constexpr std::string_view to_string(resource_op op) noexcept {
+    switch (op) {
+    case resource_op::lock:
+        return "lock";
+    case resource_op::acquire:
+        return "acquire";
+    case resource_op::send:
+        return "send";
+    case resource_op::recv:
+        return "recv";
+    case resource_op::notified:
+        return "notified";
+    case resource_op::release:
+        return "release";
+    }
+    return "unknown";
+}
 
 [[nodiscard]] constexpr std::string_view to_string(poll_result r) noexcept {
     switch (r) {

@@ -214,6 +214,72 @@ struct events_dropped_view {
     static events_dropped_view from(const event& e) noexcept { return {e.arg, e.arg2}; }
 };
 
+// Resources (schema 4): every view names the resource by its id.
+
+struct resource_created_view {
+    std::uint32_t resource;
+    resource_kind kind;
+    std::uint32_t name;     ///< name id
+    std::uint32_t capacity; ///< unbounded_capacity: none
+    std::uint64_t creator;  ///< the task that created it; 0: outside any task
+    static resource_created_view from(const event& e) noexcept {
+        return {e.arg2, static_cast<resource_kind>(e.detail),
+                static_cast<std::uint32_t>(e.arg >> 32), static_cast<std::uint32_t>(e.arg), e.task};
+    }
+};
+
+struct resource_wait_view {
+    std::uint64_t task;
+    std::uint32_t resource;
+    resource_op op;
+    static resource_wait_view from(const event& e) noexcept {
+        return {e.task, e.arg2, static_cast<resource_op>(e.detail)};
+    }
+};
+
+struct resource_ready_view {
+    std::uint64_t task; ///< the waiter whose wait ended
+    std::uint32_t resource;
+    resource_op op;
+    std::uint64_t waited_ns;
+    static resource_ready_view from(const event& e) noexcept {
+        return {e.task, e.arg2, static_cast<resource_op>(e.detail), e.arg};
+    }
+};
+
+struct resource_depth_view {
+    std::uint64_t task; ///< the task that changed it (0: outside any task)
+    std::uint32_t resource;
+    resource_op op;
+    std::uint64_t depth; ///< after the operation
+    static resource_depth_view from(const event& e) noexcept {
+        return {e.task, e.arg2, static_cast<resource_op>(e.detail), e.arg};
+    }
+};
+
+struct resource_released_view {
+    std::uint64_t task; ///< the holder that released
+    std::uint32_t resource;
+    std::uint32_t permits;    ///< released by this call
+    std::uint64_t held_after; ///< permits held after the release and any hand-over
+    static resource_released_view from(const event& e) noexcept {
+        return {e.task, e.arg2, e.detail, e.arg};
+    }
+};
+
+struct resource_lagged_view {
+    std::uint64_t task; ///< the receiver
+    std::uint32_t resource;
+    std::uint64_t missed;
+    static resource_lagged_view from(const event& e) noexcept { return {e.task, e.arg2, e.arg}; }
+};
+
+struct resource_closed_view {
+    std::uint64_t task; ///< the task that closed it (0: none)
+    std::uint32_t resource;
+    static resource_closed_view from(const event& e) noexcept { return {e.task, e.arg2}; }
+};
+
 // ---- makers: one a kind, building the record ----------------------------------------------
 
 namespace make {
@@ -328,6 +394,44 @@ using track = std::uint16_t;
                                              std::uint32_t on_track) noexcept {
     return raw(t, tr, event_kind::events_dropped, 0, lost_total, on_track);
 }
+[[nodiscard]] constexpr event resource_created(time t, track tr, std::uint32_t resource,
+                                               resource_kind kind, std::uint32_t name = 0,
+                                               std::uint32_t capacity = unbounded_capacity,
+                                               std::uint64_t creator = 0) noexcept {
+    return raw(t, tr, event_kind::resource_created, creator,
+               (static_cast<std::uint64_t>(name) << 32) | capacity, resource,
+               static_cast<std::uint8_t>(kind));
+}
+[[nodiscard]] constexpr event resource_wait(time t, track tr, std::uint64_t task,
+                                            std::uint32_t resource, resource_op op) noexcept {
+    return raw(t, tr, event_kind::resource_wait, task, 0, resource, static_cast<std::uint8_t>(op));
+}
+[[nodiscard]] constexpr event resource_ready(time t, track tr, std::uint64_t task,
+                                             std::uint32_t resource, resource_op op,
+                                             std::uint64_t waited_ns) noexcept {
+    return raw(t, tr, event_kind::resource_ready, task, waited_ns, resource,
+               static_cast<std::uint8_t>(op));
+}
+[[nodiscard]] constexpr event resource_depth(time t, track tr, std::uint64_t task,
+                                             std::uint32_t resource, resource_op op,
+                                             std::uint64_t depth) noexcept {
+    return raw(t, tr, event_kind::resource_depth, task, depth, resource,
+               static_cast<std::uint8_t>(op));
+}
+[[nodiscard]] constexpr event resource_released(time t, track tr, std::uint64_t task,
+                                                std::uint32_t resource, std::uint64_t held_after,
+                                                std::uint8_t permits = 1) noexcept {
+    return raw(t, tr, event_kind::resource_released, task, held_after, resource, permits);
+}
+[[nodiscard]] constexpr event resource_lagged(time t, track tr, std::uint64_t task,
+                                              std::uint32_t resource,
+                                              std::uint64_t missed) noexcept {
+    return raw(t, tr, event_kind::resource_lagged, task, missed, resource);
+}
+[[nodiscard]] constexpr event resource_closed(time t, track tr, std::uint32_t resource,
+                                              std::uint64_t task = 0) noexcept {
+    return raw(t, tr, event_kind::resource_closed, task, 0, resource);
+}
 
 } // namespace make
 
@@ -418,6 +522,27 @@ bool dispatch(const event& e, Handler& handler) {
         return true;
     case event_kind::events_dropped:
         detail::deliver(handler, e, events_dropped_view::from(e));
+        return true;
+    case event_kind::resource_created:
+        detail::deliver(handler, e, resource_created_view::from(e));
+        return true;
+    case event_kind::resource_wait:
+        detail::deliver(handler, e, resource_wait_view::from(e));
+        return true;
+    case event_kind::resource_ready:
+        detail::deliver(handler, e, resource_ready_view::from(e));
+        return true;
+    case event_kind::resource_depth:
+        detail::deliver(handler, e, resource_depth_view::from(e));
+        return true;
+    case event_kind::resource_released:
+        detail::deliver(handler, e, resource_released_view::from(e));
+        return true;
+    case event_kind::resource_lagged:
+        detail::deliver(handler, e, resource_lagged_view::from(e));
+        return true;
+    case event_kind::resource_closed:
+        detail::deliver(handler, e, resource_closed_view::from(e));
         return true;
     }
     return false;

@@ -1,0 +1,235 @@
+// The resource table (analysis/resources.hpp): holds, waits, depths and findings from the
+// resource_* events.
+
+#include "taskscope/analysis/resources.hpp"
+
+#include <algorithm>
+
+namespace taskscope::analysis {
+
+std::string_view to_string(resource_finding::kind k) noexcept {
+    switch (k) {
+    case resource_finding::kind::held_across_await:
+        return "held_across_await";
+    case resource_finding::kind::long_wait:
+        return "long_wait";
+    case resource_finding::kind::channel_full:
+        return "channel_full";
+    case resource_finding::kind::lagged_receiver:
+        return "lagged_receiver";
+    }
+    return "unknown";
+}
+
+std::uint64_t resource_info::holder_now() const noexcept {
+    if (kind != trace::resource_kind::mutex || holds.empty()) {
+        return 0;
+    }
+    const hold_span& last = holds.back();
+    return last.end_ns == resource_open_end ? last.task : 0;
+}
+
+const resource_info* resource_table::find(std::uint32_t id) const noexcept {
+    const auto it = m_index.find(id);
+    return it == m_index.end() ? nullptr : &m_resources[it->second];
+}
+
+resource_info& resource_table::resource(std::uint32_t id, std::uint64_t seen_ns) {
+    const auto [it, added] =
+        m_index.try_emplace(id, static_cast<std::uint32_t>(m_resources.size()));
+    if (added) {
+        resource_info r;
+        r.id = id;
+        r.first_ns = seen_ns;
+        m_resources.push_back(std::move(r));
+    }
+    return m_resources[it->second];
+}
+
+std::uint32_t resource_table::resource_behind_wake(std::uint16_t track,
+                                                   std::uint64_t task) const noexcept {
+    if (track >= m_ready_by_track.size()) {
+        return 0;
+    }
+    const last_ready& r = m_ready_by_track[track];
+    return r.task == task ? r.resource : 0;
+}
+
+void resource_table::forget_ready(std::uint16_t track) noexcept {
+    if (track < m_ready_by_track.size()) {
+        m_ready_by_track[track] = {};
+    }
+}
+
+void resource_table::on(const trace::event& e, const trace::resource_created_view& v) {
+    resource_info& r = resource(v.resource, e.time_ns);
+    r.kind = v.kind;
+    r.name = v.name;
+    r.capacity = v.capacity;
+    r.creator = v.creator;
+    r.announced = true;
+    r.first_ns = std::min(r.first_ns, e.time_ns);
+}
+
+void resource_table::on(const trace::event& e, const trace::resource_wait_view& v) {
+    resource_info& r = resource(v.resource, e.time_ns);
+    ++r.waiters_now;
+    ++r.total_waits;
+    const auto wait = static_cast<std::uint32_t>(r.waits.size());
+    r.waits.push_back({.begin_ns = e.time_ns,
+                       .end_ns = resource_open_end,
+                       .task = v.task,
+                       .holder = r.kind == trace::resource_kind::mutex ? e.arg : 0,
+                       .op = v.op});
+    m_open_waits[v.task] = {v.resource, wait};
+    if (v.op == trace::resource_op::send && r.capacity != trace::unbounded_capacity &&
+        r.kind == trace::resource_kind::mpsc) {
+        const bool first = std::none_of(r.waits.begin(), r.waits.end() - 1, [](const wait_span& w) {
+            return w.op == trace::resource_op::send;
+        });
+        if (first) {
+            m_findings.push_back({.what = resource_finding::kind::channel_full,
+                                  .resource = v.resource,
+                                  .task = v.task,
+                                  .at_ns = e.time_ns,
+                                  .duration_ns = 0});
+        }
+    }
+}
+
+void resource_table::on(const trace::event& e, const trace::resource_ready_view& v) {
+    resource_info& r = resource(v.resource, e.time_ns);
+    if (e.track >= m_ready_by_track.size()) {
+        m_ready_by_track.resize(e.track + 1u);
+    }
+    m_ready_by_track[e.track] = {v.task, v.resource};
+    const auto it = m_open_waits.find(v.task);
+    std::uint64_t waited = v.waited_ns;
+    if (it != m_open_waits.end() && it->second.resource == v.resource) {
+        wait_span& w = r.waits[it->second.wait];
+        w.end_ns = std::max(e.time_ns, w.begin_ns);
+        m_open_waits.erase(it);
+        r.waiters_now -= r.waiters_now > 0 ? 1 : 0;
+    }
+    r.total_wait_ns += waited;
+    r.longest_wait_ns = std::max(r.longest_wait_ns, waited);
+    if (waited >= m_options.long_wait_ns) {
+        m_findings.push_back({.what = resource_finding::kind::long_wait,
+                              .resource = v.resource,
+                              .task = v.task,
+                              .at_ns = e.time_ns > waited ? e.time_ns - waited : 0,
+                              .duration_ns = waited});
+    }
+    if (v.op == trace::resource_op::lock || v.op == trace::resource_op::acquire) {
+        // granted: the waiter holds it from here
+        r.holds.push_back({.begin_ns = e.time_ns, .task = v.task});
+        m_open_holds.push_back(
+            {v.resource, static_cast<std::uint32_t>(r.holds.size() - 1), v.task});
+    }
+}
+
+void resource_table::on(const trace::event& e, const trace::resource_depth_view& v) {
+    resource_info& r = resource(v.resource, e.time_ns);
+    r.depth = v.depth;
+    r.max_depth = std::max(r.max_depth, v.depth);
+    r.depths.push_back({e.time_ns, v.depth});
+    if (v.op == trace::resource_op::lock || v.op == trace::resource_op::acquire) {
+        r.holds.push_back({.begin_ns = e.time_ns, .task = v.task});
+        m_open_holds.push_back(
+            {v.resource, static_cast<std::uint32_t>(r.holds.size() - 1), v.task});
+    }
+}
+
+void resource_table::on(const trace::event& e, const trace::resource_released_view& v) {
+    resource_info& r = resource(v.resource, e.time_ns);
+    r.depth = v.held_after;
+    r.depths.push_back({e.time_ns, v.held_after});
+    end_hold(r, v.task, e.time_ns);
+}
+
+void resource_table::on(const trace::event& e, const trace::resource_lagged_view& v) {
+    resource_info& r = resource(v.resource, e.time_ns);
+    ++r.lag_events;
+    r.messages_missed += v.missed;
+    if (std::find(r.lagged_receivers.begin(), r.lagged_receivers.end(), v.task) ==
+        r.lagged_receivers.end()) {
+        r.lagged_receivers.push_back(v.task);
+        m_findings.push_back({.what = resource_finding::kind::lagged_receiver,
+                              .resource = v.resource,
+                              .task = v.task,
+                              .at_ns = e.time_ns,
+                              .duration_ns = v.missed});
+    }
+}
+
+void resource_table::on(const trace::event& e, const trace::resource_closed_view& v) {
+    resource(v.resource, e.time_ns).closed = true;
+}
+
+void resource_table::end_hold(resource_info& r, std::uint64_t task, std::uint64_t at_ns) {
+    const auto it = std::find_if(m_open_holds.begin(), m_open_holds.end(), [&](const open_hold& h) {
+        return h.resource == r.id && h.task == task;
+    });
+    if (it == m_open_holds.end()) {
+        return; // acquired before the recording began (or outside it)
+    }
+    hold_span& h = r.holds[it->hold];
+    h.end_ns = std::max(at_ns, h.begin_ns);
+    *it = m_open_holds.back();
+    m_open_holds.pop_back();
+    check_hold(r, h);
+}
+
+void resource_table::check_hold(const resource_info& r, const hold_span& h) {
+    if (h.across_await && h.end_ns - h.begin_ns >= m_options.long_hold_ns) {
+        m_findings.push_back({.what = resource_finding::kind::held_across_await,
+                              .resource = r.id,
+                              .task = h.task,
+                              .at_ns = h.begin_ns,
+                              .duration_ns = h.end_ns - h.begin_ns});
+    }
+}
+
+void resource_table::task_suspended(std::uint64_t task) noexcept {
+    for (const open_hold& h : m_open_holds) {
+        if (h.task == task) {
+            m_resources[m_index[h.resource]].holds[h.hold].across_await = true;
+        }
+    }
+}
+
+void resource_table::task_ended(std::uint64_t task, std::uint64_t at_ns) {
+    if (const auto it = m_open_waits.find(task); it != m_open_waits.end()) {
+        resource_info& r = m_resources[m_index[it->second.resource]];
+        wait_span& w = r.waits[it->second.wait];
+        w.end_ns = std::max(at_ns, w.begin_ns);
+        r.waiters_now -= r.waiters_now > 0 ? 1 : 0;
+        m_open_waits.erase(it);
+    }
+    // A lock still held by a finished task is released by its guard's destructor, which
+    // records it; one still open here was lost. It ends with the task.
+    for (std::size_t i = 0; i < m_open_holds.size();) {
+        if (m_open_holds[i].task == task) {
+            resource_info& r = m_resources[m_index[m_open_holds[i].resource]];
+            end_hold(r, task, at_ns);
+        } else {
+            ++i;
+        }
+    }
+}
+
+void resource_table::finish(std::uint64_t end_ns) {
+    for (const open_hold& h : m_open_holds) {
+        resource_info& r = m_resources[m_index[h.resource]];
+        r.holds[h.hold].end_ns = std::max(end_ns, r.holds[h.hold].begin_ns);
+        check_hold(r, r.holds[h.hold]);
+    }
+    m_open_holds.clear();
+    for (const auto& [task, w] : m_open_waits) {
+        resource_info& r = m_resources[m_index[w.resource]];
+        r.waits[w.wait].end_ns = std::max(end_ns, r.waits[w.wait].begin_ns);
+    }
+    m_open_waits.clear();
+}
+
+} // namespace taskscope::analysis
