@@ -52,11 +52,6 @@ void resource_tag::record(trace::event_kind kind, std::uint64_t task, std::uint6
     rt->record(kind, task != 0 ? task : running_task_id(), arg, m_id, detail);
 }
 
-std::uint64_t running_task_id() noexcept {
-    const task_header* task = t_current_task;
-    return task != nullptr ? task->m_id : 0;
-}
-
 std::uint64_t waiter::waited_ns() const noexcept {
     const std::uint64_t now = trace::now_ticks();
     if (now <= since_ticks) {

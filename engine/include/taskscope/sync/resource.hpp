@@ -54,7 +54,10 @@ private:
 };
 
 /// The id of the task running on this thread (0 outside any task).
-[[nodiscard]] std::uint64_t running_task_id() noexcept;
+[[nodiscard]] inline std::uint64_t running_task_id() noexcept {
+    const task_header* task = t_current_task;
+    return task != nullptr ? task->m_id : 0;
+}
 
 /// One waiting operation, linked into a primitive's wait list while it waits.
 struct waiter {

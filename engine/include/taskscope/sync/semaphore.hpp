@@ -48,8 +48,13 @@ public:
     permit_core(const permit_core&) = delete;
     permit_core& operator=(const permit_core&) = delete;
 
-    /// Takes `n` permits if they are free now. Records the acquisition.
+    /// Takes `n` permits if they are free now and nobody waits. Records the acquisition.
     bool try_take(std::size_t n) noexcept {
+        // seq_cst (with release's): either this sees the waiter count a slow acquirer
+        // raised, or that acquirer sees the permits this one leaves (see release)
+        if (m_waiting.load(std::memory_order_seq_cst) != 0) {
+            return false; // first come, first served: queue behind them
+        }
         std::size_t now = m_permits.load(std::memory_order_relaxed);
         while (now >= n) {
             // acquire: the previous holder's writes happen before this holder's reads
@@ -62,40 +67,20 @@ public:
         return false;
     }
 
-    /// Gives `n` permits back: the oldest waiters first, the rest to the counter.
+    /// Gives `n` permits back. Without waiters that is one atomic add; with waiters, the
+    /// oldest get them first, under the lock.
     void release(std::size_t n) noexcept {
-        wake_batch batch;
-        std::unique_lock lock(m_lock);
-        std::size_t left = n;
-        while (left > 0 && !m_waiters.empty()) {
-            waiter& w = *m_waiters.front();
-            const std::size_t given = std::min<std::size_t>(left, w.amount);
-            w.amount -= given;
-            left -= given;
-            if (w.amount == 0) {
-                m_waiters.pop_front();
-                // relaxed: the holder is what resource_wait reports, a hint for people
-                m_holder.store(w.task, std::memory_order_relaxed);
-                batch.add(end_wait(w, op()));
-                if (batch.full()) {
-                    lock.unlock();
-                    batch.deliver_all(m_tag);
-                    lock.lock();
-                }
-            }
+        // seq_cst: the add comes before the waiter count is read. An acquirer raises the
+        // count before it looks at the permits, so either it sees these permits, or this
+        // sees it waiting and hands them over (hand_over).
+        const std::size_t free_after = m_permits.fetch_add(n, std::memory_order_seq_cst) + n;
+        if (m_waiting.load(std::memory_order_seq_cst) == 0) {
+            m_holder.store(0, std::memory_order_relaxed);
+            m_tag.record(trace::event_kind::resource_released, 0, held(free_after),
+                         static_cast<std::uint8_t>(std::min<std::size_t>(n, 255)));
+            return;
         }
-        std::size_t free_after = m_permits.load(std::memory_order_relaxed);
-        if (left > 0) {
-            if (m_waiters.empty()) {
-                m_holder.store(0, std::memory_order_relaxed);
-            }
-            // release: this holder's writes happen before the next holder's reads
-            free_after = m_permits.fetch_add(left, std::memory_order_release) + left;
-        }
-        lock.unlock();
-        m_tag.record(trace::event_kind::resource_released, 0, held(free_after),
-                     static_cast<std::uint8_t>(std::min<std::size_t>(n, 255)));
-        batch.deliver_all(m_tag);
+        hand_over(n);
     }
 
     /// Adds permits that were never taken (a semaphore growing).
@@ -130,7 +115,7 @@ public:
         acquire_op& operator=(acquire_op&&) = delete;
         ~acquire_op() {
             if (m_state == state::waiting) {
-                m_core->abandon(m_node, m_wanted);
+                m_core->abandon(*m_node, m_wanted);
             }
         }
 
@@ -138,7 +123,12 @@ public:
         bool poll(context& cx) {
             switch (m_state) {
             case state::fresh:
-                if (m_core->try_take(m_wanted) || m_core->take_or_wait(m_node, m_wanted, cx)) {
+                if (m_core->try_take(m_wanted)) {
+                    m_state = state::acquired;
+                    return true;
+                }
+                // the node exists only for an acquisition that may wait
+                if (m_core->take_or_wait(m_node.emplace(), m_wanted, cx)) {
                     m_state = state::acquired;
                     return true;
                 }
@@ -146,7 +136,7 @@ public:
                 return false;
             case state::waiting:
                 // acquire: pairs with end_wait's release (the grant and the holder's writes)
-                if (m_node.done.load(std::memory_order_acquire)) {
+                if (m_node->done.load(std::memory_order_acquire)) {
                     m_state = state::acquired;
                     return true;
                 }
@@ -163,7 +153,7 @@ public:
         permit_core* m_core;
         std::size_t m_wanted;
         state m_state = state::fresh;
-        waiter m_node;
+        std::optional<waiter> m_node;
     };
 
 private:
@@ -181,25 +171,63 @@ private:
         m_tag.record(trace::event_kind::resource_depth, me, held(free_after), op());
     }
 
-    /// The slow path: under the lock, take the permits if a release freed them meanwhile,
-    /// otherwise queue `node` (taking what is free now as part of the grant).
+    /// A release with waiters: under the lock, every free permit goes to the oldest
+    /// waiters (a waiter wanting several may be partly served); the rest stays free.
+    void hand_over(std::size_t released) noexcept {
+        wake_batch batch;
+        std::unique_lock lock(m_lock);
+        // acquire: the releasers' writes happen before the new holders' reads
+        std::size_t left = m_permits.exchange(0, std::memory_order_acquire);
+        while (left > 0 && !m_waiters.empty()) {
+            waiter& w = *m_waiters.front();
+            const std::size_t given = std::min<std::size_t>(left, w.amount);
+            w.amount -= given;
+            left -= given;
+            if (w.amount == 0) {
+                m_waiters.pop_front();
+                m_waiting.fetch_sub(1, std::memory_order_seq_cst);
+                // relaxed: the holder is what resource_wait reports, a hint for people
+                m_holder.store(w.task, std::memory_order_relaxed);
+                batch.add(end_wait(w, op()));
+                if (batch.full()) {
+                    lock.unlock();
+                    batch.deliver_all(m_tag);
+                    lock.lock();
+                }
+            }
+        }
+        std::size_t free_after = 0;
+        if (left > 0) {
+            // release: as in release()
+            free_after = m_permits.fetch_add(left, std::memory_order_release) + left;
+        }
+        lock.unlock();
+        m_tag.record(trace::event_kind::resource_released, 0, held(free_after),
+                     static_cast<std::uint8_t>(std::min<std::size_t>(released, 255)));
+        batch.deliver_all(m_tag);
+    }
+
+    /// The slow path of an acquisition: under the lock, raise the waiter count, then take
+    /// what is free if nobody is ahead; queue `node` for the rest.
     bool take_or_wait(waiter& node, std::size_t n, context& cx) {
         std::unique_lock lock(m_lock);
-        if (m_waiters.empty() && try_take(n)) {
-            return true;
+        m_waiting.fetch_add(1, std::memory_order_seq_cst); // see release()
+        std::size_t taken = 0;
+        if (m_waiters.empty()) {
+            // acquire: as in try_take
+            const std::size_t free_now = m_permits.exchange(0, std::memory_order_acquire);
+            taken = std::min(free_now, n);
+            if (free_now > taken) {
+                m_permits.fetch_add(free_now - taken, std::memory_order_release);
+            }
         }
-        // Everything free now counts toward this waiter (it is owed the rest).
-        const std::size_t free_now = m_permits.exchange(0, std::memory_order_acquire);
-        const std::size_t taken = std::min(free_now, n);
-        if (free_now > taken) {
-            m_permits.fetch_add(free_now - taken, std::memory_order_relaxed);
-        }
-        node.amount = n - taken;
-        if (node.amount == 0) { // a release came in between
+        if (taken == n) {
+            m_waiting.fetch_sub(1, std::memory_order_seq_cst);
             lock.unlock();
             took(n, m_permits.load(std::memory_order_relaxed));
             return true;
         }
+        node.amount = n - taken;
         m_waiters.push_back(node);
         // relaxed: a hint for resource_wait
         const std::uint64_t holder = m_tag.kind() == trace::resource_kind::mutex
@@ -216,6 +244,7 @@ private:
             std::lock_guard lock(m_lock);
             if (node.linked) {
                 m_waiters.remove(node);
+                m_waiting.fetch_sub(1, std::memory_order_seq_cst);
                 give_back = wanted - node.amount; // a partial grant
             } else {
                 // acquire: the grant is complete
@@ -231,6 +260,7 @@ private:
     mutable std::mutex m_lock;
     wait_list m_waiters;
     std::atomic<std::size_t> m_permits;
+    std::atomic<std::size_t> m_waiting{0}; // queued acquirers (and one about to queue)
     std::atomic<std::uint64_t> m_holder{0};
     std::atomic<std::size_t> m_max; // every permit there is, held or free
 };
