@@ -137,6 +137,19 @@ void print_summary(const analysis::model& m, std::ostream& out) {
             << format_duration(latency.p99_ns) << ", max " << format_duration(latency.max_ns)
             << '\n';
     }
+    if (!m.resources().empty()) {
+        out << "\nresources (" << m.resources().size() << "):\n";
+        out << "resource                          depth  waits  total wait   longest    missed\n";
+        for (const auto& r : m.resources().all()) {
+            std::snprintf(line, sizeof line, "%-32s %6llu %6llu  %-11s %-10s %6llu\n",
+                          m.resource_label(r.id).c_str(), static_cast<unsigned long long>(r.depth),
+                          static_cast<unsigned long long>(r.total_waits),
+                          format_duration(r.total_wait_ns).c_str(),
+                          format_duration(r.longest_wait_ns).c_str(),
+                          static_cast<unsigned long long>(r.messages_missed));
+            out << line;
+        }
+    }
     if (!m.lints().empty()) {
         out << "\nfindings (" << m.lints().size() << "):\n";
         std::size_t shown = 0;
@@ -195,6 +208,24 @@ std::string summary_json(const analysis::model& m, const trace::read_report* rep
                          {"detail", m.describe(l)}});
     }
     j["lints"] = lints;
+    nlohmann::json resources = nlohmann::json::array();
+    for (const auto& r : m.resources().all()) {
+        resources.push_back({{"id", r.id},
+                             {"kind", r.announced ? std::string(trace::to_string(r.kind)) : ""},
+                             {"name", r.announced ? m.name(r.name) : ""},
+                             {"capacity", r.capacity},
+                             {"depth", r.depth},
+                             {"max_depth", r.max_depth},
+                             {"waiters_now", r.waiters_now},
+                             {"waits", r.total_waits},
+                             {"total_wait_ns", r.total_wait_ns},
+                             {"longest_wait_ns", r.longest_wait_ns},
+                             {"holds", r.holds.size()},
+                             {"lagged_receivers", r.lagged_receivers.size()},
+                             {"messages_missed", r.messages_missed},
+                             {"closed", r.closed}});
+    }
+    j["resources"] = resources;
     if (report != nullptr) {
         j["complete"] = report->complete;
         if (!report->warning.empty()) {

@@ -1063,3 +1063,50 @@ TEST_CASE("chrome export: a crafted dropped-events track number is ignored", "[e
     REQUIRE(counters.size() == 1);
     CHECK(counters[0]["args"]["events"] == 4);
 }
+
+TEST_CASE("chrome export: resources become counter tracks of depth and waiters, and holds "
+          "become slices on the resource's own track",
+          "[export][resources]") {
+    namespace make = trace::make;
+    std::vector<std::string> names = {"task", "log"};
+    const std::vector<event> events = {
+        make::track_started(0, 0, trace::track_kind::worker, 0),
+        make::resource_created(1, 0, 5, trace::resource_kind::mutex, 1, 1),
+        make::resource_depth(2, 0, 1, 5, trace::resource_op::lock, 1),
+        make::resource_wait(3, 0, 2, 5, trace::resource_op::lock),
+        make::resource_released(4'000, 0, 1, 5, 1),
+        make::resource_ready(4'001, 0, 2, 5, trace::resource_op::lock, 3'998),
+        make::resource_released(9'000, 0, 2, 5, 0),
+        make::resource_lagged(9'500, 0, 3, 5, 4),
+    };
+    const json doc = export_events(events, names);
+    int depth_counters = 0;
+    int waiter_counters = 0;
+    int hold_begins = 0;
+    int hold_ends = 0;
+    bool named = false;
+    bool lagged = false;
+    for (const json& r : trace_events(doc)) {
+        const std::string ph = r.value("ph", "");
+        const std::string name = r.value("name", "");
+        if (ph == "C" && name == "mutex 'log' depth") {
+            ++depth_counters;
+        } else if (ph == "C" && name == "mutex 'log' waiters") {
+            ++waiter_counters;
+        } else if (ph == "b" && r.value("cat", "") == "resource hold") {
+            ++hold_begins;
+        } else if (ph == "e" && r.value("cat", "") == "resource hold") {
+            ++hold_ends;
+        } else if (ph == "M" && r["args"].value("name", "") == "mutex 'log'") {
+            named = true;
+        } else if (ph == "i" && name == "lagged") {
+            lagged = r["args"]["missed"] == 4;
+        }
+    }
+    CHECK(named);
+    CHECK(depth_counters == 3);  // lock, release, release
+    CHECK(waiter_counters == 2); // the wait began, and ended
+    CHECK(hold_begins == 2);
+    CHECK(hold_ends == 2);
+    CHECK(lagged);
+}

@@ -155,6 +155,94 @@ void chrome_trace_writer::flow(char phase, std::uint64_t id, std::uint32_t tid, 
     m_out << '}';
 }
 
+// ---- resources ---------------------------------------------------------------------------
+
+namespace {
+/// Resource tracks sit after every thread's: tid = resource_tid_base + resource id.
+constexpr std::uint64_t resource_tid_base = 1'000'000;
+
+std::string json_string(const std::string& text) {
+    return nlohmann::json(text).dump();
+}
+} // namespace
+
+chrome_trace_writer::resource_track& chrome_trace_writer::resource_of(std::uint32_t id) {
+    resource_track& r = m_resources[id];
+    if (r.label.empty()) {
+        r.label = "resource #" + std::to_string(id);
+    }
+    return r;
+}
+
+void chrome_trace_writer::on(const event& /*e*/, const trace::resource_created_view& v) {
+    resource_track& r = resource_of(v.resource);
+    const std::string& quoted = quoted_name(v.name);
+    r.label =
+        std::string(trace::to_string(v.kind)) + " '" + quoted.substr(1, quoted.size() - 2) + "'";
+    if (!r.named) {
+        r.named = true;
+        begin_record();
+        m_out << R"({"ph":"M","pid":1,"tid":)" << resource_tid_base + v.resource
+              << R"(,"name":"thread_name","args":{"name":)" << json_string(r.label) << "}}";
+    }
+}
+
+void chrome_trace_writer::on(const event& e, const trace::resource_wait_view& v) {
+    resource_track& r = resource_of(v.resource);
+    ++r.waiters;
+    counter(json_string(r.label + " waiters"), e.time_ns, r.waiters);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::resource_ready_view& v) {
+    resource_track& r = resource_of(v.resource);
+    r.waiters -= r.waiters > 0 ? 1 : 0;
+    counter(json_string(r.label + " waiters"), e.time_ns, r.waiters);
+    if (v.op == trace::resource_op::lock || v.op == trace::resource_op::acquire) {
+        begin_hold(v.resource, v.task, e.time_ns);
+    }
+}
+
+void chrome_trace_writer::on(const event& e, const trace::resource_depth_view& v) {
+    resource_track& r = resource_of(v.resource);
+    counter(json_string(r.label + " depth"), e.time_ns, v.depth);
+    if (v.op == trace::resource_op::lock || v.op == trace::resource_op::acquire) {
+        begin_hold(v.resource, v.task, e.time_ns);
+    }
+}
+
+void chrome_trace_writer::begin_hold(std::uint32_t id, std::uint64_t task, std::uint64_t now) {
+    resource_of(id).holds.emplace_back(task, now);
+}
+
+void chrome_trace_writer::on(const event& e, const trace::resource_released_view& v) {
+    resource_track& r = resource_of(v.resource);
+    counter(json_string(r.label + " depth"), e.time_ns, v.held_after);
+    const auto it = std::find_if(r.holds.begin(), r.holds.end(),
+                                 [&](const auto& h) { return h.first == v.task; });
+    if (it == r.holds.end()) {
+        return; // acquired before the recording began
+    }
+    const std::uint64_t since = it->second;
+    r.holds.erase(it);
+    // An async slice: a semaphore's holders overlap.
+    for (const char phase : {'b', 'e'}) {
+        begin_record();
+        m_out << R"({"ph":")" << phase << R"(","pid":1,"tid":)" << resource_tid_base + v.resource
+              << ",\"ts\":";
+        write_ts(phase == 'b' ? since : std::max(since, e.time_ns));
+        m_out << R"(,"cat":"resource hold","id":"r)" << v.resource << 't' << v.task << 's' << since
+              << R"(","name":)" << task_label(v.task) << '}';
+    }
+}
+
+void chrome_trace_writer::on(const event& e, const trace::resource_lagged_view& v) {
+    begin_record();
+    m_out << R"({"ph":"i","s":"t","pid":1,"tid":)" << resource_tid_base + v.resource << ",\"ts\":";
+    write_ts(e.time_ns);
+    m_out << R"(,"name":"lagged","args":{"receiver":)" << task_label(v.task) << R"(,"missed":)"
+          << v.missed << "}}";
+}
+
 void chrome_trace_writer::counter(const std::string& quoted, std::uint64_t ns,
                                   std::uint64_t value) {
     begin_record();

@@ -96,6 +96,22 @@ private:
     void on(const trace::event& e, const trace::request_end_view& v);
     void on(const trace::event& e, const trace::marker_view& v);
     void on(const trace::event& e, const trace::events_dropped_view& v);
+    // Resources: a counter track of depth and one of waiters each; holds as slices on a
+    // track of their own.
+    void on(const trace::event& e, const trace::resource_created_view& v);
+    void on(const trace::event& e, const trace::resource_wait_view& v);
+    void on(const trace::event& e, const trace::resource_ready_view& v);
+    void on(const trace::event& e, const trace::resource_depth_view& v);
+    void on(const trace::event& e, const trace::resource_released_view& v);
+    void on(const trace::event& e, const trace::resource_lagged_view& v);
+    struct resource_track {
+        std::string label; ///< "mutex 'log'" (unquoted)
+        std::uint32_t waiters = 0;
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> holds; ///< (task, since)
+        bool named = false;
+    };
+    resource_track& resource_of(std::uint32_t id);
+    void begin_hold(std::uint32_t id, std::uint64_t task, std::uint64_t now);
     /// A worker's local queue depth as a counter, when it changed.
     void worker_depth(track& t, std::uint64_t now, std::uint32_t depth);
     /// The global queue's depth as a counter, when it changed.
@@ -133,6 +149,7 @@ private:
     /// By task: its request that was open when it began the next; the end may arrive
     /// later in the stream but earlier in time (the task moved between workers).
     std::unordered_map<std::uint64_t, open_request> m_superseded_requests;
+    std::unordered_map<std::uint32_t, resource_track> m_resources;
     std::unordered_map<std::uint64_t, last_poll> m_last_polls; // live tasks' latest poll
     std::int64_t m_global_depth = -1;
     std::uint64_t m_next_flow = 1;
