@@ -69,6 +69,13 @@ const std::vector<lesson_entry>& entries() {
               {},
               7},
              detail::cpu_heavy},
+            {{"locks-and-channels",
+              "Locks and channels",
+              "four tasks share an async mutex, held across a sleep or not; a bounded channel "
+              "makes a fast producer wait; a std::mutex in a task blocks its worker",
+              {},
+              5},
+             detail::locks_and_channels},
         };
         for (lesson_entry& e : list) {
             e.info.explanation = explanation_text(e.info.name);

@@ -102,8 +102,8 @@ double ms(std::uint64_t ns) {
 
 } // namespace
 
-TEST_CASE("the catalogue names seven lessons, each with an explanation", "[lessons]") {
-    REQUIRE(lessons::catalogue().size() == 7);
+TEST_CASE("the catalogue names eight lessons, each with an explanation", "[lessons]") {
+    REQUIRE(lessons::catalogue().size() == 8);
     for (const auto& info : lessons::catalogue()) {
         INFO(info.name);
         CHECK(lessons::find(info.name) == &info);
@@ -361,6 +361,57 @@ TEST_CASE("cpu-heavy, a computation that never yields starves requests and timer
     }
     CHECK(ms(longest) > computation_ms * 0.9);
     CHECK(r.polls_in("yield-between-slices", "compute").size() >= 10);
+}
+
+TEST_CASE("locks-and-channels, a lock held across a sleep makes the writers take turns",
+          "[lessons]") {
+    const lesson_run r = run_lesson("locks-and-channels");
+    const analysis::model& m = r.model;
+    // One holder at a time in both mutex phases.
+    CHECK(r.phase("lock-held-across-await").count("most_holders_at_once") == 1);
+    CHECK(r.phase("lock-released-before-await").count("most_holders_at_once") == 1);
+    CHECK(r.phase("bounded-channel").count("received") == 20);
+    const analysis::resource_info* log = nullptr;
+    const analysis::resource_info* jobs = nullptr;
+    for (const auto& res : m.resources().all()) {
+        if (m.name(res.name) == "log") {
+            log = &res;
+        } else if (m.name(res.name) == "jobs") {
+            jobs = &res;
+        }
+    }
+    REQUIRE(log != nullptr);
+    REQUIRE(jobs != nullptr);
+    // Held across the sleep: each of the four writers holds it over an await, and the
+    // three that came later waited, one after the other.
+    const auto [held_begin, held_end] = r.window("lock-held-across-await");
+    int held_across = 0;
+    int waits_in_first = 0;
+    for (const auto& h : log->holds) {
+        held_across += h.begin_ns >= held_begin && h.begin_ns < held_end && h.across_await;
+    }
+    for (const auto& w : log->waits) {
+        waits_in_first += w.begin_ns >= held_begin && w.begin_ns < held_end;
+    }
+    CHECK(held_across == 4);
+    CHECK(waits_in_first == 3);
+    // Released before the sleep: no hold spans an await.
+    const auto [free_begin, free_end] = r.window("lock-released-before-await");
+    for (const auto& h : log->holds) {
+        if (h.begin_ns >= free_begin && h.begin_ns < free_end) {
+            CHECK_FALSE(h.across_await);
+        }
+    }
+    // The bounded channel never held more than its capacity, and the producer waited.
+    CHECK(jobs->capacity == 4);
+    CHECK(jobs->max_depth <= 4);
+    bool producer_waited = false;
+    for (const auto& w : jobs->waits) {
+        producer_waited = producer_waited || w.op == trace::resource_op::send;
+    }
+    CHECK(producer_waited);
+    // The std::mutex in a task blocked a worker.
+    CHECK(r.blocks_in("thread-lock-in-a-task").size() == 1);
 }
 
 TEST_CASE("a stop request ends a lesson after its current phase", "[lessons]") {
