@@ -10,10 +10,6 @@ namespace taskscope::ui {
 
 namespace {
 
-// One dataChanged per throttle tick at most: at 5 a second a live table keeps up without
-// re-sorting a proxy for every batch of events.
-constexpr int throttleMs = 200;
-
 QString text(std::string_view s) {
     return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
 }
@@ -36,30 +32,12 @@ QString wakesBySource(const analysis::task_info& t) {
 } // namespace
 
 TaskTableModel::TaskTableModel(TraceDocument* document, QObject* parent)
-    : QAbstractTableModel(parent)
-    , m_document(document) {
-    Q_ASSERT(document != nullptr);
-    m_throttle.setSingleShot(true);
-    m_throttle.setInterval(throttleMs);
-    connect(&m_throttle, &QTimer::timeout, this, &TaskTableModel::refresh);
-    connect(m_document, &TraceDocument::reset, this, &TaskTableModel::onReset);
-    connect(m_document, &TraceDocument::changed, this, &TaskTableModel::onChanged);
-    m_rows = availableRows();
-}
-
-int TaskTableModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : m_rows;
-}
-
-int TaskTableModel::columnCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : ColumnCount;
+    : GrowingTableModel(document, ColumnCount, parent) {
+    start();
 }
 
 QVariant TaskTableModel::data(const QModelIndex& index, int role) const {
-    // availableRows() too: the document has already replaced its model when reset() reaches
-    // this model, so the old row count may briefly exceed the new model's tasks.
-    if (!index.isValid() || index.parent().isValid() || index.row() >= m_rows ||
-        index.row() >= availableRows() || index.column() >= ColumnCount) {
+    if (!valid(index)) {
         return {};
     }
     const analysis::model& m = m_document->model();
@@ -175,45 +153,6 @@ analysis::task_ref TaskTableModel::taskAt(int row) const {
 
 int TaskTableModel::rowOf(analysis::task_ref task) const {
     return task < static_cast<analysis::task_ref>(m_rows) ? static_cast<int>(task) : -1;
-}
-
-void TaskTableModel::refresh() {
-    m_throttle.stop();
-    insertNewRows();
-    if (m_valuesChanged && m_rows > 0) {
-        emit dataChanged(index(0, 0), index(m_rows - 1, ColumnCount - 1));
-    }
-    m_valuesChanged = false;
-}
-
-void TaskTableModel::onReset() {
-    m_throttle.stop();
-    beginResetModel();
-    m_rows = availableRows();
-    m_valuesChanged = false;
-    endResetModel();
-}
-
-void TaskTableModel::onChanged() {
-    // New rows at once (cheap, and selection by row stays valid); the growing times of the
-    // rows already shown at the next tick.
-    const int before = m_rows;
-    insertNewRows();
-    if (before > 0) {
-        m_valuesChanged = true;
-        if (!m_throttle.isActive()) {
-            m_throttle.start();
-        }
-    }
-}
-
-void TaskTableModel::insertNewRows() {
-    const int available = availableRows();
-    if (available > m_rows) {
-        beginInsertRows({}, m_rows, available - 1);
-        m_rows = available;
-        endInsertRows();
-    }
 }
 
 int TaskTableModel::availableRows() const {

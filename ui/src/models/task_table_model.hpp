@@ -1,19 +1,13 @@
 #pragma once
 // The task table: one row per task of the document's model, in the order the model met
-// them (row == task_ref). Tasks only ever append, so a live trace inserts rows at the end;
-// the times of tasks already shown grow with every batch, and the table announces that
-// with one dataChanged over everything at most five times a second.
+// them (row == task_ref). Tasks only ever append (see GrowingTableModel).
 
+#include "models/growing_table_model.hpp"
 #include "taskscope/analysis/model.hpp"
-
-#include <QAbstractTableModel>
-#include <QTimer>
 
 namespace taskscope::ui {
 
-class TraceDocument;
-
-class TaskTableModel : public QAbstractTableModel {
+class TaskTableModel : public GrowingTableModel {
     Q_OBJECT
 public:
     enum Column : int {
@@ -33,8 +27,6 @@ public:
 
     explicit TaskTableModel(TraceDocument* document, QObject* parent = nullptr);
 
-    [[nodiscard]] int rowCount(const QModelIndex& parent = {}) const override;
-    [[nodiscard]] int columnCount(const QModelIndex& parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex& index, int role) const override;
     [[nodiscard]] QVariant headerData(int section, Qt::Orientation orientation,
                                       int role) const override;
@@ -47,20 +39,8 @@ public:
     /// The row showing `task`, or -1.
     [[nodiscard]] int rowOf(analysis::task_ref task) const;
 
-    /// Inserts the rows of new tasks and announces changed values now rather than at the
-    /// next throttle tick.
-    void refresh();
-
 private:
-    void onReset();
-    void onChanged();
-    void insertNewRows();
-    [[nodiscard]] int availableRows() const;
-
-    TraceDocument* m_document;
-    int m_rows = 0;
-    bool m_valuesChanged = false;
-    QTimer m_throttle;
+    [[nodiscard]] int availableRows() const override;
 };
 
 } // namespace taskscope::ui

@@ -8,6 +8,7 @@
 #include "look/style.hpp"
 #include "look/theme.hpp"
 #include "models/lint_list_model.hpp"
+#include "models/resource_table_model.hpp"
 #include "models/task_filter_model.hpp"
 #include "models/task_table_model.hpp"
 #include "sessions/lesson_session.hpp"
@@ -37,6 +38,7 @@
 #include <QProgressDialog>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
@@ -190,10 +192,40 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_lintList->setTextElideMode(Qt::ElideRight);
     m_lintList->setToolTip(tr("Click a finding to see it on the timeline"));
 
+    // Resources: channels, locks, semaphores and notifies, sortable and filterable.
+    m_resourceModel = new ResourceTableModel(m_document, this);
+    auto* resourceFilter = new QSortFilterProxyModel(this);
+    resourceFilter->setSourceModel(m_resourceModel);
+    resourceFilter->setSortRole(ResourceTableModel::SortRole);
+    resourceFilter->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    resourceFilter->setFilterKeyColumn(-1); // any column: kind, name, holder
+    auto* resourcesPage = new QWidget(this);
+    auto* resourcesLayout = new QVBoxLayout(resourcesPage);
+    m_resourceSearch = new QLineEdit(resourcesPage);
+    m_resourceSearch->setPlaceholderText(tr("Filter resources by kind, name or holder"));
+    m_resourceSearch->setClearButtonEnabled(true);
+    m_resourceTable = new QTableView(resourcesPage);
+    m_resourceTable->setModel(resourceFilter);
+    m_resourceTable->setSortingEnabled(true);
+    m_resourceTable->sortByColumn(ResourceTableModel::TotalWaitColumn, Qt::DescendingOrder);
+    m_resourceTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_resourceTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_resourceTable->verticalHeader()->hide();
+    m_resourceTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_resourceTable->horizontalHeader()->setSectionResizeMode(ResourceTableModel::NowColumn,
+                                                              QHeaderView::Stretch);
+    resourcesLayout->addWidget(m_resourceSearch);
+    resourcesLayout->addWidget(m_resourceTable);
+    connect(m_resourceSearch, &QLineEdit::textChanged, resourceFilter,
+            &QSortFilterProxyModel::setFilterFixedString);
+
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(m_latency, tr("&Latency"));
     m_tabs->addTab(tasksPage, tr("&Tasks"));
+    m_tabs->addTab(resourcesPage, tr("R&esources"));
     m_tabs->addTab(m_lintList, tr("Fi&ndings"));
+    m_tabs->setTabToolTip(2, tr("Channels, locks, semaphores and notifies: who waited, how "
+                                "long, who holds them"));
 
     auto* split = new QSplitter(Qt::Vertical, this);
     m_split = split;

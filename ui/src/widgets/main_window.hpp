@@ -36,6 +36,7 @@ class ReplayController;
 class LintListModel;
 class QueueDepthChart;
 class TaskFilterModel;
+class ResourceTableModel;
 class TaskTableModel;
 class TimelineView;
 class TraceDocument;
@@ -69,6 +70,9 @@ public:
     [[nodiscard]] QueueDepthChart* queueChart() const noexcept { return m_queues; }
     [[nodiscard]] LatencyChart* latencyChart() const noexcept { return m_latency; }
     [[nodiscard]] TaskTableModel* taskModel() const noexcept { return m_taskModel; }
+    [[nodiscard]] ResourceTableModel* resourceModel() const noexcept { return m_resourceModel; }
+    /// The Resources tab's table (sorted and filtered through a proxy).
+    [[nodiscard]] QTableView* resourceTable() const noexcept { return m_resourceTable; }
     [[nodiscard]] LintListModel* lintModel() const noexcept { return m_lintModel; }
     [[nodiscard]] QTabWidget* tabs() const noexcept { return m_tabs; }
     [[nodiscard]] QueueStrip* queueStrip() const noexcept { return m_queueStrip; }
@@ -150,6 +154,9 @@ private:
     QTableView* m_taskTable;
     QLineEdit* m_taskSearch;
     QListView* m_lintList;
+    ResourceTableModel* m_resourceModel;
+    QTableView* m_resourceTable;
+    QLineEdit* m_resourceSearch;
     QLabel* m_status;
     QAction* m_recordAction = nullptr;
     QAction* m_followAction = nullptr;
