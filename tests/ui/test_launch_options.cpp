@@ -122,6 +122,7 @@ TEST_CASE("bad input names the option and what it takes", "[launch]") {
     CHECK(bad({"--size", "100x100"}) == "--size takes WIDTHxHEIGHT, at least 640x400");
     CHECK(bad({"--size", "1920"}) == "--size takes WIDTHxHEIGHT, at least 640x400");
     CHECK(bad({"--theme", "pink"}) == "--theme takes system, light or dark");
+    CHECK(bad({"--tab", "charts"}) == "--tab takes latency, tasks, resources or findings");
     CHECK(bad({"a.tstrace", "b.tstrace"}) == "open one FILE at a time");
     CHECK(bad({"--lesson", "no-such-lesson"}).starts_with("there is no lesson \"no-such-lesson\""));
     CHECK(bad({"--lesson", "three-sleeps", "a.tstrace"}) == "give a FILE or a --lesson, not both");
@@ -134,11 +135,13 @@ TEST_CASE("bad input names the option and what it takes", "[launch]") {
     CHECK(bad({"--no-such-option"}).find("no-such-option") != std::string::npos);
 }
 
-TEST_CASE("the window shows the command line's --count and --concurrency in its panel",
+TEST_CASE("the window shows the command line's --count and --concurrency in its panel, and --tab",
           "[launch]") {
-    const LaunchOptions o = good({"--count", "5", "--concurrency", "5", "--size", "1280x720"});
+    const LaunchOptions o =
+        good({"--count", "5", "--concurrency", "5", "--size", "1280x720", "--tab", "Resources"});
     taskscope::ui::MainWindow window;
     window.applyLaunchOptions(o);
+    CHECK(window.tabs()->currentIndex() == 2); // --tab: the Resources tab shows
     CHECK(window.controls()->count()->value() == 5);
     CHECK(window.controls()->concurrency()->value() == 5);
     CHECK(window.size() == QSize(1280, 720));

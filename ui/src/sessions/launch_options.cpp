@@ -62,6 +62,8 @@ LaunchParser::LaunchParser() {
                "system, light or dark (default: the last chosen in View > Theme, else system); "
                "not kept for the next start",
                "THEME"),
+        option("tab", "The tab shown below the charts: latency, tasks, resources or findings",
+               "TAB"),
         option("lesson",
                "Run this lesson at start (taskscope-cli lessons lists them); --screenshot waits "
                "for its end",
@@ -145,6 +147,13 @@ std::variant<LaunchOptions, QString> LaunchParser::read() const {
         o.theme = parseTheme(value("theme"));
         if (!o.theme) {
             return QStringLiteral("--theme takes system, light or dark");
+        }
+    }
+
+    if (isSet("tab")) {
+        o.tab = value("tab").toLower();
+        if (!QStringList{"latency", "tasks", "resources", "findings"}.contains(o.tab)) {
+            return QStringLiteral("--tab takes latency, tasks, resources or findings");
         }
     }
 

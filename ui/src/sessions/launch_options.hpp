@@ -28,7 +28,8 @@ struct LaunchOptions {
     std::optional<QSize> size;       ///< the window's size
     bool presentation = false;       ///< larger text for a projector
     std::optional<Theme> theme;      ///< unset: the theme chosen last time
-    double replayAtSeconds = -1;     ///< replay the trace with the playhead here (< 0: no)
+    QString tab;                 ///< the bottom tab to show: latency, tasks, resources, findings
+    double replayAtSeconds = -1; ///< replay the trace with the playhead here (< 0: no)
 };
 
 /// Declares the options (for --help) and reads them back, checked.

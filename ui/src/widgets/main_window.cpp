@@ -486,6 +486,10 @@ void MainWindow::applyLaunchOptions(const LaunchOptions& options) {
     }
     m_controls->count()->setValue(static_cast<int>(options.fireCount));
     m_controls->concurrency()->setValue(static_cast<int>(options.fireConcurrency));
+    const QStringList tabs = {"latency", "tasks", "resources", "findings"}; // in tab order
+    if (const auto tab = tabs.indexOf(options.tab); tab >= 0) {
+        m_tabs->setCurrentIndex(static_cast<int>(tab));
+    }
 }
 
 bool MainWindow::startLive(const LiveOptions& options) {
