@@ -360,7 +360,7 @@ void LatencyChart::updateStatistics() {
     const double most = any ? toMs(summary.max_ns) : 1.0;
     const double step = AxisTicks::niceStep(most, valueTicks());
     m_latencyAxis->setTickInterval(step);
-    m_latencyAxis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
+    setLabelFormat(m_latencyAxis, QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
     m_latencyAxis->setRange(0.0, AxisTicks::topAbove(most, step));
     followRange();
     updateHistogram();
