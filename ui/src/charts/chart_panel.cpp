@@ -213,6 +213,12 @@ void ChartPanel::styleCharts(std::initializer_list<QChart*> charts,
     }
 }
 
+void ChartPanel::setLabelFormat(QValueAxis* axis, const QString& format) {
+    if (axis->labelFormat() != format) {
+        axis->setLabelFormat(format);
+    }
+}
+
 ChartPanel::MsRange ChartPanel::followTimeAxis(const QChart* chart, QValueAxis* axis,
                                                std::uint64_t originNs) const {
     const TimeScale& scale = m_view->scale();
@@ -225,7 +231,7 @@ ChartPanel::MsRange ChartPanel::followTimeAxis(const QChart* chart, QValueAxis* 
         std::clamp(static_cast<int>(chart->plotArea().width()) / std::max(1, 2 * label), 3, 6);
     const double step = AxisTicks::niceStep(range.to - range.from, intervals);
     axis->setTickInterval(step);
-    axis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
+    setLabelFormat(axis, QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
     axis->setRange(range.from, range.to);
     return range;
 }

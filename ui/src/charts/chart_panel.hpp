@@ -89,6 +89,9 @@ protected:
     /// reset (larger in presentation mode) for their titles and legends and for `axes`.
     void styleCharts(std::initializer_list<QChart*> charts,
                      std::initializer_list<QAbstractAxis*> axes) const;
+    /// Sets `axis`'s label format unless it has it already: Qt Charts lays the whole chart
+    /// out again on every setLabelFormat(), even with the format it had.
+    static void setLabelFormat(QValueAxis* axis, const QString& format);
     /// Sets the time axis `axis` to the view's visible range, in ms since `originNs`, with
     /// nice ticks; returns that range.
     MsRange followTimeAxis(const QChart* chart, QValueAxis* axis, std::uint64_t originNs) const;

@@ -25,6 +25,7 @@
 #include <QToolTip>
 #include <QValueAxis>
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace taskscope::ui {
@@ -295,8 +296,23 @@ void LatencyChart::derivePoints() {
     const bool rangeMoved = std::exchange(m_rangeMoved, false);
     const analysis::model& m = traceDocument()->model();
     const TimeScale& scale = viewState()->scale();
+    const int columnCount = columns();
     const std::vector<RequestDecimator::Route> kept = traceDocument()->requestPicks().decimate(
-        m, m_client, !traceDocument()->isLive(), scale.startNs(), scale.endNs(), columns());
+        m, m_client, !traceDocument()->isLive(), scale.startNs(), scale.endNs(), columnCount);
+    // Each route's points in the order Qt Charts lays them out fastest: column by column,
+    // rising latency in one column and falling in the next. A series is a line to Qt Charts,
+    // which strokes its path (for the hover shape) whenever the points change; taken in time
+    // order, a zoomed-out view's points zigzag between the fastest and the slowest and that
+    // cost three times as much (about 6 ms against 2 for 2,700 points). The points are
+    // markers of one colour, without a line: the picture is the same in any order.
+    const double columnNs = (scale.endNs() - scale.startNs()) / columnCount;
+    struct Placed {
+        std::int64_t column;
+        std::uint64_t rank; ///< latency, reversed in odd columns
+        std::uint32_t request;
+        auto operator<=>(const Placed&) const = default;
+    };
+    std::vector<Placed> placed;
     // A series for each route once it has shown a point: it keeps its place in the legend
     // and its colour (Style::routeColor of the route's place in the trace) while its
     // requests come and go from view.
@@ -309,14 +325,24 @@ void LatencyChart::derivePoints() {
         const std::size_t index = seriesFor(m.requests()[route.requests.front()].route_index);
         points.resize(m_routeSeries.size());
         requests.resize(m_routeSeries.size());
-        points[index].reserve(static_cast<qsizetype>(route.requests.size()));
+        placed.clear();
         for (const std::uint32_t i : route.requests) {
             const analysis::request_span& r = m.requests()[i];
+            const double at = (static_cast<double>(r.begin_ns) - scale.startNs()) / columnNs;
+            const auto column = columnNs > 0.0 ? static_cast<std::int64_t>(std::floor(at)) : 0;
+            const std::uint64_t latency = r.latency_ns();
+            placed.push_back({column, column % 2 == 0 ? latency : ~latency, i});
+        }
+        std::sort(placed.begin(), placed.end());
+        points[index].reserve(static_cast<qsizetype>(placed.size()));
+        requests[index].reserve(placed.size());
+        for (const Placed& p : placed) {
+            const analysis::request_span& r = m.requests()[p.request];
             points[index].append(
                 QPointF(SeriesDecimator::toMs(static_cast<double>(r.begin_ns), m_originNs),
                         toMs(r.latency_ns())));
+            requests[index].push_back(p.request);
         }
-        requests[index] = route.requests;
     }
     // Qt Charts lays out every point again when an axis moves and again when points are
     // replaced: with the range moved, empty the series first so that happens once.
@@ -360,7 +386,7 @@ void LatencyChart::updateStatistics() {
     const double most = any ? toMs(summary.max_ns) : 1.0;
     const double step = AxisTicks::niceStep(most, valueTicks());
     m_latencyAxis->setTickInterval(step);
-    m_latencyAxis->setLabelFormat(QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
+    setLabelFormat(m_latencyAxis, QStringLiteral("%.%1f").arg(AxisTicks::decimals(step)));
     m_latencyAxis->setRange(0.0, AxisTicks::topAbove(most, step));
     followRange();
     updateHistogram();
