@@ -1,12 +1,15 @@
 // Waiting on each other: four tasks sharing an async mutex, first holding it across a
 // sleep and then letting go before it; a fast producer and a slow consumer on a bounded
-// channel; and a std::mutex locked inside a task, which blocks the worker.
+// channel; and a task locking a std::mutex that another thread holds, which blocks its
+// worker.
 
 #include "stage.hpp"
 #include "taskscope/sync.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace taskscope::lessons::detail {
@@ -73,28 +76,9 @@ task<int> producer_and_consumer(std::chrono::nanoseconds per_message, std::atomi
     co_return co_await consumer;
 }
 
-/// Holds a std::mutex across an await: the mistake, as a lesson shows it.
-task<void> hold_thread_lock(std::mutex& m, std::chrono::nanoseconds nap, std::atomic<bool>& held) {
-    auto lock = blocking_lock(m);
-    held = true;
-    co_await sleep_for(nap);
-}
-
-task<void> take_thread_lock(std::mutex& m) {
-    auto lock = blocking_lock(m); // blocks this worker until the holder lets go
-    co_return;
-}
-
-task<int> two_tasks_one_thread_lock(std::mutex& m, std::chrono::nanoseconds nap) {
-    std::atomic<bool> held{false};
-    auto holder = spawn(hold_thread_lock(m, nap, held), "holder");
-    while (!held) {
-        co_await yield_now();
-    }
-    auto taker = spawn(take_thread_lock(m), "taker");
-    co_await taker;
-    co_await holder;
-    co_return 2;
+task<int> take_thread_lock(std::mutex& m) {
+    auto lock = blocking_lock(m); // blocks this worker until the other thread lets go
+    co_return 1;
 }
 
 } // namespace
@@ -126,8 +110,21 @@ void locks_and_channels(lesson_context& cx) {
     }
 
     cx.begin_phase("thread-lock-in-a-task");
+    // A background thread (a logger, a cache refresher) holds a plain std::mutex for `nap`;
+    // a task locks it. (A task holding one across an await would be worse: it may resume
+    // on another worker, and a std::mutex must be unlocked by the thread that locked it.)
     std::mutex plain;
-    const int tasks = rt.block_on(two_tasks_one_thread_lock(plain, nap), "main");
+    std::atomic<bool> held{false};
+    std::thread background([&plain, &held, nap] {
+        std::lock_guard lock(plain);
+        held = true;
+        std::this_thread::sleep_for(nap);
+    });
+    while (!held) {
+        std::this_thread::yield();
+    }
+    const int tasks = rt.block_on(take_thread_lock(plain), "taker");
+    background.join();
     cx.end_phase({{"tasks", tasks}});
 }
 
