@@ -3,6 +3,7 @@
 // line per figure: `bench <suite>/<case> <value> <unit>`, and `ratio <case> <ours>/<peer>
 // <value>` for the peers. Each figure is the median of `runs` repetitions.
 
+#include "bench_support.hpp"
 #include "taskscope/taskscope.hpp"
 #include "taskscope/trace/trace_buffer.hpp"
 
@@ -66,13 +67,6 @@ void print_ratio(const std::string& name, const std::string& peer, double ours, 
 double elapsed_ns(clock_type::time_point since) {
     return std::chrono::duration<double, std::nano>(clock_type::now() - since).count();
 }
-
-/// Discards events: the cost measured is recording and draining, not storing.
-class counting_sink final : public trace::trace_sink {
-public:
-    void consume(std::span<const trace::event> batch) override { m_count += batch.size(); }
-    std::size_t m_count = 0;
-};
 
 /// Completes when `remaining` reaches zero; the last finisher wakes the awaiting task.
 struct countdown {
@@ -248,7 +242,7 @@ std::pair<figures, figures> run_taskscope() {
     trace::trace_options on_options; // the defaults: on, 64 Ki events (2 MiB) per thread
     runtime off({.workers = 2, .trace = off_options});
     runtime on({.workers = 2, .trace = on_options});
-    on.trace().add_sink(std::make_shared<counting_sink>());
+    on.trace().add_sink(std::make_shared<bench::counting_sink>());
     figures f_off, f_on;
 
     const auto compare = [&](const char* name, double (*run)(runtime&), int ops, const char* unit,

@@ -5,6 +5,7 @@
 #include "taskscope/trace/event.hpp"
 #include "taskscope/trace/names.hpp"
 #include "taskscope/trace/trace_file.hpp"
+#include "taskscope/trace/trace_hub.hpp"
 
 #include <algorithm>
 #include <array>
@@ -43,6 +44,13 @@ inline std::uint64_t rss_bytes() {
     }
     return 0;
 }
+
+/// Discards events: the cost measured is recording and draining, not storing.
+class counting_sink final : public trace::trace_sink {
+public:
+    void consume(std::span<const trace::event> batch) override { m_count += batch.size(); }
+    std::size_t m_count = 0;
+};
 
 inline double median(std::vector<double> values) {
     if (values.empty()) {

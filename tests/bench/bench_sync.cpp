@@ -6,6 +6,7 @@
 //
 //     build/release/tests/bench/taskscope_bench_sync [runs]
 
+#include "bench_support.hpp"
 #include "taskscope/taskscope.hpp"
 
 #include <algorithm>
@@ -40,11 +41,6 @@ constexpr std::size_t capacity = 1024;
 
 int g_runs = 11;
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
 double elapsed_ns(clock_type::time_point since) {
     return std::chrono::duration<double, std::nano>(clock_type::now() - since).count();
 }
@@ -53,13 +49,6 @@ void print(const std::string& name, double value, const char* unit) {
     std::printf("bench sync/%s %.1f %s\n", name.c_str(), value, unit);
     std::fflush(stdout);
 }
-
-/// Discards events: the cost measured is recording and draining, not storing.
-class counting_sink final : public trace::trace_sink {
-public:
-    void consume(std::span<const trace::event> batch) override { m_count += batch.size(); }
-    std::size_t m_count = 0;
-};
 
 // ---- taskscope workloads: each returns elapsed ns ------------------------------------------
 
@@ -246,7 +235,7 @@ double measure_peer(const std::function<double()>& run, int ops) {
     for (int i = 0; i < g_runs; ++i) {
         samples.push_back(run() / ops);
     }
-    return median(samples);
+    return bench::median(samples);
 }
 
 } // namespace
@@ -263,7 +252,7 @@ int main(int argc, char** argv) {
     trace::trace_options on_options;
     on_options.buffer_events = std::size_t{1} << 22;
     runtime on({.workers = 2, .trace = on_options});
-    on.trace().add_sink(std::make_shared<counting_sink>());
+    on.trace().add_sink(std::make_shared<bench::counting_sink>());
 
     struct figure {
         double off = 0;
@@ -281,7 +270,7 @@ int main(int argc, char** argv) {
             s_on.push_back(run(on) / ops);
         }
         on.trace().flush();
-        const figure f{median(s_off), median(s_on)};
+        const figure f{bench::median(s_off), bench::median(s_on)};
         print(std::string(name) + "_trace_off", f.off, unit);
         print(std::string(name) + "_trace_on", f.on, unit);
         std::printf("bench sync/%s_dropped %llu events\n", name,

@@ -166,10 +166,16 @@ std::string json_string(const std::string& text) {
 }
 } // namespace
 
+void chrome_trace_writer::set_label(resource_track& r, std::string label) {
+    r.label = std::move(label);
+    r.depth_name = json_string(r.label + " depth");
+    r.waiters_name = json_string(r.label + " waiters");
+}
+
 chrome_trace_writer::resource_track& chrome_trace_writer::resource_of(std::uint32_t id) {
     resource_track& r = m_resources[id];
     if (r.label.empty()) {
-        r.label = "resource #" + std::to_string(id);
+        set_label(r, "resource #" + std::to_string(id));
     }
     return r;
 }
@@ -177,8 +183,8 @@ chrome_trace_writer::resource_track& chrome_trace_writer::resource_of(std::uint3
 void chrome_trace_writer::on(const event& /*e*/, const trace::resource_created_view& v) {
     resource_track& r = resource_of(v.resource);
     const std::string& quoted = quoted_name(v.name);
-    r.label =
-        std::string(trace::to_string(v.kind)) + " '" + quoted.substr(1, quoted.size() - 2) + "'";
+    set_label(r, std::string(trace::to_string(v.kind)) + " '" +
+                     quoted.substr(1, quoted.size() - 2) + "'");
     if (!r.named) {
         r.named = true;
         begin_record();
@@ -190,13 +196,13 @@ void chrome_trace_writer::on(const event& /*e*/, const trace::resource_created_v
 void chrome_trace_writer::on(const event& e, const trace::resource_wait_view& v) {
     resource_track& r = resource_of(v.resource);
     ++r.waiters;
-    counter(json_string(r.label + " waiters"), e.time_ns, r.waiters);
+    counter(r.waiters_name, e.time_ns, r.waiters);
 }
 
 void chrome_trace_writer::on(const event& e, const trace::resource_ready_view& v) {
     resource_track& r = resource_of(v.resource);
     r.waiters -= r.waiters > 0 ? 1 : 0;
-    counter(json_string(r.label + " waiters"), e.time_ns, r.waiters);
+    counter(r.waiters_name, e.time_ns, r.waiters);
     if (v.op == trace::resource_op::lock || v.op == trace::resource_op::acquire) {
         begin_hold(v.resource, v.task, e.time_ns);
     }
@@ -204,7 +210,7 @@ void chrome_trace_writer::on(const event& e, const trace::resource_ready_view& v
 
 void chrome_trace_writer::on(const event& e, const trace::resource_depth_view& v) {
     resource_track& r = resource_of(v.resource);
-    counter(json_string(r.label + " depth"), e.time_ns, v.depth);
+    counter(r.depth_name, e.time_ns, v.depth);
     if (v.op == trace::resource_op::lock || v.op == trace::resource_op::acquire) {
         begin_hold(v.resource, v.task, e.time_ns);
     }
@@ -216,7 +222,7 @@ void chrome_trace_writer::begin_hold(std::uint32_t id, std::uint64_t task, std::
 
 void chrome_trace_writer::on(const event& e, const trace::resource_released_view& v) {
     resource_track& r = resource_of(v.resource);
-    counter(json_string(r.label + " depth"), e.time_ns, v.held_after);
+    counter(r.depth_name, e.time_ns, v.held_after);
     const auto it = std::find_if(r.holds.begin(), r.holds.end(),
                                  [&](const auto& h) { return h.first == v.task; });
     if (it == r.holds.end()) {

@@ -84,10 +84,7 @@ void resource_table::on(const trace::event& e, const trace::resource_wait_view& 
     m_open_waits[v.task] = {v.resource, wait};
     if (v.op == trace::resource_op::send && r.capacity != trace::unbounded_capacity &&
         r.kind == trace::resource_kind::mpsc) {
-        const bool first = std::none_of(r.waits.begin(), r.waits.end() - 1, [](const wait_span& w) {
-            return w.op == trace::resource_op::send;
-        });
-        if (first) {
+        if (!std::exchange(r.reported_full, true)) { // once per channel
             m_findings.push_back({.what = resource_finding::kind::channel_full,
                                   .resource = v.resource,
                                   .task = v.task,

@@ -105,12 +105,15 @@ private:
     void on(const trace::event& e, const trace::resource_released_view& v);
     void on(const trace::event& e, const trace::resource_lagged_view& v);
     struct resource_track {
-        std::string label; ///< "mutex 'log'" (unquoted)
+        std::string label;      ///< "mutex 'log'" (unquoted)
+        std::string depth_name; ///< its counters' names, quoted for JSON
+        std::string waiters_name;
         std::uint32_t waiters = 0;
         std::vector<std::pair<std::uint64_t, std::uint64_t>> holds; ///< (task, since)
         bool named = false;
     };
     resource_track& resource_of(std::uint32_t id);
+    static void set_label(resource_track& r, std::string label);
     void begin_hold(std::uint32_t id, std::uint64_t task, std::uint64_t now);
     /// A worker's local queue depth as a counter, when it changed.
     void worker_depth(track& t, std::uint64_t now, std::uint32_t depth);

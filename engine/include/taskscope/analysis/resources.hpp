@@ -62,6 +62,7 @@ struct resource_info {
     std::uint64_t lag_events = 0;
     std::uint64_t messages_missed = 0;
     std::vector<std::uint64_t> lagged_receivers; ///< task ids, each once
+    bool reported_full = false;                  ///< the channel_full finding was made
 
     column<resource_depth_point> depths;
     column<hold_span> holds;
