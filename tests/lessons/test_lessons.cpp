@@ -168,54 +168,68 @@ TEST_CASE("spawn-vs-await, a task created but not spawned does nothing", "[lesso
     CHECK(spawned.front().begin_ns < spawn_blocks.front().end_ns);
 }
 
-TEST_CASE("own-executor, a self-waking sleep keeps the worker polling, a timer lets it sleep",
+TEST_CASE("own-executor, the seed's loop polls a self-waking sleep again and again and a "
+          "timer sleep three times a task",
           "[lessons]") {
     // How many polls fit in a nap depends on the machine (TSan on a loaded CI runner polls
-    // a few hundred times where a laptop polls thousands), so the checks are what holds on
-    // any machine: the trace and the lesson's own counter agree exactly, the worker never
-    // sleeps while a self-waking sleep is pending, and a timer's sleep is polled twice.
+    // a few hundred times where a laptop polls millions), so the checks are what holds on
+    // any machine: nothing was dropped (run_lesson requires it), the trace and the lesson's
+    // own counters agree exactly, the executor never sleeps while a self-waking sleep is
+    // pending, and a timer's sleep is polled twice.
     const lesson_run r = run_lesson("own-executor");
     const double busy = r.phase("self-waking-sleep").count("sleep_polls");
+    const double busy_loop = r.phase("self-waking-sleep").count("executor_polls");
     const double timed = r.phase("timer-sleep").count("sleep_polls");
-    INFO("self-waking " << busy << ", timer " << timed);
-    CHECK(timed >= 12); // three tasks, two sleeps, two polls each
-    CHECK(timed <= 18);
+    const double timed_loop = r.phase("timer-sleep").count("executor_polls");
+    INFO("self-waking " << busy << " (" << busy_loop << " polls), timer " << timed << " ("
+                        << timed_loop << " polls)");
+    CHECK(timed == 12);     // three tasks, two sleeps, two polls each
+    CHECK(timed_loop == 9); // the middle poll ends one sleep and starts the next
     CHECK(busy > 10 * timed);
+    CHECK(busy_loop == busy - 3);
 
-    // Every poll of the sleep futures is a poll of its task, except that each task's first
-    // sleep ends in the same task poll as its second one starts: three tasks, three fewer.
-    const auto busy_polls = r.polls_in("self-waking-sleep", "napper");
-    CHECK(static_cast<double>(busy_polls.size()) == busy - 3);
-    const auto timer_polls = r.polls_in("timer-sleep", "napper");
-    CHECK(static_cast<double>(timer_polls.size()) == timed - 3);
-
-    // Parked time of the one worker inside [from, to).
-    const auto parked_within = [&](std::uint64_t from, std::uint64_t to) {
-        std::uint64_t total = 0;
-        for (const auto& l : r.model.lanes()) {
-            for (const auto& p : l.parked) {
-                const std::uint64_t b = std::max(p.begin_ns, from);
-                const std::uint64_t e = std::min(p.end_ns, to);
-                total += e > b ? e - b : 0;
-            }
-        }
-        return total;
-    };
-    // Self-waking: from the first poll to the last, the worker never parks, and every poll
-    // but each task's last ends pending after waking its own task.
-    REQUIRE(busy_polls.size() >= 6);
-    CHECK(parked_within(busy_polls.front().begin_ns, busy_polls.back().end_ns) == 0);
-    std::size_t self_woken = 0;
-    for (const auto& p : busy_polls) {
-        if ((p.flags & analysis::poll_flags::woke_self) != 0) {
-            ++self_woken;
+    // Every poll was made by the executor's own thread, on its own lane; none by the worker.
+    const analysis::lane* executor = nullptr;
+    for (const auto& l : r.model.lanes()) {
+        if (l.kind == trace::track_kind::executor) {
+            REQUIRE(executor == nullptr); // one executor thread for the lesson, one lane
+            executor = &l;
+        } else if (l.kind == trace::track_kind::worker) {
+            CHECK(l.polls.empty());
         }
     }
+    REQUIRE(executor != nullptr);
+    CHECK(executor->label() == "own executor 0");
+    const auto busy_polls = r.polls_in("self-waking-sleep", "napper");
+    const auto timer_polls = r.polls_in("timer-sleep", "napper");
+    CHECK(static_cast<double>(busy_polls.size()) == busy_loop);
+    CHECK(static_cast<double>(timer_polls.size()) == timed_loop);
+    const auto executor_track = static_cast<std::uint16_t>(executor - r.model.lanes().data());
+    CHECK(std::all_of(busy_polls.begin(), busy_polls.end(),
+                      [&](const analysis::poll_span& p) { return p.lane == executor_track; }));
+
+    // Self-waking: every poll but each task's last ends pending after waking its own task,
+    // and the loop never waits: each poll starts right after the one before ends, so the
+    // lane is busy from the first poll to the last but for the loop's own work.
+    REQUIRE(busy_polls.size() >= 6);
+    std::size_t self_woken = 0;
+    std::uint64_t polling = 0;
+    for (const auto& p : busy_polls) {
+        self_woken += (p.flags & analysis::poll_flags::woke_self) != 0 ? 1 : 0;
+        polling += p.end_ns - p.begin_ns;
+    }
     CHECK(self_woken == busy_polls.size() - 3);
-    // Timer: the worker sleeps while the timers run (the naps are most of the phase).
-    REQUIRE(timer_polls.size() >= 6);
-    const std::uint64_t nap_ns = 150'000'000 * scale; // 100 + 50 ms at scale 1
-    CHECK(parked_within(timer_polls.front().begin_ns, timer_polls.back().end_ns) > nap_ns / 2);
+    // Timer: between its polls the executor sleeps in blocking_recv: the polls take a tiny
+    // part of the naps (the seed's 3 s + 2 s, at a twentieth, scaled).
+    REQUIRE(timer_polls.size() == 9);
+    const std::uint64_t nap_ns = static_cast<std::uint64_t>(5e9 / 20 * scale);
+    CHECK(timer_polls.back().end_ns - timer_polls.front().begin_ns > nap_ns * 9 / 10);
+    std::uint64_t timer_polling = 0;
+    for (const auto& p : timer_polls) {
+        timer_polling += p.end_ns - p.begin_ns;
+    }
+    CHECK(timer_polling < nap_ns / 10);
+    CHECK(polling > timer_polling);
 
     // The lint names a busy poller whenever one was polled often enough to count.
     std::size_t often_polled = 0;

@@ -222,6 +222,9 @@ void drive_until(runtime_core& rt, const join_core& done);
 
 } // namespace detail
 
+class runnable;
+class executor_lane;
+
 class runtime {
 public:
     explicit runtime(runtime_options options = {});
@@ -280,6 +283,8 @@ public:
     [[nodiscard]] std::size_t blocking_threads() const;
 
 private:
+    friend class runnable;      // by_hand.hpp: tasks of this runtime polled by hand
+    friend class executor_lane; // by_hand.hpp
     void check_block_on() const;
 
     std::unique_ptr<detail::runtime_core> m_core;

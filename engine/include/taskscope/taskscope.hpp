@@ -1,6 +1,7 @@
 #pragma once
 // Everything a program needs to run and trace tasks.
 
+#include "taskscope/by_hand.hpp"
 #include "taskscope/join_handle.hpp"
 #include "taskscope/poll.hpp"
 #include "taskscope/runtime.hpp"

@@ -35,6 +35,8 @@ std::uint32_t sort_index(trace::track_kind kind, std::uint32_t index) {
         return 1000 + index;
     case trace::track_kind::external:
         return 2000 + index;
+    case trace::track_kind::executor:
+        return 200 + index; // beside the workers: it runs tasks too
     }
     return 3000;
 }

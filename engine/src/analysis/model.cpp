@@ -67,6 +67,8 @@ std::string track_label(trace::track_kind kind, std::uint32_t index) {
         return "blocking pool " + std::to_string(index);
     case trace::track_kind::external:
         return "outside thread " + std::to_string(index);
+    case trace::track_kind::executor:
+        return "own executor " + std::to_string(index);
     }
     return "thread " + std::to_string(index);
 }

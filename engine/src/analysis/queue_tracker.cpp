@@ -250,6 +250,7 @@ void queue_tracker::on(const trace::event& e, const trace::wake_view& v) {
     }
     case queue_kind::unknown:
     case queue_kind::none:
+    case queue_kind::own_executor: // not one of the runtime's queues
         break;
     }
 }

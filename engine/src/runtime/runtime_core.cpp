@@ -245,11 +245,11 @@ void runtime_core::set_stealing(bool on) noexcept {
 
 // ---- what the public headers call (taskscope/runtime.hpp, task.hpp, join_handle.hpp) ----
 
-void wake_task(task_header& task, trace::wake_source source, std::uint64_t waker_task) noexcept {
+std::uint32_t mark_woken(task_header& task) noexcept {
     std::uint32_t state = task.m_state.load(std::memory_order_relaxed);
     for (;;) {
         if ((state & task_state::complete) != 0) {
-            return;
+            return state;
         }
         std::uint32_t next = state;
         if (state == task_state::idle) {
@@ -261,8 +261,19 @@ void wake_task(task_header& task, trace::wake_source source, std::uint64_t waker
         // the exchange that starts the next poll (see worker::poll).
         if (task.m_state.compare_exchange_weak(state, next, std::memory_order_acq_rel,
                                                std::memory_order_relaxed)) {
-            break;
+            return state;
         }
+    }
+}
+
+void wake_task(task_header& task, trace::wake_source source, std::uint64_t waker_task) noexcept {
+    if (task.m_wake_hook != nullptr) {
+        task.m_wake_hook(task, source, waker_task); // not ours to schedule
+        return;
+    }
+    const std::uint32_t state = mark_woken(task);
+    if ((state & task_state::complete) != 0) {
+        return;
     }
     runtime_core& rt = *task.m_runtime;
     const bool yield = source == trace::wake_source::yield;
@@ -290,7 +301,7 @@ runtime_core* current_runtime() noexcept {
     if (t_current_task != nullptr) {
         return t_current_task->m_runtime;
     }
-    return nullptr;
+    return t_executor_runtime; // a thread polling tasks by hand (executor_lane)
 }
 
 runtime_core& current_runtime_or_throw(const char* what) {

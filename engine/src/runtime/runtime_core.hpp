@@ -109,6 +109,10 @@ public:
     [[nodiscard]] std::uint64_t next_task_id() noexcept {
         return m_next_task_id.fetch_add(1, std::memory_order_relaxed);
     }
+    /// N for the next "own executor N" lane (executor_lane, by_hand.hpp).
+    [[nodiscard]] std::uint32_t next_executor_lane() noexcept {
+        return m_next_executor_lane.fetch_add(1, std::memory_order_relaxed);
+    }
     void set_stealing(bool on) noexcept;
     [[nodiscard]] bool stealing() const noexcept {
         return m_stealing.load(std::memory_order_relaxed);
@@ -132,6 +136,7 @@ private:
     trace::trace_hub m_hub;
     // alignas: every spawn increments it; keep it off the lines the workers read
     alignas(64) std::atomic<std::uint64_t> m_next_task_id{1};
+    std::atomic<std::uint32_t> m_next_executor_lane{0};
     alignas(64) inject_queue m_inject;
     std::vector<std::unique_ptr<worker>> m_workers;
     idle_set m_idle;
@@ -150,5 +155,13 @@ private:
     std::mutex m_shutdown_mutex;
     std::vector<std::thread> m_worker_threads;
 };
+
+/// A wake's state change (task_header.hpp): idle becomes scheduled, running gains notified.
+/// Returns the state it found; one with `complete` set was left alone.
+std::uint32_t mark_woken(task_header& task) noexcept;
+
+/// The runtime of the executor_lane living on this thread (by_hand.hpp), if any: where a
+/// thread that polls tasks by hand records what it does outside those polls.
+inline thread_local runtime_core* t_executor_runtime = nullptr;
 
 } // namespace taskscope::detail

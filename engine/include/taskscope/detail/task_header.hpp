@@ -48,6 +48,13 @@ public:
         , m_id(id)
         , m_name(name)
         , m_resume_point(root) {}
+    /// A header no runtime schedules (see m_wake_hook); `rt` may be null.
+    task_header(runtime_core* rt, std::uint64_t id, trace::name_id name,
+                std::coroutine_handle<> root) noexcept
+        : m_runtime(rt)
+        , m_id(id)
+        , m_name(name)
+        , m_resume_point(root) {}
     task_header(const task_header&) = delete;
     task_header& operator=(const task_header&) = delete;
 
@@ -83,9 +90,15 @@ public:
     task_header* m_next_in_queue = nullptr; // inject queue link
     task_header* m_prev_owned = nullptr;    // owned-task list links (see owned_tasks.hpp)
     task_header* m_next_owned = nullptr;
-    task_header* m_next_done = nullptr; // on the owner's remote_done stack
-    std::uint32_t m_owner = 0;          // the worker whose list holds the task
+    task_header* m_next_done = nullptr;  // on the owner's remote_done stack
+    std::uint32_t m_owner = 0;           // the worker whose list holds the task
     std::uint32_t m_pinned = not_pinned; // spawn_local: the only worker that may poll it
+
+    /// Set for a task the runtime does not schedule: one polled by hand (by_hand.hpp), or a
+    /// thread blocked on a future. wake_task hands every wake of it to the hook.
+    using wake_hook = void (*)(task_header& task, trace::wake_source source,
+                               std::uint64_t waker_task) noexcept;
+    wake_hook m_wake_hook = nullptr;
 
     static constexpr std::uint32_t not_pinned = 0xffffffffu;
 

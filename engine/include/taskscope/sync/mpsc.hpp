@@ -14,6 +14,7 @@
 // that waits records resource_wait, and the task that ends its wait records resource_ready
 // and the wake.
 
+#include "taskscope/detail/block_thread.hpp"
 #include "taskscope/poll.hpp"
 #include "taskscope/sync/resource.hpp"
 
@@ -324,8 +325,8 @@ public:
     /// value) when the receiver is gone or closed the channel.
     send_future send(T value) { return send_future(*this->m_state, std::move(value)); }
     /// Sends without waiting; on `full` or `closed` the value is left as it was.
-    try_send_result try_send(T&& value) { return this->m_state->try_send(value); }
-    try_send_result try_send(const T& value) {
+    try_send_result try_send(T&& value) const { return this->m_state->try_send(value); }
+    try_send_result try_send(const T& value) const {
         T copy(value);
         return this->m_state->try_send(copy);
     }
@@ -338,7 +339,7 @@ public:
     using detail::sender_base<T>::sender_base;
 
     /// Queues `value`; false (dropping it) when the receiver is gone or closed the channel.
-    bool send(T value) { return this->m_state->try_send(value) == try_send_result::sent; }
+    bool send(T value) const { return this->m_state->try_send(value) == try_send_result::sent; }
 };
 
 /// The receiving side. Dropping it closes the channel and discards what was queued.
@@ -372,6 +373,16 @@ public:
     /// `co_await rx.recv()`: the next value; an empty optional when every sender is gone
     /// (or the channel was closed) and nothing is left.
     recv_future recv() noexcept { return recv_future(*m_state); }
+    /// recv() for a plain thread: sleeps until a value is queued or the channel closes. A
+    /// task must not block its worker: from inside a task this throws std::logic_error.
+    std::optional<T> blocking_recv() {
+        if (taskscope::detail::t_current_task != nullptr) {
+            throw std::logic_error("taskscope::mpsc::receiver::blocking_recv was called inside "
+                                   "a task; use co_await recv()");
+        }
+        recv_future next = recv();
+        return taskscope::detail::block_thread_on(next);
+    }
     /// Stops senders (their sends return false); what is queued can still be received.
     void close() noexcept { m_state->close(false); }
 

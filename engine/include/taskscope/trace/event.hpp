@@ -89,14 +89,15 @@ enum class wake_source : std::uint8_t {
 
 /// Which run queue a task was put in when it became runnable (schema 3 on).
 enum class queue_kind : std::uint8_t {
-    unknown = 0,    ///< not recorded (schema 2 traces)
-    global = 1,     ///< the global (inject) queue
-    local = 2,      ///< the back of a worker's local queue
-    lifo = 3,       ///< a worker's LIFO slot; a task already there moves to the queue's back
-    pinned = 4,     ///< a worker's queue for tasks pinned to it (spawn_local)
-    after_poll = 5, ///< woken while running: it goes to the back of the local queue of the
-                    ///< worker polling it when that poll ends
-    none = 6,       ///< already queued (or finished): nothing moved
+    unknown = 0,      ///< not recorded (schema 2 traces)
+    global = 1,       ///< the global (inject) queue
+    local = 2,        ///< the back of a worker's local queue
+    lifo = 3,         ///< a worker's LIFO slot; a task already there moves to the queue's back
+    pinned = 4,       ///< a worker's queue for tasks pinned to it (spawn_local)
+    after_poll = 5,   ///< woken while running: it goes to the back of the local queue of the
+                      ///< worker polling it when that poll ends
+    none = 6,         ///< already queued (or finished): nothing moved
+    own_executor = 7, ///< handed to the loop that polls it by hand (taskscope/by_hand.hpp)
 };
 
 /// Set in a queue code (and in task_spawned's detail) when the task is pinned to its worker
@@ -113,8 +114,9 @@ inline constexpr std::uint8_t spawn_pinned_bit = 0x80u;
 }
 [[nodiscard]] constexpr queue_kind queue_kind_of(std::uint32_t code) noexcept {
     const std::uint32_t kind = code >> 16;
-    return kind <= static_cast<std::uint32_t>(queue_kind::none) ? static_cast<queue_kind>(kind)
-                                                                : queue_kind::unknown;
+    return kind <= static_cast<std::uint32_t>(queue_kind::own_executor)
+               ? static_cast<queue_kind>(kind)
+               : queue_kind::unknown;
 }
 [[nodiscard]] constexpr std::uint32_t queue_worker_of(std::uint32_t code) noexcept {
     return code & 0x7FFFu;
@@ -147,8 +149,16 @@ enum class resource_op : std::uint8_t {
 /// resource_created's capacity for an unbounded channel (and for kinds without one).
 inline constexpr std::uint32_t unbounded_capacity = 0xFFFFFFFFu;
 
-/// What kind of thread a track (a timeline lane) belongs to.
-enum class track_kind : std::uint8_t { worker = 0, driver = 1, blocking = 2, external = 3 };
+/// What kind of thread a track (a timeline lane) belongs to. `executor`: a thread running
+/// its own executor loop over tasks it polls by hand (taskscope/by_hand.hpp), drawn like a
+/// worker.
+enum class track_kind : std::uint8_t {
+    worker = 0,
+    driver = 1,
+    blocking = 2,
+    external = 3,
+    executor = 4,
+};
 
 /// One recorded event: 32 bytes, trivially copyable, written with a few stores.
 struct event {
@@ -314,6 +324,8 @@ static_assert(static_cast<std::size_t>(event_kind::resource_closed) + 1 == event
         return "blocking";
     case track_kind::external:
         return "external";
+    case track_kind::executor:
+        return "executor";
     }
     return "unknown";
 }

@@ -1,0 +1,63 @@
+#pragma once
+// Waiting for a poll-style future on a plain thread (not a task): the thread polls it with a
+// waker that unparks the thread, and sleeps between polls. What `blocking_recv` is made of.
+
+#include "taskscope/poll.hpp"
+
+#include <atomic>
+
+namespace taskscope::detail {
+
+/// A waker target for a blocked thread. Heap-allocated and reference-counted like a task,
+/// because a primitive may still hold (and call) a copy of its waker after the thread
+/// stopped waiting.
+class thread_parker final : public task_header {
+public:
+    thread_parker() noexcept : task_header(nullptr, 0, trace::default_task_name, nullptr) {
+        m_wake_hook = &thread_parker::woken;
+        m_state.store(task_state::idle, std::memory_order_relaxed);
+    }
+
+    /// Sleeps until a wake since the last call (at once if one came already).
+    void wait() noexcept {
+        m_woken.wait(false, std::memory_order_acquire);
+        // relaxed: a wake after this store sets it again and the next wait returns at once
+        m_woken.store(false, std::memory_order_relaxed);
+    }
+
+    void complete(bool) noexcept override {}
+    void cancel() noexcept override {}
+    [[nodiscard]] bool root_threw() const noexcept override { return false; }
+    [[nodiscard]] bool root_done() const noexcept override { return false; }
+
+private:
+    ~thread_parker() override = default;
+    static void woken(task_header& task, trace::wake_source, std::uint64_t) noexcept {
+        auto& self = static_cast<thread_parker&>(task);
+        // release: what the waker wrote before waking is visible after wait() returns
+        self.m_woken.store(true, std::memory_order_release);
+        self.m_woken.notify_one();
+    }
+
+    std::atomic<bool> m_woken{false};
+};
+
+/// Polls `future` on the calling thread until it is ready, sleeping between polls.
+template <class F>
+poll_value_t<F> block_thread_on(F& future) {
+    auto* parker = new thread_parker;
+    struct drop_parker {
+        thread_parker* parker;
+        ~drop_parker() { parker->unref(); }
+    } drop{parker};
+    for (;;) {
+        context cx(*parker);
+        auto result = future.poll(cx);
+        if (result.is_ready()) {
+            return result.take();
+        }
+        parker->wait();
+    }
+}
+
+} // namespace taskscope::detail
