@@ -1,16 +1,19 @@
 // Window benchmark: how long a big trace takes to open, what it costs in memory, how long
-// the timeline takes to paint it (whole and zoomed), and whether a live run of a busy
-// server keeps the window responsive. Runs offscreen (no display needed).
+// the timeline takes to paint it (whole and zoomed), how long its resource rows take on a
+// trace of a million lock operations, and whether a live run of a busy server keeps the
+// window responsive. Runs offscreen (no display needed).
 // Prints one line per figure, `bench ui/<case> <value> <unit>`, each followed by the
 // issue's target as a `# target` comment; it never passes or fails.
 //
 //   build/release/tests/bench/taskscope_bench_ui [--events N] [--live-seconds S]
 //                                                [--live-only | --no-live]
+//                                                [--locks N | --locks-only N]
 
 #include "bench_support.hpp"
 #include "document/trace_document.hpp"
 #include "document/view_state.hpp"
 #include "taskscope/analysis/model.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
 #include "taskscope/trace/trace_file.hpp"
 #include "widgets/timeline_view.hpp"
@@ -231,6 +234,100 @@ void openAndRender(std::size_t events) {
     std::filesystem::remove(path);
 }
 
+/// Case 6: `locks` lock operations on one async mutex (four tasks on two workers taking
+/// turns, every third one handing it to a task that waited for it) and a bounded channel's
+/// depth after each: the timeline with its resource rows painted whole, with the mutex
+/// selected (its holders' and waiters' polls outlined) and zoomed, against the same frames
+/// without resource rows.
+void resourcesRender(std::size_t locks) {
+    namespace make = trace::make;
+    using trace::resource_op;
+    constexpr std::uint32_t mutex = 1;
+    constexpr std::uint32_t channel = 2;
+    std::vector<event> ev;
+    ev.push_back(make::track_started(0, 0, trace::track_kind::worker, 0));
+    ev.push_back(make::track_started(0, 1, trace::track_kind::worker, 1));
+    ev.push_back(make::resource_created(1, 0, mutex, trace::resource_kind::mutex, 0, 1));
+    ev.push_back(make::resource_created(1, 0, channel, trace::resource_kind::mpsc, 0, 64));
+    std::uint64_t t = 1000;
+    for (std::size_t i = 0; i < locks; ++i) {
+        const auto track = static_cast<std::uint16_t>(i % 2);
+        const auto other = static_cast<std::uint16_t>(1 - track);
+        const std::uint64_t holder = 1 + i % 4;
+        const std::uint64_t waiter = 5 + i % 4;
+        const bool handed = i % 3 == 0;
+        ev.push_back(make::poll_begin(t, track, holder));
+        ev.push_back(make::resource_depth(t + 5, track, holder, mutex, resource_op::lock, 1));
+        if (handed) {
+            ev.push_back(make::poll_begin(t + 10, other, waiter));
+            ev.push_back(make::raw(t + 15, other, trace::event_kind::resource_wait, waiter, holder,
+                                   mutex, static_cast<std::uint8_t>(resource_op::lock)));
+            ev.push_back(make::poll_end(t + 20, other, waiter, trace::poll_result::pending));
+        }
+        ev.push_back(
+            make::resource_depth(t + 30, track, holder, channel, resource_op::send, i % 65));
+        ev.push_back(make::resource_released(t + 50, track, holder, mutex, handed ? 1 : 0));
+        if (handed) {
+            ev.push_back(make::resource_ready(t + 50, track, waiter, mutex, resource_op::lock, 35));
+            ev.push_back(make::wake(t + 51, track, waiter, holder, trace::wake_source::channel));
+        }
+        ev.push_back(make::poll_end(t + 60, track, holder, trace::poll_result::pending));
+        if (handed) {
+            ev.push_back(make::poll_begin(t + 65, other, waiter));
+            ev.push_back(make::resource_released(t + 80, other, waiter, mutex, 0));
+            ev.push_back(make::poll_end(t + 85, other, waiter, trace::poll_result::pending));
+        }
+        t += 100;
+    }
+    auto model = std::make_unique<analysis::model>();
+    model->consume(ev);
+    model->finish();
+    const std::size_t events = ev.size();
+    std::vector<event>().swap(ev);
+    ui::TraceDocument document;
+    ui::ViewState view;
+    ui::TimelineView timeline(&document, &view);
+    timeline.resize(frameWidth, frameHeight);
+    QImage image(frameWidth, frameHeight, QImage::Format_ARGB32_Premultiplied);
+    document.adopt(std::move(model), trace::run_info{}, QStringLiteral("locks"), QString());
+    const auto* r = document.model().resources().find(mutex);
+    std::printf("# locks: %zu events, %zu holds, %zu waits, %zu channel depths\n", events,
+                r->holds.size(), r->waits.size(),
+                document.model().resources().find(channel)->depths.size());
+    const auto frames = [&](const char* name, const char* target, auto&& before) {
+        Frames f;
+        std::mt19937_64 random(3);
+        for (int i = 0; i < 21; ++i) {
+            before(random);
+            const double ms = renderMs(timeline, image);
+            if (i > 0) { // the first paint builds the depth summaries
+                f.ms.push_back(ms);
+            }
+        }
+        figure(name, median(f.ms), 2, "ms", target);
+    };
+    const auto whole = [&](auto&) { timeline.showAll(); };
+    const auto zoomed = [&](std::mt19937_64& random) {
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        const auto first = static_cast<double>(document.model().first_ns());
+        const auto last = static_cast<double>(document.model().last_ns());
+        const double span = 1e5 * std::pow(1e4, unit(random)); // log-uniform 0.1 ms .. 1 s
+        const double start = first + unit(random) * std::max(0.0, last - first - span);
+        view.setVisible(start, start + span);
+    };
+    timeline.setResourceRows(0);
+    frames("locks_render_full_no_rows_median", "(the same frame without resource rows)", whole);
+    timeline.setResourceRows(6);
+    frames("locks_render_full_median", "locks_render_full_median <= 16 ms", whole);
+    view.selectResource(mutex);
+    frames("locks_render_full_selected_median", "locks_render_full_selected_median <= 16 ms",
+           whole);
+    std::printf("# whole view, mutex selected: %zu polls outlined\n",
+                timeline.resourcePolls().size());
+    frames("locks_render_zoomed_selected_median", "locks_render_zoomed_selected_median <= 16 ms",
+           zoomed);
+}
+
 /// Case 5: a live run at a million events a second, taken in 16 ms batches the way
 /// LiveSession::pump hands them to the document, with a frame painted after each.
 void liveIngest(double seconds) {
@@ -308,6 +405,7 @@ int main(int argc, char** argv) {
     double liveSeconds = 5.0;
     bool open = true; // --live-only and --no-live are for profiling one part alone
     bool live = true;
+    std::size_t locks = 1'000'000;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
             events = std::stoull(argv[++i]);
@@ -315,11 +413,19 @@ int main(int argc, char** argv) {
             liveSeconds = std::stod(argv[++i]);
         } else if (std::strcmp(argv[i], "--live-only") == 0) {
             open = false;
+            locks = 0;
         } else if (std::strcmp(argv[i], "--no-live") == 0) {
+            live = false;
+        } else if (std::strcmp(argv[i], "--locks") == 0 && i + 1 < argc) {
+            locks = std::stoull(argv[++i]);
+        } else if (std::strcmp(argv[i], "--locks-only") == 0 && i + 1 < argc) {
+            locks = std::stoull(argv[++i]);
+            open = false;
             live = false;
         } else {
             std::fprintf(stderr,
-                         "usage: %s [--events N] [--live-seconds S] [--live-only | --no-live]\n",
+                         "usage: %s [--events N] [--live-seconds S] [--live-only | --no-live] "
+                         "[--locks N | --locks-only N]\n",
                          argv[0]);
             return 2;
         }
@@ -333,6 +439,9 @@ int main(int argc, char** argv) {
                 frameHeight);
     if (open) {
         openAndRender(events);
+    }
+    if (locks > 0) {
+        resourcesRender(locks);
     }
     if (live) {
         liveIngest(liveSeconds);

@@ -132,7 +132,9 @@ TEST_CASE("resources: a channel's depth, its full-with-senders finding, and lag 
     CHECK(ch->capacity == 2);
     CHECK(ch->depth == 2);
     CHECK(ch->max_depth == 2);
-    CHECK(ch->depths.size() == 3);
+    REQUIRE(ch->depths.size() == 2); // the receive left it at 2: a repeat is not stored
+    CHECK(ch->depths[1].time_ns == 3);
+    CHECK(ch->depths[1].depth == 2);
     CHECK(ch->total_waits == 2);
     CHECK(ch->closed);
     const auto* br = mo.resources().find(b);
@@ -148,6 +150,90 @@ TEST_CASE("resources: a channel's depth, its full-with-senders finding, and lag 
     }
     CHECK(full == 1);   // once per channel
     CHECK(lagged == 2); // once per receiver
+}
+
+TEST_CASE("resources: the waiters series counts the tasks waiting after each change, and a "
+          "poll's wait is found by its task and time",
+          "[resources]") {
+    const std::uint32_t m = 7;
+    auto ev = two_workers();
+    ev.push_back(make::resource_created(10, w0, m, resource_kind::mutex, 0, 1));
+    ev.push_back(make::resource_depth(20, w0, 1, m, resource_op::lock, 1));
+    ev.push_back(make::raw(41, w1, trace::event_kind::resource_wait, 2, 1, m,
+                           static_cast<std::uint8_t>(resource_op::lock)));
+    ev.push_back(make::raw(51, w1, trace::event_kind::resource_wait, 3, 1, m,
+                           static_cast<std::uint8_t>(resource_op::lock)));
+    ev.push_back(make::raw(55, w0, trace::event_kind::resource_wait, 4, 1, m,
+                           static_cast<std::uint8_t>(resource_op::lock)));
+    ev.push_back(make::resource_released(100, w0, 1, m, 1));
+    ev.push_back(make::resource_ready(100, w0, 2, m, resource_op::lock, 59)); // task 2 holds it
+    ev.push_back(make::task_cancelled(120, w1, 3));                           // stops waiting
+    ev.push_back(make::marker(200, w0, 0));
+    model mo;
+    mo.consume(ev);
+    const auto* r = mo.resources().find(m);
+    REQUIRE(r != nullptr);
+    const auto points = [&] {
+        std::vector<std::pair<std::uint64_t, std::uint32_t>> out;
+        for (const auto& p : r->waiters) {
+            out.emplace_back(p.time_ns, p.depth);
+        }
+        return out;
+    };
+    using points_t = std::vector<std::pair<std::uint64_t, std::uint32_t>>;
+    CHECK(points() == points_t{{41, 1}, {51, 2}, {55, 3}, {100, 2}, {120, 1}});
+    CHECK(r->waiters_now == 1);
+    // The end of the file closes the last wait.
+    mo.finish();
+    CHECK(points() == points_t{{41, 1}, {51, 2}, {55, 3}, {100, 2}, {120, 1}, {200, 0}});
+    CHECK(r->waiters_now == 0);
+
+    // The wait task 3 began at 51, found from a poll around it; none in a poll before it.
+    const auto found = mo.resources().wait_begun_by(3, 50, 52);
+    REQUIRE(found);
+    CHECK(found->resource == m);
+    CHECK(r->waits[found->index].task == 3);
+    CHECK(r->waits[found->index].holder == 1);
+    CHECK_FALSE(mo.resources().wait_begun_by(3, 52, 60));
+    CHECK_FALSE(mo.resources().wait_begun_by(9, 0, 1000)); // a task that never waited
+    const auto fourth = mo.resources().wait_begun_by(4, 0, 1000);
+    REQUIRE(fourth);
+    CHECK(r->waits[fourth->index].begin_ns == 55);
+}
+
+TEST_CASE("resources: a late event from another thread takes its place among the holds and "
+          "the depths",
+          "[resources]") {
+    // Task 2 locks on worker 1 at 12; worker 0's buffer, drained later, says task 1 held the
+    // mutex from 10 to 11. Task 2's hold is still open when task 1's is put before it.
+    const std::uint32_t m = 7;
+    auto ev = two_workers();
+    ev.push_back(make::resource_created(1, w1, m, resource_kind::mutex, 0, 1));
+    ev.push_back(make::resource_depth(12, w1, 2, m, resource_op::lock, 1));
+    ev.push_back(make::resource_depth(10, w0, 1, m, resource_op::lock, 1));
+    ev.push_back(make::resource_released(11, w0, 1, m, 0));
+    ev.push_back(make::resource_released(13, w1, 2, m, 0));
+    model mo;
+    mo.consume(ev);
+    mo.finish();
+    const auto* r = mo.resources().find(m);
+    REQUIRE(r != nullptr);
+    REQUIRE(r->holds.size() == 2);
+    CHECK(r->holds[0].task == 1);
+    CHECK(r->holds[0].begin_ns == 10);
+    CHECK(r->holds[0].end_ns == 11);
+    CHECK(r->holds[1].task == 2);
+    CHECK(r->holds[1].begin_ns == 12);
+    CHECK(r->holds[1].end_ns == 13); // its release found it where it moved to
+    REQUIRE(r->depths.size() == 4);
+    for (std::size_t i = 0; i < r->depths.size(); ++i) {
+        CHECK(r->depths[i].time_ns == 10 + i);
+        CHECK(r->depths[i].depth == (i % 2 == 0 ? 1u : 0u));
+    }
+    CHECK(r->longest_hold_ns == 1);
+    // The holds overlapping a time range, by binary search.
+    CHECK(r->holds_overlapping(12, 12) == std::pair<std::size_t, std::size_t>{1, 2});
+    CHECK(r->holds_overlapping(0, 5) == std::pair<std::size_t, std::size_t>{0, 0});
 }
 
 TEST_CASE("resources: a resource first seen without its creation still gets a row - a waiter "
@@ -216,4 +302,41 @@ TEST_CASE("resources: a real run of a mutex contended by four tasks shows one ho
         channel_wakes += mo.resource_of_wake(i) == m.resource_id() ? 1u : 0u;
     }
     CHECK(channel_wakes == 4);
+}
+
+TEST_CASE("resources: two plain threads waiting at once (task 0) each keep their own wait, "
+          "and a thread's long wait is no finding",
+          "[resources]") {
+    // An executor loop in blocking_recv and a main thread waiting for a report: neither is
+    // a task, both record task 0, each on its own track.
+    const std::uint32_t ready = 3;
+    const std::uint32_t reports = 4;
+    constexpr std::uint16_t loop = 2;
+    constexpr std::uint16_t main = 3;
+    auto ev = two_workers();
+    ev.push_back(make::track_started(0, loop, trace::track_kind::executor, 0));
+    ev.push_back(make::track_started(0, main, trace::track_kind::external, 0));
+    ev.push_back(
+        make::resource_created(1, loop, ready, resource_kind::mpsc, 0, trace::unbounded_capacity));
+    ev.push_back(make::resource_created(1, main, reports, resource_kind::mpsc, 0,
+                                        trace::unbounded_capacity));
+    ev.push_back(make::resource_wait(10, loop, 0, ready, resource_op::recv));
+    ev.push_back(make::resource_wait(20, main, 0, reports, resource_op::recv));
+    ev.push_back(make::resource_ready(300'000'010, loop, 0, ready, resource_op::recv, 300'000'000));
+    ev.push_back(
+        make::resource_ready(400'000'020, main, 0, reports, resource_op::recv, 400'000'000));
+    model m;
+    m.consume(ev);
+    for (const std::uint32_t id : {ready, reports}) {
+        const auto* r = m.resources().find(id);
+        REQUIRE(r != nullptr);
+        CHECK(r->waiters_now == 0);
+        REQUIRE(r->waits.size() == 1);
+        CHECK(r->waits[0].end_ns != analysis::resource_open_end);
+    }
+    CHECK(m.resources().find(ready)->waits[0].end_ns == 300'000'010);
+    CHECK(m.resources().find(reports)->waits[0].end_ns == 400'000'020);
+    for (const auto& l : m.lints()) {
+        CHECK(l.kind != analysis::lint_kind::long_resource_wait);
+    }
 }

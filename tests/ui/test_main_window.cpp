@@ -38,6 +38,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace {
@@ -686,8 +687,8 @@ TEST_CASE("the tasks table gives its spare width to the task names", "[window][l
     }
 }
 
-TEST_CASE("the Resources tab: a mutex contended by four tasks shows one holder at a time and "
-          "four waits",
+TEST_CASE("the Resources tab and the timeline: a mutex contended by four tasks shows one holder "
+          "at a time and four waits",
           "[window][resources]") {
     // A real run, recorded to a file as taskscope-cli does, then opened.
     const auto path = temp("mutex.tstrace");
@@ -752,5 +753,103 @@ TEST_CASE("the Resources tab: a mutex contended by four tasks shows one holder a
     CHECK(table->model()->rowCount() == 1);
     search->setText(QStringLiteral("no such resource"));
     CHECK(table->model()->rowCount() == 0);
+    search->clear();
+
+    // The timeline gives it a row under the others: one holder at a time, each in its colour,
+    // and the four waiting at once at the bottom.
+    ui::TimelineView* view = w.timeline();
+    const analysis::model& m = w.document()->model();
+    QApplication::processEvents();
+    REQUIRE(view->resourceRowIds() == std::vector<std::uint32_t>{r.id});
+    const auto rows = view->rows();
+    CHECK(rows.back().kind == ui::TimelineView::Row::Kind::resource);
+    CHECK(rows.back().label == QStringLiteral("mutex 'contended'"));
+    const auto drawing = view->resourceDrawing(r.id);
+    std::set<std::uint64_t> drawnHolders;
+    double drawnTo = -1;
+    const ui::HoldItem* widest = nullptr;
+    for (const ui::HoldItem& item : drawing.holds) {
+        CHECK(item.x0 >= drawnTo); // one holder a pixel column
+        drawnTo = item.x1;
+        CHECK(item.task == r.holds[item.hold].task);
+        drawnHolders.insert(item.task);
+        widest = widest == nullptr || item.x1 - item.x0 > widest->x1 - widest->x0 ? &item : widest;
+    }
+    std::set<std::uint64_t> holders;
+    for (const auto& h : r.holds) {
+        holders.insert(h.task);
+    }
+    CHECK(holders.size() == 5);
+    CHECK(drawnHolders == holders);
+    CHECK(*std::max_element(drawing.waiters.begin(), drawing.waiters.end()) == 4);
+    REQUIRE(widest != nullptr);
+    const QImage image = view->grab().toImage();
+    // Near its right end: its holder's name is written at its left.
+    CHECK(QColor(image.pixel(view->labelWidth() + static_cast<int>(widest->x1) - 3,
+                             rows.back().top + rows.back().height / 2))
+              .rgb() == ui::Style::taskColor(widest->task).rgb());
+
+    // Choosing it in the tab selects it: the polls outlined are its holders' and waiters'.
+    table->selectRow(0);
+    CHECK(w.view()->selectedResource() == r.id);
+    const auto polls = view->resourcePolls();
+    REQUIRE_FALSE(polls.empty());
+    std::set<std::uint64_t> outlinedHolders;
+    std::set<std::uint64_t> outlinedWaiters;
+    for (const auto& p : polls) {
+        const analysis::poll_span& poll = m.lanes()[static_cast<std::size_t>(p.lane)].polls[p.poll];
+        const std::uint64_t task = m.tasks()[poll.task].id;
+        if (p.holder) {
+            outlinedHolders.insert(task);
+            CHECK(std::any_of(r.holds.begin(), r.holds.end(), [&](const auto& h) {
+                return h.task == task && h.begin_ns <= poll.end_ns && h.end_ns >= poll.begin_ns;
+            }));
+        } else {
+            outlinedWaiters.insert(task);
+            CHECK(std::any_of(r.waits.begin(), r.waits.end(), [&](const auto& wait) {
+                return wait.task == task &&
+                       ((wait.begin_ns >= poll.begin_ns && wait.begin_ns <= poll.end_ns) ||
+                        poll.begin_ns >= wait.end_ns);
+            }));
+        }
+    }
+    CHECK(outlinedHolders == holders);
+    std::set<std::uint64_t> waiters;
+    for (const auto& wait : r.waits) {
+        waiters.insert(wait.task);
+    }
+    CHECK(waiters.size() == 4);
+    CHECK(outlinedWaiters == waiters);
+
+    // Hovering the poll in which a locker began to wait names the mutex and its holder.
+    const analysis::wait_span& wait = r.waits[0];
+    bool hovered = false;
+    for (std::size_t l = 0; l < m.lanes().size() && !hovered; ++l) {
+        const auto& lanePolls = m.lanes()[l].polls;
+        for (std::size_t i = 0; i < lanePolls.size(); ++i) {
+            const auto& poll = lanePolls[i];
+            if (m.tasks()[poll.task].id == wait.task && poll.begin_ns <= wait.begin_ns &&
+                wait.begin_ns <= poll.end_ns) {
+                const QString tip =
+                    view->pollToolTip(static_cast<int>(l), static_cast<std::uint32_t>(i));
+                INFO(tip.toStdString());
+                CHECK(tip.contains(QStringLiteral("for mutex 'contended'")));
+                if (wait.holder != 0) {
+                    CHECK(tip.contains(
+                        QStringLiteral("held by ") +
+                        QString::fromStdString(m.task_label(m.find_task(wait.holder)))));
+                }
+                hovered = true;
+                break;
+            }
+        }
+    }
+    CHECK(hovered);
+    CHECK(wait.holder != 0); // the runtime records who held it
+
+    // Escape on the timeline clears it, in the tab too.
+    QTest::keyClick(view, Qt::Key_Escape);
+    CHECK(w.view()->selectedResource() == 0);
+    CHECK(table->selectionModel()->selectedRows().isEmpty());
     std::filesystem::remove(path);
 }

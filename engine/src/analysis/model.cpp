@@ -242,23 +242,7 @@ void model::leave_state(task_info& t, std::uint64_t now_ns) {
 
 void model::record_depth(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth) {
     m_max_depth = std::max(m_max_depth, depth);
-    if (series.empty() || series.back().time_ns <= time_ns) {
-        if (series.empty() || series.back().depth != depth) {
-            series.push_back({time_ns, depth});
-        }
-        return;
-    }
-    // A slightly late event from another thread: keep the series ordered by time. Only the
-    // recent past is searched, so a damaged file cannot make this quadratic; a point older
-    // than that is dropped.
-    const auto window = std::min<std::size_t>(series.size(), 256);
-    const auto from = series.end() - static_cast<std::ptrdiff_t>(window);
-    if (from->time_ns > time_ns && from != series.begin()) {
-        return;
-    }
-    auto at = std::upper_bound(from, series.end(), time_ns,
-                               [](std::uint64_t t, const depth_point& p) { return t < p.time_ns; });
-    series.insert(at, {time_ns, depth});
+    add_depth_point(series, time_ns, depth);
 }
 
 void model::consume(std::span<const event> events) {

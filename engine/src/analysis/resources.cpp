@@ -4,6 +4,7 @@
 #include "taskscope/analysis/resources.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace taskscope::analysis {
 
@@ -21,12 +22,88 @@ std::string_view to_string(resource_finding::kind k) noexcept {
     return "unknown";
 }
 
+namespace {
+
+std::uint32_t clamp_depth(std::uint64_t depth) noexcept {
+    return static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(depth, std::numeric_limits<std::uint32_t>::max()));
+}
+
+} // namespace
+
+void add_depth_point(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth) {
+    const auto slot =
+        time_order_slot(series, time_ns, [](const depth_point& p) { return p.time_ns; });
+    if (!slot) {
+        return; // older than the recent past: dropped
+    }
+    if (*slot == series.size()) {
+        if (series.empty() || series.back().depth != depth) {
+            series.push_back({time_ns, depth});
+        }
+        return;
+    }
+    series.insert(series.begin() + static_cast<std::ptrdiff_t>(*slot), {time_ns, depth});
+}
+
 std::uint64_t resource_info::holder_now() const noexcept {
     if (kind != trace::resource_kind::mutex || holds.empty()) {
         return 0;
     }
     const hold_span& last = holds.back();
     return last.end_ns == resource_open_end ? last.task : 0;
+}
+
+std::pair<std::size_t, std::size_t> resource_info::waits_beginning_in(std::uint64_t from_ns,
+                                                                      std::uint64_t to_ns) const {
+    // A wait stored after one that began at T began at T - disorder or later. So every wait
+    // before the first found beginning before from - disorder began before from, and every
+    // wait after one beginning after to + disorder began after to (model::requests_beginning_in
+    // reasons the same way).
+    const std::uint64_t slack = wait_disorder_ns;
+    const auto first = std::partition_point(waits.begin(), waits.end(), [&](const wait_span& w) {
+        return w.begin_ns + slack < from_ns;
+    });
+    const std::uint64_t until =
+        to_ns > resource_open_end - slack ? resource_open_end : to_ns + slack;
+    const auto last = std::partition_point(first, waits.end(),
+                                           [&](const wait_span& w) { return w.begin_ns <= until; });
+    return {first.index(), last.index()};
+}
+
+std::pair<std::size_t, std::size_t> resource_info::holds_overlapping(std::uint64_t from_ns,
+                                                                     std::uint64_t to_ns) const {
+    // Holds are in begin order; one overlapping from_ns began at most the longest finished
+    // hold before it, or is still open (a mutex's open hold is its last).
+    const std::uint64_t earliest = from_ns > longest_hold_ns ? from_ns - longest_hold_ns : 0;
+    auto first = std::partition_point(holds.begin(), holds.end(),
+                                      [&](const hold_span& h) { return h.begin_ns < earliest; });
+    if (first == holds.end() && !holds.empty() && holds.back().end_ns == resource_open_end) {
+        --first;
+    }
+    const auto last = std::partition_point(first, holds.end(),
+                                           [&](const hold_span& h) { return h.begin_ns <= to_ns; });
+    return {first.index(), last.index()};
+}
+
+std::optional<wait_ref> resource_table::wait_begun_by(std::uint64_t task, std::uint64_t from_ns,
+                                                      std::uint64_t to_ns,
+                                                      std::size_t max_scanned) const {
+    std::optional<wait_ref> best;
+    for (const resource_info& r : m_resources) {
+        const auto [first, last] = r.waits_beginning_in(from_ns, to_ns);
+        for (std::size_t i = first; i < std::min(last, first + max_scanned); ++i) {
+            const wait_span& w = r.waits[i];
+            if (w.task != task || w.begin_ns < from_ns || w.begin_ns > to_ns) {
+                continue;
+            }
+            if (!best || w.begin_ns < find(best->resource)->waits[best->index].begin_ns) {
+                best = wait_ref{r.id, i};
+            }
+            break; // the first of this resource's
+        }
+    }
+    return best;
 }
 
 const resource_info* resource_table::find(std::uint32_t id) const noexcept {
@@ -55,6 +132,30 @@ std::uint32_t resource_table::resource_behind_wake(std::uint16_t track,
     return r.task == task ? r.resource : 0;
 }
 
+void resource_table::add_hold(resource_info& r, std::uint64_t at_ns, std::uint64_t task) {
+    // A late grant (recorded on another thread, delivered after later ones) goes in its place;
+    // one older than the recent past goes as far back as is searched.
+    const std::size_t at = time_order_slot(r.holds, at_ns, [](const hold_span& h) {
+                               return h.begin_ns;
+                           }).value_or(r.holds.size() - std::min(r.holds.size(), late_window));
+    const hold_span h{.begin_ns = at_ns, .task = task};
+    if (at == r.holds.size()) {
+        r.holds.push_back(h);
+    } else {
+        r.holds.insert(r.holds.begin() + static_cast<std::ptrdiff_t>(at), h);
+        for (open_hold& o : m_open_holds) {
+            if (o.resource == r.id && o.hold >= at) {
+                ++o.hold;
+            }
+        }
+    }
+    m_open_holds.push_back({r.id, static_cast<std::uint32_t>(at), task});
+}
+
+void resource_table::count_waiters(resource_info& r, std::uint64_t at_ns) {
+    add_depth_point(r.waiters, at_ns, r.waiters_now);
+}
+
 void resource_table::forget_ready(std::uint16_t track) noexcept {
     if (track < m_ready_by_track.size()) {
         m_ready_by_track[track] = {};
@@ -75,13 +176,19 @@ void resource_table::on(const trace::event& e, const trace::resource_wait_view& 
     resource_info& r = resource(v.resource, e.time_ns);
     ++r.waiters_now;
     ++r.total_waits;
+    count_waiters(r, e.time_ns);
+    if (e.time_ns < r.latest_wait_begin_ns) {
+        r.wait_disorder_ns = std::max(r.wait_disorder_ns, r.latest_wait_begin_ns - e.time_ns);
+    } else {
+        r.latest_wait_begin_ns = e.time_ns;
+    }
     const auto wait = static_cast<std::uint32_t>(r.waits.size());
     r.waits.push_back({.begin_ns = e.time_ns,
                        .end_ns = resource_open_end,
                        .task = v.task,
                        .holder = r.kind == trace::resource_kind::mutex ? e.arg : 0,
                        .op = v.op});
-    m_open_waits[v.task] = {v.resource, wait};
+    m_open_waits[open_wait_key(v.task, e.track)] = {v.resource, wait};
     if (v.op == trace::resource_op::send && r.capacity != trace::unbounded_capacity &&
         r.kind == trace::resource_kind::mpsc) {
         if (!std::exchange(r.reported_full, true)) { // once per channel
@@ -100,17 +207,20 @@ void resource_table::on(const trace::event& e, const trace::resource_ready_view&
         m_ready_by_track.resize(e.track + 1u);
     }
     m_ready_by_track[e.track] = {v.task, v.resource};
-    const auto it = m_open_waits.find(v.task);
+    const auto it = m_open_waits.find(open_wait_key(v.task, e.track));
     std::uint64_t waited = v.waited_ns;
     if (it != m_open_waits.end() && it->second.resource == v.resource) {
         wait_span& w = r.waits[it->second.wait];
         w.end_ns = std::max(e.time_ns, w.begin_ns);
         m_open_waits.erase(it);
         r.waiters_now -= r.waiters_now > 0 ? 1 : 0;
+        count_waiters(r, e.time_ns);
     }
     r.total_wait_ns += waited;
     r.longest_wait_ns = std::max(r.longest_wait_ns, waited);
-    if (waited >= m_options.long_wait_ns) {
+    // A thread outside any task (task 0: an executor loop idling in blocking_recv) waits
+    // as long as it likes: nothing is held up.
+    if (waited >= m_options.long_wait_ns && v.task != 0) {
         m_findings.push_back({.what = resource_finding::kind::long_wait,
                               .resource = v.resource,
                               .task = v.task,
@@ -118,10 +228,7 @@ void resource_table::on(const trace::event& e, const trace::resource_ready_view&
                               .duration_ns = waited});
     }
     if (v.op == trace::resource_op::lock || v.op == trace::resource_op::acquire) {
-        // granted: the waiter holds it from here
-        r.holds.push_back({.begin_ns = e.time_ns, .task = v.task});
-        m_open_holds.push_back(
-            {v.resource, static_cast<std::uint32_t>(r.holds.size() - 1), v.task});
+        add_hold(r, e.time_ns, v.task); // granted: the waiter holds it from here
     }
 }
 
@@ -129,18 +236,16 @@ void resource_table::on(const trace::event& e, const trace::resource_depth_view&
     resource_info& r = resource(v.resource, e.time_ns);
     r.depth = v.depth;
     r.max_depth = std::max(r.max_depth, v.depth);
-    r.depths.push_back({e.time_ns, v.depth});
+    add_depth_point(r.depths, e.time_ns, clamp_depth(v.depth));
     if (v.op == trace::resource_op::lock || v.op == trace::resource_op::acquire) {
-        r.holds.push_back({.begin_ns = e.time_ns, .task = v.task});
-        m_open_holds.push_back(
-            {v.resource, static_cast<std::uint32_t>(r.holds.size() - 1), v.task});
+        add_hold(r, e.time_ns, v.task);
     }
 }
 
 void resource_table::on(const trace::event& e, const trace::resource_released_view& v) {
     resource_info& r = resource(v.resource, e.time_ns);
     r.depth = v.held_after;
-    r.depths.push_back({e.time_ns, v.held_after});
+    add_depth_point(r.depths, e.time_ns, clamp_depth(v.held_after));
     end_hold(r, v.task, e.time_ns);
 }
 
@@ -172,6 +277,7 @@ void resource_table::end_hold(resource_info& r, std::uint64_t task, std::uint64_
     }
     hold_span& h = r.holds[it->hold];
     h.end_ns = std::max(at_ns, h.begin_ns);
+    r.longest_hold_ns = std::max(r.longest_hold_ns, h.end_ns - h.begin_ns);
     *it = m_open_holds.back();
     m_open_holds.pop_back();
     check_hold(r, h);
@@ -201,6 +307,7 @@ void resource_table::task_ended(std::uint64_t task, std::uint64_t at_ns) {
         wait_span& w = r.waits[it->second.wait];
         w.end_ns = std::max(at_ns, w.begin_ns);
         r.waiters_now -= r.waiters_now > 0 ? 1 : 0;
+        count_waiters(r, at_ns);
         m_open_waits.erase(it);
     }
     // A lock still held by a finished task is released by its guard's destructor, which
@@ -218,13 +325,17 @@ void resource_table::task_ended(std::uint64_t task, std::uint64_t at_ns) {
 void resource_table::finish(std::uint64_t end_ns) {
     for (const open_hold& h : m_open_holds) {
         resource_info& r = m_resources[m_index[h.resource]];
-        r.holds[h.hold].end_ns = std::max(end_ns, r.holds[h.hold].begin_ns);
-        check_hold(r, r.holds[h.hold]);
+        hold_span& held = r.holds[h.hold];
+        held.end_ns = std::max(end_ns, held.begin_ns);
+        r.longest_hold_ns = std::max(r.longest_hold_ns, held.end_ns - held.begin_ns);
+        check_hold(r, held);
     }
     m_open_holds.clear();
     for (const auto& [task, w] : m_open_waits) {
         resource_info& r = m_resources[m_index[w.resource]];
         r.waits[w.wait].end_ns = std::max(end_ns, r.waits[w.wait].begin_ns);
+        r.waiters_now -= r.waiters_now > 0 ? 1 : 0;
+        count_waiters(r, end_ns);
     }
     m_open_waits.clear();
 }

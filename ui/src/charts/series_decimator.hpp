@@ -72,8 +72,8 @@ public:
 class DepthSummary {
 public:
     static constexpr std::size_t baseBlock = 32;
-    /// The model inserts a late point at most this far from the end (model::record_depth).
-    static constexpr std::size_t lateWindow = 256;
+    /// A late point is inserted at most this far from the end (analysis::add_depth_point).
+    static constexpr std::size_t lateWindow = analysis::late_window;
 
     void reset() noexcept { m_levels.clear(); }
     /// Summarises the blocks of `series` that became final since the last call.

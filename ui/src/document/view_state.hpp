@@ -1,7 +1,7 @@
 #pragma once
 // The one zoom and selection state all views share: the visible time range (TimeScale),
-// the selected task, and the presentation settings. A view that changes any of it calls
-// the setter; every view listens to the signals and redraws.
+// the selected task and resource, and the presentation settings. A view that changes any
+// of it calls the setter; every view listens to the signals and redraws.
 
 #include "maths/time_scale.hpp"
 #include "taskscope/analysis/model.hpp"
@@ -33,6 +33,16 @@ public:
         }
     }
 
+    /// The selected resource's id (channel, lock, semaphore...); 0 for none. Its holders'
+    /// and waiters' polls light up on the timeline.
+    [[nodiscard]] std::uint32_t selectedResource() const noexcept { return m_resource; }
+    void selectResource(std::uint32_t id) {
+        if (id != m_resource) {
+            m_resource = id;
+            emit resourceSelectionChanged();
+        }
+    }
+
     /// Larger fonts and lines for a projector.
     [[nodiscard]] bool presentation() const noexcept { return m_presentation; }
     void setPresentation(bool on) {
@@ -55,11 +65,13 @@ signals:
     void rangeChanged();
     void playheadChanged();
     void selectionChanged();
+    void resourceSelectionChanged();
     void presentationChanged();
 
 private:
     TimeScale m_scale;
     analysis::task_ref m_selected = analysis::no_task;
+    std::uint32_t m_resource = 0;
     bool m_presentation = false;
     qint64 m_playhead = -1;
 };

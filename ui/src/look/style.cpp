@@ -82,6 +82,31 @@ QColor Style::lintColor(analysis::lint_kind kind) {
     return QColor(Qt::gray);
 }
 
+QColor Style::resourceDepthColor(const QPalette& palette) {
+    const bool dark = palette.color(QPalette::Base).lightness() < 128;
+    return dark ? QColor::fromRgb(0x6d7fb0) : QColor::fromRgb(0x9aaad6);
+}
+
+QColor Style::resourceFullColor() {
+    return QColor::fromRgb(0xe8590c); // deep orange: alarming, yet not blocking's red
+}
+
+QColor Style::resourceWaitersColor() {
+    return lintColor(analysis::lint_kind::long_resource_wait);
+}
+
+QColor Style::heldAcrossAwaitColor() {
+    return lintColor(analysis::lint_kind::lock_held_across_await);
+}
+
+QColor Style::resourceHolderColor() {
+    return QColor::fromRgb(0xd500f9); // vivid magenta: task hues are muted
+}
+
+QColor Style::resourceWaiterColor() {
+    return QColor::fromRgb(0x00b8d4); // saturated cyan, the waiting band's family
+}
+
 QColor Style::selectionColor(const QPalette& palette) {
     return palette.color(QPalette::Text);
 }

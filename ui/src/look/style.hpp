@@ -38,6 +38,18 @@ public:
     [[nodiscard]] static QColor p99Color();
     /// A finding's dot in the findings list.
     [[nodiscard]] static QColor lintColor(analysis::lint_kind kind);
+    /// A resource row: the depth (queued messages, permits held, a broadcast's backlog) as
+    /// an area, in the alarm-ish colour where a bounded channel is full, and the band where
+    /// tasks wait on it (the colour of the long-wait finding).
+    [[nodiscard]] static QColor resourceDepthColor(const QPalette& palette);
+    [[nodiscard]] static QColor resourceFullColor();
+    [[nodiscard]] static QColor resourceWaitersColor();
+    /// A lock held across an await: the mark on its hold (the colour of that finding).
+    [[nodiscard]] static QColor heldAcrossAwaitColor();
+    /// Outlines of the polls that held, or waited for, the selected resource: apart from the
+    /// task selection's outline and from each other.
+    [[nodiscard]] static QColor resourceHolderColor();
+    [[nodiscard]] static QColor resourceWaiterColor();
     /// The outline of the selected task's polls and chips: the text colour, which stands
     /// out from every task hue on light and dark backgrounds alike.
     [[nodiscard]] static QColor selectionColor(const QPalette& palette);

@@ -38,6 +38,7 @@
 #include <QProgressDialog>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QSplitter>
@@ -132,6 +133,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     // Middle: the replay bar (while replaying), the timeline, the run queues as they are
     // now (or at the playhead), queue depths, and the tabs below.
     m_timeline = new TimelineView(m_document, m_view, this);
+    m_timeline->setResourceRows(savedResourceRows());
     auto* timelineScroll = new QScrollArea(this);
     timelineScroll->setWidget(m_timeline);
     timelineScroll->setWidgetResizable(true);
@@ -195,6 +197,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     // Resources: channels, locks, semaphores and notifies, sortable and filterable.
     m_resourceModel = new ResourceTableModel(m_document, this);
     auto* resourceFilter = new QSortFilterProxyModel(this);
+    m_resourceFilter = resourceFilter;
     resourceFilter->setSourceModel(m_resourceModel);
     resourceFilter->setSortRole(ResourceTableModel::SortRole);
     resourceFilter->setFilterCaseSensitivity(Qt::CaseInsensitive);
@@ -252,6 +255,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         }
     });
     connect(m_view, &ViewState::selectionChanged, this, &MainWindow::selectTaskRow);
+    // A row of the Resources tab selects its resource: the timeline shows it and outlines
+    // the polls that held it or waited for it.
+    connect(m_resourceTable->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] {
+                const QModelIndexList rows = m_resourceTable->selectionModel()->selectedRows();
+                if (!rows.isEmpty()) {
+                    m_view->selectResource(
+                        rows.front().data(ResourceTableModel::IdRole).value<quint32>());
+                }
+            });
+    connect(m_view, &ViewState::resourceSelectionChanged, this, &MainWindow::selectResourceRow);
     connect(m_lintList, &QListView::clicked, this, &MainWindow::jumpToLint);
     connect(m_document, &TraceDocument::changed, this, &MainWindow::updateStatus);
     connect(m_document, &TraceDocument::reset, this, [this] {
@@ -361,6 +375,16 @@ void MainWindow::buildMenus() {
     m_presentationAction->setShortcut(QKeySequence(tr("F5")));
     m_presentationAction->setCheckable(true);
     connect(m_presentationAction, &QAction::toggled, this, &MainWindow::setPresentation);
+    QMenu* resourceRows = view->addMenu(tr("&Resource rows"));
+    m_resourceRowActions = new QActionGroup(this);
+    for (const int rows : {0, 3, 6, 12}) {
+        QAction* action = resourceRows->addAction(rows == 0 ? tr("&None") : QString::number(rows));
+        action->setCheckable(true);
+        action->setChecked(rows == m_timeline->resourceRows());
+        action->setData(rows);
+        m_resourceRowActions->addAction(action);
+        connect(action, &QAction::triggered, this, [this, rows] { setResourceRows(rows); });
+    }
     QMenu* theme = view->addMenu(tr("T&heme"));
     m_themeActions = new QActionGroup(this); // exclusive: one theme at a time
     for (const auto& [choice, label] :
@@ -731,6 +755,26 @@ void MainWindow::setTheme(Theme theme) {
     }
 }
 
+namespace {
+const QString resourceRowsKey = QStringLiteral("view/resourceRows");
+}
+
+int MainWindow::savedResourceRows() {
+    const QSettings settings(QStringLiteral("taskscope"), QStringLiteral("taskscope"));
+    bool ok = false;
+    const int rows = settings.value(resourceRowsKey).toInt(&ok);
+    return ok && rows >= 0 && rows <= 64 ? rows : 6;
+}
+
+void MainWindow::setResourceRows(int rows) {
+    m_timeline->setResourceRows(rows);
+    QSettings settings(QStringLiteral("taskscope"), QStringLiteral("taskscope"));
+    settings.setValue(resourceRowsKey, rows);
+    for (QAction* action : m_resourceRowActions->actions()) {
+        action->setChecked(action->data().toInt() == rows);
+    }
+}
+
 QString MainWindow::shortcutsHelp() {
     return tr("<p><b>Contents:</b> <a href='#timeline'>Timeline</a> &middot; "
               "<a href='#window'>Window</a> &middot; <a href='#replay'>Replay</a></p>"
@@ -742,6 +786,9 @@ QString MainWindow::shortcutsHelp() {
               "<tr><td><b>0</b>, <b>Ctrl+0</b></td><td>show the whole trace</td></tr>"
               "<tr><td>click a slice</td><td>select its task: its polls and wake arrows light "
               "up</td></tr>"
+              "<tr><td>click a resource row</td><td>select the resource (also from the "
+              "Resources tab): the polls that held it and that waited for it are outlined"
+              "</td></tr>"
               "<tr><td><b>Esc</b></td><td>clear the selection</td></tr></table>"
               "<h3><a name='window'></a>Window</h3><table cellpadding='3'>"
               "<tr><td><b>Ctrl+Return</b></td><td>fire the requests set in the panel</td></tr>"
@@ -753,6 +800,8 @@ QString MainWindow::shortcutsHelp() {
               "<tr><td><b>Ctrl+E</b></td><td>export for Perfetto (Chrome JSON)</td></tr>"
               "<tr><td><b>Ctrl+F</b></td><td>find a task</td></tr>"
               "<tr><td><b>F5</b></td><td>presentation mode (larger text for a projector)</td></tr>"
+              "<tr><td>View &gt; Resource rows</td><td>how many channels and locks get a "
+              "row under the timeline</td></tr>"
               "<tr><td>View &gt; Theme</td><td>light, dark, or follow the system (also "
               "<tt>--theme</tt>)</td></tr>"
               "<tr><td><b>F1</b></td><td>this list</td></tr></table>"
@@ -865,6 +914,22 @@ void MainWindow::jumpToLint(const QModelIndex& index) {
     m_timeline->setFollowing(false);
     m_view->setVisible(at - duration * 0.5, at + duration * 1.5);
     m_view->selectTask(index.data(LintListModel::TaskRole).toUInt());
+}
+
+void MainWindow::selectResourceRow() {
+    const std::uint32_t id = m_view->selectedResource();
+    const QSignalBlocker block(m_resourceTable->selectionModel());
+    if (id == 0) {
+        m_resourceTable->clearSelection();
+        return;
+    }
+    for (int row = 0; row < m_resourceFilter->rowCount(); ++row) {
+        const QModelIndex index = m_resourceFilter->index(row, 0);
+        if (index.data(ResourceTableModel::IdRole).value<quint32>() == id) {
+            m_resourceTable->selectRow(row);
+            return;
+        }
+    }
 }
 
 void MainWindow::selectTaskRow() {

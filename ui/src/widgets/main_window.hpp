@@ -22,6 +22,7 @@ class QTabWidget;
 class QTableView;
 class QProgressDialog;
 class QScrollArea;
+class QSortFilterProxyModel;
 class QSplitter;
 
 namespace taskscope::ui {
@@ -99,6 +100,11 @@ public:
     /// Applies `theme` to the application, keeps it for the next start and checks it in
     /// View > Theme.
     void setTheme(Theme theme);
+    /// Gives `rows` resources a row on the timeline (0, 3, 6 or 12 in View > Resource rows),
+    /// keeps the choice for the next start and checks it in the menu.
+    void setResourceRows(int rows);
+    /// The choice setResourceRows() kept (6 when none was).
+    [[nodiscard]] static int savedResourceRows();
 
 public slots:
     void setPresentation(bool on);
@@ -123,6 +129,8 @@ private:
     void showError(const QString& message);
     void jumpToLint(const QModelIndex& index);
     void selectTaskRow();
+    /// Selects the selected resource's row in the Resources tab (none: clears it).
+    void selectResourceRow();
     /// A load ended one way or another: its progress dialog goes.
     void onLoadEnded();
     void onFileLoaded();
@@ -162,6 +170,8 @@ private:
     QAction* m_followAction = nullptr;
     QAction* m_presentationAction = nullptr;
     QActionGroup* m_themeActions = nullptr;
+    QActionGroup* m_resourceRowActions = nullptr;
+    QSortFilterProxyModel* m_resourceFilter = nullptr;
     QAction* m_replayAction = nullptr;
     QAction* m_playAction = nullptr;
     QueueStrip* m_queueStrip;

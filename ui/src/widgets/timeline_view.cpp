@@ -12,6 +12,7 @@
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace taskscope::ui {
 
@@ -23,7 +24,10 @@ constexpr int reactorHeight = 22;
 constexpr int blockingHeight = 22;
 constexpr int outsideHeight = 24;
 constexpr int requestsHeight = 56;
+constexpr int resourceHeight = 26;
 constexpr int labelWidthBase = 124;
+/// Wake arrows are named by their resource while fewer than this many are drawn.
+constexpr int namedArrowLimit = 30;
 
 QString formatOffset(double ns) {
     if (std::abs(ns) < 0.5) {
@@ -73,6 +77,10 @@ TimelineView::TimelineView(TraceDocument* document, ViewState* view, QWidget* pa
     connect(document, &TraceDocument::reset, this, &TimelineView::onDocumentReset);
     connect(view, &ViewState::rangeChanged, this, qOverload<>(&QWidget::update));
     connect(view, &ViewState::selectionChanged, this, qOverload<>(&QWidget::update));
+    connect(view, &ViewState::resourceSelectionChanged, this, [this] {
+        updateGeometry(); // the selected resource may take a row
+        update();
+    });
     connect(view, &ViewState::playheadChanged, this, qOverload<>(&QWidget::update));
     connect(view, &ViewState::presentationChanged, this, [this] {
         updateGeometry();
@@ -94,8 +102,9 @@ int TimelineView::labelWidth() const {
     if (m_labelWidth == 0 || painted != m_labelFont) {
         const QFontMetrics metrics(painted);
         int widest = 0;
-        for (const char* name : {"reactor & timers", "outside thread 00", "blocking pool 00",
-                                 "HTTP requests", "worker 00"}) {
+        for (const char* name :
+             {"reactor & timers", "outside thread 00", "blocking pool 00", "HTTP requests",
+              "worker 00", "own executor 00", "semaphore 'permits'"}) {
             widest = std::max(widest, metrics.horizontalAdvance(QString::fromLatin1(name)));
         }
         m_labelFont = painted;
@@ -113,18 +122,23 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
     const auto& lanes = m_document->model().lanes();
     int y = static_cast<int>(rulerHeight * scale());
     double workerStretch = 1.0; // worker lanes share the height left over, up to 3x
-    const auto add = [&](Row::Kind kind, int lane, int height, QString label) {
-        const double stretch = kind == Row::Kind::worker ? workerStretch : 1.0;
+    const auto add = [&](Row::Kind kind, int lane, int height, QString label,
+                         std::uint32_t resource = 0) {
+        const double stretch =
+            kind == Row::Kind::worker || kind == Row::Kind::executor ? workerStretch : 1.0;
         const int h = static_cast<int>(height * scale() * stretch);
-        out.push_back({kind, lane, y, h, std::move(label), out.size() % 2 == 1});
+        out.push_back({kind, lane, y, h, std::move(label), out.size() % 2 == 1, resource});
         y += h;
     };
     std::vector<int> workers;
+    std::vector<int> executors; // threads running a home-made executor loop: worker-like
     std::vector<int> pool;
     std::vector<int> outside; // threads outside the runtime, drawn when they blocked
     for (std::size_t i = 0; i < lanes.size(); ++i) {
         if (lanes[i].kind == trace::track_kind::worker) {
             workers.push_back(static_cast<int>(i));
+        } else if (lanes[i].kind == trace::track_kind::executor) {
+            executors.push_back(static_cast<int>(i));
         } else if (lanes[i].kind == trace::track_kind::blocking) {
             pool.push_back(static_cast<int>(i));
         } else if (lanes[i].kind == trace::track_kind::external && !lanes[i].blocks.empty()) {
@@ -135,20 +149,33 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
         return lanes[static_cast<std::size_t>(a)].index < lanes[static_cast<std::size_t>(b)].index;
     };
     std::sort(workers.begin(), workers.end(), byIndex);
+    std::sort(executors.begin(), executors.end(), byIndex);
     std::sort(pool.begin(), pool.end(), byIndex);
     std::sort(outside.begin(), outside.end(), byIndex);
-    if (fillHeight && !workers.empty()) {
+    const std::vector<std::uint32_t> resources = resourceRowIds();
+    // A trace of locks and channels without requests (a lesson) gives their room to its
+    // resources.
+    const int requestsRow = m_document->model().requests().empty() && !resources.empty()
+                                ? blockingHeight
+                                : requestsHeight;
+    const std::size_t threads = workers.size() + executors.size();
+    if (fillHeight && threads > 0) {
         const double fixed =
             (rulerHeight + reactorHeight +
              blockingHeight * static_cast<double>(std::max<std::size_t>(pool.size(), 1)) +
-             outsideHeight * static_cast<double>(outside.size()) + requestsHeight) *
+             outsideHeight * static_cast<double>(outside.size()) + requestsRow +
+             resourceHeight * static_cast<double>(resources.size())) *
             scale();
-        const double natural = workerHeight * scale() * static_cast<double>(workers.size());
+        const double natural = workerHeight * scale() * static_cast<double>(threads);
         const double room = height() - fixed - 4;
         workerStretch = std::clamp(room / natural, 1.0, 4.0);
     }
     for (int lane : workers) {
         add(Row::Kind::worker, lane, workerHeight,
+            QString::fromStdString(lanes[static_cast<std::size_t>(lane)].label()));
+    }
+    for (int lane : executors) {
+        add(Row::Kind::executor, lane, workerHeight,
             QString::fromStdString(lanes[static_cast<std::size_t>(lane)].label()));
     }
     add(Row::Kind::reactor, -1, reactorHeight, QStringLiteral("reactor & timers"));
@@ -163,8 +190,37 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
         add(Row::Kind::outside, lane, outsideHeight,
             QString::fromStdString(lanes[static_cast<std::size_t>(lane)].label()));
     }
-    add(Row::Kind::requests, -1, requestsHeight, QStringLiteral("HTTP requests"));
+    add(Row::Kind::requests, -1, requestsRow, QStringLiteral("HTTP requests"));
+    const analysis::model& m = m_document->model();
+    for (const std::uint32_t id : resources) {
+        add(Row::Kind::resource, -1, resourceHeight, QString::fromStdString(m.resource_label(id)),
+            id);
+    }
     return out;
+}
+
+std::vector<std::uint32_t> TimelineView::resourceRowIds() const {
+    const auto& all = m_document->model().resources().all();
+    std::vector<std::uint32_t> ids;
+    const std::size_t shown = std::min(all.size(), static_cast<std::size_t>(m_resourceRows));
+    for (std::size_t i = 0; i < shown; ++i) {
+        ids.push_back(all[i].id);
+    }
+    const std::uint32_t selected = m_view->selectedResource();
+    if (!ids.empty() && selected != 0 && std::find(ids.begin(), ids.end(), selected) == ids.end() &&
+        m_document->model().resources().find(selected) != nullptr) {
+        ids.back() = selected; // the selected one is always in view
+    }
+    return ids;
+}
+
+void TimelineView::setResourceRows(int rows) {
+    rows = std::max(rows, 0);
+    if (rows != m_resourceRows) {
+        m_resourceRows = rows;
+        updateGeometry();
+        update();
+    }
 }
 
 QSize TimelineView::sizeHint() const {
@@ -198,6 +254,8 @@ void TimelineView::onDocumentChanged() {
 }
 
 void TimelineView::onDocumentReset() {
+    m_resourceSummaries.clear(); // they summarised the series of the model now gone
+    m_view->selectResource(0);
     syncWidth();
     TimeScale& s = m_view->scale();
     s.setBounds(m_document->firstNs(), m_document->lastNs());
@@ -240,6 +298,8 @@ void TimelineView::paintEvent(QPaintEvent*) {
 
     const std::vector<Row> all = rows();
     const int label = labelWidth();
+    m_resourcePolls = resourcePolls();
+    const std::uint32_t selectedResource = m_view->selectedResource();
     for (const Row& row : all) {
         const QRect band(0, row.top, width(), row.height);
         if (row.shaded) {
@@ -250,6 +310,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
         p.translate(label, 0);
         switch (row.kind) {
         case Row::Kind::worker:
+        case Row::Kind::executor:
             paintWorker(p, row);
             break;
         case Row::Kind::reactor:
@@ -264,11 +325,25 @@ void TimelineView::paintEvent(QPaintEvent*) {
         case Row::Kind::requests:
             paintRequests(p, row);
             break;
+        case Row::Kind::resource:
+            paintResource(p, row);
+            break;
         }
         p.restore();
         p.setPen(palette().text().color());
-        p.drawText(QRect(6, row.top, label - 10, row.height), Qt::AlignVCenter | Qt::AlignLeft,
-                   row.label);
+        if (row.kind == Row::Kind::resource) {
+            // Resource names vary in length: elided to the label column; the selected one
+            // gets a bar beside its name.
+            if (row.resource == selectedResource) {
+                p.fillRect(QRectF(0, row.top + 2, 3 * scale(), row.height - 4),
+                           Style::selectionColor(palette()));
+            }
+            p.drawText(QRect(6, row.top, label - 10, row.height), Qt::AlignVCenter | Qt::AlignLeft,
+                       QFontMetrics(font).elidedText(row.label, Qt::ElideRight, label - 10));
+        } else {
+            p.drawText(QRect(6, row.top, label - 10, row.height), Qt::AlignVCenter | Qt::AlignLeft,
+                       row.label);
+        }
         p.setPen(palette().mid().color());
         p.drawLine(0, row.top + row.height - 1, width(), row.top + row.height - 1);
     }
@@ -376,6 +451,7 @@ void TimelineView::paintWorker(QPainter& p, const Row& row) {
     }
     // Blocking spans on top, in the alarm colour: the worker could run nothing else.
     paintBlocks(p, lane, top + h * 0.45, h * 0.55);
+    paintResourcePolls(p, row);
 }
 
 void TimelineView::paintBlocks(QPainter& p, const analysis::lane& lane, double top,
@@ -602,7 +678,14 @@ void TimelineView::paintArrows(QPainter& p, const std::vector<Row>& all) const {
         m_view->selectedTask() != analysis::no_task ? m_view->selectedTask() : m_hoverTask;
     if (focus != analysis::no_task) {
         int drawn = 0;
-        for (const analysis::wake_link& w : m.wakes()) {
+        struct Named {
+            QPointF head;
+            std::uint32_t resource;
+        };
+        std::vector<Named> named; // arrows whose wake came from a resource
+        const auto& wakes = m.wakes();
+        for (std::size_t i = 0; i < wakes.size(); ++i) {
+            const analysis::wake_link& w = wakes[i];
             if (w.woken != focus || !w.caused.valid() || drawn > 400) {
                 continue;
             }
@@ -617,9 +700,38 @@ void TimelineView::paintArrows(QPainter& p, const std::vector<Row>& all) const {
             if (!y0 || !y1) {
                 continue;
             }
-            drawArrow(p, QPointF(s.xOf(t0), *y0), QPointF(s.xOf(t1), *y1),
-                      Style::wakeColor(palette()), width);
+            const QPointF head(s.xOf(t1), *y1);
+            drawArrow(p, QPointF(s.xOf(t0), *y0), head, Style::wakeColor(palette()), width);
             ++drawn;
+            if (w.source == trace::wake_source::channel) {
+                if (const std::uint32_t resource = m.resource_of_wake(i)) {
+                    named.push_back({head, resource});
+                }
+            }
+        }
+        // Few enough to read: each names the resource that woke it, just before its head.
+        if (drawn < namedArrowLimit && !named.empty()) {
+            QFont small = p.font();
+            small.setPointSizeF(small.pointSizeF() * 0.85);
+            p.save();
+            p.setFont(small);
+            const QFontMetricsF metrics(small);
+            QColor box = palette().base().color();
+            box.setAlpha(220);
+            for (const Named& n : named) {
+                const QString text = QString::fromStdString(m.resource_label(n.resource));
+                // Before the head, or after it when that would leave the view.
+                const double w = metrics.horizontalAdvance(text) + 6;
+                const double before = n.head.x() - w - 4 * scale();
+                const QRectF r(before >= 0 ? before : n.head.x() + 4 * scale(),
+                               n.head.y() - metrics.height() - 4 * scale(), w, metrics.height());
+                p.setPen(Qt::NoPen);
+                p.setBrush(box);
+                p.drawRoundedRect(r, 3, 3);
+                p.setPen(Style::wakeColor(palette()));
+                p.drawText(r, Qt::AlignCenter, text);
+            }
+            p.restore();
         }
     }
     // Steal arrows (victim -> thief) when few enough are in view to read.
@@ -644,6 +756,455 @@ void TimelineView::paintArrows(QPainter& p, const std::vector<Row>& all) const {
     }
 }
 
+// ---- resources ----
+
+TimelineView::ResourceDrawing TimelineView::resourceDrawing(std::uint32_t resource) const {
+    ResourceDrawing d;
+    const analysis::model& m = m_document->model();
+    const analysis::resource_info* r = m.resources().find(resource);
+    if (r == nullptr) {
+        return d;
+    }
+    const TimeScale& s = m_view->scale();
+    const int columns = std::max(1, static_cast<int>(std::ceil(s.width())));
+    ResourceSummaries& summaries = m_resourceSummaries[resource];
+    // Per column the highest level: every point in view when there are few, otherwise whole
+    // blocks by their extremes (at least four blocks a column), as the queue-depth chart.
+    const auto perColumn = [&](const SeriesDecimator::Series& series, DepthSummary& summary,
+                               std::vector<std::uint32_t>& out) {
+        const auto range = SeriesDecimator::visibleRange(series, s.startNs(), s.endNs());
+        std::vector<std::size_t> indices;
+        const auto limit = static_cast<std::size_t>(columns) * SeriesDecimator::pointsPerPixel;
+        if (range.size() <= limit) {
+            indices.resize(range.size());
+            std::iota(indices.begin(), indices.end(), range.first);
+        } else {
+            summary.update(series);
+            indices.reserve(limit * 4);
+            summary.candidates(series, range.first, range.last,
+                               range.size() / static_cast<std::size_t>(columns) / 4, indices);
+        }
+        columnMaxima(series, indices, s, columns, m.last_ns(), out);
+    };
+    if (r->kind == trace::resource_kind::mutex) {
+        holdDrawList(r->holds, s, m.last_ns(), d.holds);
+    } else {
+        perColumn(r->depths, summaries.depth, d.depth);
+    }
+    perColumn(r->waiters, summaries.waiters, d.waiters);
+    d.bounded = r->capacity != trace::unbounded_capacity && r->capacity > 0;
+    d.scaleTo = d.bounded ? r->capacity : std::max<std::uint64_t>(r->max_depth, 1);
+    return d;
+}
+
+void TimelineView::paintResource(QPainter& p, const Row& row) const {
+    const analysis::model& m = m_document->model();
+    const analysis::resource_info* r = m.resources().find(row.resource);
+    if (r == nullptr) {
+        return;
+    }
+    const ResourceDrawing d = resourceDrawing(row.resource);
+    const double top = row.top + 2;
+    const double h = row.height - 4;
+    const double band = std::max(3.0, std::round(h * 0.2)); // tasks waiting: at the bottom
+    const double areaHeight = h - band - 1;
+    if (r->kind == trace::resource_kind::mutex) {
+        const QFontMetrics metrics(p.font());
+        const double mark = std::max(2.0, std::round(3 * scale()));
+        for (const HoldItem& item : d.holds) {
+            const QColor color = Style::taskColor(item.task);
+            const QRectF rect(item.x0, top, item.x1 - item.x0, areaHeight);
+            p.fillRect(rect, color);
+            if (item.acrossAwait) { // held while its task was suspended: others could not run
+                p.fillRect(QRectF(rect.x(), rect.y(), rect.width(), mark),
+                           Style::heldAcrossAwaitColor());
+            }
+            if (rect.width() > 50 * scale()) {
+                const analysis::task_ref holder = m.find_task(item.task);
+                if (holder != analysis::no_task) {
+                    p.setPen(Style::textOn(color));
+                    p.drawText(rect.adjusted(3, item.acrossAwait ? mark : 0, -3, 0),
+                               Qt::AlignVCenter | Qt::AlignLeft,
+                               metrics.elidedText(QString::fromStdString(m.task_label(holder)),
+                                                  Qt::ElideRight,
+                                                  static_cast<int>(rect.width()) - 6));
+                }
+            }
+        }
+    } else {
+        // The depth as an area scaled to the capacity; a full bounded channel in the alarm-ish
+        // colour. Runs of equal columns are one rectangle.
+        const bool alarms = d.bounded && r->kind == trace::resource_kind::mpsc;
+        const auto heightOf = [&](std::uint32_t level) {
+            const double share =
+                std::min(1.0, static_cast<double>(level) / static_cast<double>(d.scaleTo));
+            return level == 0 ? 0.0 : std::max(1.0, std::round(areaHeight * share));
+        };
+        const QColor normal = Style::resourceDepthColor(palette());
+        const QColor full = Style::resourceFullColor();
+        std::size_t c = 0;
+        while (c < d.depth.size()) {
+            const double height = heightOf(d.depth[c]);
+            const bool atCapacity = alarms && d.depth[c] >= d.scaleTo;
+            std::size_t next = c + 1;
+            while (next < d.depth.size() && heightOf(d.depth[next]) == height &&
+                   (alarms && d.depth[next] >= d.scaleTo) == atCapacity) {
+                ++next;
+            }
+            if (height > 0) {
+                p.fillRect(QRectF(static_cast<double>(c), top + areaHeight - height,
+                                  static_cast<double>(next - c), height),
+                           atCapacity ? full : normal);
+            }
+            c = next;
+        }
+    }
+    // The band where tasks wait on it.
+    const QColor waiting = Style::resourceWaitersColor();
+    std::size_t c = 0;
+    while (c < d.waiters.size()) {
+        if (d.waiters[c] == 0) {
+            ++c;
+            continue;
+        }
+        std::size_t next = c + 1;
+        while (next < d.waiters.size() && d.waiters[next] > 0) {
+            ++next;
+        }
+        p.fillRect(
+            QRectF(static_cast<double>(c), top + h - band, static_cast<double>(next - c), band),
+            waiting);
+        c = next;
+    }
+    if (row.resource == m_view->selectedResource()) {
+        p.setPen(QPen(Style::selectionColor(palette()), scale()));
+        p.setBrush(Qt::NoBrush);
+        p.drawRect(QRectF(0.5, row.top + 0.5, width() - labelWidth() - 1.0, row.height - 2.0));
+    }
+}
+
+std::vector<TimelineView::ResourcePoll> TimelineView::resourcePolls() const {
+    std::vector<ResourcePoll> out;
+    const analysis::model& m = m_document->model();
+    const analysis::resource_info* r = m.resources().find(m_view->selectedResource());
+    if (r == nullptr) {
+        return out;
+    }
+    const TimeScale& s = m_view->scale();
+    const double start = std::max(0.0, s.startNs());
+    const double end = s.endNs();
+    const auto lastNs = static_cast<double>(m.last_ns());
+    std::vector<int> lanes; // where tasks are polled: the workers and home-made executors
+    for (std::size_t i = 0; i < m.lanes().size(); ++i) {
+        const auto kind = m.lanes()[i].kind;
+        if (kind == trace::track_kind::worker || kind == trace::track_kind::executor) {
+            lanes.push_back(static_cast<int>(i));
+        }
+    }
+    const auto endOf = [&](const analysis::poll_span& p) {
+        return p.end_ns == analysis::open_end ? lastNs : static_cast<double>(p.end_ns);
+    };
+    const auto firstEndingAfter = [&](const analysis::lane& lane, double t) {
+        return std::partition_point(lane.polls.begin(), lane.polls.end(),
+                                    [&](const analysis::poll_span& p) { return endOf(p) < t; });
+    };
+    // The polls of task `t` in [from, to], a bounded number a lane.
+    const auto pollsIn = [&](analysis::task_ref t, double from, double to, bool holder) {
+        for (const int l : lanes) {
+            const analysis::lane& lane = m.lanes()[static_cast<std::size_t>(l)];
+            auto it = firstEndingAfter(lane, from);
+            for (int k = 0; it != lane.polls.end() && k < 256 && out.size() < maxResourcePolls &&
+                            static_cast<double>(it->begin_ns) <= to;
+                 ++it, ++k) {
+                if (it->task == t) {
+                    out.push_back({l, static_cast<std::uint32_t>(it.index()), holder});
+                }
+            }
+        }
+    };
+    // The poll of task `t` running at `at`; or, `after`, its first poll beginning at `at` or
+    // later (within a few polls a lane).
+    const auto pollAt = [&](analysis::task_ref t, double at, bool after) {
+        std::optional<ResourcePoll> best;
+        double bestBegin = 0;
+        for (const int l : lanes) {
+            const analysis::lane& lane = m.lanes()[static_cast<std::size_t>(l)];
+            auto it = firstEndingAfter(lane, at);
+            for (int k = 0; it != lane.polls.end() && k < (after ? 64 : 1); ++it, ++k) {
+                const auto begin = static_cast<double>(it->begin_ns);
+                if (it->task != t || (!after && begin > at)) {
+                    continue;
+                }
+                if (after && begin < at) {
+                    continue;
+                }
+                if (!best || begin < bestBegin) {
+                    best = ResourcePoll{l, static_cast<std::uint32_t>(it.index()), false};
+                    bestBegin = begin;
+                }
+                break;
+            }
+        }
+        return best;
+    };
+    constexpr std::size_t spansPerFrame = 200; // a sample across the view, not every one
+    // Holders: a mutex's holds one per pixel column (so a zoomed-out view samples all of it),
+    // other resources' holds from the first in view.
+    std::vector<std::size_t> holds;
+    if (r->kind == trace::resource_kind::mutex) {
+        std::vector<HoldItem> items;
+        holdDrawList(r->holds, s, m.last_ns(), items);
+        const std::size_t stride = std::max<std::size_t>(1, items.size() / spansPerFrame);
+        for (std::size_t i = 0; i < items.size(); i += stride) {
+            holds.push_back(items[i].hold);
+        }
+    } else {
+        const auto [first, last] = r->holds_overlapping(static_cast<std::uint64_t>(start),
+                                                        static_cast<std::uint64_t>(end));
+        for (std::size_t i = first; i < last && holds.size() < spansPerFrame; ++i) {
+            holds.push_back(i);
+        }
+    }
+    for (const std::size_t i : holds) {
+        const analysis::hold_span& h = r->holds[i];
+        const double holdEnd =
+            h.end_ns == analysis::resource_open_end ? lastNs : static_cast<double>(h.end_ns);
+        const analysis::task_ref t = m.find_task(h.task);
+        if (t != analysis::no_task && holdEnd >= start && static_cast<double>(h.begin_ns) <= end) {
+            pollsIn(t, std::max(start, static_cast<double>(h.begin_ns)), std::min(end, holdEnd),
+                    true);
+        }
+    }
+    // Waiters: the poll in which a wait began, and the one after it was granted.
+    const auto earliest =
+        static_cast<std::uint64_t>(std::max(0.0, start - static_cast<double>(r->longest_wait_ns)));
+    const auto [first, last] = r->waits_beginning_in(earliest, static_cast<std::uint64_t>(end));
+    const std::size_t stride = std::max<std::size_t>(1, (last - first) / spansPerFrame);
+    for (std::size_t i = first; i < last && out.size() < maxResourcePolls; i += stride) {
+        const analysis::wait_span& w = r->waits[i];
+        const analysis::task_ref t = m.find_task(w.task);
+        if (t == analysis::no_task) {
+            continue;
+        }
+        const auto begin = static_cast<double>(w.begin_ns);
+        if (begin >= start && begin <= end) {
+            if (const auto p = pollAt(t, begin, false)) {
+                out.push_back(*p);
+            }
+        }
+        if (w.end_ns != analysis::resource_open_end) {
+            const auto granted = static_cast<double>(w.end_ns);
+            if (granted <= end && granted >= start - static_cast<double>(r->longest_wait_ns)) {
+                const auto p = pollAt(t, granted, true);
+                if (p &&
+                    static_cast<double>(
+                        m.lanes()[static_cast<std::size_t>(p->lane)].polls[p->poll].begin_ns) <=
+                        end &&
+                    endOf(m.lanes()[static_cast<std::size_t>(p->lane)].polls[p->poll]) >= start) {
+                    out.push_back(*p);
+                }
+            }
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const ResourcePoll& a, const ResourcePoll& b) {
+        return std::tie(a.lane, a.poll, a.holder) < std::tie(b.lane, b.poll, b.holder);
+    });
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    if (out.size() > maxResourcePolls) {
+        out.resize(maxResourcePolls);
+    }
+    return out;
+}
+
+void TimelineView::paintResourcePolls(QPainter& p, const Row& row) const {
+    // Sorted by lane: this lane's are one run.
+    const auto first =
+        std::partition_point(m_resourcePolls.begin(), m_resourcePolls.end(),
+                             [&](const ResourcePoll& r) { return r.lane < row.lane; });
+    const auto last = std::partition_point(
+        first, m_resourcePolls.end(), [&](const ResourcePoll& r) { return r.lane == row.lane; });
+    if (first == last) {
+        return;
+    }
+    const analysis::model& m = m_document->model();
+    const analysis::lane& lane = m.lanes()[static_cast<std::size_t>(row.lane)];
+    const TimeScale& s = m_view->scale();
+    const double top = row.top + 3;
+    const double h = row.height - 6;
+    const double pen = 2 * scale();
+    p.setBrush(Qt::NoBrush);
+    for (auto it = first; it != last; ++it) {
+        const analysis::poll_span& poll = lane.polls[it->poll];
+        const double end = poll.end_ns == analysis::open_end ? static_cast<double>(m.last_ns())
+                                                             : static_cast<double>(poll.end_ns);
+        const double x0 = s.xOf(static_cast<double>(poll.begin_ns));
+        const QRectF r(x0, top, std::max(3.0, s.xOf(end) - x0), h);
+        // Holders outlined at the edge, waiters inside it: a poll that did both shows both.
+        const double inset = it->holder ? pen / 2 : pen * 1.5;
+        p.setPen(
+            QPen(it->holder ? Style::resourceHolderColor() : Style::resourceWaiterColor(), pen));
+        p.drawRect(
+            r.adjusted(inset, inset, -std::min(inset, r.width() / 2), -std::min(inset, h / 2)));
+    }
+}
+
+QString TimelineView::resourceToolTip(std::uint32_t resource, double ns) const {
+    const analysis::model& m = m_document->model();
+    const analysis::resource_info* r = m.resources().find(resource);
+    if (r == nullptr) {
+        return {};
+    }
+    const auto taskName = [&](std::uint64_t id) {
+        const analysis::task_ref t = m.find_task(id);
+        return (t != analysis::no_task ? QString::fromStdString(m.task_label(t))
+                                       : tr("task #%1").arg(id))
+            .toHtmlEscaped();
+    };
+    QString text = QStringLiteral("<b>%1</b>")
+                       .arg(QString::fromStdString(m.resource_label(resource)).toHtmlEscaped());
+    const bool bounded = r->capacity != trace::unbounded_capacity;
+    const std::uint32_t depth = levelAt(r->depths, ns);
+    switch (r->kind) {
+    case trace::resource_kind::mutex:
+        if (const analysis::hold_span* h = holdAt(r->holds, ns, m.last_ns())) {
+            text += tr("<br>held by %1 since %2")
+                        .arg(taskName(h->task),
+                             formatOffset(static_cast<double>(h->begin_ns - m.first_ns())));
+            if (h->end_ns != analysis::resource_open_end) {
+                text += tr(", for %1")
+                            .arg(QString::fromStdString(
+                                analysis::format_duration(h->end_ns - h->begin_ns, 2)));
+            }
+            if (h->across_await) {
+                text += tr("<br><span style='color:%1'>held across an await</span>")
+                            .arg(Style::heldAcrossAwaitColor().name());
+            }
+        } else {
+            text += tr("<br>free");
+        }
+        break;
+    case trace::resource_kind::semaphore:
+        text += bounded ? tr("<br>%1 of %2 permits held").arg(depth).arg(r->capacity)
+                        : tr("<br>%1 permits held").arg(depth);
+        break;
+    case trace::resource_kind::mpsc:
+    case trace::resource_kind::oneshot:
+        text += bounded ? tr("<br>%1 of %2 queued").arg(depth).arg(r->capacity)
+                        : tr("<br>%1 queued").arg(depth);
+        if (bounded && r->kind == trace::resource_kind::mpsc && depth >= r->capacity) {
+            text +=
+                tr(" <span style='color:%1'>(full)</span>").arg(Style::resourceFullColor().name());
+        }
+        break;
+    case trace::resource_kind::broadcast:
+        text += bounded
+                    ? tr("<br>slowest receiver %1 behind, of %2 kept").arg(depth).arg(r->capacity)
+                    : tr("<br>slowest receiver %1 behind").arg(depth);
+        break;
+    case trace::resource_kind::notify:
+        break;
+    }
+    const std::uint32_t waiting = levelAt(r->waiters, ns);
+    if (waiting > 0) {
+        // Which: the waits that began before `ns` and had not ended, looked for among the
+        // latest to begin (bounded).
+        const auto at = static_cast<std::uint64_t>(std::max(0.0, ns));
+        const auto [first, last] = r->waits_beginning_in(0, at);
+        std::vector<const analysis::wait_span*> found;
+        for (std::size_t i = last, looked = 0; i > first && looked < 4096 && found.size() < waiting;
+             --i, ++looked) {
+            const analysis::wait_span& w = r->waits[i - 1];
+            if (w.begin_ns <= at && (w.end_ns == analysis::resource_open_end || w.end_ns > at)) {
+                found.push_back(&w);
+            }
+        }
+        std::sort(found.begin(), found.end(),
+                  [](const auto* a, const auto* b) { return a->begin_ns < b->begin_ns; });
+        QStringList names;
+        const std::size_t named = std::min<std::size_t>(found.size(), 3);
+        for (std::size_t i = 0; i < named; ++i) {
+            names << taskName(found[i]->task);
+        }
+        if (waiting > named && named > 0) {
+            names << tr("%1 more").arg(waiting - named);
+        }
+        text += tr("<br><span style='color:%1'>%2 waiting</span>")
+                    .arg(Style::resourceWaitersColor().name(),
+                         waiting == 1 ? tr("1 task") : tr("%1 tasks").arg(waiting));
+        if (!names.isEmpty()) {
+            text += QStringLiteral(": ") + names.join(QStringLiteral(", "));
+        }
+    } else {
+        text += tr("<br>nobody waiting");
+    }
+    text += tr("<br>at %1").arg(formatOffset(ns - static_cast<double>(m.first_ns())));
+    return text;
+}
+
+QString TimelineView::pollToolTip(int laneIndex, std::uint32_t poll) const {
+    const analysis::model& m = m_document->model();
+    const analysis::lane& lane = m.lanes()[static_cast<std::size_t>(laneIndex)];
+    const analysis::poll_span& p = lane.polls[poll];
+    const bool open = (p.flags & analysis::poll_flags::end_lost) != 0;
+    QString text =
+        tr("<b>%1</b><br>poll on %2: %3, %4%5")
+            .arg(QString::fromStdString(m.task_label(p.task)).toHtmlEscaped(),
+                 QString::fromStdString(lane.label()),
+                 QString::fromStdString(analysis::format_duration(p.duration_ns(m.last_ns()), 2)),
+                 QString::fromStdString(std::string(trace::to_string(p.result))),
+                 open ? tr(" (its end was not recorded)") : QString());
+    if ((p.flags & analysis::poll_flags::blocked) != 0) {
+        text += tr("<br><span style='color:%1'>blocked its worker</span>")
+                    .arg(Style::blockedColor().name());
+    }
+    if ((p.flags & analysis::poll_flags::woke_self) != 0) {
+        text += tr("<br>woke itself during the poll");
+    }
+    // Ended pending because it waited on a resource: for what, how long, held by whom.
+    if (p.result == trace::poll_result::pending && p.end_ns != analysis::open_end &&
+        p.task < m.tasks().size()) {
+        const analysis::resource_table& resources = m.resources();
+        if (const auto found =
+                resources.wait_begun_by(m.tasks()[p.task].id, p.begin_ns, p.end_ns)) {
+            const analysis::wait_span& w = resources.find(found->resource)->waits[found->index];
+            const QString what =
+                QString::fromStdString(m.resource_label(found->resource)).toHtmlEscaped();
+            const QString waited = w.end_ns == analysis::resource_open_end
+                                       ? tr("waited to the end of the trace")
+                                       : tr("waited %1")
+                                             .arg(QString::fromStdString(analysis::format_duration(
+                                                 w.end_ns - w.begin_ns, 2)));
+            QString line;
+            switch (w.op) {
+            case trace::resource_op::send:
+                line = tr("then %1 for room in %2").arg(waited, what);
+                break;
+            case trace::resource_op::recv:
+                line = tr("then %1 for a message on %2").arg(waited, what);
+                break;
+            case trace::resource_op::notified:
+                line = tr("then %1 to be notified by %2").arg(waited, what);
+                break;
+            default:
+                line = tr("then %1 for %2").arg(waited, what);
+                if (w.holder != 0) {
+                    const analysis::task_ref holder = m.find_task(w.holder);
+                    line +=
+                        tr(" held by %1")
+                            .arg(holder != analysis::no_task
+                                     ? QString::fromStdString(m.task_label(holder)).toHtmlEscaped()
+                                     : tr("task #%1").arg(w.holder));
+                }
+                break;
+            }
+            text += QStringLiteral("<br><span style='color:%1'>%2</span>")
+                        .arg(Style::resourceWaitersColor().name(), line);
+        }
+    }
+    text += tr("<br>at %1").arg(formatOffset(static_cast<double>(p.begin_ns - m.first_ns())));
+    return text;
+}
+
 // ---- interaction ----
 
 TimelineView::Hit TimelineView::hitTest(QPoint at) const {
@@ -653,7 +1214,8 @@ TimelineView::Hit TimelineView::hitTest(QPoint at) const {
         return hit;
     }
     for (const Row& row : rows()) {
-        if (row.kind != Row::Kind::worker || at.y() < row.top || at.y() >= row.top + row.height) {
+        if ((row.kind != Row::Kind::worker && row.kind != Row::Kind::executor) ||
+            at.y() < row.top || at.y() >= row.top + row.height) {
             continue;
         }
         const analysis::lane& lane =
@@ -672,6 +1234,18 @@ TimelineView::Hit TimelineView::hitTest(QPoint at) const {
         break;
     }
     return hit;
+}
+
+const TimelineView::Row* TimelineView::rowAt(const std::vector<Row>& all, QPoint at) const {
+    if (at.x() < labelWidth()) {
+        return nullptr;
+    }
+    for (const Row& row : all) {
+        if (at.y() >= row.top && at.y() < row.top + row.height) {
+            return &row;
+        }
+    }
+    return nullptr;
 }
 
 std::optional<std::size_t> TimelineView::requestAt(QPoint at) const {
@@ -770,28 +1344,16 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
     const Hit hit = hitTest(event->pos());
     const analysis::model& m = m_document->model();
     analysis::task_ref hover = analysis::no_task;
+    const std::vector<Row> all = rows();
+    const Row* row = rowAt(all, event->pos());
     if (hit.lane >= 0) {
-        const analysis::poll_span& p =
-            m.lanes()[static_cast<std::size_t>(hit.lane)].polls[hit.poll];
-        hover = p.task;
-        const bool open = (p.flags & analysis::poll_flags::end_lost) != 0;
-        QString text =
-            tr("<b>%1</b><br>poll on %2: %3, %4%5")
-                .arg(QString::fromStdString(m.task_label(p.task)).toHtmlEscaped(),
-                     QString::fromStdString(m.lanes()[static_cast<std::size_t>(hit.lane)].label()),
-                     QString::fromStdString(
-                         analysis::format_duration(p.duration_ns(m.last_ns()), 2)),
-                     QString::fromStdString(std::string(trace::to_string(p.result))),
-                     open ? tr(" (its end was not recorded)") : QString());
-        if ((p.flags & analysis::poll_flags::blocked) != 0) {
-            text += tr("<br><span style='color:%1'>blocked its worker</span>")
-                        .arg(Style::blockedColor().name());
-        }
-        if ((p.flags & analysis::poll_flags::woke_self) != 0) {
-            text += tr("<br>woke itself during the poll");
-        }
-        text += tr("<br>at %1").arg(formatOffset(static_cast<double>(p.begin_ns - m.first_ns())));
-        QToolTip::showText(event->globalPosition().toPoint(), text, this);
+        hover = m.lanes()[static_cast<std::size_t>(hit.lane)].polls[hit.poll].task;
+        QToolTip::showText(event->globalPosition().toPoint(), pollToolTip(hit.lane, hit.poll),
+                           this);
+    } else if (row != nullptr && row->kind == Row::Kind::resource) {
+        const double ns = m_view->scale().nsAt(event->position().x() - labelWidth());
+        QToolTip::showText(event->globalPosition().toPoint(), resourceToolTip(row->resource, ns),
+                           this);
     } else if (const auto request = requestAt(event->pos())) {
         QToolTip::showText(event->globalPosition().toPoint(), requestToolTip(*request), this);
     } else {
@@ -810,6 +1372,12 @@ void TimelineView::mouseReleaseEvent(QMouseEvent* event) {
     m_dragging = false;
     unsetCursor();
     if ((event->pos() - m_pressAt).manhattanLength() < 4) {
+        const std::vector<Row> all = rows();
+        if (const Row* row = rowAt(all, event->pos()); row && row->kind == Row::Kind::resource) {
+            // A resource row selects its resource (again: clears it).
+            m_view->selectResource(row->resource == m_view->selectedResource() ? 0 : row->resource);
+            return;
+        }
         const Hit hit = hitTest(event->pos());
         m_view->selectTask(hit.lane >= 0 ? m_document->model()
                                                .lanes()[static_cast<std::size_t>(hit.lane)]
@@ -860,6 +1428,7 @@ void TimelineView::keyPressEvent(QKeyEvent* event) {
         return;
     case Qt::Key_Escape:
         m_view->selectTask(analysis::no_task);
+        m_view->selectResource(0);
         return;
     default:
         QWidget::keyPressEvent(event);

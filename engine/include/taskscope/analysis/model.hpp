@@ -67,12 +67,6 @@ struct span {
     trace::name_id name = 0;   ///< pool jobs' names
 };
 
-/// A run-queue depth at a moment.
-struct depth_point {
-    std::uint64_t time_ns;
-    std::uint32_t depth;
-};
-
 /// Where a poll is: `model::lanes()[lane].polls[index]`.
 struct poll_ref {
     std::uint32_t lane = 0;
@@ -358,6 +352,7 @@ private:
     static void close_lost_span(column<span>& spans, std::uint64_t now_ns);
     /// The last span, if still open, ends at `now_ns`.
     static void close_open_span(column<span>& spans, std::uint64_t now_ns);
+    /// Adds a run-queue depth (add_depth_point) and notes the deepest.
     void record_depth(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
     std::uint16_t route_index_of(trace::name_id route);
     static constexpr std::size_t max_routes = 0xFFFF;

@@ -8,6 +8,8 @@
 #include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -37,11 +39,41 @@ struct wait_span {
     trace::resource_op op = trace::resource_op::recv;
 };
 
-/// A resource's depth (queued messages, permits held, a broadcast's slowest backlog).
-struct resource_depth_point {
-    std::uint64_t time_ns = 0;
-    std::uint64_t depth = 0;
+/// A depth at a moment: a run queue's, a resource's (queued messages, permits held, a
+/// broadcast's slowest backlog), the tasks waiting on a resource.
+struct depth_point {
+    std::uint64_t time_ns;
+    std::uint32_t depth;
 };
+
+/// How far back a late record (an event from another thread, delivered after later ones) is
+/// put in its place in a series kept in time order. Views that summarise a series treat
+/// everything before its last `late_window` records as final.
+inline constexpr std::size_t late_window = 256;
+
+/// Where a record of time `time_ns` goes in `series`, ordered by `time_of(record)`: after
+/// every record of that time or earlier. Only the last late_window records are searched, so
+/// a damaged file cannot make appending quadratic; nullopt when the record is older than
+/// all of them.
+template <typename T, typename TimeOf>
+[[nodiscard]] std::optional<std::size_t> time_order_slot(const column<T>& series,
+                                                         std::uint64_t time_ns, TimeOf time_of) {
+    if (series.empty() || time_of(series.back()) <= time_ns) {
+        return series.size();
+    }
+    const auto window = std::min<std::size_t>(series.size(), late_window);
+    const auto from = series.end() - static_cast<std::ptrdiff_t>(window);
+    if (time_of(*from) > time_ns && from != series.begin()) {
+        return std::nullopt;
+    }
+    const auto at = std::upper_bound(from, series.end(), time_ns,
+                                     [&](std::uint64_t t, const T& r) { return t < time_of(r); });
+    return at.index();
+}
+
+/// Adds a depth to a series kept in time order (see time_order_slot; a point too late is
+/// dropped). A point that repeats the last one's depth is not stored: the level holds anyway.
+void add_depth_point(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
 
 struct resource_info {
     std::uint32_t id = 0;
@@ -64,12 +96,33 @@ struct resource_info {
     std::vector<std::uint64_t> lagged_receivers; ///< task ids, each once
     bool reported_full = false;                  ///< the channel_full finding was made
 
-    column<resource_depth_point> depths;
-    column<hold_span> holds;
+    column<depth_point> depths;  ///< in time order
+    column<depth_point> waiters; ///< tasks waiting on it, after each change; in time order
+    column<hold_span> holds;     ///< in order of their beginning
+    /// In the order their events arrived: by begin time, except that one may begin up to
+    /// wait_disorder_ns before one stored ahead of it (threads interleave).
     column<wait_span> waits;
+    std::uint64_t wait_disorder_ns = 0;
+    std::uint64_t latest_wait_begin_ns = 0;
+
+    std::uint64_t longest_hold_ns = 0; ///< of finished holds
 
     /// The task holding it now (a mutex), or 0.
     [[nodiscard]] std::uint64_t holder_now() const noexcept;
+    /// Indices [first, last) of `waits` holding every wait that began in [from_ns, to_ns]
+    /// (and perhaps a few that began just outside): a binary search by begin time.
+    [[nodiscard]] std::pair<std::size_t, std::size_t> waits_beginning_in(std::uint64_t from_ns,
+                                                                         std::uint64_t to_ns) const;
+    /// Indices [first, last) of `holds` holding every hold that overlaps [from_ns, to_ns]
+    /// (and perhaps a few finished before it).
+    [[nodiscard]] std::pair<std::size_t, std::size_t> holds_overlapping(std::uint64_t from_ns,
+                                                                        std::uint64_t to_ns) const;
+};
+
+/// A wait of the resource table: `find(resource)->waits[index]`.
+struct wait_ref {
+    std::uint32_t resource = 0;
+    std::size_t index = 0;
 };
 
 /// What the resource table found worth a finding.
@@ -106,6 +159,12 @@ public:
     /// resource behind a channel wake that follows it. 0: none.
     [[nodiscard]] std::uint32_t resource_behind_wake(std::uint16_t track,
                                                      std::uint64_t task) const noexcept;
+    /// The first wait of task `task` (an id) that began in [from_ns, to_ns], on any
+    /// resource: what a poll that ended pending went on to wait for. Bounded: a binary
+    /// search a resource, then at most `max_scanned` of its waits.
+    [[nodiscard]] std::optional<wait_ref> wait_begun_by(std::uint64_t task, std::uint64_t from_ns,
+                                                        std::uint64_t to_ns,
+                                                        std::size_t max_scanned = 4096) const;
 
     void on(const trace::event& e, const trace::resource_created_view& v);
     void on(const trace::event& e, const trace::resource_wait_view& v);
@@ -128,6 +187,9 @@ public:
 
 private:
     resource_info& resource(std::uint32_t id, std::uint64_t seen_ns);
+    /// Stores a hold in begin order; an open hold's index moves up with a late insert.
+    void add_hold(resource_info& r, std::uint64_t at_ns, std::uint64_t task);
+    void count_waiters(resource_info& r, std::uint64_t at_ns);
     void end_hold(resource_info& r, std::uint64_t task, std::uint64_t at_ns);
     void check_hold(const resource_info& r, const hold_span& h);
 
@@ -144,7 +206,12 @@ private:
         std::uint32_t resource;
         std::uint32_t wait;
     };
-    std::unordered_map<std::uint64_t, open_wait> m_open_waits; // by task: one wait at a time
+    // One wait at a time per task; threads outside any task (task 0) by their track.
+    std::unordered_map<std::uint64_t, open_wait> m_open_waits;
+    [[nodiscard]] static std::uint64_t open_wait_key(std::uint64_t task,
+                                                     std::uint16_t track) noexcept {
+        return task != 0 ? task : (std::uint64_t{1} << 63) | track;
+    }
     struct last_ready {
         std::uint64_t task = 0;
         std::uint32_t resource = 0;
