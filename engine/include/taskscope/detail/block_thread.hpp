@@ -10,7 +10,7 @@ namespace taskscope::detail {
 
 /// A waker target for a blocked thread. Heap-allocated and reference-counted like a task,
 /// because a primitive may still hold (and call) a copy of its waker after the thread
-/// stopped waiting.
+/// stopped waiting (or ended).
 class thread_parker final : public task_header {
 public:
     thread_parker() noexcept : task_header(nullptr, 0, trace::default_task_name, nullptr) {
@@ -42,21 +42,29 @@ private:
     std::atomic<bool> m_woken{false};
 };
 
+/// The calling thread's parker, made on first use. The thread owns one reference; wakers
+/// of it that a primitive still holds keep it alive after the thread ends. A wake meant for
+/// an earlier wait only costs the next one an extra poll.
+inline thread_parker& this_thread_parker() {
+    struct owner {
+        thread_parker* parker = new thread_parker;
+        ~owner() { parker->unref(); }
+    };
+    thread_local owner here;
+    return *here.parker;
+}
+
 /// Polls `future` on the calling thread until it is ready, sleeping between polls.
 template <class F>
 poll_value_t<F> block_thread_on(F& future) {
-    auto* parker = new thread_parker;
-    struct drop_parker {
-        thread_parker* parker;
-        ~drop_parker() { parker->unref(); }
-    } drop{parker};
+    thread_parker& parker = this_thread_parker();
     for (;;) {
-        context cx(*parker);
+        context cx(parker);
         auto result = future.poll(cx);
         if (result.is_ready()) {
             return result.take();
         }
-        parker->wait();
+        parker.wait();
     }
 }
 
