@@ -219,6 +219,27 @@ TEST_CASE("own-executor, the seed's loop polls a self-waking sleep again and aga
         polling += p.end_ns - p.begin_ns;
     }
     CHECK(self_woken == busy_polls.size() - 3);
+    // The ready queue is never empty while the sleeps wake themselves: the executor waits
+    // on it only in the timer phase (what the lesson text points at on its row).
+    const analysis::resource_info* ready = nullptr;
+    for (const auto& res : r.model.resources().all()) {
+        if (r.model.name(res.name) == "ready queue") {
+            ready = &res;
+        }
+    }
+    REQUIRE(ready != nullptr);
+    REQUIRE(!timer_polls.empty());
+    std::size_t busy_waits = 0;
+    std::size_t timer_waits = 0;
+    for (const auto& w : ready->waits) {
+        busy_waits +=
+            w.begin_ns > busy_polls.front().begin_ns && w.begin_ns < busy_polls.back().begin_ns
+                ? 1u
+                : 0u;
+        timer_waits += w.begin_ns > timer_polls.front().begin_ns ? 1u : 0u;
+    }
+    CHECK(busy_waits == 0);
+    CHECK(timer_waits >= 2); // for the first timers and for the second ones
     // Timer: between its polls the executor sleeps in blocking_recv: the polls take a tiny
     // part of the naps (the seed's 3 s + 2 s, at a twentieth, scaled).
     REQUIRE(timer_polls.size() == 9);
