@@ -1332,3 +1332,51 @@ TEST_CASE("late points far in the past do not make queue depth series quadratic"
         CHECK(series[i - 1].time_ns <= series[i].time_ns);
     }
 }
+
+TEST_CASE("request latencies of thousands of requests come out sorted, as a plain sort has them",
+          "[analysis]") {
+    // Enough requests for the radix sort, latencies spread over five bytes.
+    model m;
+    std::vector<event> events;
+    std::vector<std::uint64_t> expected;
+    std::uint64_t state = 12345;
+    for (std::uint64_t i = 0; i < 5000; ++i) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        const std::uint64_t latency = (state >> 24) % (std::uint64_t{1} << 38) + 1;
+        const std::uint64_t begin = i * 1000;
+        events.push_back(make::request_begin(begin, 0, 1, i + 1, 0, trace::request_side::server));
+        events.push_back(
+            make::request_end(begin + latency, 0, 1, 0, 200, trace::request_side::server));
+        expected.push_back(latency);
+    }
+    feed(m, events);
+    std::sort(expected.begin(), expected.end());
+    const auto sorted = m.request_latencies();
+    REQUIRE(sorted.size() == expected.size());
+    CHECK(std::equal(sorted.begin(), sorted.end(), expected.begin()));
+    CHECK(m.request_latency().max_ns == expected.back());
+}
+
+TEST_CASE("client requests of tasks from another runtime pair up whatever their ids",
+          "[analysis]") {
+    // Ids close together (a load generator's counter), one far above and one below the
+    // first seen: each end closes its own task's request.
+    model m;
+    const std::vector<std::uint64_t> ids = {1000, 1001, 1002, 5'000'000'000'000, 3};
+    std::vector<event> events;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        events.push_back(
+            make::request_begin(100 * i, 0, ids[i], i + 1, 0, trace::request_side::client));
+    }
+    // Ends in the reverse order, request i taking 1000 + i ns.
+    for (std::size_t i = ids.size(); i-- > 0;) {
+        events.push_back(
+            make::request_end(100 * i + 1000 + i, 0, ids[i], 0, 200, trace::request_side::client));
+    }
+    feed(m, events);
+    REQUIRE(m.requests().size() == ids.size());
+    CHECK(m.open_request_count() == 0);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        CHECK(m.requests()[i].latency_ns() == 1000 + i);
+    }
+}

@@ -84,12 +84,18 @@ struct varint_reader {
     const unsigned char* end;
     bool bad = false;
 
-    std::uint64_t next() noexcept {
+    [[gnu::always_inline]] std::uint64_t next() noexcept {
+        // A varint is at most 10 bytes: with that many left, no end check per byte.
+        return end - at >= 10 ? decode<false>() : next_near_end();
+    }
+    [[gnu::noinline]] std::uint64_t next_near_end() noexcept { return decode<true>(); }
+
+    template <bool check_end>
+    [[gnu::always_inline]] std::uint64_t decode() noexcept {
         std::uint64_t v = 0;
         for (unsigned shift = 0; shift < 64; shift += 7) {
-            if (at == end) {
-                bad = true;
-                return 0;
+            if (check_end && at == end) {
+                break;
             }
             const unsigned char byte = *at++;
             v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
@@ -216,13 +222,14 @@ std::string decode_events(std::span<const unsigned char> raw, std::uint32_t even
         return "its columns do not hold the event count its header gives";
     }
 
-    const std::size_t start = out.size();
-    out.resize(start + event_count);
-    std::span<event> events(out.data() + start, event_count);
+    // Every field of every event is written below: what `out` held is overwritten, never
+    // zero-filled first (resize only value-initialises what it adds).
+    out.resize(event_count);
+    std::span<event> events(out.data(), event_count);
     for (std::uint32_t i = 0; i < event_count; ++i) {
         const unsigned char kind = col[kinds].at[i];
         if (kind >= event_kind_count) {
-            out.resize(start);
+            out.clear();
             return "it holds an event of unknown kind " + std::to_string(kind);
         }
         events[i].kind = static_cast<event_kind>(kind);
@@ -252,7 +259,7 @@ std::string decode_events(std::span<const unsigned char> raw, std::uint32_t even
     }
     for (std::size_t c : {tracks, times, tasks, args, args2}) {
         if (col[c].bad || col[c].at != col[c].end) {
-            out.resize(start);
+            out.clear();
             return "a column does not decode to its event count";
         }
     }

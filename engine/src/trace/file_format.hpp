@@ -64,9 +64,10 @@ void write_chunk_header(unsigned char* out, chunk_header h,
 void encode_events(std::span<const event> events, name_id first_name,
                    std::span<const std::string> names, std::vector<unsigned char>& out);
 
-/// Decodes what encode_events wrote. Appends names at index `first_name` of `names`
-/// (which must have exactly that many entries). Returns an empty string on success, or
-/// what is wrong with the bytes.
+/// Decodes what encode_events wrote into `out`, replacing what it held (its storage is
+/// reused). Appends names at index `first_name` of `names` (which must have exactly that
+/// many entries). Returns an empty string on success, or what is wrong with the bytes
+/// (`out` is then empty).
 [[nodiscard]] std::string decode_events(std::span<const unsigned char> raw,
                                         std::uint32_t event_count, std::uint64_t base_time_ns,
                                         std::vector<std::string>& names, std::vector<event>& out);

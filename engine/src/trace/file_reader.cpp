@@ -107,7 +107,16 @@ bool file_reader::fail(std::string warning) {
 }
 
 bool file_reader::next(std::vector<event>& out) {
-    out.clear();
+    if (!next_chunk(out)) {
+        out.clear();
+        return false;
+    }
+    return true;
+}
+
+bool file_reader::next_chunk(std::vector<event>& out) {
+    // `out` keeps its storage and its size from the chunk before: the decoder overwrites
+    // every field of every event, so growing it zero-fills only what it never held.
     while (!m_done) {
         const std::string where = "chunk " + std::to_string(m_report.chunks + 1) + " (at byte " +
                                   std::to_string(m_report.bytes_read) + ")";

@@ -186,6 +186,8 @@ public:
 
 private:
     bool fail(std::string warning);
+    /// next() without emptying `out` on false; `out`'s storage is overwritten in place.
+    bool next_chunk(std::vector<event>& out);
 
     std::FILE* m_file = nullptr;
     run_info m_info;
