@@ -95,43 +95,62 @@ SeriesDecimator::decimateCandidates(const Series& series,
 
 void DepthSummary::update(const SeriesDecimator::Series& series) {
     const std::size_t final = series.size() > lateWindow ? series.size() - lateWindow : 0;
-    for (std::size_t level = 0;; ++level) {
-        const std::size_t size = baseBlock << level;
-        if (final / size == 0) {
-            break;
-        }
-        if (m_levels.size() <= level) {
-            m_levels.emplace_back();
-        }
-        std::vector<Extremes>& blocks = m_levels[level];
-        for (std::size_t b = blocks.size(); (b + 1) * size <= final; ++b) {
-            Extremes e{};
-            if (level == 0) {
-                const std::size_t from = b * size;
-                for (std::size_t i = 1; i < size; ++i) {
-                    if (series[from + i].depth < series[from + e.lowest].depth) {
-                        e.lowest = static_cast<std::uint32_t>(i);
-                    }
-                    if (series[from + i].depth > series[from + e.highest].depth) {
-                        e.highest = static_cast<std::uint32_t>(i);
-                    }
-                }
-            } else {
+    if (final < baseBlock) {
+        return;
+    }
+    if (m_levels.empty()) {
+        m_levels.emplace_back();
+    }
+    // The blocks above that each new pair completes, at once: a block reads its halves'
+    // extremes from the series while they are still in the cache (level by level, every
+    // level above the first read millions of points from all over the series again).
+    const auto completeAbove = [&] {
+        for (std::size_t level = 1;; ++level) {
+            if (m_levels[level - 1].size() < 2) {
+                return;
+            }
+            if (m_levels.size() <= level) {
+                m_levels.emplace_back(); // (may move the levels: take references after this)
+            }
+            const std::vector<Extremes>& below = m_levels[level - 1];
+            std::vector<Extremes>& blocks = m_levels[level];
+            if (below.size() < 2 * (blocks.size() + 1)) {
+                return; // nothing new here, so nothing new above
+            }
+            const std::size_t half = baseBlock << (level - 1);
+            while (below.size() >= 2 * (blocks.size() + 1)) {
                 // From the two halves one level down.
-                const std::vector<Extremes>& below = m_levels[level - 1];
+                const std::size_t b = blocks.size();
                 const Extremes& left = below[2 * b];
                 const Extremes& right = below[2 * b + 1];
-                const std::size_t half = size / 2;
-                const std::size_t from = b * size;
+                const std::size_t from = b * 2 * half;
                 const auto depth = [&](std::size_t offset) { return series[from + offset].depth; };
+                Extremes e{};
                 e.lowest = depth(right.lowest + half) < depth(left.lowest)
                                ? right.lowest + static_cast<std::uint32_t>(half)
                                : left.lowest;
                 e.highest = depth(right.highest + half) > depth(left.highest)
                                 ? right.highest + static_cast<std::uint32_t>(half)
                                 : left.highest;
+                blocks.push_back(e);
             }
-            blocks.push_back(e);
+        }
+    };
+    completeAbove();
+    for (std::size_t b = m_levels[0].size(); (b + 1) * baseBlock <= final; ++b) {
+        Extremes e{};
+        const std::size_t from = b * baseBlock;
+        for (std::size_t i = 1; i < baseBlock; ++i) {
+            if (series[from + i].depth < series[from + e.lowest].depth) {
+                e.lowest = static_cast<std::uint32_t>(i);
+            }
+            if (series[from + i].depth > series[from + e.highest].depth) {
+                e.highest = static_cast<std::uint32_t>(i);
+            }
+        }
+        m_levels[0].push_back(e);
+        if (b % 2 == 1) {
+            completeAbove();
         }
     }
 }

@@ -145,6 +145,18 @@ void LaneSummary::rebuildAbove(std::size_t firstDirty) {
 void LaneSummary::update(const analysis::lane& lane) {
     const std::size_t before = m_levels.empty() ? 0 : m_levels[0].size();
     std::size_t firstDirty = SIZE_MAX;
+    if (lane.polls.size() - m_pollsDone > 4096) {
+        // Many polls at once (an opened file): the buckets they reach, in one allocation
+        // rather than a vector that doubles (and copies) its way to millions of buckets.
+        const analysis::poll_span& last = lane.polls.back();
+        const std::uint64_t end = last.end_ns == analysis::open_end ? last.begin_ns : last.end_ns;
+        if (end > m_origin) {
+            if (m_levels.empty()) {
+                m_levels.emplace_back();
+            }
+            m_levels[0].reserve((end - m_origin) / baseBucketNs + 1);
+        }
+    }
     while (m_pollsDone < lane.polls.size()) {
         const analysis::poll_span& p = lane.polls[m_pollsDone];
         if (p.end_ns == analysis::open_end) {

@@ -9,6 +9,8 @@ namespace taskscope::ui {
 namespace {
 
 constexpr std::uint32_t none = UINT32_MAX;
+/// Groups up to this many are sorted whole rather than selected rank by rank.
+constexpr std::size_t smallGroup = 64;
 
 } // namespace
 
@@ -72,7 +74,15 @@ void RequestDecimator::build(const analysis::model& model, bool client, bool com
     const std::size_t n = model.requests().size();
     std::vector<std::uint32_t> scratch;
     // A view of 64 columns or more uses blocks of at most n / 64 / blocksPerColumn.
-    for (std::size_t level = 0; (baseBlock << level) * 64 * blocksPerColumn <= n; ++level) {
+    std::size_t levels = 0;
+    while ((baseBlock << levels) * 64 * blocksPerColumn <= n) {
+        ++levels;
+    }
+    // The top level first: each of its blocks chooses its halves' picks just before, from
+    // requests still in the cache. Level by level from the bottom, every level above the
+    // first read its picks' requests from all over the model again (most of the time the
+    // build took went in those cache misses).
+    for (std::size_t level = levels; level-- > 0;) {
         const std::size_t blocks = n / (baseBlock << level);
         if (blocks > 0) {
             scratch.clear();
@@ -115,6 +125,15 @@ void RequestDecimator::choose(const analysis::model& model, std::vector<std::uin
         if (n <= static_cast<std::size_t>(maxPerColumn)) {
             for (auto it = begin; it != split; ++it) {
                 picks.push_back(it->request);
+            }
+        } else if (n <= smallGroup) {
+            // A pyramid block's group (two halves' picks, 16 or so): one sort of so few
+            // costs less than a selection per rank kept.
+            std::sort(begin, split, byLatency);
+            std::array<std::size_t, maxPerColumn> ranks{};
+            const std::size_t count = ranksKept(n, ranks);
+            for (std::size_t k = 0; k < count; ++k) {
+                picks.push_back((begin + static_cast<std::ptrdiff_t>(ranks[k]))->request);
             }
         } else {
             // Ascending ranks, so each nth_element only searches what lies above the last.
