@@ -226,18 +226,19 @@ std::string decode_events(std::span<const unsigned char> raw, std::uint32_t even
     // zero-filled first (resize only value-initialises what it adds).
     out.resize(event_count);
     std::span<event> events(out.data(), event_count);
+    std::uint64_t last_time = base_time_ns;
+    std::vector<std::uint64_t> last_task;
+    // One pass over the events, every field at once: a chunk's events outgrow the cache,
+    // and a pass of its own for the kinds cost a fifth of the decoding.
     for (std::uint32_t i = 0; i < event_count; ++i) {
+        event& e = events[i];
         const unsigned char kind = col[kinds].at[i];
         if (kind >= event_kind_count) {
             out.clear();
             return "it holds an event of unknown kind " + std::to_string(kind);
         }
-        events[i].kind = static_cast<event_kind>(kind);
-        events[i].detail = col[details].at[i];
-    }
-    std::uint64_t last_time = base_time_ns;
-    std::vector<std::uint64_t> last_task;
-    for (event& e : events) {
+        e.kind = static_cast<event_kind>(kind);
+        e.detail = col[details].at[i];
         const std::uint64_t track = col[tracks].next();
         if (track > 0xFFFF) {
             col[tracks].bad = true;
