@@ -1,3 +1,4 @@
+#include "chat_commands.hpp"
 #include "demo.hpp"
 #include "lesson_commands.hpp"
 #include "serve.hpp"
@@ -153,6 +154,94 @@ int main(int argc, char** argv) {
     load_cmd->add_flag("--json", load.json,
                        "Print JSON: count, errors, p50, p90, p99, max (milliseconds), statuses");
 
+    taskscope::cli::chat_serve_options chat_serve;
+    std::string chat_backlog = "ring";
+    CLI::App* chat_serve_cmd = app.add_subcommand(
+        "chat-serve", "Serve the chat protocol (one JSON object a line: Join, Post, Stats) until "
+                      "Ctrl-C; slow readers lag and are told what they missed");
+    chat_serve_cmd->add_option("--host", chat_serve.host, "Address to listen on")
+        ->capture_default_str();
+    chat_serve_cmd->add_option("-p,--port", chat_serve.port, "Port (0: any free port)")
+        ->capture_default_str();
+    chat_serve_cmd->add_option("-w,--workers", chat_serve.workers, "Worker threads")
+        ->check(CLI::Range(std::size_t{1}, taskscope::runtime_options::max_workers))
+        ->capture_default_str();
+    chat_serve_cmd
+        ->add_option("--capacity", chat_serve.capacity,
+                     "Messages each group's ring keeps; a reader further behind lags")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+        ->capture_default_str();
+    chat_serve_cmd
+        ->add_option("--backlog", chat_backlog,
+                     "ring (bounded: slow readers lose messages and are told) or unbounded (a "
+                     "queue per reader that grows without limit: the mistake)")
+        ->check(CLI::IsMember({"ring", "unbounded"}))
+        ->capture_default_str();
+    chat_serve_cmd
+        ->add_option("--max-line", chat_serve.max_line_bytes,
+                     "Longest line a client may send, in bytes")
+        ->check(CLI::Range(std::size_t{64}, std::size_t{64} << 20))
+        ->capture_default_str();
+    chat_serve_cmd
+        ->add_option("--max-connections", chat_serve.max_connections,
+                     "Connections at once; more are told to try later")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    chat_serve_cmd
+        ->add_option("--send-buffer", chat_serve.send_buffer_bytes,
+                     "Kernel send buffer per connection in bytes (0: the system's autotuning)")
+        ->check(CLI::Range(0, 64 << 20))
+        ->capture_default_str();
+    chat_serve_cmd->add_flag("!--no-trace", chat_serve.trace, "Do not record scheduling events");
+    chat_serve_cmd->add_option("--record", chat_serve.record,
+                               "Record the trace to this .tstrace file until Ctrl-C");
+
+    taskscope::cli::chat_client_options chat_client;
+    CLI::App* chat_cmd = app.add_subcommand(
+        "chat", "Talk to a chat server: type 'join GROUP', 'post GROUP MESSAGE...' or 'stats'; "
+                "what the server sends is printed as it arrives");
+    chat_cmd->add_option("address", chat_client.address, "HOST:PORT, for example 127.0.0.1:7878")
+        ->required();
+    chat_cmd
+        ->add_option("--linger-ms", chat_client.linger_ms,
+                     "After standard input ends, keep printing for this long")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{600'000}))
+        ->capture_default_str();
+
+    taskscope::cli::chat_load_cli_options chat_load;
+    CLI::App* chat_load_cmd = app.add_subcommand(
+        "chat-load", "Load a chat server: posters, fast readers and slow (or stalled) readers in "
+                     "one group; prints delivery latency and lag per class of reader");
+    chat_load_cmd->add_option("address", chat_load.address, "HOST:PORT, for example 127.0.0.1:7878")
+        ->required();
+    chat_load_cmd->add_option("--group", chat_load.group, "The group")->capture_default_str();
+    chat_load_cmd->add_option("--posters", chat_load.posters, "Posting clients")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1000}))
+        ->capture_default_str();
+    chat_load_cmd->add_option("--rate", chat_load.rate, "Posts a second, each poster (0: flat out)")
+        ->check(CLI::Range(0.0, 1e6))
+        ->capture_default_str();
+    chat_load_cmd->add_option("--fast", chat_load.fast, "Readers that read everything at once")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{5000}))
+        ->capture_default_str();
+    chat_load_cmd->add_option("--slow", chat_load.slow, "Slow readers")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{5000}))
+        ->capture_default_str();
+    chat_load_cmd
+        ->add_option("--slow-rate", chat_load.slow_rate,
+                     "Messages a second a slow reader reads (0: stalled, never reads)")
+        ->check(CLI::Range(0.0, 1e6))
+        ->capture_default_str();
+    chat_load_cmd->add_option("--seconds", chat_load.seconds, "How long the posters post")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+    chat_load_cmd->add_option("--bytes", chat_load.bytes, "Message length")
+        ->check(CLI::Range(std::size_t{16}, std::size_t{60'000}))
+        ->capture_default_str();
+    chat_load_cmd->add_flag("--json", chat_load.json,
+                            "Print JSON: posted, and per class readers, received, lag_notices, "
+                            "missed, p50_ms, p99_ms, max_ms");
+
     CLI::App* lessons_cmd =
         app.add_subcommand("lessons", "List the lessons: the classic async demonstrations");
     taskscope::cli::lesson_options lesson;
@@ -202,6 +291,17 @@ int main(int argc, char** argv) {
         if (*lesson_cmd) {
             lesson.command = command_line(argc, argv);
             return taskscope::cli::run_lesson(lesson, std::cout, std::cerr);
+        }
+        if (*chat_serve_cmd) {
+            chat_serve.backlog = *taskscope::net::parse_backlog_mode(chat_backlog);
+            chat_serve.command = command_line(argc, argv);
+            return taskscope::cli::run_chat_serve(chat_serve, std::cout, std::cerr);
+        }
+        if (*chat_cmd) {
+            return taskscope::cli::run_chat_client(chat_client, std::cout, std::cerr);
+        }
+        if (*chat_load_cmd) {
+            return taskscope::cli::run_chat_load_command(chat_load, std::cout, std::cerr);
         }
         if (*load_cmd) {
             return taskscope::cli::run_load_command(load, std::cout, std::cerr);

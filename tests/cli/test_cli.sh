@@ -9,7 +9,11 @@ data=$(cd "$(dirname "$0")/../data" && pwd)
 work=$(mktemp -d)
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-cleanup() { [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+    [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null
+    [ -n "${chat_pid:-}" ] && kill "$chat_pid" 2>/dev/null
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
 "$cli" serve --port 0 --workers 1 --sleep-mode blocking >"$work/serve.out" 2>&1 &
@@ -112,6 +116,76 @@ grep -q "cannot open" "$work/err" || fail "missing-file message: $(cat "$work/er
 grep -q "taskscope-cli lessons" "$work/err" || fail "unknown lesson message: $(cat "$work/err")"
 "$cli" lesson three-sleeps --scale 100 >/dev/null 2>"$work/err" && fail "--scale 100 accepted"
 grep -q "scale" "$work/err" || fail "bad scale message: $(cat "$work/err")"
+
+# Chat: a client no one here wrote (Python's socket and json) talks to chat-serve; the
+# interactive client and the load generator; bad addresses; Ctrl-C writes the recording.
+"$cli" chat-serve --port 0 --workers 2 --capacity 50 --record "$work/chat.tstrace" \
+    >"$work/chat.out" 2>&1 &
+chat_pid=$!
+chat_port=""
+for _ in $(seq 1 100); do
+    chat_port=$(sed -n 's|^chat on 127.0.0.1:\([0-9]*\) .*|\1|p' "$work/chat.out")
+    [ -n "$chat_port" ] && break
+    sleep 0.05
+done
+[ -n "$chat_port" ] || fail "chat-serve printed no port: $(cat "$work/chat.out")"
+if [ -n "$chat_port" ] && command -v python3 >/dev/null; then
+    python3 - "$chat_port" >"$work/py.out" 2>&1 <<'PY' || fail "python chat client: $(cat "$work/py.out")"
+import json, socket, sys
+port = int(sys.argv[1])
+def client():
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return s, s.makefile("r", encoding="utf-8")
+def send(s, obj):
+    s.sendall((json.dumps(obj) + "\n").encode())
+def sync(s, f):  # Stats is answered after every earlier line of this connection was handled
+    send(s, {"Stats": None})
+    while True:
+        doc = json.loads(f.readline())
+        if "Stats" in doc:
+            return doc["Stats"]
+a, fa = client()
+b, fb = client()
+send(a, {"Join": {"group_name": "py"}})
+send(b, {"Join": {"group_name": "py"}})
+sync(a, fa)
+sync(b, fb)
+send(a, {"Post": {"group_name": "py", "message": "hello from python"}})
+want = {"Message": {"group_name": "py", "message": "hello from python"}}
+assert json.loads(fa.readline()) == want
+assert json.loads(fb.readline()) == want
+send(b, {"Post": {"group_name": "nope", "message": "x"}})
+assert json.loads(fb.readline()) == {"Error": "Group 'nope' does not exist"}
+b.sendall(b"not json\n")
+assert "Error" in json.loads(fb.readline())
+stats = sync(b, fb)
+assert stats["posts"] == 1 and stats["deliveries"] == 2, stats
+print("python ok")
+PY
+    grep "python ok" "$work/py.out" >/dev/null || fail "python chat client did not finish: $(cat "$work/py.out")"
+fi
+if [ -n "$chat_port" ]; then
+    printf 'join room\npost room hi from the cli\nwhat\n' |
+        "$cli" chat "127.0.0.1:$chat_port" --linger-ms 300 >"$work/chat-client.out" 2>"$work/err" ||
+        fail "chat client failed: $(cat "$work/err")"
+    grep -F '{"Message":{"group_name":"room","message":"hi from the cli"}}' "$work/chat-client.out" \
+        >/dev/null || fail "chat client did not print its message: $(cat "$work/chat-client.out")"
+    grep -q "join GROUP" "$work/err" || fail "chat client's help for a bad line: $(cat "$work/err")"
+    "$cli" chat-load "127.0.0.1:$chat_port" --posters 1 --rate 200 --fast 2 --slow 1 \
+        --seconds 0.5 --json >"$work/chat-load.json" 2>"$work/err" ||
+        fail "chat-load failed: $(cat "$work/err")"
+    grep '"fast":{' "$work/chat-load.json" >/dev/null || fail "chat-load --json: $(cat "$work/chat-load.json")"
+    kill -INT "$chat_pid"
+    wait "$chat_pid" || fail "chat-serve did not exit cleanly on Ctrl-C: $(cat "$work/chat.out")"
+    chat_pid=""
+    grep "^recorded [0-9]* events" "$work/chat.out" >/dev/null || fail "chat-serve did not record: $(cat "$work/chat.out")"
+    "$cli" stats "$work/chat.tstrace" >/dev/null 2>&1 || fail "the chat recording does not open"
+fi
+"$cli" chat "127.0.0.1" </dev/null >/dev/null 2>"$work/err"
+[ $? -eq 2 ] || fail "chat without a port did not exit 2"
+grep -q "HOST:PORT" "$work/err" || fail "chat bad-address message: $(cat "$work/err")"
+"$cli" chat-serve --backlog sideways >/dev/null 2>"$work/err" && fail "--backlog sideways accepted"
+grep -q "backlog" "$work/err" || fail "bad --backlog message: $(cat "$work/err")"
 
 if [ "$failures" -eq 0 ]; then
     echo "cli: all checks passed"

@@ -150,15 +150,17 @@ task<void> client(std::shared_ptr<shared_load> shared) {
 
 } // namespace
 
-std::uint64_t load_report::percentile_ns(double p) const noexcept {
-    if (latencies_ns.empty()) {
+std::uint64_t nearest_rank_ns(std::span<const std::uint64_t> sorted, double p) noexcept {
+    if (sorted.empty()) {
         return 0;
     }
     p = std::clamp(p, 0.0, 1.0);
-    // nearest rank: the smallest value with at least p of the values at or below it
-    const auto rank =
-        static_cast<std::size_t>(std::ceil(p * static_cast<double>(latencies_ns.size())));
-    return latencies_ns[rank == 0 ? 0 : rank - 1];
+    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+    return sorted[rank == 0 ? 0 : rank - 1];
+}
+
+std::uint64_t load_report::percentile_ns(double p) const noexcept {
+    return nearest_rank_ns(latencies_ns, p);
 }
 
 namespace {

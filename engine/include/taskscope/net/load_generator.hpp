@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,11 @@ struct load_options {
     /// No request starts after this, and any still running then is cut off (an error).
     std::chrono::steady_clock::time_point stop_at = std::chrono::steady_clock::time_point::max();
 };
+
+/// The nearest-rank percentile of `sorted` (ascending): the smallest value with at least
+/// `p` (0..1) of the values at or below it; 0 for none.
+[[nodiscard]] std::uint64_t nearest_rank_ns(std::span<const std::uint64_t> sorted,
+                                            double p) noexcept;
 
 struct load_report {
     std::size_t count = 0;  ///< requests answered (any status)
