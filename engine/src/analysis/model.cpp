@@ -42,9 +42,9 @@ poll_ref first_poll_after(const std::vector<lane>& lanes, task_ref task, std::ui
 }
 
 /// Sorts `values` ascending: an LSD radix sort by bytes that skips the bytes all values
-/// share (latencies fit in three or four), with `scratch` as the second buffer. Linear
+/// share (latencies fit in three or four). Linear
 /// where std::sort of 1.5 million latencies took a tenth of a second or more.
-void radix_sort(std::vector<std::uint64_t>& values, std::vector<std::uint64_t>& scratch) {
+void radix_sort(std::vector<std::uint64_t>& values) {
     if (values.size() < 256) {
         std::sort(values.begin(), values.end());
         return;
@@ -56,7 +56,7 @@ void radix_sort(std::vector<std::uint64_t>& values, std::vector<std::uint64_t>& 
             ++counts[d][(v >> (8 * d)) & 0xFF];
         }
     }
-    scratch.resize(values.size());
+    std::vector<std::uint64_t> scratch(values.size());
     for (std::size_t d = 0; d < digits; ++d) {
         auto& count = counts[d];
         if (std::any_of(count.begin(), count.end(),
@@ -866,8 +866,7 @@ std::span<const std::uint64_t> model::request_latencies() const {
     std::vector<std::uint64_t>& sorted = m_sorted_latencies[side];
     std::vector<std::uint64_t>& fresh = m_fresh_latencies[side];
     if (!fresh.empty()) {
-        std::vector<std::uint64_t> scratch;
-        radix_sort(fresh, scratch);
+        radix_sort(fresh);
         const auto middle = static_cast<std::ptrdiff_t>(sorted.size());
         sorted.insert(sorted.end(), fresh.begin(), fresh.end());
         std::inplace_merge(sorted.begin(), sorted.begin() + middle, sorted.end());
