@@ -346,27 +346,30 @@ TEST_CASE("resource rows: a bounded channel's depth fills to its capacity, full 
           100);
 }
 
-TEST_CASE("resource rows: the first six resources by default, as many as chosen, the selected "
-          "one always, none without resources",
+TEST_CASE("resource rows: the first six resources by default, channels before locks before "
+          "notifies, as many as chosen, the selected one always, none without resources",
           "[timeline][resources]") {
     auto ev = twoWorkers();
     for (std::uint32_t r = 1; r <= 8; ++r) {
         ev.push_back(make::resource_created(
             r, w0, 100 + r, r % 2 ? resource_kind::semaphore : resource_kind::mpsc, 1, 4));
     }
+    ev.push_back(make::resource_created(9, w0, 109, resource_kind::notify, 1, 0));
     ev.push_back(make::marker(100, w0, 0));
     Scene scene(ev, names);
     using ids = std::vector<std::uint32_t>;
-    CHECK(scene.timeline.resourceRowIds() == ids{101, 102, 103, 104, 105, 106});
+    // The channels (even ids) first, then the semaphores, each in the trace's order.
+    CHECK(scene.timeline.resourceRowIds() == ids{102, 104, 106, 108, 101, 103});
     CHECK(scene.rowsOf(TimelineView::Row::Kind::resource).size() == 6);
     scene.timeline.setResourceRows(3);
-    CHECK(scene.timeline.resourceRowIds() == ids{101, 102, 103});
-    scene.view.selectResource(108);
-    CHECK(scene.timeline.resourceRowIds() == ids{101, 102, 108});
-    scene.view.selectResource(102);
-    CHECK(scene.timeline.resourceRowIds() == ids{101, 102, 103});
+    CHECK(scene.timeline.resourceRowIds() == ids{102, 104, 106});
+    scene.view.selectResource(101);
+    CHECK(scene.timeline.resourceRowIds() == ids{102, 104, 101});
+    scene.view.selectResource(104);
+    CHECK(scene.timeline.resourceRowIds() == ids{102, 104, 106});
     scene.timeline.setResourceRows(12);
-    CHECK(scene.timeline.resourceRowIds().size() == 8);
+    CHECK(scene.timeline.resourceRowIds() ==
+          ids{102, 104, 106, 108, 101, 103, 105, 107, 109}); // the notify last
     scene.timeline.setResourceRows(0);
     CHECK(scene.rowsOf(TimelineView::Row::Kind::resource).empty());
 
@@ -490,4 +493,71 @@ TEST_CASE("executor lanes: a thread running its own executor gets a worker-like 
     CHECK(scene.pixelsOf(image, TimelineView::Row::Kind::executor, ui::Style::taskColor(1)) > 100);
     CHECK(scene.pixelsOf(image, TimelineView::Row::Kind::worker, ui::Style::taskColor(1)) == 0);
     CHECK(scene.timeline.pollToolTip(2, 0).contains(QStringLiteral("poll on own executor 0")));
+}
+
+TEST_CASE("a broadcast's lags: marked on its row and on the lane of the poll that found them, "
+          "named in that poll's tooltip, and nothing drawn after its close",
+          "[timeline][resources]") {
+    constexpr std::uint32_t feed = 9;
+    auto ev = twoWorkers();
+    const auto add = [&](trace::event e) { ev.push_back(e); };
+    add(make::resource_created(1, w0, feed, resource_kind::broadcast, 2, 4));
+    add(make::task_spawned(2, w0, 1));
+    add(make::task_spawned(2, w0, 2));
+    add(make::resource_depth(3, w0, 2, feed, resource_op::send, 4)); // full from the start
+    add(make::poll_begin(100, w1, 1));
+    add(make::resource_lagged(105, w1, 1, feed, 37));
+    add(make::poll_end(120, w1, 1, trace::poll_result::pending));
+    add(make::poll_begin(130, w0, 2)); // a poll with no lag in it
+    add(make::poll_end(140, w0, 2, trace::poll_result::pending));
+    add(make::resource_closed(150, w0, feed));
+    add(make::marker(300, w0, 0));
+    Scene scene(ev, names);
+
+    const analysis::resource_info* r = scene.model().resources().find(feed);
+    REQUIRE(r != nullptr);
+    REQUIRE(r->lags.size() == 1);
+    CHECK(r->lags[0].time_ns == 105);
+    CHECK(r->lags[0].missed == 37);
+    CHECK(r->lags[0].track == w1);
+    CHECK(r->closed_ns == 150);
+
+    const QColor lag = ui::Style::lintColor(analysis::lint_kind::lagged_receiver);
+    const QImage image = scene.image();
+    CHECK(scene.pixelsOf(image, TimelineView::Row::Kind::resource, lag) > 0);
+    // On worker 1's lane (where the receiver found out), not on worker 0's.
+    int onW0 = 0;
+    int onW1 = 0;
+    for (const auto& row : scene.rowsOf(TimelineView::Row::Kind::worker)) {
+        int n = 0;
+        for (int y = row.top; y < row.top + row.height; ++y) {
+            for (int x = scene.timeline.labelWidth(); x < image.width(); ++x) {
+                n += image.pixel(x, y) == lag.rgb() ? 1 : 0;
+            }
+        }
+        (row.lane == w0 ? onW0 : onW1) = n;
+    }
+    CHECK(onW0 == 0);
+    CHECK(onW1 > 0);
+    CHECK(scene.timeline.pollToolTip(w1, 0).contains(QStringLiteral("lagged: missed 37 messages")));
+    CHECK_FALSE(scene.timeline.pollToolTip(w0, 0).contains(QStringLiteral("lagged")));
+
+    // The depth area ends at the close (150 of 300).
+    const auto rows = scene.rowsOf(TimelineView::Row::Kind::resource);
+    REQUIRE(rows.size() == 1);
+    const TimeScale& s = scene.view.scale();
+    const QColor full = ui::Style::resourceDepthColor(scene.timeline.palette()); // no alarm
+    int beforeClose = 0;
+    int afterClose = 0;
+    for (int y = rows[0].top; y < rows[0].top + rows[0].height; ++y) {
+        for (int x = scene.timeline.labelWidth(); x < image.width(); ++x) {
+            if (image.pixel(x, y) == full.rgb()) {
+                // The close's own column may be drawn; none after it.
+                const double closeX = s.xOf(150) + scene.timeline.labelWidth();
+                (x <= closeX + 1 ? beforeClose : afterClose) += 1;
+            }
+        }
+    }
+    CHECK(beforeClose > 0);
+    CHECK(afterClose == 0);
 }

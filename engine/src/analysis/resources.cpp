@@ -253,6 +253,11 @@ void resource_table::on(const trace::event& e, const trace::resource_lagged_view
     resource_info& r = resource(v.resource, e.time_ns);
     ++r.lag_events;
     r.messages_missed += v.missed;
+    const lag_mark mark{.time_ns = e.time_ns, .task = v.task, .missed = v.missed, .track = e.track};
+    if (const auto slot =
+            time_order_slot(r.lags, e.time_ns, [](const lag_mark& l) { return l.time_ns; })) {
+        r.lags.insert(r.lags.begin() + static_cast<std::ptrdiff_t>(*slot), mark);
+    }
     if (std::find(r.lagged_receivers.begin(), r.lagged_receivers.end(), v.task) ==
         r.lagged_receivers.end()) {
         r.lagged_receivers.push_back(v.task);
@@ -265,7 +270,11 @@ void resource_table::on(const trace::event& e, const trace::resource_lagged_view
 }
 
 void resource_table::on(const trace::event& e, const trace::resource_closed_view& v) {
-    resource(v.resource, e.time_ns).closed = true;
+    resource_info& r = resource(v.resource, e.time_ns);
+    if (!r.closed) {
+        r.closed = true;
+        r.closed_ns = e.time_ns;
+    }
 }
 
 void resource_table::end_hold(resource_info& r, std::uint64_t task, std::uint64_t at_ns) {

@@ -103,8 +103,8 @@ int TimelineView::labelWidth() const {
         const QFontMetrics metrics(painted);
         int widest = 0;
         for (const char* name :
-             {"reactor & timers", "outside thread 00", "blocking pool 00", "HTTP requests",
-              "worker 00", "own executor 00", "semaphore 'permits'"}) {
+             {"reactor & timers", "outside thread 00", "blocking pool 00", "requests", "worker 00",
+              "own executor 00", "semaphore 'permits'"}) {
             widest = std::max(widest, metrics.horizontalAdvance(QString::fromLatin1(name)));
         }
         m_labelFont = painted;
@@ -190,7 +190,7 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
         add(Row::Kind::outside, lane, outsideHeight,
             QString::fromStdString(lanes[static_cast<std::size_t>(lane)].label()));
     }
-    add(Row::Kind::requests, -1, requestsRow, QStringLiteral("HTTP requests"));
+    add(Row::Kind::requests, -1, requestsRow, QStringLiteral("requests"));
     const analysis::model& m = m_document->model();
     for (const std::uint32_t id : resources) {
         add(Row::Kind::resource, -1, resourceHeight, QString::fromStdString(m.resource_label(id)),
@@ -202,9 +202,34 @@ std::vector<TimelineView::Row> TimelineView::layoutRows(bool fillHeight) const {
 std::vector<std::uint32_t> TimelineView::resourceRowIds() const {
     const auto& all = m_document->model().resources().all();
     std::vector<std::uint32_t> ids;
-    const std::size_t shown = std::min(all.size(), static_cast<std::size_t>(m_resourceRows));
-    for (std::size_t i = 0; i < shown; ++i) {
-        ids.push_back(all[i].id);
+    const auto shown = static_cast<std::size_t>(std::max(m_resourceRows, 0));
+    // Channels first (their depth is the story: a queue filling up), then locks, then
+    // notifies and oneshots, which hold nothing; each in the order the trace met them. A chat
+    // server's per-connection socket locks and stop signals would otherwise push its groups'
+    // queues out of view.
+    const auto rank = [](trace::resource_kind kind) {
+        switch (kind) {
+        case trace::resource_kind::mpsc:
+        case trace::resource_kind::broadcast:
+            return 0;
+        case trace::resource_kind::mutex:
+        case trace::resource_kind::semaphore:
+            return 1;
+        case trace::resource_kind::notify:
+        case trace::resource_kind::oneshot:
+            break;
+        }
+        return 2;
+    };
+    for (int pass = 0; pass <= 2 && ids.size() < shown; ++pass) {
+        for (const analysis::resource_info& r : all) {
+            if (ids.size() == shown) {
+                break;
+            }
+            if (rank(r.kind) == pass) {
+                ids.push_back(r.id);
+            }
+        }
     }
     const std::uint32_t selected = m_view->selectedResource();
     if (!ids.empty() && selected != 0 && std::find(ids.begin(), ids.end(), selected) == ids.end() &&
@@ -452,6 +477,9 @@ void TimelineView::paintWorker(QPainter& p, const Row& row) {
     // Blocking spans on top, in the alarm colour: the worker could run nothing else.
     paintBlocks(p, lane, top + h * 0.45, h * 0.55);
     paintResourcePolls(p, row);
+    for (const analysis::resource_info& r : m.resources().all()) {
+        paintLags(p, r, top, row.lane);
+    }
 }
 
 void TimelineView::paintBlocks(QPainter& p, const analysis::lane& lane, double top,
@@ -806,6 +834,13 @@ void TimelineView::paintResource(QPainter& p, const Row& row) const {
     const ResourceDrawing d = resourceDrawing(row.resource);
     const double top = row.top + 2;
     const double h = row.height - 4;
+    p.save(); // the close's clip, until the lags and the selection
+    if (r->closed) {
+        // Nothing after its close: a closed channel's last depth is not held for ever.
+        const double closedX = m_view->scale().xOf(static_cast<double>(r->closed_ns));
+        p.setClipRect(QRectF(0, row.top, std::max(0.0, closedX + 1), row.height),
+                      Qt::IntersectClip);
+    }
     const double band = std::max(3.0, std::round(h * 0.2)); // tasks waiting: at the bottom
     const double areaHeight = h - band - 1;
     if (r->kind == trace::resource_kind::mutex) {
@@ -876,10 +911,44 @@ void TimelineView::paintResource(QPainter& p, const Row& row) const {
             waiting);
         c = next;
     }
+    p.restore();
+    paintLags(p, *r, top, -1);
     if (row.resource == m_view->selectedResource()) {
         p.setPen(QPen(Style::selectionColor(palette()), scale()));
         p.setBrush(Qt::NoBrush);
         p.drawRect(QRectF(0.5, row.top + 0.5, width() - labelWidth() - 1.0, row.height - 2.0));
+    }
+}
+
+void TimelineView::paintLags(QPainter& p, const analysis::resource_info& r, double top,
+                             int lane) const {
+    if (r.lags.empty()) {
+        return;
+    }
+    const TimeScale& s = m_view->scale();
+    const auto timeOf = [](const analysis::lag_mark& l) { return l.time_ns; };
+    const auto from = std::lower_bound(
+        r.lags.begin(), r.lags.end(), static_cast<std::uint64_t>(std::max(0.0, s.startNs())),
+        [&](const analysis::lag_mark& l, std::uint64_t t) { return timeOf(l) < t; });
+    const double w = 5 * scale();
+    p.setPen(Qt::NoPen);
+    p.setBrush(Style::lintColor(analysis::lint_kind::lagged_receiver));
+    double lastX = -1e9;
+    for (auto it = from; it != r.lags.end(); ++it) {
+        const double t = static_cast<double>(it->time_ns);
+        if (t > s.endNs()) {
+            break;
+        }
+        if (lane >= 0 && it->track != lane) {
+            continue;
+        }
+        const double x = s.xOf(t);
+        if (x - lastX < 1.0) {
+            continue;
+        }
+        lastX = x;
+        p.drawConvexPolygon(
+            QPolygonF{QPointF(x - w, top), QPointF(x + w, top), QPointF(x, top + w * 1.6)});
     }
 }
 
@@ -1199,6 +1268,27 @@ QString TimelineView::pollToolTip(int laneIndex, std::uint32_t poll) const {
             }
             text += QStringLiteral("<br><span style='color:%1'>%2</span>")
                         .arg(Style::resourceWaitersColor().name(), line);
+        }
+    }
+    // A broadcast receiver that found, in this poll, that it had missed messages.
+    if (p.task < m.tasks().size()) {
+        const std::uint64_t id = m.tasks()[p.task].id;
+        const std::uint64_t end = p.end_ns == analysis::open_end ? m.last_ns() : p.end_ns;
+        for (const analysis::resource_info& r : m.resources().all()) {
+            const auto from = std::lower_bound(
+                r.lags.begin(), r.lags.end(), p.begin_ns,
+                [](const analysis::lag_mark& l, std::uint64_t t) { return l.time_ns < t; });
+            for (auto it = from; it != r.lags.end() && it->time_ns <= end; ++it) {
+                if (it->task == id && it->track == laneIndex) {
+                    text += QStringLiteral("<br><span style='color:%1'>%2</span>")
+                                .arg(Style::lintColor(analysis::lint_kind::lagged_receiver).name(),
+                                     tr("lagged: missed %1 %2 of %3")
+                                         .arg(it->missed)
+                                         .arg(it->missed == 1 ? tr("message") : tr("messages"))
+                                         .arg(QString::fromStdString(m.resource_label(r.id))
+                                                  .toHtmlEscaped()));
+                }
+            }
         }
     }
     text += tr("<br>at %1").arg(formatOffset(static_cast<double>(p.begin_ns - m.first_ns())));

@@ -1,8 +1,8 @@
 #pragma once
 // The timeline: a lane per worker (poll slices coloured by task, blocking in the alarm
 // colour, parked time left empty) and per home-made executor thread, one for the reactor
-// and timers, one per blocking-pool thread, one for HTTP requests, and a row per resource
-// (a mutex's holders, a channel's or semaphore's depth, the tasks waiting on it); a time
+// and timers, one per blocking-pool thread, one for requests (HTTP, chat deliveries), and a row per
+// resource (a mutex's holders, a channel's or semaphore's depth, the tasks waiting on it); a time
 // ruler; wake arrows (waker -> the poll it caused, named by the resource behind it) and
 // steal arrows (victim -> thief) for the selected or hovered task.
 //
@@ -47,7 +47,8 @@ public:
     };
     [[nodiscard]] std::vector<Row> rows() const;
     /// The resources given a row, top to bottom: the first resourceRows() in the order the
-    /// trace met them, and the selected one in the last row when it is not among them.
+    /// trace met them, channels before locks before notifies and oneshots, and the selected one
+    /// in the last row when it is not among them.
     [[nodiscard]] std::vector<std::uint32_t> resourceRowIds() const;
     [[nodiscard]] int resourceRows() const noexcept { return m_resourceRows; }
 
@@ -133,6 +134,10 @@ private:
     /// Outlines the polls of `lane` in m_resourcePolls.
     void paintResourcePolls(QPainter& p, const Row& row) const;
     void paintArrows(QPainter& p, const std::vector<Row>& rows) const;
+    /// A broadcast receiver's lags (it missed messages) in the visible range, as triangles
+    /// pointing down at `top`: those found on lane `lane`, or all of them for lane -1. At
+    /// most one a pixel column.
+    void paintLags(QPainter& p, const analysis::resource_info& r, double top, int lane) const;
 
     TraceDocument* m_document;
     ViewState* m_view;

@@ -75,6 +75,15 @@ template <typename T, typename TimeOf>
 /// dropped). A point that repeats the last one's depth is not stored: the level holds anyway.
 void add_depth_point(column<depth_point>& series, std::uint64_t time_ns, std::uint32_t depth);
 
+/// A broadcast receiver found it had missed messages (resource_lagged): when, who, how many,
+/// and the thread whose poll found out (a lane of the model).
+struct lag_mark {
+    std::uint64_t time_ns = 0;
+    std::uint64_t task = 0; ///< the receiving task's id
+    std::uint64_t missed = 0;
+    std::uint16_t track = 0;
+};
+
 struct resource_info {
     std::uint32_t id = 0;
     trace::resource_kind kind = trace::resource_kind::mpsc;
@@ -83,6 +92,7 @@ struct resource_info {
     std::uint64_t creator = 0; ///< task id; 0: outside any task
     bool announced = false;    ///< its resource_created was seen
     bool closed = false;
+    std::uint64_t closed_ns = 0; ///< when it closed (its first resource_closed), if closed
     std::uint64_t first_ns = 0;
 
     std::uint64_t depth = 0;     ///< now
@@ -94,6 +104,7 @@ struct resource_info {
     std::uint64_t lag_events = 0;
     std::uint64_t messages_missed = 0;
     std::vector<std::uint64_t> lagged_receivers; ///< task ids, each once
+    column<lag_mark> lags;                       ///< each lag, in time order
     bool reported_full = false;                  ///< the channel_full finding was made
 
     column<depth_point> depths;  ///< in time order
