@@ -3,6 +3,7 @@
 #include "document/trace_document.hpp"
 
 #include <QElapsedTimer>
+#include <QLocale>
 #include <QMetaObject>
 #include <QPointer>
 #include <algorithm>
@@ -35,7 +36,50 @@ task<void> fire_load(net::load_options options, QString what, std::function<void
     done(summary);
 }
 
+/// A count with thousands separated ("12,345").
+QString count(std::uint64_t n) {
+    return QLocale(QLocale::English).toString(static_cast<qulonglong>(n));
+}
+
+/// Runs one chat load and tells the session (on its own thread) what it got.
+task<void> fire_chat_load(net::chat_load_options options, QString what,
+                          std::function<void(net::chat_load_report, QString)> done) {
+    net::chat_load_report report = co_await net::run_chat_load(options);
+    done(std::move(report), what);
+}
+
 } // namespace
+
+QString chatSummary(const QString& what, const net::chat_load_report& report,
+                    const std::optional<net::chat_stats>& server) {
+    QString summary = QStringLiteral("%1: %2 posted").arg(what, count(report.posted));
+    const auto readers = [&](const QString& name, const net::chat_reader_report& r) {
+        if (r.readers == 0) {
+            return;
+        }
+        summary += QStringLiteral("; %1 got %2").arg(name, count(r.received));
+        if (r.received != 0) {
+            summary += QStringLiteral(", p50 %1, p99 %2")
+                           .arg(duration(r.percentile_ns(0.5)), duration(r.percentile_ns(0.99)));
+        }
+        if (r.lag_notices != 0) {
+            summary += QStringLiteral(", missed %1 (told %2 times)")
+                           .arg(count(r.missed), count(r.lag_notices));
+        }
+    };
+    readers(QStringLiteral("fast readers"), report.fast);
+    readers(QStringLiteral("slow readers"), report.slow);
+    if (server) {
+        summary += QStringLiteral("; the server held at most %1 KiB for delivery")
+                       .arg(static_cast<double>(server->peak_queued_bytes) / 1024.0, 0, 'f', 1);
+    }
+    if (report.connect_errors != 0 || !report.first_error.empty()) {
+        summary += QStringLiteral("; %1 clients could not join (%2)")
+                       .arg(report.connect_errors)
+                       .arg(QString::fromStdString(report.first_error));
+    }
+    return summary;
+}
 
 void EventInbox::consume(std::span<const trace::event> batch) {
     std::lock_guard lock(m_mutex);
@@ -158,18 +202,29 @@ void LiveSession::stop() {
     pumpAll();
     // A worker may be inside a blocking sleep for seconds; shutting down waits for it,
     // so the old runtime retires on a thread of its own and the window stays responsive.
+    const bool chatWasRunning = m_chat != nullptr;
+    if (m_chat) {
+        m_chat->stop(std::chrono::milliseconds(100));
+        m_stoppedChats.push_back(std::move(m_chat));
+    }
     struct retired {
         std::unique_ptr<runtime> observed;
         std::unique_ptr<runtime> clients;
         std::unique_ptr<net::http_server> server;
+        std::vector<std::unique_ptr<net::chat_server>> chats;
     };
-    auto old = std::make_shared<retired>(
-        retired{std::move(m_runtime), std::move(m_clients), std::move(m_server)});
+    auto old = std::make_shared<retired>(retired{std::move(m_runtime), std::move(m_clients),
+                                                 std::move(m_server), std::move(m_stoppedChats)});
+    m_stoppedChats.clear();
     m_retiring.emplace_back([old] {
         old->clients->shutdown();
         old->server.reset();
+        old->chats.clear(); // each waits for its tasks to end, on the runtime still running
         old->observed->shutdown();
     });
+    if (chatWasRunning) {
+        emit chatChanged(0);
+    }
     m_inbox.reset();
     m_batch.clear();
     m_taken = 0;
@@ -240,6 +295,92 @@ void LiveSession::fire(const FireRequest& request) {
     };
     m_loads.push_back(m_clients->spawn(fire_load(load, what, done), "fire_requests"));
     // Finished loads need no handle: keep the list short.
+    std::erase_if(m_loads, [](const join_handle<void>& h) { return h.is_finished(); });
+}
+
+bool LiveSession::startChat(const ChatOptions& options) {
+    if (!m_runtime) {
+        emit failed(tr("The live engine is not running: Run > Restart the live engine (Ctrl+L) "
+                       "starts it."));
+        return false;
+    }
+    stopChat();
+    m_chatOptions = options;
+    net::chat_server_options server;
+    server.capacity = std::max<std::size_t>(1, options.capacity);
+    server.backlog = options.backlog;
+    server.log = [](std::string_view line) {
+        std::fprintf(stderr, "taskscope: chat: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+    try {
+        m_chat = net::chat_server::start(*m_runtime, server);
+    } catch (const std::exception& e) {
+        emit failed(tr("The chat server could not start: %1").arg(QString::fromUtf8(e.what())));
+        return false;
+    }
+    emit chatChanged(m_chat->port());
+    return true;
+}
+
+void LiveSession::stopChat() {
+    if (!m_chat) {
+        return;
+    }
+    m_chat->stop(std::chrono::milliseconds(200));
+    m_stoppedChats.push_back(std::move(m_chat));
+    emit chatChanged(0);
+}
+
+std::uint16_t LiveSession::chatPort() const noexcept {
+    return m_chat ? m_chat->port() : 0;
+}
+
+net::chat_stats LiveSession::chatStats() const {
+    return m_chat ? m_chat->stats() : net::chat_stats{};
+}
+
+void LiveSession::fireChat(const ChatLoad& load) {
+    if (!m_runtime || !m_chat) {
+        emit failed(tr("The chat server is not running: start it first."));
+        return;
+    }
+    net::chat_load_options options;
+    options.port = m_chat->port();
+    options.group = "lobby";
+    options.posters = load.posters;
+    options.post_rate = load.postRate;
+    options.fast_readers = load.fastReaders;
+    options.slow_readers = load.slowReaders;
+    options.slow_rate = load.slowRate;
+    options.message_bytes = std::max<std::size_t>(16, load.messageBytes);
+    options.duration = std::chrono::milliseconds(static_cast<std::int64_t>(load.seconds * 1000));
+    const QString what =
+        QStringLiteral("chat: %1 posters at %2/s, %3 fast and %4 %5 readers, %6 s")
+            .arg(load.posters)
+            .arg(load.postRate)
+            .arg(load.fastReaders)
+            .arg(load.slowReaders)
+            .arg(load.slowRate > 0 ? QStringLiteral("slow (%1/s)").arg(load.slowRate)
+                                   : QStringLiteral("stalled"))
+            .arg(load.seconds);
+    ++m_loadsRunning;
+    QPointer<LiveSession> self(this);
+    auto done = [self](net::chat_load_report report, QString fired) {
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, report = std::move(report), fired] {
+                if (LiveSession* session = self.data()) {
+                    session->m_loadsRunning = std::max(0, session->m_loadsRunning - 1);
+                    std::optional<net::chat_stats> server;
+                    if (session->m_chat) {
+                        server = session->m_chat->stats();
+                    }
+                    emit session->loadFinished(chatSummary(fired, report, server));
+                }
+            },
+            Qt::QueuedConnection);
+    };
+    m_loads.push_back(m_clients->spawn(fire_chat_load(options, what, done), "fire_chat"));
     std::erase_if(m_loads, [](const join_handle<void>& h) { return h.is_finished(); });
 }
 

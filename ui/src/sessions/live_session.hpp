@@ -8,6 +8,8 @@
 // Only the inbox is shared between threads; the document and the views belong to the
 // GUI thread.
 
+#include "taskscope/net/chat_load.hpp"
+#include "taskscope/net/chat_server.hpp"
 #include "taskscope/net/http_server.hpp"
 #include "taskscope/net/load_generator.hpp"
 #include "taskscope/runtime.hpp"
@@ -47,6 +49,29 @@ struct FireRequest {
     std::size_t concurrency = 1;
 };
 
+/// The chat server's settings (fixed while it runs).
+struct ChatOptions {
+    std::size_t capacity = 1000; ///< messages a group's ring keeps
+    net::backlog_mode backlog = net::backlog_mode::ring;
+};
+
+/// One click of "fire chat load": clients of the chat server in one group.
+struct ChatLoad {
+    std::size_t posters = 2;
+    double postRate = 500; ///< messages a second, each poster
+    std::size_t fastReaders = 4;
+    std::size_t slowReaders = 1;
+    double slowRate = 0; ///< messages a second a slow reader reads; 0: stalled
+    double seconds = 3;  ///< how long the posters post
+    std::size_t messageBytes = 256;
+};
+
+/// The line the panel shows after a chat load: what was posted, what each class of reader
+/// got (p50 and p99 of post-to-read latency, messages missed and how often it was told),
+/// and the most the server held for delivery (`server`, when it still runs).
+[[nodiscard]] QString chatSummary(const QString& what, const net::chat_load_report& report,
+                                  const std::optional<net::chat_stats>& server);
+
 /// Collects what the trace hub drains, for the GUI thread to take.
 class EventInbox final : public trace::trace_sink {
 public:
@@ -83,6 +108,20 @@ public:
     void fire(const FireRequest& request);
     [[nodiscard]] int loadsRunning() const noexcept { return m_loadsRunning; }
 
+    /// Starts the chat server on the observed runtime (stopping one already running);
+    /// chatChanged reports. False (and failed) without a runtime or a port.
+    bool startChat(const ChatOptions& options);
+    /// Stops the chat server; its connections end. The runtime goes on.
+    void stopChat();
+    [[nodiscard]] bool chatRunning() const noexcept { return m_chat != nullptr; }
+    [[nodiscard]] std::uint16_t chatPort() const noexcept;
+    [[nodiscard]] const ChatOptions& chatOptions() const noexcept { return m_chatOptions; }
+    /// The running chat server's counters (zeros when none runs).
+    [[nodiscard]] net::chat_stats chatStats() const;
+    /// Runs a chat load against the chat server from the clients' runtime; loadFinished
+    /// reports what each class of reader got.
+    void fireChat(const ChatLoad& load);
+
     /// Also writes the trace to `path` from now on (until stopRecording).
     bool startRecording(const std::filesystem::path& path, QString* error);
     /// Finishes the file. Returns its path (empty if nothing was recording).
@@ -100,6 +139,8 @@ signals:
     void failed(const QString& message);
     /// A fire() finished: answered, errors, p50 and p99 in ms, and what was fired.
     void loadFinished(const QString& summary);
+    /// The chat server started (its port) or stopped (0).
+    void chatChanged(quint16 port);
 
 private:
     bool startServer();
@@ -113,6 +154,10 @@ private:
     std::unique_ptr<runtime> m_clients; // the load generator's own (not observed)
     std::unique_ptr<net::http_server> m_server;
     std::optional<join_handle<void>> m_serving;
+    std::unique_ptr<net::chat_server> m_chat;
+    /// Stopped chat servers: released with their runtime (their tasks may still be ending).
+    std::vector<std::unique_ptr<net::chat_server>> m_stoppedChats;
+    ChatOptions m_chatOptions;
     std::vector<join_handle<void>> m_loads;
     std::shared_ptr<EventInbox> m_inbox;
     std::shared_ptr<trace::file_writer> m_recording;

@@ -102,8 +102,79 @@ ControlPanel::ControlPanel(LiveSession* session, QWidget* parent)
     fireForm->addRow(m_fire);
     fireForm->addRow(m_lastResult);
     layout->addWidget(fireBox);
+
+    auto* chatBox = new QGroupBox(tr("Chat server"), this);
+    chatBox->setToolTip(tr("Groups that clients join and post to, one JSON line a message. A "
+                           "reader that cannot keep up loses messages and is told how many."));
+    auto* chatForm = new QFormLayout(chatBox);
+    m_chatCapacity = new QSpinBox(chatBox);
+    m_chatCapacity->setRange(1, 1'000'000);
+    m_chatCapacity->setGroupSeparatorShown(true);
+    m_chatCapacity->setValue(1000);
+    m_chatCapacity->setToolTip(tr("Messages a group keeps for its readers: a reader further "
+                                  "behind lags (ring backlog)"));
+    m_chatBacklog = modeBox(
+        {QStringLiteral("ring"), QStringLiteral("unbounded")},
+        {tr("one bounded ring a group: a slow reader loses messages and is told; memory stays "
+            "bounded"),
+         tr("a queue per reader that never drops: a stalled reader makes the server's memory "
+            "grow (the mistake)")},
+        chatBox);
+    m_chatServer = new QPushButton(tr("Start chat server"), chatBox);
+    m_chatAddress = new QLabel(tr("not running"), chatBox);
+    m_chatAddress->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_chatPosters = new QSpinBox(chatBox);
+    m_chatPosters->setRange(0, 100);
+    m_chatPosters->setValue(2);
+    m_chatRate = new QSpinBox(chatBox);
+    m_chatRate->setRange(1, 100'000);
+    m_chatRate->setValue(500);
+    m_chatRate->setSuffix(tr(" /s each"));
+    m_chatFast = new QSpinBox(chatBox);
+    m_chatFast->setRange(0, 500);
+    m_chatFast->setValue(4);
+    m_chatSlow = new QSpinBox(chatBox);
+    m_chatSlow->setRange(0, 500);
+    m_chatSlow->setValue(1);
+    m_chatSlowRate = new QSpinBox(chatBox);
+    m_chatSlowRate->setRange(0, 100'000);
+    m_chatSlowRate->setValue(0);
+    m_chatSlowRate->setSuffix(tr(" /s"));
+    m_chatSlowRate->setSpecialValueText(tr("stalled"));
+    m_chatSlowRate->setToolTip(tr("Messages a second each slow reader reads; stalled: none "
+                                  "until the posters stop"));
+    m_chatSeconds = new QSpinBox(chatBox);
+    m_chatSeconds->setRange(1, 600);
+    m_chatSeconds->setValue(3);
+    m_chatSeconds->setSuffix(tr(" s"));
+    m_chatBytes = new QSpinBox(chatBox);
+    m_chatBytes->setRange(16, 60'000);
+    m_chatBytes->setValue(256);
+    m_chatBytes->setSuffix(tr(" bytes"));
+    m_chatBytes->setToolTip(tr("A stalled reader's socket buffers take a few hundred kilobytes "
+                               "before the server holds anything for it"));
+    m_chatFire = new QPushButton(tr("Fire c&hat load"), chatBox);
+    m_chatFire->setToolTip(tr("Posters, fast readers and slow readers in one group (Ctrl+Shift+"
+                              "Return)"));
+    m_chatResult = new QLabel(chatBox);
+    m_chatResult->setWordWrap(true);
+    chatForm->addRow(tr("Ca&pacity"), m_chatCapacity);
+    chatForm->addRow(tr("&Backlog"), m_chatBacklog);
+    chatForm->addRow(m_chatServer);
+    chatForm->addRow(tr("Address"), m_chatAddress);
+    chatForm->addRow(tr("Posters"), m_chatPosters);
+    chatForm->addRow(tr("Post rate"), m_chatRate);
+    chatForm->addRow(tr("Fast readers"), m_chatFast);
+    chatForm->addRow(tr("Slow readers"), m_chatSlow);
+    chatForm->addRow(tr("Slow rate"), m_chatSlowRate);
+    chatForm->addRow(tr("Message size"), m_chatBytes);
+    chatForm->addRow(tr("Posting for"), m_chatSeconds);
+    chatForm->addRow(m_chatFire);
+    chatForm->addRow(m_chatResult);
+    layout->addWidget(chatBox);
     layout->addStretch(1);
-    m_liveOnly = {runtimeBox, serverBox, fireBox};
+    m_liveOnly = {runtimeBox, serverBox, fireBox, chatBox};
+    onChatChanged(0);
     updateRouteControls();
 
     connect(m_workers, &QSpinBox::valueChanged, this, &ControlPanel::restartRuntime);
@@ -125,6 +196,9 @@ ControlPanel::ControlPanel(LiveSession* session, QWidget* parent)
     connect(m_fire, &QPushButton::clicked, this, &ControlPanel::fire);
     connect(session, &LiveSession::started, this, &ControlPanel::onStarted);
     connect(session, &LiveSession::loadFinished, this, &ControlPanel::onLoadFinished);
+    connect(session, &LiveSession::chatChanged, this, &ControlPanel::onChatChanged);
+    connect(m_chatServer, &QPushButton::clicked, this, &ControlPanel::toggleChatServer);
+    connect(m_chatFire, &QPushButton::clicked, this, &ControlPanel::fireChat);
     connect(session, &LiveSession::failed, this,
             [this](const QString& message) { m_lastResult->setText(message); });
 }
@@ -200,7 +274,59 @@ void ControlPanel::onStarted(quint16 port) {
 }
 
 void ControlPanel::onLoadFinished(const QString& summary) {
-    m_lastResult->setText(summary);
+    (summary.startsWith(QStringLiteral("chat")) ? m_chatResult : m_lastResult)->setText(summary);
+}
+
+ChatLoad ControlPanel::currentChatLoad() const {
+    ChatLoad load;
+    load.posters = static_cast<std::size_t>(m_chatPosters->value());
+    load.postRate = m_chatRate->value();
+    load.fastReaders = static_cast<std::size_t>(m_chatFast->value());
+    load.slowReaders = static_cast<std::size_t>(m_chatSlow->value());
+    load.slowRate = m_chatSlowRate->value();
+    load.seconds = m_chatSeconds->value();
+    load.messageBytes = static_cast<std::size_t>(m_chatBytes->value());
+    return load;
+}
+
+void ControlPanel::toggleChatServer() {
+    if (m_session->chatRunning()) {
+        m_session->stopChat();
+        return;
+    }
+    ChatOptions options;
+    options.capacity = static_cast<std::size_t>(m_chatCapacity->value());
+    options.backlog =
+        *net::parse_backlog_mode(m_chatBacklog->currentData().toString().toStdString());
+    if (!m_session->startChat(options)) {
+        m_chatResult->setText(tr("The chat server did not start."));
+    }
+}
+
+void ControlPanel::fireChat() {
+    if (!m_session->chatRunning() && !m_session->running()) {
+        m_chatResult->setText(tr("The live engine is not running: Run > Restart the live engine "
+                                 "(Ctrl+L) starts it."));
+        return;
+    }
+    if (!m_session->chatRunning()) {
+        toggleChatServer(); // firing at no server starts one with the panel's settings
+        if (!m_session->chatRunning()) {
+            return;
+        }
+    }
+    const ChatLoad load = currentChatLoad();
+    m_chatResult->setText(tr("chatting for %1 s ...").arg(load.seconds));
+    m_session->fireChat(load);
+}
+
+void ControlPanel::onChatChanged(quint16 port) {
+    const bool running = port != 0;
+    m_chatServer->setText(running ? tr("Stop chat server") : tr("Start chat server"));
+    m_chatAddress->setText(running ? QStringLiteral("127.0.0.1:%1").arg(port) : tr("not running"));
+    // Fixed while it runs: stop it to change them.
+    m_chatCapacity->setEnabled(!running);
+    m_chatBacklog->setEnabled(!running);
 }
 
 void ControlPanel::updateRouteControls() {

@@ -40,14 +40,32 @@ public:
     [[nodiscard]] QSpinBox* routeMs() const noexcept { return m_routeMs; }
     [[nodiscard]] QSpinBox* count() const noexcept { return m_count; }
     [[nodiscard]] QSpinBox* concurrency() const noexcept { return m_concurrency; }
+    [[nodiscard]] QPushButton* chatServerButton() const noexcept { return m_chatServer; }
+    [[nodiscard]] QSpinBox* chatCapacity() const noexcept { return m_chatCapacity; }
+    [[nodiscard]] QComboBox* chatBacklog() const noexcept { return m_chatBacklog; }
+    [[nodiscard]] QSpinBox* chatPosters() const noexcept { return m_chatPosters; }
+    [[nodiscard]] QSpinBox* chatPostRate() const noexcept { return m_chatRate; }
+    [[nodiscard]] QSpinBox* chatFastReaders() const noexcept { return m_chatFast; }
+    [[nodiscard]] QSpinBox* chatSlowReaders() const noexcept { return m_chatSlow; }
+    [[nodiscard]] QSpinBox* chatSlowRate() const noexcept { return m_chatSlowRate; }
+    [[nodiscard]] QSpinBox* chatSeconds() const noexcept { return m_chatSeconds; }
+    [[nodiscard]] QSpinBox* chatMessageBytes() const noexcept { return m_chatBytes; }
+    [[nodiscard]] QPushButton* chatFireButton() const noexcept { return m_chatFire; }
+    [[nodiscard]] QLabel* chatResult() const noexcept { return m_chatResult; }
+    /// The chat load the fire button sends now.
+    [[nodiscard]] ChatLoad currentChatLoad() const;
 
 public slots:
     void fire();
+    /// Starts the chat server with the panel's capacity and backlog, or stops it.
+    void toggleChatServer();
+    void fireChat();
 
 private:
     void restartRuntime();
     void onStarted(quint16 port);
     void onLoadFinished(const QString& summary);
+    void onChatChanged(quint16 port);
     void updateRouteControls();
 
     LiveSession* m_session;
@@ -63,6 +81,19 @@ private:
     QSpinBox* m_concurrency;
     QPushButton* m_fire;
     QLabel* m_lastResult;
+    QPushButton* m_chatServer;
+    QSpinBox* m_chatCapacity;
+    QComboBox* m_chatBacklog;
+    QLabel* m_chatAddress;
+    QSpinBox* m_chatPosters;
+    QSpinBox* m_chatRate;
+    QSpinBox* m_chatFast;
+    QSpinBox* m_chatSlow;
+    QSpinBox* m_chatSlowRate;
+    QSpinBox* m_chatSeconds;
+    QSpinBox* m_chatBytes;
+    QPushButton* m_chatFire;
+    QLabel* m_chatResult;
     QLabel* m_note;
     std::vector<QWidget*> m_liveOnly; ///< what setLive(false) disables
     bool m_applying = false;

@@ -346,6 +346,10 @@ void MainWindow::buildMenus() {
     m_recordAction->setCheckable(true);
     run->addAction(tr("&Fire requests"), QKeySequence(tr("Ctrl+Return")), m_controls,
                    &ControlPanel::fire);
+    run->addAction(tr("Start or stop the &chat server"), m_controls,
+                   &ControlPanel::toggleChatServer);
+    run->addAction(tr("Fire c&hat load"), QKeySequence(tr("Ctrl+Shift+Return")), m_controls,
+                   &ControlPanel::fireChat);
     run->addAction(tr("Restart the &live engine"), QKeySequence(tr("Ctrl+L")), this,
                    [this] { startLive(m_session->options()); });
 
