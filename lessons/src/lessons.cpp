@@ -77,6 +77,13 @@ const std::vector<lesson_entry>& entries() {
               {},
               5},
              detail::locks_and_channels},
+            {{"chat-backpressure",
+              "Backpressure in a chat server",
+              "a reader that stops reading: a bounded ring drops its messages and tells it; "
+              "an unbounded queue keeps them all and the server's memory grows",
+              {},
+              12},
+             detail::chat_backpressure},
         };
         for (lesson_entry& e : list) {
             e.info.explanation = explanation_text(e.info.name);

@@ -122,5 +122,6 @@ void accept_loop(lesson_context& cx);
 void work_stealing(lesson_context& cx);
 void cpu_heavy(lesson_context& cx);
 void locks_and_channels(lesson_context& cx);
+void chat_backpressure(lesson_context& cx);
 
 } // namespace taskscope::lessons::detail
