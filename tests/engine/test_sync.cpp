@@ -256,6 +256,35 @@ TEST_CASE("broadcast: every receiver gets every message - one that falls behind 
     CHECK(lags[0].arg + lags[1].arg == 9);
 }
 
+TEST_CASE("broadcast: try_recv takes what is there without waiting - messages, a lag, then "
+          "nothing, and closed once every sender is gone",
+          "[sync]") {
+    testing::traced_runtime t({.workers = 1});
+    auto [tx, rx] = broadcast::channel<int>(2, "feed");
+    const std::uint32_t id = tx.resource_id();
+    using r = broadcast::recv_result<int>;
+    std::vector<std::optional<r>> got;
+    auto root = [&]() -> task<void> {
+        got.push_back(rx.try_recv()); // nothing yet
+        for (int i = 0; i < 5; ++i) {
+            tx.send(i); // two kept: 3 and 4
+        }
+        for (int i = 0; i < 4; ++i) {
+            got.push_back(rx.try_recv());
+        }
+        { auto gone = std::move(tx); }
+        got.push_back(rx.try_recv());
+        co_return;
+    };
+    t.rt.block_on(root(), "root");
+    CHECK(got == std::vector<std::optional<r>>{std::nullopt, r(broadcast::lagged{3}), r(3), r(4),
+                                               std::nullopt, r(broadcast::closed{})});
+    const auto events = t.finish();
+    const auto lags = resource_events(events, event_kind::resource_lagged, id);
+    REQUIRE(lags.size() == 1);
+    CHECK(lags[0].arg == 3);
+}
+
 TEST_CASE("broadcast: a waiting receiver is woken by a send from another task, and sees "
           "closed when every sender is gone",
           "[sync]") {

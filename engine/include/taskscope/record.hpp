@@ -23,12 +23,25 @@ namespace taskscope {
 void record_here(trace::event_kind kind, std::uint64_t arg = 0, std::uint32_t arg2 = 0,
                  std::uint8_t detail = 0) noexcept;
 
+/// record_here() for something that happened at `ticks` (trace::now_ticks() taken then).
+void record_here_at(std::uint64_t ticks, trace::event_kind kind, std::uint64_t arg = 0,
+                    std::uint32_t arg2 = 0, std::uint8_t detail = 0) noexcept;
+
 /// An HTTP request begins on the running task (its last one ends with
 /// record_request_end).
 inline void record_request_begin(std::uint64_t request_id, trace::name_id route,
                                  trace::request_side side) noexcept {
     record_here(trace::event_kind::request_begin, request_id, route,
                 static_cast<std::uint8_t>(side));
+}
+
+/// A request that began at `began_ticks` (trace::now_ticks() then; another task may have
+/// taken it, as a message posted to a queue), recorded now on the running task: its span
+/// then covers the time it waited before this task took it up.
+inline void record_request_begin(std::uint64_t request_id, trace::name_id route,
+                                 trace::request_side side, std::uint64_t began_ticks) noexcept {
+    record_here_at(began_ticks, trace::event_kind::request_begin, request_id, route,
+                   static_cast<std::uint8_t>(side));
 }
 
 /// The running task's request ends: `bytes` sent or received, the response `status` (0 when

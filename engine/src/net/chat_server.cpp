@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <vector>
@@ -44,7 +45,8 @@ namespace {
 
 /// A posted message as every subscriber writes it: formatted once, shared by all.
 struct chat_message {
-    std::string line; ///< {"Message":{...}}\n
+    std::string line;                                ///< {"Message":{...}}\n
+    std::uint64_t posted_ticks = trace::now_ticks(); ///< when the Post was read: spans begin here
 };
 using message_ptr = std::shared_ptr<const chat_message>;
 
@@ -247,45 +249,76 @@ private:
     std::shared_ptr<server_state> m_state;
 };
 
-/// Writes one message to a subscriber, traced as a server request on the group's route.
-task<bool> deliver(chat_connection& c, const chat_group& g, const chat_message& m) {
+/// Writes `lines` (the messages of `batch`, and any lag notice among them) in one write,
+/// then traces each message as a server request on the group's route, from its post to
+/// now: its delivery latency to this subscriber, the wait for this writer included.
+task<bool> deliver(chat_connection& c, const chat_group& g, const std::string& lines,
+                   std::span<const message_ptr> batch) {
     server_state& st = *c.server;
-    record_request_begin(st.next_request.fetch_add(1, std::memory_order_relaxed), g.route,
-                         trace::request_side::server);
-    const io_result written = co_await write_line(c, m.line);
-    record_request_end(written.bytes, written.ok() ? 200 : 0, trace::request_side::server);
+    const io_result written = co_await write_line(c, lines);
+    for (const message_ptr& m : batch) {
+        record_request_begin(st.next_request.fetch_add(1, std::memory_order_relaxed), g.route,
+                             trace::request_side::server, m->posted_ticks);
+        record_request_end(written.ok() ? m->line.size() : 0, written.ok() ? 200 : 0,
+                           trace::request_side::server);
+    }
     if (written.ok()) {
-        st.deliveries.fetch_add(1, std::memory_order_relaxed);
+        st.deliveries.fetch_add(batch.size(), std::memory_order_relaxed);
     }
     co_return written.ok();
 }
 
-/// Ring mode: forwards the group's broadcast to the connection; a lag becomes an Error
-/// line saying how many messages were lost.
+/// At most this much goes into one write of a subscriber: what a reader that keeps up finds
+/// waiting goes out in one system call, not one a message.
+constexpr std::size_t max_batch_messages = 256;
+constexpr std::size_t max_batch_bytes = 64 * 1024;
+
+/// Ring mode: forwards the group's broadcast to the connection, everything waiting at once;
+/// a lag becomes an Error line saying how many messages were lost.
 task<void> ring_subscriber(std::shared_ptr<chat_connection> conn, std::shared_ptr<chat_group> g,
                            broadcast::receiver<message_ptr> rx,
                            std::shared_ptr<subscription_control> control,
                            [[maybe_unused]] subscriber_count counted) {
     server_state& st = *conn->server;
-    while (!control->stopping.load()) {
-        recv_or_stop next(rx.recv(), *control);
-        std::optional<broadcast::recv_result<message_ptr>> got = co_await next;
-        if (!got || std::holds_alternative<broadcast::closed>(*got)) {
-            break;
+    std::string lines;
+    std::vector<message_ptr> batch;
+    bool closed = false;
+    // Adds one receive's result to the batch; false for closed.
+    const auto take = [&](broadcast::recv_result<message_ptr>& got) {
+        if (std::holds_alternative<broadcast::closed>(got)) {
+            return false;
         }
-        if (const auto* lag = std::get_if<broadcast::lagged>(&*got)) {
+        if (const auto* lag = std::get_if<broadcast::lagged>(&got)) {
             st.lag_notices.fetch_add(1, std::memory_order_relaxed);
             st.dropped.fetch_add(lag->missed, std::memory_order_relaxed);
-            const std::string notice = error_line("Dropped " + std::to_string(lag->missed) +
-                                                  " messages from " + g->name + ".");
-            const io_result written = co_await write_line(*conn, notice);
-            if (!written.ok()) {
+            lines += error_line("Dropped " + std::to_string(lag->missed) + " messages from " +
+                                g->name + ".");
+            return true;
+        }
+        message_ptr message = std::get<message_ptr>(std::move(got));
+        lines += message->line;
+        batch.push_back(std::move(message));
+        return true;
+    };
+    while (!closed && !control->stopping.load()) {
+        recv_or_stop next(rx.recv(), *control);
+        std::optional<broadcast::recv_result<message_ptr>> got = co_await next;
+        lines.clear();
+        batch.clear();
+        if (!got || !take(*got)) {
+            break;
+        }
+        while (batch.size() < max_batch_messages && lines.size() < max_batch_bytes) {
+            std::optional<broadcast::recv_result<message_ptr>> more = rx.try_recv();
+            if (!more) {
                 break;
             }
-            continue;
+            if (!take(*more)) {
+                closed = true; // after writing what came before
+                break;
+            }
         }
-        const message_ptr message = std::get<message_ptr>(std::move(*got));
-        if (!co_await deliver(*conn, *g, *message)) {
+        if (!co_await deliver(*conn, *g, lines, batch)) {
             break;
         }
     }
@@ -307,7 +340,7 @@ task<void> queue_subscriber(std::shared_ptr<chat_connection> conn, std::shared_p
         const auto bytes = static_cast<std::uint64_t>(message->line.size());
         queue->bytes.fetch_sub(bytes, std::memory_order_relaxed);
         st.remove_queued(bytes);
-        if (!co_await deliver(*conn, *g, *message)) {
+        if (!co_await deliver(*conn, *g, message->line, std::span(&message, 1))) {
             break;
         }
     }

@@ -77,6 +77,13 @@ void record_here(trace::event_kind kind, std::uint64_t arg, std::uint32_t arg2,
     }
 }
 
+void record_here_at(std::uint64_t ticks, trace::event_kind kind, std::uint64_t arg,
+                    std::uint32_t arg2, std::uint8_t detail) noexcept {
+    if (const detail::task_header* task = detail::t_current_task) {
+        task->m_runtime->record_at(ticks, kind, task->m_id, arg, arg2, detail);
+    }
+}
+
 } // namespace taskscope
 
 namespace taskscope::trace {

@@ -91,6 +91,12 @@ public:
             buffer->record(kind, task, arg, arg2, detail);
         }
     }
+    void record_at(std::uint64_t ticks, trace::event_kind kind, std::uint64_t task,
+                   std::uint64_t arg, std::uint32_t arg2, std::uint8_t detail) noexcept {
+        if (trace::detail::trace_buffer* buffer = m_hub.this_thread_buffer()) {
+            buffer->record_at(ticks, kind, task, arg, arg2, detail);
+        }
+    }
 
     /// The calling thread's worker index in this runtime, or owned_tasks::external.
     [[nodiscard]] std::uint32_t worker_here() const noexcept;

@@ -24,8 +24,10 @@
 //                           ... server->stats().queued_bytes ...; server->stop_and_wait();
 //
 // In the trace: connection and subscriber tasks ("chat_connection", "subscriber g"); one
-// server-side request span (route = the group's name) per delivered message, from the
-// subscriber taking it off the channel to its line being written; the group's broadcast
+// server-side request span (route = the group's name) per delivered message, from its Post
+// being read to its line being written to this subscriber (a subscriber that keeps up
+// writes everything waiting for it in one write, so several spans end together); the
+// group's broadcast
 // as a resource named after the group (its depth, and resource_lagged for each lag).
 
 #include "taskscope/net/tcp.hpp"

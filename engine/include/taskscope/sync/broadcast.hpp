@@ -95,6 +95,28 @@ public:
         return receivers;
     }
 
+    /// A message, a lag or closed if one is there now; nullopt if the receiver would wait.
+    std::optional<recv_result<T>> try_recv(cursor& c) {
+        std::unique_lock lock(m_lock);
+        const std::uint64_t oldest = m_tail > m_ring.size() ? m_tail - m_ring.size() : 0;
+        if (c.next < oldest) {
+            const std::uint64_t missed = oldest - c.next;
+            c.next = oldest;
+            lock.unlock();
+            m_tag.record(trace::event_kind::resource_lagged, 0, missed, std::uint8_t{0});
+            return recv_result<T>(lagged{missed});
+        }
+        if (c.next < m_tail) {
+            recv_result<T> value(std::in_place_index<0>, *m_ring[c.next % m_ring.size()]);
+            ++c.next;
+            return value;
+        }
+        if (m_senders == 0) {
+            return recv_result<T>(closed{});
+        }
+        return std::nullopt;
+    }
+
     /// A message, a lag, closed, or pending (nullopt: the receiver waits).
     poll_result<recv_result<T>> recv(cursor& c, taskscope::detail::waiter& node, context& cx) {
         std::unique_lock lock(m_lock);
@@ -288,6 +310,9 @@ public:
 
     /// `co_await rx.recv()`: the next message, `lagged{n}`, or `closed{}`.
     recv_future recv() noexcept { return recv_future(*m_state, *m_cursor); }
+    /// What recv() would give at once, without waiting: nullopt when it would wait (a
+    /// receiver draining what is there in one go, say to write it in one system call).
+    [[nodiscard]] std::optional<recv_result<T>> try_recv() { return m_state->try_recv(*m_cursor); }
     /// Messages sent that this receiver has not read yet (more than the capacity: lagged).
     [[nodiscard]] std::uint64_t backlog() const { return m_state->backlog(*m_cursor); }
     [[nodiscard]] std::uint32_t resource_id() const noexcept { return m_state->tag().id(); }

@@ -23,6 +23,13 @@ public:
     /// Owner thread only. `time_ns` is filled with raw clock ticks; the hub converts them.
     void record(event_kind kind, std::uint64_t task = 0, std::uint64_t arg = 0,
                 std::uint32_t arg2 = 0, std::uint8_t detail = 0) noexcept {
+        record_at(now_ticks(), kind, task, arg, arg2, detail);
+    }
+    /// record() with the time given (now_ticks() taken earlier): what happened then, recorded
+    /// now.
+    void record_at(std::uint64_t ticks, event_kind kind, std::uint64_t task = 0,
+                   std::uint64_t arg = 0, std::uint32_t arg2 = 0,
+                   std::uint8_t detail = 0) noexcept {
         // relaxed: only this thread writes m_written
         const std::uint64_t written = m_written.load(std::memory_order_relaxed);
         if (written - m_consumed_cache > m_mask) {
@@ -36,7 +43,7 @@ public:
             }
         }
         event& e = m_slots[written & m_mask];
-        e.time_ns = now_ticks();
+        e.time_ns = ticks;
         e.task = task;
         e.arg = arg;
         e.arg2 = arg2;
