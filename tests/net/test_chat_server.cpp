@@ -1,3 +1,4 @@
+#include "taskscope/analysis/model.hpp"
 #include "taskscope/net/chat_load.hpp"
 #include "taskscope/net/chat_server.hpp"
 #include "taskscope/taskscope.hpp"
@@ -513,6 +514,15 @@ TEST_CASE("a stalled reader lags and is told exactly what it missed while a fast
     // Each span begins when its message was posted: one begin time a message, shared by the
     // subscribers it reached (not the moment each subscriber took it off the ring).
     CHECK(span_begins.size() <= messages);
+    // Each delivery span is closed by its own end (a batch's spans are open at once): none
+    // is left open.
+    analysis::model m;
+    m.consume(f.sink->events());
+    m.finish();
+    CHECK(m.open_request_count() == 0);
+    CHECK(m.requests().size() == deliveries);
+    CHECK(std::all_of(m.requests().begin(), m.requests().end(),
+                      [](const analysis::request_span& r) { return r.finished(); }));
 }
 
 TEST_CASE("with the unbounded backlog a stalled reader loses nothing and queued bytes grow past "

@@ -1380,3 +1380,33 @@ TEST_CASE("client requests of tasks from another runtime pair up whatever their 
         CHECK(m.requests()[i].latency_ns() == 1000 + i);
     }
 }
+
+TEST_CASE("queued requests: a task holding several at once has each queued end close the oldest, "
+          "beside its ordinary requests",
+          "[analysis]") {
+    // A chat subscriber writes three messages posted at 10, 20 and 30 in one write that ends
+    // at 100..102: the hub's time order puts the three begins before the three ends.
+    constexpr auto queued = trace::queued_request_flag;
+    const auto begin = [](std::uint64_t t, std::uint64_t id, bool q) {
+        event e = make::request_begin(t, 0, 1, id, 7, trace::request_side::server);
+        e.detail = static_cast<std::uint8_t>(e.detail | (q ? queued : 0));
+        return e;
+    };
+    const auto end = [](std::uint64_t t, bool q) {
+        event e = make::request_end(t, 0, 1, 10, 200, trace::request_side::server);
+        e.detail = static_cast<std::uint8_t>(e.detail | (q ? queued : 0));
+        return e;
+    };
+    model m;
+    feed(m,
+         {make::task_spawned(1, 0, 1), begin(10, 1, true), begin(20, 2, true), begin(30, 3, true),
+          begin(40, 4, false), end(100, true), end(101, true), end(102, true), end(150, false)});
+    REQUIRE(m.requests().size() == 4);
+    CHECK(m.open_request_count() == 0);
+    CHECK(m.requests()[0].latency_ns() == 90);
+    CHECK(m.requests()[1].latency_ns() == 81);
+    CHECK(m.requests()[2].latency_ns() == 72);
+    CHECK(m.requests()[3].latency_ns() == 110); // the ordinary one, untouched
+    CHECK(trace::request_begin_view::from(begin(10, 1, true)).side == trace::request_side::server);
+    CHECK(trace::request_begin_view::from(begin(10, 1, true)).queued);
+}

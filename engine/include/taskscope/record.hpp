@@ -35,13 +35,24 @@ inline void record_request_begin(std::uint64_t request_id, trace::name_id route,
                 static_cast<std::uint8_t>(side));
 }
 
-/// A request that began at `began_ticks` (trace::now_ticks() then; another task may have
-/// taken it, as a message posted to a queue), recorded now on the running task: its span
-/// then covers the time it waited before this task took it up.
-inline void record_request_begin(std::uint64_t request_id, trace::name_id route,
-                                 trace::request_side side, std::uint64_t began_ticks) noexcept {
-    record_here_at(began_ticks, trace::event_kind::request_begin, request_id, route,
-                   static_cast<std::uint8_t>(side));
+/// A queued request: one that began at `began_ticks` (trace::now_ticks() then), before the
+/// running task took it up (a message posted to a queue), so its span covers the wait. A
+/// task may hold several at once (a batch written in one go); record_queued_request_end
+/// closes them oldest first.
+inline void record_queued_request_begin(std::uint64_t request_id, trace::name_id route,
+                                        trace::request_side side,
+                                        std::uint64_t began_ticks) noexcept {
+    record_here_at(
+        began_ticks, trace::event_kind::request_begin, request_id, route,
+        static_cast<std::uint8_t>(static_cast<std::uint8_t>(side) | trace::queued_request_flag));
+}
+
+/// The running task's oldest open queued request ends.
+inline void record_queued_request_end(std::uint64_t bytes, std::uint32_t status,
+                                      trace::request_side side) noexcept {
+    record_here(
+        trace::event_kind::request_end, bytes, status,
+        static_cast<std::uint8_t>(static_cast<std::uint8_t>(side) | trace::queued_request_flag));
 }
 
 /// The running task's request ends: `bytes` sent or received, the response `status` (0 when

@@ -515,7 +515,9 @@ void chrome_trace_writer::on(const event& e, const trace::io_ready_view& v) {
 void chrome_trace_writer::on(const event& e, const trace::request_begin_view& v) {
     const std::uint32_t tid = tid_of(e.track);
     const bool client = v.side == trace::request_side::client;
-    if (auto open = m_open_requests.find(v.task); open != m_open_requests.end()) {
+    if (v.queued) {
+        m_queued_requests[v.task].push_back({v.request_id, v.route, client, tid, e.time_ns});
+    } else if (auto open = m_open_requests.find(v.task); open != m_open_requests.end()) {
         // Its end is late or lost: kept aside until the end arrives or the trace ends.
         if (auto older = m_superseded_requests.find(v.task); older != m_superseded_requests.end()) {
             end_request(older->second, older->second.tid, older->second.superseded_ns,
@@ -525,7 +527,9 @@ void chrome_trace_writer::on(const event& e, const trace::request_begin_view& v)
         superseded.superseded_ns = e.time_ns;
         m_superseded_requests[v.task] = superseded;
     }
-    m_open_requests[v.task] = {v.request_id, v.route, client, tid, e.time_ns};
+    if (!v.queued) {
+        m_open_requests[v.task] = {v.request_id, v.route, client, tid, e.time_ns};
+    }
     begin_record();
     m_out << R"({"ph":"b","pid":1,"tid":)" << tid << ",\"ts\":";
     write_ts(e.time_ns);
@@ -537,8 +541,18 @@ void chrome_trace_writer::on(const event& e, const trace::request_end_view& v) {
     auto it = m_open_requests.find(v.task);
     auto late = m_superseded_requests.find(v.task);
     open_request r{};
-    if (late != m_superseded_requests.end() && late->second.begin_ns <= e.time_ns &&
-        (it == m_open_requests.end() || e.time_ns < it->second.begin_ns)) {
+    if (v.queued) {
+        auto queue = m_queued_requests.find(v.task);
+        if (queue == m_queued_requests.end()) {
+            return;
+        }
+        r = queue->second.front();
+        queue->second.pop_front();
+        if (queue->second.empty()) {
+            m_queued_requests.erase(queue);
+        }
+    } else if (late != m_superseded_requests.end() && late->second.begin_ns <= e.time_ns &&
+               (it == m_open_requests.end() || e.time_ns < it->second.begin_ns)) {
         // Earlier than the open request's begin: the end of the one before it.
         r = late->second;
         m_superseded_requests.erase(late);
@@ -597,6 +611,12 @@ void chrome_trace_writer::finish() {
         end_request(r, r.tid, m_last_ns, "{\"unfinished\":true}");
     }
     m_open_requests.clear();
+    for (const auto& [task, queue] : m_queued_requests) {
+        for (const open_request& r : queue) {
+            end_request(r, r.tid, m_last_ns, "{\"unfinished\":true}");
+        }
+    }
+    m_queued_requests.clear();
     // Requests whose end never came close where their task's next request began.
     for (const auto& [task, r] : m_superseded_requests) {
         end_request(r, r.tid, r.superseded_ns, "{\"unfinished\":true}");

@@ -264,7 +264,10 @@ std::uint32_t& model::request_slots::slot(std::uint64_t id) {
         if (offset < m_dense.size()) {
             return m_dense[offset];
         }
-        if (offset < 4 * m_dense.size() + 65536) {
+        // Grows by half or to a near id, up to 16 M slots (64 MB): ids far apart (a damaged
+        // or hand-made file) go to the hash map instead of a table of billions.
+        constexpr std::size_t max_dense = std::size_t{1} << 24;
+        if (offset < 4 * m_dense.size() + 65536 && offset < max_dense) {
             m_dense.resize(std::max<std::size_t>(offset + 1, m_dense.size() * 3 / 2), none);
             return m_dense[offset];
         }
@@ -588,7 +591,9 @@ void model::on(const event& e, const trace::request_begin_view& v) {
         m_request_blocks.push_back({});
     }
     ++m_request_blocks.back().unanswered;
-    if (ref != no_task) {
+    if (v.queued) {
+        m_queued_open[superseded_key(client, v.task)].push_back(index);
+    } else if (ref != no_task) {
         auto& open = m_open_by_task[client ? 1 : 0];
         if (ref >= open.size()) {
             open.resize(std::max<std::size_t>(ref + 1, m_tasks.size()), none32);
@@ -618,14 +623,23 @@ void model::on(const event& e, const trace::request_end_view& v) {
     const bool client = v.side == trace::request_side::client;
     const task_ref ref = find_task(v.task);
     std::uint32_t index = none32;
-    if (ref != no_task && ref < m_open_by_task[client ? 1 : 0].size()) {
+    if (v.queued) {
+        if (auto queue = m_queued_open.find(superseded_key(client, v.task));
+            queue != m_queued_open.end()) {
+            index = queue->second.front();
+            queue->second.pop_front();
+            if (queue->second.empty()) {
+                m_queued_open.erase(queue);
+            }
+        }
+    } else if (ref != no_task && ref < m_open_by_task[client ? 1 : 0].size()) {
         index = std::exchange(m_open_by_task[client ? 1 : 0][ref], none32);
     } else if (client) {
         if (std::uint32_t* open = m_open_foreign.find(v.task); open != nullptr) {
             index = std::exchange(*open, none32);
         }
     }
-    if (index != none32 && e.time_ns < m_requests[index].begin_ns) {
+    if (index != none32 && !v.queued && e.time_ns < m_requests[index].begin_ns) {
         // Ended before the open one began: it is the end of the task's previous request,
         // which arrived after its successor's begin. The open one stays open.
         if (auto late = m_superseded.find(superseded_key(client, v.task));

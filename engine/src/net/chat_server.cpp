@@ -257,10 +257,10 @@ task<bool> deliver(chat_connection& c, const chat_group& g, const std::string& l
     server_state& st = *c.server;
     const io_result written = co_await write_line(c, lines);
     for (const message_ptr& m : batch) {
-        record_request_begin(st.next_request.fetch_add(1, std::memory_order_relaxed), g.route,
-                             trace::request_side::server, m->posted_ticks);
-        record_request_end(written.ok() ? m->line.size() : 0, written.ok() ? 200 : 0,
-                           trace::request_side::server);
+        record_queued_request_begin(st.next_request.fetch_add(1, std::memory_order_relaxed),
+                                    g.route, trace::request_side::server, m->posted_ticks);
+        record_queued_request_end(written.ok() ? m->line.size() : 0, written.ok() ? 200 : 0,
+                                  trace::request_side::server);
     }
     if (written.ok()) {
         st.deliveries.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -419,7 +419,13 @@ std::string join(const std::shared_ptr<chat_connection>& conn, joined_groups& jo
                ")";
     }
     auto control = std::make_shared<subscription_control>(name);
-    const std::string task_name = "subscriber " + name.substr(0, 48);
+    // At most 48 bytes of the name, cut between UTF-8 characters (half a character would
+    // make the trace's names invalid JSON for `taskscope-cli stats --json`).
+    std::size_t cut = std::min<std::size_t>(name.size(), 48);
+    while (cut > 0 && cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    const std::string task_name = "subscriber " + name.substr(0, cut);
     // Subscribed here, before the next line is read: a Post that follows the Join on this
     // connection reaches this subscriber.
     if (g->tx) {

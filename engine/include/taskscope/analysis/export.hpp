@@ -10,6 +10,7 @@
 #include "taskscope/trace/worker_tracks.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <iosfwd>
 #include <span>
 #include <string>
@@ -152,6 +153,7 @@ private:
     /// By task: its request that was open when it began the next; the end may arrive
     /// later in the stream but earlier in time (the task moved between workers).
     std::unordered_map<std::uint64_t, open_request> m_superseded_requests;
+    std::unordered_map<std::uint64_t, std::deque<open_request>> m_queued_requests; // oldest first
     std::unordered_map<std::uint32_t, resource_track> m_resources;
     std::unordered_map<std::uint64_t, last_poll> m_last_polls; // live tasks' latest poll
     std::int64_t m_global_depth = -1;

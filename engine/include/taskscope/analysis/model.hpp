@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <span>
@@ -404,6 +405,9 @@ private:
     /// superseded_key(): its end may yet arrive, later in the stream but earlier in time
     /// (the task moved to a worker whose buffer drained first).
     std::unordered_map<std::uint64_t, std::uint32_t> m_superseded;
+    /// A task's open queued requests (request_begin_view::queued), oldest first, by
+    /// superseded_key(): a queued end closes the front one.
+    std::unordered_map<std::uint64_t, std::deque<std::uint32_t>> m_queued_open;
     std::size_t m_open_requests = 0;
     column<depth_point> m_global_depth;
     std::uint32_t m_max_depth = 0;

@@ -182,13 +182,21 @@ struct io_ready_view {
     static io_ready_view from(const event& e) noexcept { return {e.task, e.arg, e.detail}; }
 };
 
+/// In a request event's detail, beside its side (bit 0): a queued request.
+inline constexpr std::uint8_t queued_request_flag = 2;
+
 struct request_begin_view {
     std::uint64_t task;
     std::uint64_t request_id; ///< server: per server; client: unique in the process
     std::uint32_t route;      ///< name id
     request_side side;
+    /// Began before the recording task took it up (a message that waited in a queue): a task
+    /// may hold several such requests at once, and each queued end closes the oldest.
+    bool queued;
     static request_begin_view from(const event& e) noexcept {
-        return {e.task, e.arg, e.arg2, e.detail == 1 ? request_side::client : request_side::server};
+        return {e.task, e.arg, e.arg2,
+                (e.detail & 1) != 0 ? request_side::client : request_side::server,
+                (e.detail & queued_request_flag) != 0};
     }
 };
 
@@ -197,8 +205,11 @@ struct request_end_view {
     std::uint64_t bytes;
     std::uint32_t status;
     request_side side;
+    bool queued; ///< ends the task's oldest queued request (see request_begin_view)
     static request_end_view from(const event& e) noexcept {
-        return {e.task, e.arg, e.arg2, e.detail == 1 ? request_side::client : request_side::server};
+        return {e.task, e.arg, e.arg2,
+                (e.detail & 1) != 0 ? request_side::client : request_side::server,
+                (e.detail & queued_request_flag) != 0};
     }
 };
 
