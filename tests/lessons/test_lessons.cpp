@@ -473,7 +473,8 @@ TEST_CASE("chat-backpressure, a stalled reader loses messages from a bounded rin
     const lessons::phase_report& unbounded = r.phase("unbounded");
     for (const lessons::phase_report* p : {&ring, &unbounded}) {
         INFO(p->line());
-        CHECK(p->count("posted") > 1000); // about 4,000, paced by a timer
+        // 1,600 at this scale, paced by a timer; fewer on a loaded machine (ASan, -j2)
+        CHECK(p->count("posted") > 400);
         // Every message, or told what they missed: at small scales the 4,000 messages come
         // fast enough that a fast reader on a loaded machine may fall a ring behind too.
         CHECK(p->count("fast_received") + p->count("fast_missed") == 4 * p->count("posted"));
