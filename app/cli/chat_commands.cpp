@@ -1,5 +1,6 @@
 #include "chat_commands.hpp"
 
+#include "serve.hpp"
 #include "taskscope/net/chat_load.hpp"
 #include "taskscope/net/tcp.hpp"
 #include "taskscope/runtime.hpp"
@@ -102,14 +103,7 @@ int run_chat_serve(const chat_serve_options& options, std::ostream& out, std::os
         << " bytes\n";
     server.reset();
     rt.shutdown();
-    if (recording) {
-        rt.trace().flush();
-        rt.trace().remove_sink(recording);
-        recording->close();
-        out << "recorded " << recording->events_written() << " events to "
-            << options.record.string() << " (taskscope-cli stats " << options.record.string()
-            << ")\n";
-    }
+    finish_recording(rt, recording, options.record, out);
     return 0;
 }
 

@@ -21,6 +21,18 @@ std::string format_ms(std::uint64_t ns) {
 
 } // namespace
 
+void finish_recording(runtime& rt, const std::shared_ptr<trace::file_writer>& recording,
+                      const std::filesystem::path& path, std::ostream& out) {
+    if (!recording) {
+        return;
+    }
+    rt.trace().flush();
+    rt.trace().remove_sink(recording);
+    recording->close();
+    out << "recorded " << recording->events_written() << " events to " << path.string()
+        << " (taskscope-cli stats " << path.string() << ")\n";
+}
+
 int run_serve(const serve_options& options, std::ostream& out, std::ostream& err) {
     // Block the stop signals before any thread starts, so every thread inherits the mask
     // and only sigwait below receives them.
@@ -101,14 +113,7 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
     out << '\n';
     server.reset();
     rt.shutdown();
-    if (recording) {
-        rt.trace().flush();
-        rt.trace().remove_sink(recording);
-        recording->close();
-        out << "recorded " << recording->events_written() << " events to "
-            << options.record.string() << " (taskscope-cli stats " << options.record.string()
-            << ")\n";
-    }
+    finish_recording(rt, recording, options.record, out);
     return 0;
 }
 

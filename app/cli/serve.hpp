@@ -3,11 +3,13 @@
 
 #include "taskscope/net/http_server.hpp"
 #include "taskscope/runtime.hpp"
+#include "taskscope/trace/trace_file.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <memory>
 #include <string>
 
 namespace taskscope::cli {
@@ -27,6 +29,11 @@ struct serve_options {
 
 /// Serves until SIGINT or SIGTERM, then stops gracefully. Returns an exit code.
 int run_serve(const serve_options& options, std::ostream& out, std::ostream& err);
+
+/// After a serving command's runtime shut down: flushes `recording` (if any) into `path`,
+/// closes it and says how many events it holds.
+void finish_recording(runtime& rt, const std::shared_ptr<trace::file_writer>& recording,
+                      const std::filesystem::path& path, std::ostream& out);
 
 struct load_cli_options {
     std::string url;
