@@ -20,9 +20,13 @@
 #include <streambuf>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 #include <utility>
 #include <vector>
+#ifdef _WIN32
+#include <process.h> // _getpid
+#else
+#include <unistd.h> // getpid
+#endif
 
 // The Chrome Trace Event export (what Perfetto UI and chrome://tracing load) and the
 // request CSV. The JSON is parsed back with nlohmann::json and checked for what those
@@ -277,9 +281,17 @@ task<void> serve_and_load() {
     co_await running;
 }
 
+long process_id() {
+#ifdef _WIN32
+    return ::_getpid();
+#else
+    return static_cast<long>(::getpid());
+#endif
+}
+
 std::filesystem::path temp_trace_path() {
     return std::filesystem::temp_directory_path() /
-           ("taskscope_test_chrome_export_" + std::to_string(::getpid()) + ".tstrace");
+           ("taskscope_test_chrome_export_" + std::to_string(process_id()) + ".tstrace");
 }
 
 // ---------------------------------------------------------------- a counting stream

@@ -8,7 +8,9 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,6 +30,15 @@ inline constexpr std::size_t chunk_header_size = 40;
 inline constexpr std::uint32_t max_info_size = 1 << 20;
 inline constexpr std::uint32_t max_chunk_bytes = 64u << 20;
 inline constexpr std::uint32_t max_chunk_events = 1u << 20;
+
+/// std::fopen for a path, in binary mode: on Windows a path's native string is wide.
+inline std::FILE* open_file(const std::filesystem::path& path, bool for_writing) {
+#ifdef _WIN32
+    return ::_wfopen(path.c_str(), for_writing ? L"wb" : L"rb");
+#else
+    return std::fopen(path.c_str(), for_writing ? "wb" : "rb");
+#endif
+}
 
 enum class chunk_type : std::uint8_t { events = 1, end = 2 };
 inline constexpr std::uint8_t flag_zstd = 1;

@@ -29,7 +29,7 @@ file_reader::file_reader(const std::filesystem::path& path) {
         throw file_error(file_error::reason::cannot_open,
                          "cannot open " + name + ": it is a directory, not a .tstrace file");
     }
-    m_file = std::fopen(path.c_str(), "rb");
+    m_file = ff::open_file(path, false);
     if (m_file == nullptr) {
         throw file_error(file_error::reason::cannot_open,
                          "cannot open " + name + ": " + std::strerror(errno));

@@ -38,7 +38,7 @@ file_writer::file_writer(const std::filesystem::path& path, const run_info& info
     , m_path(path) {
     m_options.chunk_events =
         std::clamp<std::size_t>(m_options.chunk_events, 1, ff::max_chunk_events);
-    m_file = std::fopen(path.c_str(), "wb");
+    m_file = ff::open_file(path, true);
     if (m_file == nullptr) {
         throw file_error(file_error::reason::cannot_open,
                          "cannot create " + path.string() + ": " + std::strerror(errno));

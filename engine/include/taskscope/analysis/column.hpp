@@ -67,7 +67,8 @@ struct segment_memory {
         return ::operator new (bytes, std::align_val_t{alignment});
     }
 
-    static void release(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+    static void release(void* p, [[maybe_unused]] std::size_t bytes,
+                        std::size_t alignment) noexcept {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
         if (mapped(bytes)) {
             ::munmap(p, bytes);
