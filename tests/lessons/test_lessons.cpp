@@ -240,8 +240,9 @@ TEST_CASE("own-executor, the seed's loop polls a self-waking sleep again and aga
     }
     CHECK(busy_waits == 0);
     CHECK(timer_waits >= 2); // for the first timers and for the second ones
-    // Timer: between its polls the executor sleeps in blocking_recv: the polls take a tiny
-    // part of the naps (the seed's 3 s + 2 s, at a twentieth, scaled).
+    // Timer: between its polls the executor sleeps in blocking_recv: the same naps (the
+    // seed's 3 s + 2 s, at a twentieth, scaled) cost a fraction of the self-waking polling.
+    // Compared with each other, not with a time, so a slow machine (qemu) says the same.
     REQUIRE(timer_polls.size() == 9);
     const std::uint64_t nap_ns = static_cast<std::uint64_t>(5e9 / 20 * scale);
     CHECK(timer_polls.back().end_ns - timer_polls.front().begin_ns > nap_ns * 9 / 10);
@@ -249,8 +250,7 @@ TEST_CASE("own-executor, the seed's loop polls a self-waking sleep again and aga
     for (const auto& p : timer_polls) {
         timer_polling += p.end_ns - p.begin_ns;
     }
-    CHECK(timer_polling < nap_ns / 10);
-    CHECK(polling > timer_polling);
+    CHECK(timer_polling * 10 < polling);
 
     // The lint names a busy poller whenever one was polled often enough to count.
     std::size_t often_polled = 0;
@@ -521,5 +521,11 @@ TEST_CASE("chat-backpressure, a stalled reader loses messages from a bounded rin
     const auto deliveries =
         std::count_if(m.requests().begin(), m.requests().end(),
                       [&](const auto& q) { return q.route_index == lobby_route; });
-    CHECK(deliveries >= static_cast<long>(4 * ring.count("posted")));
+    // Every message a reader received was delivered by a traced write. (Not 4 per post: on
+    // a slow machine, qemu say, a fast reader may fall a ring behind too.)
+    double received = 0;
+    for (const lessons::phase_report* p : {&ring, &unbounded}) {
+        received += p->count("fast_received") + p->count("slow_received");
+    }
+    CHECK(deliveries >= static_cast<long>(received));
 }
