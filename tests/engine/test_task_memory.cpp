@@ -26,6 +26,9 @@ TEST_CASE("task memory hands out distinct blocks across threads", "[memory]") {
     }
 }
 
+// Not on MinGW: there a thread_local's destructor runs on freed storage (mingw-w64 bug
+// 527; see taskscope/detail/per_thread.hpp), so this test's own holder cannot work.
+#if !defined(__MINGW32__)
 namespace {
 /// Frees its blocks when its thread's thread-locals are destroyed, after the thread's
 /// task-memory cache (constructed later, so destroyed earlier).
@@ -57,3 +60,4 @@ TEST_CASE("blocks freed after the thread's cache is gone are not handed out twic
         free_task_memory(b, 128);
     }
 }
+#endif

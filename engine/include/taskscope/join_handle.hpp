@@ -1,5 +1,6 @@
 #pragma once
 
+#include "taskscope/detail/atomic_wait.hpp"
 #include "taskscope/poll.hpp"
 
 #include <atomic>
@@ -36,7 +37,7 @@ public:
         // Announce a blocked waiter first, so finish() knows to pay for a futex wake.
         std::uint32_t state = m_done.fetch_or(waiter_bit, std::memory_order_acq_rel);
         while ((state & done_bit) == 0) {
-            m_done.wait(state, std::memory_order_acquire);
+            detail::atomic_wait(m_done, state, std::memory_order_acquire);
             state = m_done.load(std::memory_order_acquire);
         }
     }
@@ -60,7 +61,7 @@ public:
         waker joiner = std::move(m_joiner);
         unlock();
         if ((before & waiter_bit) != 0) {
-            m_done.notify_all(); // a system call: only when a thread blocks in wait()
+            detail::atomic_notify_all(m_done); // a system call: only when a thread blocks in wait()
         }
         joiner.wake_as(source, finisher_id);
     }

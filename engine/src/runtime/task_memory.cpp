@@ -9,6 +9,8 @@
 
 #include "taskscope/detail/task_memory.hpp"
 
+#include "taskscope/detail/per_thread.hpp"
+
 #include <array>
 #include <cstdint>
 #include <mutex>
@@ -96,15 +98,9 @@ depot& the_depot() {
     return *d;
 }
 
-/// Set when this thread's cache was destroyed (thread exit; for the main thread, before
-/// static objects are destroyed). Trivially destructible, so it outlives the cache: blocks
-/// freed afterwards, say by a static runtime, bypass the cache.
-thread_local bool t_cache_gone = false;
-
 class thread_cache {
 public:
     ~thread_cache() {
-        t_cache_gone = true;
         for (std::size_t cls = 0; cls < class_count; ++cls) {
             if (m_lists[cls].head) {
                 the_depot().put(cls, m_lists[cls]);
@@ -148,19 +144,22 @@ private:
     std::array<batch, class_count> m_lists{};
 };
 
-thread_local thread_cache t_cache;
-
 } // namespace
+
+// The calling thread's cache is per_thread<thread_cache>::get(): nullptr once the thread's
+// cache was destroyed (thread exit; for the main thread, before static objects are
+// destroyed), so blocks freed afterwards, say by a static runtime, bypass it.
 
 void* allocate_task_memory(std::size_t size) {
     const std::size_t cls = class_of(size);
     if (size == 0 || cls >= class_count) {
         return ::operator new(size);
     }
-    if (t_cache_gone) {
+    thread_cache* cache = per_thread<thread_cache>::get();
+    if (cache == nullptr) {
         return ::operator new(block_size(cls));
     }
-    return t_cache.allocate(cls);
+    return cache->allocate(cls);
 }
 
 void free_task_memory(void* block, std::size_t size) noexcept {
@@ -169,11 +168,12 @@ void free_task_memory(void* block, std::size_t size) noexcept {
         ::operator delete(block, size);
         return;
     }
-    if (t_cache_gone) {
+    thread_cache* cache = per_thread<thread_cache>::get();
+    if (cache == nullptr) {
         ::operator delete(block, block_size(cls));
         return;
     }
-    t_cache.free(block, cls);
+    cache->free(block, cls);
 }
 
 #else

@@ -1,6 +1,7 @@
 #include "worker.hpp"
 
 #include "runtime_core.hpp"
+#include "taskscope/detail/atomic_wait.hpp"
 
 #include <stdexcept>
 #include <utility>
@@ -82,7 +83,8 @@ void worker::run_until(const join_core& done) {
         ~restore() {
             t_current_worker = outer;
             self.m_remote.driving.store(false, std::memory_order_release);
-            self.m_remote.driving.notify_all(); // a shutdown() on another thread may wait for us
+            // a shutdown() on another thread may wait for us
+            detail::atomic_notify_all(self.m_remote.driving);
         }
     } guard{*this, t_current_worker};
     begin_on_this_thread();
@@ -373,7 +375,7 @@ task_header* worker::steal_into(worker& thief, std::uint32_t& moved) noexcept {
 
 void worker::wait_until_not_driving() noexcept {
     while (m_remote.driving.load(std::memory_order_acquire)) {
-        m_remote.driving.wait(true, std::memory_order_acquire);
+        atomic_wait(m_remote.driving, true, std::memory_order_acquire);
     }
 }
 

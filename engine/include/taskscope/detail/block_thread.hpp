@@ -2,6 +2,8 @@
 // Waiting for a poll-style future on a plain thread (not a task): the thread polls it with a
 // waker that unparks the thread, and sleeps between polls. What `blocking_recv` is made of.
 
+#include "taskscope/detail/atomic_wait.hpp"
+#include "taskscope/detail/per_thread.hpp"
 #include "taskscope/poll.hpp"
 
 #include <atomic>
@@ -20,7 +22,7 @@ public:
 
     /// Sleeps until a wake since the last call (at once if one came already).
     void wait() noexcept {
-        m_woken.wait(false, std::memory_order_acquire);
+        atomic_wait(m_woken, false, std::memory_order_acquire);
         // relaxed: a wake after this store sets it again and the next wait returns at once
         m_woken.store(false, std::memory_order_relaxed);
     }
@@ -36,7 +38,7 @@ private:
         auto& self = static_cast<thread_parker&>(task);
         // release: what the waker wrote before waking is visible after wait() returns
         self.m_woken.store(true, std::memory_order_release);
-        self.m_woken.notify_one();
+        atomic_notify_one(self.m_woken);
     }
 
     std::atomic<bool> m_woken{false};
@@ -45,13 +47,20 @@ private:
 /// The calling thread's parker, made on first use. The thread owns one reference; wakers
 /// of it that a primitive still holds keep it alive after the thread ends. A wake meant for
 /// an earlier wait only costs the next one an extra poll.
+struct thread_parker_owner {
+    thread_parker* parker = new thread_parker;
+    thread_parker_owner() = default;
+    thread_parker_owner(const thread_parker_owner&) = delete;
+    thread_parker_owner& operator=(const thread_parker_owner&) = delete;
+    ~thread_parker_owner() { parker->unref(); }
+};
 inline thread_parker& this_thread_parker() {
-    struct owner {
-        thread_parker* parker = new thread_parker;
-        ~owner() { parker->unref(); }
-    };
-    thread_local owner here;
-    return *here.parker;
+    if (thread_parker_owner* owner = per_thread<thread_parker_owner>::get()) {
+        return *owner->parker;
+    }
+    // Blocking from a thread_local's destructor after the parker's owner was destroyed:
+    // a parker of its own, never freed (one small object per such call: rare, and safe).
+    return *new thread_parker;
 }
 
 /// Polls `future` on the calling thread until it is ready, sleeping between polls.
