@@ -1,24 +1,23 @@
 #include "chat_commands.hpp"
 
+#include "console.hpp"
 #include "serve.hpp"
 #include "taskscope/net/chat_load.hpp"
 #include "taskscope/net/tcp.hpp"
 #include "taskscope/runtime.hpp"
+#include "taskscope/socket.hpp"
 #include "taskscope/time.hpp"
 #include "taskscope/trace/trace_file.hpp"
 
 #include <atomic>
 #include <charconv>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <poll.h>
 #include <thread>
-#include <unistd.h>
 
 namespace taskscope::cli {
 
@@ -46,12 +45,7 @@ bool parse_host_port(const std::string& address, std::string& host, std::uint16_
 }
 
 int run_chat_serve(const chat_serve_options& options, std::ostream& out, std::ostream& err) {
-    // Block the stop signals before any thread starts, so only sigwait below receives them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    stop_signal stop; // before any thread starts
 
     if (!options.record.empty() && !options.trace) {
         err << "taskscope-cli chat-serve: --record needs tracing; drop --no-trace\n";
@@ -80,7 +74,10 @@ int run_chat_serve(const chat_serve_options& options, std::ostream& out, std::os
         server = net::chat_server::start(rt, server_options);
     } catch (const std::system_error& e) {
         err << "taskscope-cli chat-serve: " << e.what()
-            << (e.code().value() == EADDRINUSE ? " (choose another --port)" : "") << '\n';
+            << (sys::classify(e.code().value()) == sys::error_kind::address_in_use
+                    ? " (choose another --port)"
+                    : "")
+            << '\n';
         return 1;
     }
     const std::string address = options.host + ':' + std::to_string(server->port());
@@ -92,8 +89,7 @@ int run_chat_serve(const chat_serve_options& options, std::ostream& out, std::os
         << "       taskscope-cli chat-load " << address << " --fast 4 --slow 1     Ctrl-C stops\n"
         << std::flush;
 
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
+    stop.wait();
     out << "\nstopping...\n" << std::flush;
     server->stop_and_wait();
     const net::chat_stats stats = server->stats();
@@ -188,23 +184,20 @@ int run_chat_client(const chat_client_options& options, std::ostream& out, std::
     auto closed = std::make_shared<std::atomic<bool>>(false);
     auto printing = rt.spawn(print_lines(stream, out, closed), "print_lines");
 
-    // Standard input, read raw with poll(), so a server that closes ends the client too.
+    // Standard input, read as it comes, so a server that closes ends the client too.
+    console_input input;
     std::string pending;
     bool input_open = true;
     while (input_open && !closed->load()) {
-        pollfd p{STDIN_FILENO, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) {
+        const console_input::status got = input.read(pending, std::chrono::milliseconds(100));
+        if (got == console_input::status::nothing_yet) {
             continue;
         }
-        char buffer[4096];
-        const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
-        if (n <= 0) {
+        if (got == console_input::status::ended) {
             input_open = false;
             if (!pending.empty()) {
                 pending += '\n';
             }
-        } else {
-            pending.append(buffer, static_cast<std::size_t>(n));
         }
         for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
             const std::string typed = pending.substr(0, end);

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -14,13 +16,14 @@ namespace {
 struct server_flags {
     std::string sleep_mode = "async";
     std::string accept_mode = "spawn";
-    std::string reactor = "epoll";
+    std::string reactor = "automatic";
 
     void apply(taskscope::cli::serve_options& options) const {
         options.sleep = *taskscope::net::parse_sleep_mode(sleep_mode);
         options.accept = *taskscope::net::parse_accept_mode(accept_mode);
-        options.reactor = reactor == "poll" ? taskscope::reactor_backend::poll
-                                            : taskscope::reactor_backend::epoll;
+        options.reactor = reactor == "poll"    ? taskscope::reactor_backend::poll
+                          : reactor == "epoll" ? taskscope::reactor_backend::epoll
+                                               : taskscope::reactor_backend::automatic;
     }
 };
 
@@ -43,8 +46,14 @@ void add_server_flags(CLI::App& cmd, taskscope::cli::serve_options& options, ser
                    "worker), spawn (a task per connection, spread by stealing)")
         ->check(CLI::IsMember({"inline", "concurrent", "spawn"}))
         ->capture_default_str();
-    cmd.add_option("--reactor", flags.reactor, "epoll, or the portable poll() backend")
-        ->check(CLI::IsMember({"epoll", "poll"}))
+    std::vector<std::string> reactors{"automatic", "poll"};
+    if (taskscope::reactor_backend_available(taskscope::reactor_backend::epoll)) {
+        reactors.insert(reactors.begin() + 1, "epoll");
+    }
+    cmd.add_option("--reactor", flags.reactor,
+                   "automatic (epoll where this build has it, else poll), epoll (Linux), or "
+                   "the portable poll() backend")
+        ->check(CLI::IsMember(reactors))
         ->capture_default_str();
 }
 

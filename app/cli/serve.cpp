@@ -1,10 +1,11 @@
 #include "serve.hpp"
 
+#include "console.hpp"
 #include "taskscope/net/load_generator.hpp"
+#include "taskscope/socket.hpp"
 #include "taskscope/trace/trace_file.hpp"
 #include "trace_commands.hpp"
 
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -34,13 +35,7 @@ void finish_recording(runtime& rt, const std::shared_ptr<trace::file_writer>& re
 }
 
 int run_serve(const serve_options& options, std::ostream& out, std::ostream& err) {
-    // Block the stop signals before any thread starts, so every thread inherits the mask
-    // and only sigwait below receives them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    stop_signal stop; // before any thread starts
 
     if (!options.record.empty() && !options.trace) {
         err << "taskscope-cli serve: --record needs tracing; drop --no-trace\n";
@@ -71,7 +66,10 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
         server = net::http_server::bind(rt, server_options);
     } catch (const std::system_error& e) {
         err << "taskscope-cli serve: " << e.what()
-            << (e.code().value() == EADDRINUSE ? " (choose another --port)" : "") << '\n';
+            << (sys::classify(e.code().value()) == sys::error_kind::address_in_use
+                    ? " (choose another --port)"
+                    : "")
+            << '\n';
         return 1;
     }
     out << "serving http://" << options.host << ':' << server->port() << "/  (routes: /, "
@@ -80,10 +78,8 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
         << (options.single_threaded ? std::string("single-threaded")
                                     : std::to_string(rt.worker_count()) + " worker(s)")
         << ", sleep mode " << net::to_string(options.sleep) << ", accept mode "
-        << net::to_string(options.accept) << ", reactor "
-        << to_string(options.reactor == reactor_backend::automatic ? reactor_backend::epoll
-                                                                   : options.reactor)
-        << ", tracing " << (options.trace ? "on" : "off") << "\n"
+        << net::to_string(options.accept) << ", reactor " << to_string(rt.reactor()) << ", tracing "
+        << (options.trace ? "on" : "off") << "\n"
         << "  try: taskscope-cli load http://" << options.host << ':' << server->port()
         << "/sleep?ms=100 -n 20 -c 5     Ctrl-C stops\n"
         << std::flush;
@@ -91,16 +87,14 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
     if (options.single_threaded) {
         // The caller's thread must drive: serve from block_on, stop from a signal thread.
         std::thread waiter([&] {
-            int signal = 0;
-            sigwait(&stop_signals, &signal);
+            stop.wait();
             server->stop();
         });
         rt.block_on(server->run(), "accept_loop");
         waiter.join();
     } else {
         auto running = rt.spawn(server->run(), "accept_loop");
-        int signal = 0;
-        sigwait(&stop_signals, &signal);
+        stop.wait();
         out << "\nstopping: finishing requests in flight (up to 5 s)...\n" << std::flush;
         server->stop();
         running.get();

@@ -17,11 +17,18 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <unistd.h>
 #include <variant>
+
+// Windows and macOS always have a desktop to draw on; an X11 or Wayland system may not
+// (a server, a container, CI), and then runs the headless demo instead.
+#if !defined(_WIN32) && !defined(__APPLE__)
+#define TASKSCOPE_MAY_LACK_DISPLAY 1
+#include <unistd.h>
+#endif
 
 namespace {
 
+#if TASKSCOPE_MAY_LACK_DISPLAY
 bool hasDisplay() {
     return std::getenv("DISPLAY") != nullptr || std::getenv("WAYLAND_DISPLAY") != nullptr ||
            std::getenv("QT_QPA_PLATFORM") != nullptr;
@@ -54,10 +61,12 @@ int runHeadlessDemo(const char* argv0) {
     std::fprintf(stderr, "taskscope: could not start %s: %s\n", cli.c_str(), std::strerror(errno));
     return 1;
 }
+#endif
 
 } // namespace
 
 int main(int argc, char** argv) {
+#if TASKSCOPE_MAY_LACK_DISPLAY
     if (!hasDisplay()) {
         if (wants(argc, argv, "--screenshot")) {
             setenv("QT_QPA_PLATFORM", "offscreen", 1); // a screenshot needs no screen
@@ -74,6 +83,7 @@ int main(int argc, char** argv) {
             setenv("QT_QPA_PLATFORM", "offscreen", 1);
         }
     }
+#endif
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("taskscope"));
     QApplication::setApplicationVersion(QStringLiteral("0.1.0"));

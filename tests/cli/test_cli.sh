@@ -4,7 +4,8 @@
 set -uo pipefail
 # A pipe ends in `grep PATTERN >/dev/null`, never `grep -q`: -q exits at the first match, the
 # writer may then die of SIGPIPE, and pipefail counts that as a failure (flaky under load).
-cli=$1
+# The program, after the emulator that runs it when it was cross-built (qemu-aarch64 ...).
+cli=("$@")
 data=$(cd "$(dirname "$0")/../data" && pwd)
 work=$(mktemp -d)
 failures=0
@@ -16,7 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$cli" serve --port 0 --workers 1 --sleep-mode blocking >"$work/serve.out" 2>&1 &
+"${cli[@]}" serve --port 0 --workers 1 --sleep-mode blocking >"$work/serve.out" 2>&1 &
 serve_pid=$!
 port=""
 for _ in $(seq 1 100); do
@@ -27,20 +28,20 @@ done
 [ -n "$port" ] || { fail "serve printed no port: $(cat "$work/serve.out")"; exit 1; }
 grep -q "sleep mode blocking" "$work/serve.out" || fail "serve banner lacks the sleep mode"
 
-out=$("$cli" load "http://127.0.0.1:$port/" -n 50 -c 5)
+out=$("${cli[@]}" load "http://127.0.0.1:$port/" -n 50 -c 5)
 echo "$out" | grep "answered 50, errors 0" >/dev/null || fail "load text output: $out"
 
-json=$("$cli" load "http://127.0.0.1:$port/sleep?ms=20" -n 4 -c 2 --json)
+json=$("${cli[@]}" load "http://127.0.0.1:$port/sleep?ms=20" -n 4 -c 2 --json)
 for key in count errors p50 p90 p99 max; do
     echo "$json" | grep "\"$key\":" >/dev/null || fail "--json lacks $key: $json"
 done
 echo "$json" | grep '"count":4' >/dev/null || fail "--json count: $json"
 
-"$cli" load "https://127.0.0.1:$port/" -n 1 >/dev/null 2>"$work/err" && fail "https URL accepted"
+"${cli[@]}" load "https://127.0.0.1:$port/" -n 1 >/dev/null 2>"$work/err" && fail "https URL accepted"
 grep -q "http://" "$work/err" || fail "bad URL message: $(cat "$work/err")"
-"$cli" serve --sleep-mode sometimes >/dev/null 2>"$work/err" && fail "bad sleep mode accepted"
+"${cli[@]}" serve --sleep-mode sometimes >/dev/null 2>"$work/err" && fail "bad sleep mode accepted"
 grep -q "async" "$work/err" || fail "bad sleep mode message: $(cat "$work/err")"
-"$cli" load "http://127.0.0.1:$port/" -n 0 >/dev/null 2>&1 && fail "-n 0 accepted"
+"${cli[@]}" load "http://127.0.0.1:$port/" -n 0 >/dev/null 2>&1 && fail "-n 0 accepted"
 
 kill -INT "$serve_pid"
 wait "$serve_pid"
@@ -49,77 +50,77 @@ serve_pid=""
 [ "$status" -eq 0 ] || fail "serve exited $status after Ctrl-C"
 grep -q "served 5[0-9] responses" "$work/serve.out" || fail "serve summary: $(tail -2 "$work/serve.out")"
 
-"$cli" demo --workers 1 --columns 40 >"$work/demo.out" 2>&1 || fail "demo failed"
+"${cli[@]}" demo --workers 1 --columns 40 >"$work/demo.out" 2>&1 || fail "demo failed"
 grep -q "^worker 0" "$work/demo.out" || fail "demo lacks the worker lane"
 
 # ---- trace files: record, stats, export, golden output, damaged and wrong files ----
-"$cli" record -o "$work/r.tstrace" --workers 2 --sleep-mode offload --load "/sleep?ms=3" \
+"${cli[@]}" record -o "$work/r.tstrace" --workers 2 --sleep-mode offload --load "/sleep?ms=3" \
     -n 20 -c 4 >"$work/record.out" 2>&1 || fail "record failed: $(cat "$work/record.out")"
 grep -q "answered 20, errors 0" "$work/record.out" || fail "record summary: $(cat "$work/record.out")"
 grep -q "blocking-pool jobs 20" "$work/record.out" || fail "offload sleeps not on the pool: $(cat "$work/record.out")"
-stats=$("$cli" stats "$work/r.tstrace" --json) || fail "stats --json failed"
+stats=$("${cli[@]}" stats "$work/r.tstrace" --json) || fail "stats --json failed"
 for key in events dropped duration_ns tasks polls wakes steals blocks workers requests lints; do
     echo "$stats" | grep "\"$key\":" >/dev/null || fail "stats --json lacks $key"
 done
 echo "$stats" | grep '"count": 20' >/dev/null || fail "stats request count: $stats"
-"$cli" stats "$work/r.tstrace" | grep "^worker 1" >/dev/null || fail "stats text lacks worker 1"
-"$cli" export "$work/r.tstrace" --chrome "$work/r.json" --csv "$work/r.csv" >"$work/export.out" 2>&1 ||
+"${cli[@]}" stats "$work/r.tstrace" | grep "^worker 1" >/dev/null || fail "stats text lacks worker 1"
+"${cli[@]}" export "$work/r.tstrace" --chrome "$work/r.json" --csv "$work/r.csv" >"$work/export.out" 2>&1 ||
     fail "export failed: $(cat "$work/export.out")"
 grep -q '"traceEvents":\[' "$work/r.json" || fail "chrome export lacks traceEvents"
 [ "$(head -1 "$work/r.csv")" = "start_ns,latency_ns,route,status,worker,side,bytes,request_id" ] ||
     fail "csv header: $(head -1 "$work/r.csv")"
 [ "$(grep -c ',client,' "$work/r.csv")" -eq 20 ] || fail "csv client rows: $(cat "$work/r.csv")"
-"$cli" export "$work/r.tstrace" >/dev/null 2>"$work/err" && fail "export with no output accepted"
+"${cli[@]}" export "$work/r.tstrace" >/dev/null 2>"$work/err" && fail "export with no output accepted"
 grep -q -- "--chrome" "$work/err" || fail "export usage message: $(cat "$work/err")"
 
-"$cli" export "$work/r.tstrace" --chrome "$work/r.tstrace" >/dev/null 2>"$work/err" &&
+"${cli[@]}" export "$work/r.tstrace" --chrome "$work/r.tstrace" >/dev/null 2>"$work/err" &&
     fail "export over its own input accepted"
 grep -q "is the input file" "$work/err" || fail "export-over-input message: $(cat "$work/err")"
-"$cli" stats "$work/r.tstrace" >/dev/null 2>&1 || fail "the input was damaged by a refused export"
+"${cli[@]}" stats "$work/r.tstrace" >/dev/null 2>&1 || fail "the input was damaged by a refused export"
 
 # --max-seconds bounds a run that would otherwise take 100 x 2 s on one blocked worker.
-"$cli" record -o "$work/bounded.tstrace" --workers 1 --sleep-mode blocking \
+"${cli[@]}" record -o "$work/bounded.tstrace" --workers 1 --sleep-mode blocking \
     --load "/sleep?ms=2000" -n 100 -c 1 --max-seconds 1 >"$work/bounded.out" 2>&1
 grep -q "requests were not sent" "$work/bounded.out" || fail "--max-seconds: $(cat "$work/bounded.out")"
-"$cli" stats "$work/bounded.tstrace" --json | grep '"blocked_worker"' >/dev/null ||
+"${cli[@]}" stats "$work/bounded.tstrace" --json | grep '"blocked_worker"' >/dev/null ||
     fail "a worker blocked at the end of a recording has no finding"
 
 # The committed sample: its summary must not drift unnoticed.
-"$cli" stats "$data/http-blocking.tstrace" --json | diff -u "$data/http-blocking.stats.json" - >"$work/golden.diff" ||
+"${cli[@]}" stats "$data/http-blocking.tstrace" --json | diff -u "$data/http-blocking.stats.json" - >"$work/golden.diff" ||
     fail "stats --json of tests/data/http-blocking.tstrace differs from the golden file: $(head -40 "$work/golden.diff")"
 
 size=$(stat -c %s "$work/r.tstrace")
 head -c $((size * 2 / 3)) "$work/r.tstrace" >"$work/cut.tstrace"
-"$cli" stats "$work/cut.tstrace" >"$work/cut.out" 2>"$work/err" || fail "a cut file was refused: $(cat "$work/err")"
+"${cli[@]}" stats "$work/cut.tstrace" >"$work/cut.out" 2>"$work/err" || fail "a cut file was refused: $(cat "$work/err")"
 grep -q "cut off\|damaged" "$work/err" || fail "no warning for a cut file: $(cat "$work/err")"
 echo '{"traceEvents":[]}' >"$work/not.tstrace"
-"$cli" stats "$work/not.tstrace" >/dev/null 2>"$work/err" && fail "a JSON file was accepted as a trace"
+"${cli[@]}" stats "$work/not.tstrace" >/dev/null 2>"$work/err" && fail "a JSON file was accepted as a trace"
 grep -q "not a taskscope trace" "$work/err" || fail "wrong-file message: $(cat "$work/err")"
-"$cli" stats "$work/missing.tstrace" >/dev/null 2>"$work/err" && fail "a missing file was accepted"
+"${cli[@]}" stats "$work/missing.tstrace" >/dev/null 2>"$work/err" && fail "a missing file was accepted"
 grep -q "cannot open" "$work/err" || fail "missing-file message: $(cat "$work/err")"
 
-"$cli" demo --workers 2 --columns 40 -o "$work/demo.tstrace" >/dev/null 2>&1 || fail "demo -o failed"
-"$cli" stats "$work/demo.tstrace" | grep "blocking-pool jobs 1" >/dev/null || fail "demo trace lacks its pool job"
+"${cli[@]}" demo --workers 2 --columns 40 -o "$work/demo.tstrace" >/dev/null 2>&1 || fail "demo -o failed"
+"${cli[@]}" stats "$work/demo.tstrace" | grep "blocking-pool jobs 1" >/dev/null || fail "demo trace lacks its pool job"
 
 # Lessons: the list, a run's phase lines and recording, --explain, bad names and scales.
-"$cli" lessons | grep "^three-sleeps " >/dev/null || fail "lessons does not list three-sleeps"
-[ "$("$cli" lessons | grep -c " s  ")" -eq 9 ] || fail "lessons does not list nine lessons"
-"$cli" lesson three-sleeps --scale 0.02 -o "$work/lesson.tstrace" >"$work/lesson.out" 2>"$work/err" ||
+"${cli[@]}" lessons | grep "^three-sleeps " >/dev/null || fail "lessons does not list three-sleeps"
+[ "$("${cli[@]}" lessons | grep -c " s  ")" -eq 9 ] || fail "lessons does not list nine lessons"
+"${cli[@]}" lesson three-sleeps --scale 0.02 -o "$work/lesson.tstrace" >"$work/lesson.out" 2>"$work/err" ||
     fail "lesson three-sleeps failed: $(cat "$work/err")"
 [ "$(grep -cE '^phase [a-z-]+ [0-9]+\.[0-9]{3} result=6$' "$work/lesson.out")" -eq 4 ] ||
     fail "lesson phase lines: $(cat "$work/lesson.out")"
-"$cli" stats "$work/lesson.tstrace" | grep "lesson three-sleeps" >/dev/null ||
+"${cli[@]}" stats "$work/lesson.tstrace" | grep "lesson three-sleeps" >/dev/null ||
     fail "the lesson's recording does not name its command"
-"$cli" lesson own-executor --explain | grep "^## Predict" >/dev/null || fail "--explain lacks Predict"
-"$cli" lesson no-such-lesson >/dev/null 2>"$work/err"
+"${cli[@]}" lesson own-executor --explain | grep "^## Predict" >/dev/null || fail "--explain lacks Predict"
+"${cli[@]}" lesson no-such-lesson >/dev/null 2>"$work/err"
 [ $? -eq 2 ] || fail "an unknown lesson did not exit 2"
 grep -q "taskscope-cli lessons" "$work/err" || fail "unknown lesson message: $(cat "$work/err")"
-"$cli" lesson three-sleeps --scale 100 >/dev/null 2>"$work/err" && fail "--scale 100 accepted"
+"${cli[@]}" lesson three-sleeps --scale 100 >/dev/null 2>"$work/err" && fail "--scale 100 accepted"
 grep -q "scale" "$work/err" || fail "bad scale message: $(cat "$work/err")"
 
 # Chat: a client no one here wrote (Python's socket and json) talks to chat-serve; the
 # interactive client and the load generator; bad addresses; Ctrl-C writes the recording.
-"$cli" chat-serve --port 0 --workers 2 --capacity 50 --record "$work/chat.tstrace" \
+"${cli[@]}" chat-serve --port 0 --workers 2 --capacity 50 --record "$work/chat.tstrace" \
     >"$work/chat.out" 2>&1 &
 chat_pid=$!
 chat_port=""
@@ -171,12 +172,12 @@ PY
 fi
 if [ -n "$chat_port" ]; then
     printf 'join room\npost room hi from the cli\nwhat\n' |
-        "$cli" chat "127.0.0.1:$chat_port" --linger-ms 300 >"$work/chat-client.out" 2>"$work/err" ||
+        "${cli[@]}" chat "127.0.0.1:$chat_port" --linger-ms 300 >"$work/chat-client.out" 2>"$work/err" ||
         fail "chat client failed: $(cat "$work/err")"
     grep -F '{"Message":{"group_name":"room","message":"hi from the cli"}}' "$work/chat-client.out" \
         >/dev/null || fail "chat client did not print its message: $(cat "$work/chat-client.out")"
     grep -q "join GROUP" "$work/err" || fail "chat client's help for a bad line: $(cat "$work/err")"
-    "$cli" chat-load "127.0.0.1:$chat_port" --posters 1 --rate 200 --fast 2 --slow 1 \
+    "${cli[@]}" chat-load "127.0.0.1:$chat_port" --posters 1 --rate 200 --fast 2 --slow 1 \
         --seconds 0.5 --json >"$work/chat-load.json" 2>"$work/err" ||
         fail "chat-load failed: $(cat "$work/err")"
     grep '"fast":{' "$work/chat-load.json" >/dev/null || fail "chat-load --json: $(cat "$work/chat-load.json")"
@@ -184,12 +185,12 @@ if [ -n "$chat_port" ]; then
     wait "$chat_pid" || fail "chat-serve did not exit cleanly on Ctrl-C: $(cat "$work/chat.out")"
     chat_pid=""
     grep "^recorded [0-9]* events" "$work/chat.out" >/dev/null || fail "chat-serve did not record: $(cat "$work/chat.out")"
-    "$cli" stats "$work/chat.tstrace" >/dev/null 2>&1 || fail "the chat recording does not open"
+    "${cli[@]}" stats "$work/chat.tstrace" >/dev/null 2>&1 || fail "the chat recording does not open"
 fi
-"$cli" chat "127.0.0.1" </dev/null >/dev/null 2>"$work/err"
+"${cli[@]}" chat "127.0.0.1" </dev/null >/dev/null 2>"$work/err"
 [ $? -eq 2 ] || fail "chat without a port did not exit 2"
 grep -q "HOST:PORT" "$work/err" || fail "chat bad-address message: $(cat "$work/err")"
-"$cli" chat-serve --backlog sideways >/dev/null 2>"$work/err" && fail "--backlog sideways accepted"
+"${cli[@]}" chat-serve --backlog sideways >/dev/null 2>"$work/err" && fail "--backlog sideways accepted"
 grep -q "backlog" "$work/err" || fail "bad --backlog message: $(cat "$work/err")"
 
 if [ "$failures" -eq 0 ]; then

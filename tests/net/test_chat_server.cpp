@@ -1,3 +1,4 @@
+#include "blocking_socket.hpp"
 #include "taskscope/analysis/model.hpp"
 #include "taskscope/net/chat_load.hpp"
 #include "taskscope/net/chat_server.hpp"
@@ -5,22 +6,18 @@
 #include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/names.hpp"
 
-#include <arpa/inet.h>
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <cerrno>
 #include <charconv>
 #include <memory>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <poll.h>
 #include <set>
 #include <string>
+#if !defined(_WIN32)
 #include <sys/resource.h>
-#include <sys/socket.h>
+#endif
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 // The chat server on real sockets on 127.0.0.1. The server runs on a runtime of its own;
@@ -43,49 +40,13 @@ class line_client {
 public:
     /// Connects; `receive_buffer` > 0 shrinks the socket's receive buffer first (a reader
     /// whose socket fills quickly).
-    explicit line_client(std::uint16_t port, int receive_buffer = 0) {
-        m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (m_fd < 0) {
-            throw std::runtime_error("socket failed");
-        }
-        if (receive_buffer > 0) {
-            ::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-        }
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(m_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-            ::close(m_fd);
-            throw std::runtime_error("connect failed");
-        }
-    }
-    line_client(const line_client&) = delete;
-    line_client& operator=(const line_client&) = delete;
-    ~line_client() { close(); }
+    explicit line_client(std::uint16_t port, int receive_buffer = 0)
+        : m_socket(port, receive_buffer) {}
 
-    void close() noexcept {
-        if (m_fd >= 0) {
-            ::close(std::exchange(m_fd, -1));
-        }
-    }
+    void close() noexcept { m_socket.close(); }
     /// Closes with a reset (SO_LINGER 0): the server's next write fails at once.
-    void reset() noexcept {
-        linger l{1, 0};
-        ::setsockopt(m_fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-        close();
-    }
-
-    bool send(std::string_view bytes) {
-        while (!bytes.empty()) {
-            const ssize_t n = ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n <= 0) {
-                return false;
-            }
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
+    void reset() noexcept { m_socket.reset(); }
+    bool send(std::string_view bytes) { return m_socket.send_all(bytes); }
 
     /// The next line (without its newline); nullopt at end of stream or after `limit`.
     std::optional<std::string> read_line(std::chrono::milliseconds limit = 5s) {
@@ -101,12 +62,11 @@ public:
             if (left.count() <= 0 || m_eof) {
                 return std::nullopt;
             }
-            pollfd p{m_fd, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            if (!m_socket.wait_readable(left)) {
                 continue;
             }
             char buffer[16 * 1024];
-            const ssize_t n = ::recv(m_fd, buffer, sizeof buffer, 0);
+            const std::ptrdiff_t n = m_socket.receive(buffer, sizeof buffer);
             if (n <= 0) {
                 m_eof = true;
                 continue;
@@ -143,7 +103,7 @@ public:
     [[nodiscard]] bool at_end() { return !read_line(5s).has_value() && m_eof; }
 
 private:
-    int m_fd = -1;
+    test::blocking_socket m_socket;
     std::string m_pending;
     bool m_eof = false;
 };
@@ -215,6 +175,12 @@ std::optional<std::uint64_t> dropped_count(const std::string& line, std::string_
 }
 
 /// Raises the soft limit on open files to at least `want` for the test's duration.
+#if defined(_WIN32)
+struct file_limit_at_least { // Windows has no per-process limit on sockets to raise
+    explicit file_limit_at_least(std::uint64_t) {}
+    [[nodiscard]] static std::uint64_t current() { return UINT64_MAX; }
+};
+#else
 struct file_limit_at_least {
     rlimit saved{};
     explicit file_limit_at_least(rlim_t want) {
@@ -232,6 +198,7 @@ struct file_limit_at_least {
         return now.rlim_cur;
     }
 };
+#endif
 
 /// The stalled-reader scenario of both backlog modes: a fast reader (kept no more than
 /// `window` messages behind by the poster) and a reader that reads nothing until the

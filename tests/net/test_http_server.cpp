@@ -1,4 +1,5 @@
 #include "../engine/test_support.hpp"
+#include "backends.hpp"
 #include "taskscope/net/http_server.hpp"
 #include "taskscope/net/load_generator.hpp"
 #include "taskscope/net/tcp.hpp"
@@ -272,7 +273,7 @@ std::size_t index_of(const std::vector<event>& events, event_kind kind, std::uin
 
 TEST_CASE("GET / keeps the connection alive and answers pipelined requests in order",
           "[net][http][keepalive]") {
-    for (const auto backend : {reactor_backend::epoll, reactor_backend::poll}) {
+    for (const auto backend : test::built_reactor_backends()) {
         DYNAMIC_SECTION("backend " << to_string(backend)) {
             server_fixture srv({.workers = 2, .reactor = backend}, {});
             runtime clients({.workers = 2, .reactor = backend});
@@ -324,7 +325,7 @@ TEST_CASE("GET / keeps the connection alive and answers pipelined requests in or
     }
 }
 
-TEST_CASE("/sleep checks its parameters, unknown paths are 404, /stats counts",
+TEST_CASE("GET /sleep checks its parameters, unknown paths are 404, /stats counts",
           "[net][http][routes]") {
     server_fixture srv({.workers = 2}, {.sleep = net::sleep_mode::async});
     runtime clients({.workers = 2});
@@ -370,7 +371,7 @@ TEST_CASE("/sleep checks its parameters, unknown paths are 404, /stats counts",
 // ---------------------------------------------------------------- hostile input
 
 TEST_CASE("hostile input gets its exact status and the connection closed", "[net][http][hostile]") {
-    for (const auto backend : {reactor_backend::epoll, reactor_backend::poll}) {
+    for (const auto backend : test::built_reactor_backends()) {
         DYNAMIC_SECTION("backend " << to_string(backend)) {
             server_fixture srv({.workers = 2, .reactor = backend}, {.max_header_bytes = 1024,
                                                                     .max_body_bytes = 1024,

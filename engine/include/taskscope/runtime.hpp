@@ -23,10 +23,15 @@ namespace taskscope {
 
 /// Which system call waits for socket readiness.
 enum class reactor_backend : std::uint8_t {
-    automatic, ///< epoll on Linux, or poll when the environment has TASKSCOPE_REACTOR=poll
-    epoll,     ///< Linux, edge-triggered
+    automatic, ///< epoll where built, else poll; poll when the environment has
+               ///< TASKSCOPE_REACTOR=poll
+    epoll,     ///< Linux, edge-triggered (builds with TASKSCOPE_EPOLL, the default on Linux)
     poll,      ///< portable poll(): the BSDs, macOS, and (as WSAPoll) Windows
 };
+
+/// Whether this build has `backend` (epoll only on Linux; the others everywhere). A runtime
+/// asked for a backend it lacks throws std::invalid_argument.
+[[nodiscard]] bool reactor_backend_available(reactor_backend backend) noexcept;
 
 [[nodiscard]] constexpr std::string_view to_string(reactor_backend b) noexcept {
     switch (b) {

@@ -14,7 +14,6 @@
 #include <set>
 #include <span>
 #include <stdexcept>
-#include <sys/socket.h>
 #include <vector>
 
 namespace taskscope::net {
@@ -129,8 +128,8 @@ struct chat_server::state {
 
     mutable std::mutex mutex; // guards what follows
     std::map<std::string, std::shared_ptr<chat_group>, std::less<>> groups;
-    std::set<int> connection_fds;
-    int listen_fd = -1;
+    std::set<sys::socket_t> connection_fds;
+    bool listening = true; // until the accept loop closes the listener
     std::uint64_t connections = 0;
     std::uint64_t accepted = 0;
     std::uint64_t refused = 0;
@@ -175,11 +174,11 @@ struct chat_connection {
     }
 
     /// Ends the connection for everyone using it: reads end, blocked writes fail.
-    void shut_down() const noexcept { ::shutdown(fd, SHUT_RDWR); }
+    void shut_down() const noexcept { sys::shutdown_socket(fd, sys::shutdown_side::both); }
 
     std::shared_ptr<server_state> server;
     tcp_stream stream;
-    const int fd;
+    const sys::socket_t fd;
     async_mutex<tcp_stream*> writer{&stream, "chat socket"};
 };
 
@@ -611,18 +610,17 @@ task<void> accept_connections(std::shared_ptr<server_state> st) {
             continue;
         }
         if (const int size = st->options.send_buffer_bytes; size > 0) {
-            ::setsockopt(accepted.stream.native_handle(), SOL_SOCKET, SO_SNDBUF, &size,
-                         sizeof size);
+            sys::set_send_buffer(accepted.stream.native_handle(), size);
         }
         auto conn = std::make_shared<chat_connection>(st, std::move(accepted.stream));
         spawn(handle_connection(std::move(conn)), "chat_connection").detach();
     }
     {
         std::lock_guard lock(st->mutex);
-        st->listen_fd = -1;
+        st->listening = false;
         st->listener.close();
-        for (int fd : st->connection_fds) { // connections accepted after stop() began
-            ::shutdown(fd, SHUT_RDWR);
+        for (const sys::socket_t fd : st->connection_fds) { // accepted after stop() began
+            sys::shutdown_socket(fd, sys::shutdown_side::both);
         }
     }
     const auto give_up = clock_type::now() + std::chrono::nanoseconds(st->grace_ns.load());
@@ -680,7 +678,6 @@ struct chat_server::started {
 chat_server::chat_server(chat_server_options options)
     : m_state(std::make_shared<state>(std::move(options))) {
     m_state->listener = tcp_listener::bind(m_state->options.host, m_state->options.port);
-    m_state->listen_fd = m_state->listener.native_handle();
 }
 
 std::unique_ptr<chat_server> chat_server::start(runtime& rt, chat_server_options options) {
@@ -719,11 +716,11 @@ void chat_server::stop(std::chrono::milliseconds grace) noexcept {
         return;
     }
     std::lock_guard lock(m_state->mutex);
-    if (m_state->listen_fd >= 0) {
-        ::shutdown(m_state->listen_fd, SHUT_RD); // wakes the accept loop
+    if (m_state->listening) {
+        m_state->listener.interrupt(); // wakes the accept loop
     }
-    for (int fd : m_state->connection_fds) {
-        ::shutdown(fd, SHUT_RDWR); // ends reads and blocked writes alike
+    for (const sys::socket_t fd : m_state->connection_fds) {
+        sys::shutdown_socket(fd, sys::shutdown_side::both); // ends reads and blocked writes
     }
 }
 

@@ -12,7 +12,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sys/socket.h>
 #include <thread>
 
 namespace taskscope::net {
@@ -76,6 +75,7 @@ struct http_server::state {
 
     http_server_options options;
     tcp_listener listener;
+    io::read_interrupter connection_reads; // ends idle connections' reads at stop()
     std::atomic<sleep_mode> sleep{sleep_mode::async};
     std::atomic<bool> stopping{false};
     std::atomic<std::int64_t> grace_ns{5'000'000'000};
@@ -83,8 +83,8 @@ struct http_server::state {
 
     mutable std::mutex mutex; // guards what follows
     http_stats stats;
-    std::set<int> connection_fds;
-    int listen_fd = -1;
+    std::set<sys::socket_t> connection_fds;
+    bool listening = true; // until the accept loop closes the listener
 
     void count(std::string_view route, int status) {
         std::lock_guard lock(mutex);
@@ -243,7 +243,7 @@ namespace {
 /// destroyed before its first poll (runtime shutdown).
 class connection_guard {
 public:
-    connection_guard(std::shared_ptr<http_server::state> st, int fd) noexcept
+    connection_guard(std::shared_ptr<http_server::state> st, sys::socket_t fd) noexcept
         : m_state(std::move(st))
         , m_fd(fd) {}
     connection_guard(connection_guard&& other) noexcept
@@ -260,7 +260,7 @@ public:
 
 private:
     std::shared_ptr<http_server::state> m_state;
-    int m_fd;
+    sys::socket_t m_fd;
 };
 
 task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_stream stream,
@@ -377,7 +377,7 @@ http_server::http_server(http_server_options options)
     : m_state(std::make_shared<state>(std::move(options))) {
     m_state->sleep.store(m_state->options.sleep);
     m_state->listener = tcp_listener::bind(m_state->options.host, m_state->options.port);
-    m_state->listen_fd = m_state->listener.native_handle();
+    m_state->connection_reads = io::read_interrupter::current("http_server");
 }
 
 std::unique_ptr<http_server> http_server::bind(runtime& rt, http_server_options options) {
@@ -418,11 +418,11 @@ void http_server::stop(std::chrono::milliseconds grace) noexcept {
     std::lock_guard lock(m_state->mutex);
     // Wakes the accept loop (accept fails) and idle connections (reads end); responses
     // still go out, since only the reading side is shut.
-    if (m_state->listen_fd >= 0) {
-        ::shutdown(m_state->listen_fd, SHUT_RD);
+    if (m_state->listening) {
+        m_state->listener.interrupt();
     }
-    for (int fd : m_state->connection_fds) {
-        ::shutdown(fd, SHUT_RD);
+    for (const sys::socket_t fd : m_state->connection_fds) {
+        m_state->connection_reads.interrupt(fd);
     }
 }
 
@@ -495,12 +495,12 @@ task<void> accept_connections(std::shared_ptr<http_server::state> st) {
         }
     }
     {
-        // Forget the descriptor before closing it, so stop() never shuts a reused one.
+        // Closed under the lock, so stop() never touches a closed listener.
         std::lock_guard lock(st->mutex);
-        st->listen_fd = -1;
+        st->listening = false;
         st->listener.close();
-        for (int fd : st->connection_fds) { // connections accepted after stop() began
-            ::shutdown(fd, SHUT_RD);
+        for (const sys::socket_t fd : st->connection_fds) { // accepted after stop() began
+            st->connection_reads.interrupt(fd);
         }
     }
     const auto give_up = clock_type::now() + std::chrono::nanoseconds(st->grace_ns.load());

@@ -1,32 +1,40 @@
 #include "taskscope/net/tcp.hpp"
 
+#include "taskscope/socket.hpp"
 #include "taskscope/time.hpp"
 
-#include <arpa/inet.h>
-#include <cerrno>
+#include <cerrno> // EINVAL for an address we cannot parse
 #include <cstring>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <optional>
-#include <sys/socket.h>
 #include <system_error>
-#include <unistd.h>
+
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#endif
 
 namespace taskscope::net {
 namespace {
 
+#if defined(_WIN32)
+using address_length = int;
+#else
+using address_length = socklen_t;
+#endif
+
 io_status status_for(int err) noexcept {
-    switch (err) {
-    case ECONNRESET:
-    case EPIPE:
+    switch (sys::classify(err)) {
+    case sys::error_kind::reset:
         return io_status::connection_reset;
-    case ECONNREFUSED:
+    case sys::error_kind::refused:
         return io_status::connection_refused;
-    case EMFILE:
-    case ENFILE:
+    case sys::error_kind::too_many_files:
         return io_status::too_many_files;
-    case ETIMEDOUT:
+    case sys::error_kind::timed_out:
         return io_status::timed_out;
     default:
         return io_status::error;
@@ -37,9 +45,17 @@ io_result failure(int err) noexcept {
     return {status_for(err), 0, err};
 }
 
+/// What an operation that failed with `err` does next: wait (nullopt) or report.
+std::optional<io_result> wait_or_fail(int err) noexcept {
+    if (sys::classify(err) == sys::error_kind::would_block) {
+        return std::nullopt;
+    }
+    return failure(err);
+}
+
 struct socket_address {
     sockaddr_storage storage{};
-    socklen_t length = 0;
+    address_length length = 0;
 };
 
 /// A numeric IPv4/IPv6 address, "localhost", or "" (any address).
@@ -106,7 +122,7 @@ void tcp_stream::close() noexcept {
 
 void tcp_stream::shutdown_write() noexcept {
     if (m_io.is_open()) {
-        ::shutdown(m_io.fd(), SHUT_WR);
+        sys::shutdown_socket(m_io.fd(), sys::shutdown_side::write);
     }
 }
 
@@ -115,7 +131,7 @@ std::string tcp_stream::peer() const {
         return "(closed)";
     }
     sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
+    address_length len = sizeof addr;
     if (::getpeername(m_io.fd(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
         return "(unknown)";
     }
@@ -143,23 +159,24 @@ poll_result<io_result> read_future::poll(context& cx) {
     if (!s.m_io.is_open()) {
         return io_result{io_status::not_connected, 0, 0};
     }
-    const int fd = s.m_io.fd();
+    if (s.m_io.interrupted()) {
+        return io_result{io_status::closed, 0, 0}; // io::read_interrupter: as at end of stream
+    }
+    const sys::socket_t fd = s.m_io.fd();
     return poll_io(cx, s.m_io, io::interest::read, m_deadline, [&]() -> std::optional<io_result> {
         for (;;) {
-            const ssize_t n = ::recv(fd, m_buffer.data(), m_buffer.size(), 0);
+            const std::ptrdiff_t n = sys::receive_some(fd, m_buffer.data(), m_buffer.size());
             if (n > 0) {
                 return io_result{io_status::ok, static_cast<std::size_t>(n), 0};
             }
             if (n == 0) {
                 return io_result{io_status::closed, 0, 0};
             }
-            if (errno == EINTR) {
+            const int err = sys::last_error();
+            if (sys::classify(err) == sys::error_kind::interrupted) {
                 continue;
             }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return std::nullopt;
-            }
-            return failure(errno);
+            return wait_or_fail(err);
         }
     });
 }
@@ -169,20 +186,18 @@ poll_result<io_result> write_future::poll(context& cx) {
     if (!s.m_io.is_open()) {
         return io_result{io_status::not_connected, 0, 0};
     }
-    const int fd = s.m_io.fd();
+    const sys::socket_t fd = s.m_io.fd();
     return poll_io(cx, s.m_io, io::interest::write, m_deadline, [&]() -> std::optional<io_result> {
         for (;;) {
-            const ssize_t n = ::send(fd, m_data.data(), m_data.size(), MSG_NOSIGNAL);
+            const std::ptrdiff_t n = sys::send_some(fd, m_data.data(), m_data.size());
             if (n >= 0) {
                 return io_result{io_status::ok, static_cast<std::size_t>(n), 0};
             }
-            if (errno == EINTR) {
+            const int err = sys::last_error();
+            if (sys::classify(err) == sys::error_kind::interrupted) {
                 continue;
             }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return std::nullopt;
-            }
-            return failure(errno);
+            return wait_or_fail(err);
         }
     });
 }
@@ -213,36 +228,35 @@ poll_result<connect_result> connect_future::poll(context& cx) {
         if (!address) {
             return connect_result{io_result{io_status::error, 0, EINVAL}, {}};
         }
-        const int fd =
-            ::socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            return connect_result{failure(errno), {}};
+        const sys::socket_t fd = sys::open_tcp_socket(address->storage.ss_family);
+        if (fd == sys::invalid_socket) {
+            return connect_result{failure(sys::last_error()), {}};
         }
-        const int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        int rc = 0;
-        do {
-            rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address->storage),
-                           address->length);
-        } while (rc != 0 && errno == EINTR);
-        if (rc != 0 && errno != EINPROGRESS) {
-            const int err = errno;
-            ::close(fd);
+        sys::set_no_delay(fd);
+        int err = 0;
+        while (::connect(fd, reinterpret_cast<const sockaddr*>(&address->storage),
+                         address->length) != 0) {
+            err = sys::last_error();
+            if (sys::classify(err) != sys::error_kind::interrupted) {
+                break;
+            }
+            err = 0;
+        }
+        // Windows says a non-blocking connect would block; POSIX says it is in progress.
+        if (err != 0 && sys::classify(err) != sys::error_kind::in_progress &&
+            sys::classify(err) != sys::error_kind::would_block) {
+            sys::close_socket(fd);
             return connect_result{failure(err), {}};
         }
         // Not writable until the kernel says the handshake ended: SO_ERROR reads 0 while
         // a connect is still in progress, so trying early would report success.
         m_io = io::registration::watch(fd, cx, false);
     }
-    const int fd = m_io.fd();
+    const sys::socket_t fd = m_io.fd();
     // Writable means the connection attempt finished; SO_ERROR says how.
     auto r = poll_io(cx, m_io, io::interest::write, m_deadline, [&]() -> std::optional<io_result> {
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-            err = errno;
-        }
-        if (err == EINPROGRESS || err == EALREADY) {
+        const int err = sys::pending_error(fd);
+        if (err != 0 && sys::classify(err) == sys::error_kind::in_progress) {
             return std::nullopt;
         }
         return err == 0 ? io_result{} : failure(err);
@@ -272,21 +286,20 @@ tcp_listener tcp_listener::bind(std::string_view host, std::uint16_t port, int b
                                 "cannot listen on " + where +
                                     ": use a numeric IPv4/IPv6 address or localhost");
     }
-    const int fd =
-        ::socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        throw std::system_error(errno, std::generic_category(), "socket for " + where);
+    const sys::socket_t fd = sys::open_tcp_socket(address->storage.ss_family);
+    if (fd == sys::invalid_socket) {
+        const int err = sys::last_error();
+        throw std::system_error(err, std::system_category(), "socket for " + where);
     }
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sys::set_reuse_address(fd);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&address->storage), address->length) != 0 ||
         ::listen(fd, backlog) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw std::system_error(err, std::generic_category(), "cannot listen on " + where);
+        const int err = sys::last_error();
+        sys::close_socket(fd);
+        throw std::system_error(err, std::system_category(), "cannot listen on " + where);
     }
     sockaddr_storage bound{};
-    socklen_t len = sizeof bound;
+    address_length len = sizeof bound;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
     tcp_listener listener;
     listener.m_port = bound.ss_family == AF_INET
@@ -298,24 +311,24 @@ tcp_listener tcp_listener::bind(std::string_view host, std::uint16_t port, int b
 
 poll_result<accept_result> accept_future::poll(context& cx) {
     tcp_listener& l = *m_listener;
-    if (!l.m_io.is_open()) {
+    if (!l.m_io.is_open() || l.m_io.interrupted()) {
         return accept_result{io_result{io_status::not_connected, 0, 0}, {}};
     }
-    const int listen_fd = l.m_io.fd();
-    int accepted = -1;
+    const sys::socket_t listen_fd = l.m_io.fd();
+    sys::socket_t accepted = sys::invalid_socket;
     auto r = poll_io(cx, l.m_io, io::interest::read, m_deadline, [&]() -> std::optional<io_result> {
         for (;;) {
-            accepted = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (accepted >= 0) {
+            accepted = sys::accept_connection(listen_fd);
+            if (accepted != sys::invalid_socket) {
                 return io_result{};
             }
-            if (errno == EINTR || errno == ECONNABORTED) {
+            const int err = sys::last_error();
+            // a connection reset before we took it: take the next
+            if (sys::classify(err) == sys::error_kind::interrupted ||
+                sys::classify(err) == sys::error_kind::reset) {
                 continue;
             }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return std::nullopt;
-            }
-            return failure(errno);
+            return wait_or_fail(err);
         }
     });
     if (!r.is_ready()) {
@@ -325,8 +338,7 @@ poll_result<accept_result> accept_future::poll(context& cx) {
     if (!result.ok()) {
         return accept_result{result, {}};
     }
-    const int one = 1;
-    ::setsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sys::set_no_delay(accepted);
     try {
         return accept_result{result, tcp_stream(io::registration::watch(accepted, cx))};
     } catch (const std::system_error& e) {

@@ -2,15 +2,14 @@
 
 #include "reactor.hpp"
 #include "runtime_core.hpp"
-
-#include <unistd.h>
+#include "taskscope/socket.hpp"
 
 namespace taskscope::io {
 
 namespace {
 
 /// Starts watching `fd` on `rt`'s reactor, taking ownership of it (closed on failure).
-detail::io_registration* watch_on(detail::runtime_core& rt, int fd, bool writable) {
+detail::io_registration* watch_on(detail::runtime_core& rt, sys::socket_t fd, bool writable) {
     auto* reg = new detail::io_registration;
     reg->fd = fd;
     reg->writable = writable;
@@ -18,7 +17,7 @@ detail::io_registration* watch_on(detail::runtime_core& rt, int fd, bool writabl
         rt.io_driver().watch(*reg);
     } catch (...) {
         delete reg;
-        ::close(fd);
+        sys::close_socket(fd);
         throw;
     }
     return reg;
@@ -43,17 +42,17 @@ registration::~registration() {
     close();
 }
 
-registration registration::watch(int fd, context& cx, bool writable) {
+registration registration::watch(sys::socket_t fd, context& cx, bool writable) {
     detail::runtime_core& rt = *cx.task().m_runtime;
     return {&rt, watch_on(rt, fd, writable)};
 }
 
-registration registration::watch(int fd, const char* what, bool writable) {
+registration registration::watch(sys::socket_t fd, const char* what, bool writable) {
     detail::runtime_core* rt = nullptr;
     try {
         rt = &detail::current_runtime_or_throw(what);
     } catch (...) {
-        ::close(fd);
+        sys::close_socket(fd);
         throw;
     }
     return {rt, watch_on(*rt, fd, writable)};
@@ -63,14 +62,14 @@ void registration::close() noexcept {
     if (m_io == nullptr) {
         return;
     }
-    const int fd = m_io->fd;
+    const sys::socket_t fd = m_io->fd;
     m_runtime->io_driver().remove(m_io); // first: no event may name a reused descriptor
-    ::close(fd);
+    sys::close_socket(fd);
     m_io = nullptr;
 }
 
-int registration::fd() const noexcept {
-    return m_io != nullptr ? m_io->fd : -1;
+sys::socket_t registration::fd() const noexcept {
+    return m_io != nullptr ? m_io->fd : sys::invalid_socket;
 }
 
 registration::readiness registration::ready(interest side) const noexcept {
@@ -81,6 +80,10 @@ registration::readiness registration::ready(interest side) const noexcept {
 bool registration::wait(context& cx, interest side, std::uint64_t seen) noexcept {
     {
         std::lock_guard lock(m_io->mutex);
+        if (m_io->interrupted && side == interest::read) {
+            cx.waker().wake(); // pending, polled again at once: the future sees interrupted()
+            return true;
+        }
         if (m_io->tick != seen) {
             return false; // readiness changed while the operation tried: try again
         }
@@ -99,6 +102,27 @@ bool registration::wait(context& cx, interest side, std::uint64_t seen) noexcept
 void registration::assume_ready(interest side) noexcept {
     std::lock_guard lock(m_io->mutex);
     (side == interest::read ? m_io->readable : m_io->writable) = true;
+}
+
+void registration::interrupt() noexcept {
+    detail::interrupt_reads(*m_io);
+}
+
+bool registration::interrupted() const noexcept {
+    std::lock_guard lock(m_io->mutex);
+    return m_io->interrupted;
+}
+
+read_interrupter read_interrupter::current(const char* what) {
+    read_interrupter r;
+    r.m_runtime = &detail::current_runtime_or_throw(what);
+    return r;
+}
+
+void read_interrupter::interrupt(sys::socket_t fd) const noexcept {
+    if (m_runtime != nullptr) {
+        m_runtime->io_driver().interrupt_reads(fd);
+    }
 }
 
 } // namespace taskscope::io

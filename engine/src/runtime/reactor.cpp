@@ -3,202 +3,11 @@
 #include "runtime_core.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <fcntl.h>
-#include <poll.h>
+#include <stdexcept>
 #include <string_view>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <system_error>
-#include <unistd.h>
 
 namespace taskscope::detail {
-namespace {
-
-[[noreturn]] void throw_errno(const char* what) {
-    throw std::system_error(errno, std::generic_category(), what);
-}
-
-// ---------------------------------------------------------------- epoll
-
-class epoll_reactor final : public reactor {
-public:
-    epoll_reactor() {
-        m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
-        if (m_epoll < 0) {
-            throw_errno("epoll_create1");
-        }
-        m_event = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (m_event < 0) {
-            ::close(m_epoll);
-            throw_errno("eventfd");
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN; // level-triggered: stays ready until drained
-        ev.data.ptr = nullptr;
-        if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_event, &ev) != 0) {
-            ::close(m_event);
-            ::close(m_epoll);
-            throw_errno("epoll_ctl(eventfd)");
-        }
-    }
-    ~epoll_reactor() override {
-        free_removed();
-        ::close(m_event);
-        ::close(m_epoll);
-    }
-
-    reactor_backend backend() const noexcept override { return reactor_backend::epoll; }
-
-    void add(io_registration& reg) override {
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-        ev.data.ptr = &reg;
-        if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, reg.fd, &ev) != 0) {
-            throw_errno("epoll_ctl(ADD)");
-        }
-    }
-
-    void poll(std::optional<time_point> deadline, runtime_core& rt) override {
-        free_removed();
-        std::array<epoll_event, 256> events;
-        const int n = ::epoll_wait(m_epoll, events.data(), static_cast<int>(events.size()),
-                                   timeout_ms(deadline));
-        for (int i = 0; i < n; ++i) {
-            const epoll_event& ev = events[static_cast<std::size_t>(i)];
-            if (ev.data.ptr == nullptr) {
-                std::uint64_t count = 0;
-                [[maybe_unused]] const auto r = ::read(m_event, &count, sizeof count);
-                continue;
-            }
-            const bool readable = (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-            const bool writable = (ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
-            dispatch(*static_cast<io_registration*>(ev.data.ptr), readable, writable, rt);
-        }
-    }
-
-    void wake() noexcept override {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const auto r = ::write(m_event, &one, sizeof one);
-    }
-
-protected:
-    void unwatch(io_registration& reg) noexcept override {
-        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, reg.fd, nullptr);
-    }
-
-private:
-    int m_epoll = -1;
-    int m_event = -1;
-};
-
-// ---------------------------------------------------------------- poll()
-
-class poll_reactor final : public reactor {
-public:
-    poll_reactor() {
-        if (::pipe2(m_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-            throw_errno("pipe2");
-        }
-    }
-    ~poll_reactor() override {
-        free_removed();
-        ::close(m_pipe[0]);
-        ::close(m_pipe[1]);
-    }
-
-    reactor_backend backend() const noexcept override { return reactor_backend::poll; }
-
-    void add(io_registration& reg) override {
-        std::lock_guard lock(m_mutex);
-        m_watched.push_back(&reg);
-    }
-
-    void interest_changed() noexcept override {
-        // Only a poll already blocked needs telling; the next one builds its set afresh.
-        if (m_polling.load(std::memory_order_acquire)) {
-            wake();
-        }
-    }
-
-    void poll(std::optional<time_point> deadline, runtime_core& rt) override {
-        free_removed();
-        m_fds.clear();
-        m_regs.clear();
-        m_fds.push_back(pollfd{m_pipe[0], POLLIN, 0});
-        m_regs.push_back(nullptr);
-        // seq_cst: a waker stored after this store sees m_polling and wakes us; one stored
-        // before it is in the set built below
-        m_polling.store(true);
-        {
-            std::lock_guard lock(m_mutex);
-            for (io_registration* reg : m_watched) {
-                std::lock_guard reg_lock(reg->mutex);
-                short events = 0;
-                if (reg->reader.valid()) {
-                    events |= POLLIN;
-                }
-                if (reg->writer.valid()) {
-                    events |= POLLOUT;
-                }
-                if (events != 0) {
-                    m_fds.push_back(pollfd{reg->fd, events, 0});
-                    m_regs.push_back(reg);
-                }
-            }
-        }
-        const int n = ::poll(m_fds.data(), m_fds.size(), timeout_ms(deadline));
-        m_polling.store(false);
-        if (n <= 0) {
-            return;
-        }
-        for (std::size_t i = 0; i < m_fds.size(); ++i) {
-            const short revents = m_fds[i].revents;
-            if (revents == 0) {
-                continue;
-            }
-            if (m_regs[i] == nullptr) {
-                char drain[64];
-                while (::read(m_pipe[0], drain, sizeof drain) > 0) {
-                }
-                continue;
-            }
-            const bool readable = (revents & (POLLIN | POLLHUP | POLLERR)) != 0;
-            const bool writable = (revents & (POLLOUT | POLLHUP | POLLERR)) != 0;
-            dispatch(*m_regs[i], readable, writable, rt);
-        }
-    }
-
-    void wake() noexcept override {
-        const char byte = 1;
-        [[maybe_unused]] const auto r = ::write(m_pipe[1], &byte, 1); // full pipe: already woken
-    }
-
-protected:
-    void unwatch(io_registration& reg) noexcept override {
-        {
-            std::lock_guard lock(m_mutex);
-            std::erase(m_watched, &reg);
-        }
-        // A poll() blocked on this descriptor holds a reference to the socket: closing it
-        // would not close the connection (no FIN) until that poll returns. Wake it.
-        if (m_polling.load()) {
-            wake();
-        }
-    }
-
-private:
-    int m_pipe[2] = {-1, -1};
-    std::mutex m_mutex; // guards m_watched
-    std::vector<io_registration*> m_watched;
-    std::atomic<bool> m_polling{false};
-    // Used by the polling thread only (one poll at a time: the runtime's driver lock).
-    std::vector<pollfd> m_fds;
-    std::vector<io_registration*> m_regs;
-};
-
-} // namespace
 
 std::unique_ptr<reactor> reactor::create(reactor_backend backend) {
     if (backend == reactor_backend::automatic) {
@@ -210,15 +19,69 @@ std::unique_ptr<reactor> reactor::create(reactor_backend backend) {
     }
     switch (backend) {
     case reactor_backend::poll:
-        return std::make_unique<poll_reactor>();
+        return make_poll_reactor();
     case reactor_backend::epoll:
+#if TASKSCOPE_HAVE_EPOLL
+        return make_epoll_reactor();
+#else
+        throw std::invalid_argument(
+            "the epoll reactor is not built on this platform: use poll or automatic");
+#endif
     case reactor_backend::automatic:
-        return std::make_unique<epoll_reactor>();
+        break;
     }
-    return std::make_unique<epoll_reactor>();
+#if TASKSCOPE_HAVE_EPOLL
+    return make_epoll_reactor();
+#else
+    return make_poll_reactor();
+#endif
+}
+
+void interrupt_reads(io_registration& reg) noexcept {
+    waker reader;
+    {
+        std::lock_guard lock(reg.mutex);
+        reg.interrupted = true;
+        ++reg.tick; // a read between its try and its wait tries again, and sees it
+        reader = std::move(reg.reader);
+    }
+    if (reader.valid()) {
+        reader.wake();
+    }
+}
+
+void reactor::watch(io_registration& reg) {
+    {
+        std::lock_guard lock(m_sockets_mutex);
+        m_sockets[reg.fd] = &reg;
+    }
+    try {
+        add(reg);
+    } catch (...) {
+        std::lock_guard lock(m_sockets_mutex);
+        m_sockets.erase(reg.fd);
+        throw;
+    }
+    m_watched_count.fetch_add(1, std::memory_order_relaxed);
+}
+
+void reactor::interrupt_reads(sys::socket_t fd) noexcept {
+    // Under the lock: remove() takes the registration out of the map before it can be freed.
+    std::lock_guard lock(m_sockets_mutex);
+    const auto found = m_sockets.find(fd);
+    if (found != m_sockets.end()) {
+        detail::interrupt_reads(*found->second);
+    }
 }
 
 void reactor::remove(io_registration* reg) noexcept {
+    {
+        std::lock_guard lock(m_sockets_mutex);
+        const auto found = m_sockets.find(reg->fd);
+        if (found != m_sockets.end() && found->second == reg) {
+            m_sockets.erase(found);
+        }
+    }
     unwatch(*reg);
     m_watched_count.fetch_sub(1, std::memory_order_relaxed);
     waker reader, writer;

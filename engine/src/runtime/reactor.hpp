@@ -1,7 +1,10 @@
 #pragma once
-// The reactor: turns socket readiness into wakes. One backend is chosen at run time:
-// epoll (Linux, edge-triggered) or poll() (portable: the path for the BSDs and macOS and,
-// through WSAPoll, Windows; tested on Linux too).
+// The reactor: turns socket readiness into wakes. One backend is chosen at run time among
+// those built for the platform, each in its own file:
+//   reactor_epoll.cpp  epoll + eventfd, edge-triggered: Linux only (TASKSCOPE_EPOLL)
+//   reactor_poll.cpp   poll() with a self-pipe: every POSIX system (the BSDs, macOS), and
+//                      WSAPoll with a loopback socket pair on Windows; run on Linux too
+// Socket calls go through taskscope/socket.hpp.
 //
 // Readiness protocol, per registration (after tokio's ScheduledIo): the reactor bumps a
 // `tick` and sets the readable/writable bits on every event and takes the waiting wakers.
@@ -10,6 +13,7 @@
 // arrived in between and it simply tries again. No edge is lost.
 
 #include "taskscope/runtime.hpp"
+#include "taskscope/socket.hpp"
 #include "taskscope/waker.hpp"
 
 #include <chrono>
@@ -17,21 +21,27 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 namespace taskscope::detail {
 
 class runtime_core;
+struct io_registration;
+
+/// Marks `reg`'s reads interrupted and wakes a waiting reader (io::registration::interrupt).
+void interrupt_reads(io_registration& reg) noexcept;
 
 /// A socket the reactor watches. Owned by its tcp object until `reactor::remove`, then
 /// by the reactor, which frees it once no poll can still report it.
 struct io_registration {
-    int fd = -1;
+    sys::socket_t fd = sys::invalid_socket;
     std::mutex mutex; // guards everything below
     std::uint64_t tick = 0;
     bool readable = true; // until an operation sees EAGAIN: try the system call first
     bool writable = true;
     bool closed = false;
+    bool interrupted = false; // reads interrupted (interrupt_reads): a waiting read ends
     waker reader;
     waker writer;
 };
@@ -44,6 +54,9 @@ class reactor {
 public:
     using time_point = std::chrono::steady_clock::time_point;
 
+    /// The backend asked for; `automatic` is epoll where built, else poll, unless the
+    /// environment has TASKSCOPE_REACTOR=poll. Throws std::invalid_argument for a backend
+    /// this build lacks, std::system_error when the system refuses.
     static std::unique_ptr<reactor> create(reactor_backend backend);
     virtual ~reactor() = default;
 
@@ -57,10 +70,10 @@ public:
         return m_watched_count.load(std::memory_order_relaxed); // relaxed: a hint
     }
     /// Starts watching `reg.fd`: add() and count it. Throws std::system_error.
-    void watch(io_registration& reg) {
-        add(reg);
-        m_watched_count.fetch_add(1, std::memory_order_relaxed);
-    }
+    void watch(io_registration& reg);
+    /// Ends the reads waiting on `fd` now and later, from any thread (nothing when `fd` is
+    /// not watched): see io::read_interrupter.
+    void interrupt_reads(sys::socket_t fd) noexcept;
     /// A waker was stored: the poll() backend must add the fd to its set.
     virtual void interest_changed() noexcept {}
     /// Waits for readiness until `deadline` (none: indefinitely) or wake(), and wakes the
@@ -79,9 +92,16 @@ protected:
     static int timeout_ms(std::optional<time_point> deadline) noexcept;
 
 private:
+    std::mutex m_sockets_mutex;                                    // guards m_sockets
+    std::unordered_map<sys::socket_t, io_registration*> m_sockets; // watched, by socket
     std::mutex m_removed_mutex;
     std::vector<io_registration*> m_removed;
     std::atomic<std::size_t> m_watched_count{0};
 };
+
+#if TASKSCOPE_HAVE_EPOLL
+std::unique_ptr<reactor> make_epoll_reactor();
+#endif
+std::unique_ptr<reactor> make_poll_reactor();
 
 } // namespace taskscope::detail

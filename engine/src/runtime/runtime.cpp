@@ -9,6 +9,10 @@
 
 namespace taskscope {
 
+bool reactor_backend_available(reactor_backend backend) noexcept {
+    return backend != reactor_backend::epoll || TASKSCOPE_HAVE_EPOLL;
+}
+
 runtime::runtime(runtime_options options)
     : m_core(std::make_unique<detail::runtime_core>(options)) {}
 

@@ -147,6 +147,7 @@ private:
     std::vector<std::unique_ptr<worker>> m_workers;
     idle_set m_idle;
     timer_queue m_timers;
+    sys::network_session m_network; // Winsock up before the reactor, down after it
     std::unique_ptr<reactor> m_reactor;
     std::mutex m_driver_mutex; // held by the one thread driving the reactor and timers
     blocking_pool m_blocking;

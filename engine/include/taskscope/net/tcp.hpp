@@ -57,7 +57,7 @@ enum class io_status : std::uint8_t {
 struct io_result {
     io_status status = io_status::ok;
     std::size_t bytes = 0;
-    int system_error = 0; ///< errno, when status is `error`
+    int system_error = 0; ///< errno (WSAGetLastError() on Windows), when status is `error`
     [[nodiscard]] bool ok() const noexcept { return status == io_status::ok; }
 };
 
@@ -140,7 +140,7 @@ public:
     void shutdown_write() noexcept;
     void close() noexcept;
     [[nodiscard]] bool is_open() const noexcept { return m_io.is_open(); }
-    [[nodiscard]] int native_handle() const noexcept { return m_io.fd(); }
+    [[nodiscard]] sys::socket_t native_handle() const noexcept { return m_io.fd(); }
     /// The peer's address as "ip:port" (for logs).
     [[nodiscard]] std::string peer() const;
 
@@ -184,9 +184,16 @@ public:
     [[nodiscard]] accept_future accept(io_deadline* deadline = nullptr) { return {this, deadline}; }
     [[nodiscard]] std::uint16_t port() const noexcept { return m_port; }
     void close() noexcept;
+    /// Ends a waiting accept (and every later one) with io_status::not_connected, from any
+    /// thread: how a server's stop() wakes its accept loop on every platform.
+    void interrupt() noexcept {
+        if (m_io.is_open()) {
+            m_io.interrupt();
+        }
+    }
     [[nodiscard]] bool is_open() const noexcept { return m_io.is_open(); }
-    /// The listening socket's descriptor (-1 when closed), for shutdown().
-    [[nodiscard]] int native_handle() const noexcept { return m_io.fd(); }
+    /// The listening socket (sys::invalid_socket when closed), for shutdown().
+    [[nodiscard]] sys::socket_t native_handle() const noexcept { return m_io.fd(); }
 
 private:
     friend class accept_future;
