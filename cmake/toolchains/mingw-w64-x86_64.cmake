@@ -85,6 +85,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # the build tree's own (never ~/.wine), with libzstd.dll on wine's search path. mscoree
 # and mshtml are off so a new prefix never asks for Mono or Gecko.
 find_program(TASKSCOPE_WINE NAMES wine wine64 DOC "wine, to run the Windows tests")
+find_program(TASKSCOPE_WINESERVER NAMES wineserver DOC "wineserver, kept for a whole test run")
 if(TASKSCOPE_WINE)
     set(TASKSCOPE_WINEPREFIX "${CMAKE_BINARY_DIR}/wineprefix")
     set(CMAKE_CROSSCOMPILING_EMULATOR

@@ -71,6 +71,7 @@ run_target() {
     arm64) emulator=$(qemu-aarch64-static --version 2>/dev/null | head -n 1) ;;
     esac
     # The test preset: jobs 2, timeout 300 for tests without their own, output on failure.
+    # (Under wine, ctest's wine_session fixture keeps one wineserver for the whole run.)
     step "tests under $emulator"
     mkdir -p "$build/cross-run"
     nice ctest --preset "$preset" "$@" 2>&1 | tee "$build/cross-run/ctest.log"
