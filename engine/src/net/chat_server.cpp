@@ -113,6 +113,7 @@ struct chat_server::state {
 
     chat_server_options options;
     tcp_listener listener;
+    io::read_interrupter connection_reads; // ends connections' reads at stop() (any platform)
     std::atomic<bool> stopping{false};
     std::atomic<std::int64_t> grace_ns{2'000'000'000};
     // relaxed counters: each is read alone, for a report
@@ -130,6 +131,14 @@ struct chat_server::state {
     std::map<std::string, std::shared_ptr<chat_group>, std::less<>> groups;
     std::set<sys::socket_t> connection_fds;
     bool listening = true; // until the accept loop closes the listener
+
+    /// Ends a connection at stop(): its reads (a portable wake, see io::read_interrupter)
+    /// and its blocked writes (shutdown fails them). Called under `mutex`.
+    void end_connection(sys::socket_t fd) const noexcept {
+        connection_reads.interrupt(fd);
+        sys::shutdown_socket(fd, sys::shutdown_side::both);
+    }
+
     std::uint64_t connections = 0;
     std::uint64_t accepted = 0;
     std::uint64_t refused = 0;
@@ -620,7 +629,7 @@ task<void> accept_connections(std::shared_ptr<server_state> st) {
         st->listening = false;
         st->listener.close();
         for (const sys::socket_t fd : st->connection_fds) { // accepted after stop() began
-            sys::shutdown_socket(fd, sys::shutdown_side::both);
+            st->end_connection(fd);
         }
     }
     const auto give_up = clock_type::now() + std::chrono::nanoseconds(st->grace_ns.load());
@@ -678,6 +687,7 @@ struct chat_server::started {
 chat_server::chat_server(chat_server_options options)
     : m_state(std::make_shared<state>(std::move(options))) {
     m_state->listener = tcp_listener::bind(m_state->options.host, m_state->options.port);
+    m_state->connection_reads = io::read_interrupter::current("chat_server");
 }
 
 std::unique_ptr<chat_server> chat_server::start(runtime& rt, chat_server_options options) {
@@ -720,7 +730,7 @@ void chat_server::stop(std::chrono::milliseconds grace) noexcept {
         m_state->listener.interrupt(); // wakes the accept loop
     }
     for (const sys::socket_t fd : m_state->connection_fds) {
-        sys::shutdown_socket(fd, sys::shutdown_side::both); // ends reads and blocked writes
+        m_state->end_connection(fd);
     }
 }
 

@@ -80,7 +80,7 @@ registration::readiness registration::ready(interest side) const noexcept {
 bool registration::wait(context& cx, interest side, std::uint64_t seen) noexcept {
     {
         std::lock_guard lock(m_io->mutex);
-        if (m_io->interrupted && side == interest::read) {
+        if (side == interest::read && m_io->interrupted.load(std::memory_order_relaxed)) {
             cx.waker().wake(); // pending, polled again at once: the future sees interrupted()
             return true;
         }
@@ -109,8 +109,8 @@ void registration::interrupt() noexcept {
 }
 
 bool registration::interrupted() const noexcept {
-    std::lock_guard lock(m_io->mutex);
-    return m_io->interrupted;
+    // No lock: every read asks. acquire: pairs with interrupt_reads' release
+    return m_io->interrupted.load(std::memory_order_acquire);
 }
 
 read_interrupter read_interrupter::current(const char* what) {

@@ -41,7 +41,7 @@ void interrupt_reads(io_registration& reg) noexcept {
     waker reader;
     {
         std::lock_guard lock(reg.mutex);
-        reg.interrupted = true;
+        reg.interrupted.store(true, std::memory_order_release);
         ++reg.tick; // a read between its try and its wait tries again, and sees it
         reader = std::move(reg.reader);
     }

@@ -16,6 +16,7 @@
 #include "taskscope/socket.hpp"
 #include "taskscope/waker.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -41,7 +42,9 @@ struct io_registration {
     bool readable = true; // until an operation sees EAGAIN: try the system call first
     bool writable = true;
     bool closed = false;
-    bool interrupted = false; // reads interrupted (interrupt_reads): a waiting read ends
+    // Reads interrupted (interrupt_reads): a waiting read ends. Atomic, so every read can
+    // check it without the lock; set under the lock, with the tick.
+    std::atomic<bool> interrupted{false};
     waker reader;
     waker writer;
 };
