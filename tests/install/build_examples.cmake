@@ -1,0 +1,66 @@
+# What a user of the installed engine does, as a test: install the build tree to a fresh
+# prefix, configure each program in examples/ on its own against that prefix (nothing of
+# the build tree in sight), build it and run it.
+#
+#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DGENERATOR=... -DCXX=...
+#         [-DCXX_FLAGS=...] [-DLINKER_FLAGS=...] [-DBUILD_TYPE=...] [-DCLI=taskscope-cli]
+#         -P build_examples.cmake
+foreach(required IN ITEMS BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX)
+    if(NOT DEFINED ${required})
+        message(FATAL_ERROR "build_examples.cmake needs -D${required}=...")
+    endif()
+endforeach()
+
+function(run_step what)
+    execute_process(COMMAND ${ARGN} WORKING_DIRECTORY ${WORK_DIR}
+        RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    message(STATUS "${what}:\n${out}${err}")
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "${what} failed (${result})")
+    endif()
+    set(step_output "${out}" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+run_step("install to ${prefix}" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+
+foreach(header IN ITEMS taskscope/taskscope.hpp taskscope/net/tcp.hpp taskscope/trace/trace_file.hpp)
+    if(NOT EXISTS ${prefix}/include/${header})
+        message(FATAL_ERROR "the install has no include/${header}")
+    endif()
+endforeach()
+
+foreach(example IN ITEMS hello-runtime own-server)
+    run_step("configure ${example}" ${CMAKE_COMMAND}
+        -S ${SOURCE_DIR}/examples/${example} -B ${WORK_DIR}/${example}
+        -G ${GENERATOR}
+        -DCMAKE_PREFIX_PATH=${prefix}
+        -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+        -DCMAKE_CXX_COMPILER=${CXX}
+        "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+        "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}")
+    run_step("build ${example}" ${CMAKE_COMMAND} --build ${WORK_DIR}/${example})
+endforeach()
+
+run_step("run hello-runtime" ${WORK_DIR}/hello-runtime/hello-runtime ${WORK_DIR}/hello.tstrace)
+if(NOT step_output MATCHES "sum of squares 1..10 = 385")
+    message(FATAL_ERROR "hello-runtime did not print its sum")
+endif()
+run_step("run own-server --self-test" ${WORK_DIR}/own-server/own-server --self-test 4)
+if(NOT step_output MATCHES "400 of 400 lines echoed")
+    message(FATAL_ERROR "own-server did not echo every line")
+endif()
+
+# The traces they wrote read back with the installed CLI.
+if(DEFINED CLI)
+    run_step("stats of hello-runtime's trace" ${CLI} stats ${WORK_DIR}/hello.tstrace)
+    if(NOT step_output MATCHES "tasks 11,")
+        message(FATAL_ERROR "hello-runtime's trace does not hold its 11 tasks")
+    endif()
+    run_step("stats of own-server's trace" ${CLI} stats ${WORK_DIR}/own-server.tstrace)
+    if(NOT step_output MATCHES "requests \\(server side\\): 400,")
+        message(FATAL_ERROR "own-server's trace does not hold its 400 requests")
+    endif()
+endif()
