@@ -1,3 +1,4 @@
+#include "attach_commands.hpp"
 #include "chat_commands.hpp"
 #include "demo.hpp"
 #include "lesson_commands.hpp"
@@ -120,11 +121,20 @@ int main(int argc, char** argv) {
     record_cmd->add_option("-c,--concurrency", record.concurrency, "Connections at once")
         ->check(CLI::Range(std::size_t{1}, std::size_t{10'000}))
         ->capture_default_str();
+    CLI::Option* max_seconds_opt =
+        record_cmd
+            ->add_option("--max-seconds", record.max_seconds,
+                         "Stop the load and the recording after this long (with --attach: "
+                         "default until the program ends or Ctrl-C)")
+            ->check(CLI::Range(0.1, 36000.0))
+            ->capture_default_str();
+    std::string attach_address;
     record_cmd
-        ->add_option("--max-seconds", record.max_seconds,
-                     "Stop the load and the recording after this long")
-        ->check(CLI::Range(0.1, 3600.0))
-        ->capture_default_str();
+        ->add_option("--attach", attach_address,
+                     "Record a running program instead: one that serves its trace at HOST:PORT "
+                     "(started with TASKSCOPE_LISTEN=HOST:PORT, e.g. 127.0.0.1:6669); the "
+                     "server and load flags do not apply")
+        ->type_name("HOST:PORT");
 
     bool stats_json = false;
     std::filesystem::path stats_file;
@@ -282,6 +292,21 @@ int main(int argc, char** argv) {
             serve_flags.apply(serve);
             serve.command = command_line(argc, argv);
             return taskscope::cli::run_serve(serve, std::cout, std::cerr);
+        }
+        if (*record_cmd && !attach_address.empty()) {
+            for (const char* flag : {"--load", "--requests", "--concurrency", "--workers"}) {
+                if (record_cmd->count(flag) != 0) {
+                    std::cerr << "taskscope-cli record: " << flag
+                              << " does not apply with --attach (the program runs its own "
+                                 "work)\n";
+                    return 2;
+                }
+            }
+            return taskscope::cli::run_record_attach(
+                {.address = attach_address,
+                 .output = record.output,
+                 .max_seconds = max_seconds_opt->count() != 0 ? record.max_seconds : 0.0},
+                std::cout, std::cerr);
         }
         if (*record_cmd) {
             record_flags.apply(record.server);

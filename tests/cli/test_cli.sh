@@ -16,15 +16,21 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+# wait_for FILE SED-EXPRESSION: what the expression prints from FILE once it prints
+# anything (a program's banner naming its port), within 5 s.
+wait_for() {
+    local found=""
+    for _ in $(seq 1 100); do
+        found=$(sed -n "$2" "$1")
+        [ -n "$found" ] && break
+        sleep 0.05
+    done
+    echo "$found"
+}
 
 "${cli[@]}" serve --port 0 --workers 1 --sleep-mode blocking >"$work/serve.out" 2>&1 &
 serve_pid=$!
-port=""
-for _ in $(seq 1 100); do
-    port=$(sed -n 's|^serving http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/serve.out")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
+port=$(wait_for "$work/serve.out" 's|^serving http://127.0.0.1:\([0-9]*\)/.*|\1|p')
 [ -n "$port" ] || { fail "serve printed no port: $(cat "$work/serve.out")"; exit 1; }
 grep -q "sleep mode blocking" "$work/serve.out" || fail "serve banner lacks the sleep mode"
 
@@ -123,12 +129,7 @@ grep -q "scale" "$work/err" || fail "bad scale message: $(cat "$work/err")"
 "${cli[@]}" chat-serve --port 0 --workers 2 --capacity 50 --record "$work/chat.tstrace" \
     >"$work/chat.out" 2>&1 &
 chat_pid=$!
-chat_port=""
-for _ in $(seq 1 100); do
-    chat_port=$(sed -n 's|^chat on 127.0.0.1:\([0-9]*\) .*|\1|p' "$work/chat.out")
-    [ -n "$chat_port" ] && break
-    sleep 0.05
-done
+chat_port=$(wait_for "$work/chat.out" 's|^chat on 127.0.0.1:\([0-9]*\) .*|\1|p')
 [ -n "$chat_port" ] || fail "chat-serve printed no port: $(cat "$work/chat.out")"
 if [ -n "$chat_port" ] && command -v python3 >/dev/null; then
     python3 - "$chat_port" >"$work/py.out" 2>&1 <<'PY' || fail "python chat client: $(cat "$work/py.out")"
@@ -192,6 +193,55 @@ fi
 grep -q "HOST:PORT" "$work/err" || fail "chat bad-address message: $(cat "$work/err")"
 "${cli[@]}" chat-serve --backlog sideways >/dev/null 2>"$work/err" && fail "--backlog sideways accepted"
 grep -q "backlog" "$work/err" || fail "bad --backlog message: $(cat "$work/err")"
+
+# Attach (issue 17): an unchanged program (serve) serves its trace when TASKSCOPE_LISTEN is
+# set; record --attach records it until the program ends.
+TASKSCOPE_LISTEN=127.0.0.1:0 "${cli[@]}" serve --port 0 --workers 2 >"$work/served.out" 2>&1 &
+served_pid=$!
+trace_port=$(wait_for "$work/served.out" 's|^taskscope: serving the trace of .* on 127.0.0.1:\([0-9]*\) .*|\1|p')
+http_port=$(wait_for "$work/served.out" 's|^serving http://127.0.0.1:\([0-9]*\)/.*|\1|p')
+if [ -z "$trace_port" ] || [ -z "$http_port" ]; then
+    fail "TASKSCOPE_LISTEN: serve did not say where its trace is: $(cat "$work/served.out")"
+    kill "$served_pid" 2>/dev/null
+else
+    "${cli[@]}" record --attach "127.0.0.1:$trace_port" -o "$work/attached.tstrace" >"$work/attach.out" 2>&1 &
+    attach_pid=$!
+    for _ in $(seq 1 100); do
+        grep "^attached to taskscope-cli (pid $served_pid)" "$work/attach.out" >/dev/null && break
+        sleep 0.05
+    done
+    grep "^attached to taskscope-cli (pid $served_pid)" "$work/attach.out" >/dev/null ||
+        fail "record --attach banner: $(cat "$work/attach.out")"
+    "${cli[@]}" load "http://127.0.0.1:$http_port/" -n 120 -c 4 >/dev/null || fail "load of the attached serve"
+    # A second viewer, for a moment: several may attach.
+    "${cli[@]}" record --attach "127.0.0.1:$trace_port" -o "$work/second.tstrace" --max-seconds 0.3 >"$work/second.out" 2>&1 ||
+        fail "a second viewer: $(cat "$work/second.out")"
+    grep "stopped after 0.3 s" "$work/second.out" >/dev/null || fail "second viewer's ending: $(cat "$work/second.out")"
+    kill -INT "$served_pid"
+    wait "$served_pid" || fail "the served program did not exit cleanly"
+    wait "$attach_pid" || fail "record --attach exited non-zero: $(cat "$work/attach.out")"
+    grep "the program ended" "$work/attach.out" >/dev/null || fail "record --attach ending: $(cat "$work/attach.out")"
+    stats=$("${cli[@]}" stats "$work/attached.tstrace" 2>&1)
+    echo "$stats" | grep "requests (server side): 120," >/dev/null || fail "the attached recording's requests: $stats"
+    "${cli[@]}" stats "$work/second.tstrace" >/dev/null 2>&1 || fail "the second viewer's recording does not open"
+    # Not a trace stream: the HTTP port of a server.
+    "${cli[@]}" serve --port 0 >"$work/plain.out" 2>&1 &
+    plain_pid=$!
+    plain_port=$(wait_for "$work/plain.out" 's|^serving http://127.0.0.1:\([0-9]*\)/.*|\1|p')
+    "${cli[@]}" record --attach "127.0.0.1:$plain_port" -o "$work/nothing.tstrace" >/dev/null 2>"$work/err" &&
+        fail "an HTTP port was recorded as a trace stream"
+    grep "127.0.0.1:$plain_port is not a taskscope trace stream" "$work/err" >/dev/null ||
+        fail "not-a-stream message: $(cat "$work/err")"
+    kill -INT "$plain_pid"
+    wait "$plain_pid"
+    # Nobody there: the port the served program had.
+    "${cli[@]}" record --attach "127.0.0.1:$trace_port" -o "$work/nothing.tstrace" >/dev/null 2>"$work/err" &&
+        fail "attached to a program that has exited"
+    grep "cannot connect to 127.0.0.1:$trace_port: connection refused (is the program running with TASKSCOPE_LISTEN set?)" "$work/err" >/dev/null ||
+        fail "unreachable message: $(cat "$work/err")"
+    "${cli[@]}" record --attach 127.0.0.1:1 --load / -o "$work/nothing.tstrace" >/dev/null 2>"$work/err"
+    [ $? -eq 2 ] || fail "--attach with --load did not exit 2"
+fi
 
 if [ "$failures" -eq 0 ]; then
     echo "cli: all checks passed"

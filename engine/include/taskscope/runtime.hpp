@@ -230,6 +230,8 @@ void drive_until(runtime_core& rt, const join_core& done);
 class runnable;
 class executor_lane;
 
+class trace_server;
+
 class runtime {
 public:
     explicit runtime(runtime_options options = {});
@@ -269,6 +271,9 @@ public:
     void shutdown();
 
     [[nodiscard]] trace::trace_hub& trace() noexcept;
+    /// The server viewers attach to when the trace is served (runtime_options' trace.listen
+    /// or TASKSCOPE_LISTEN), else nullptr. Its address() names the port it got.
+    [[nodiscard]] trace_server* served_trace() const noexcept { return m_trace_server.get(); }
     /// The options the runtime was made with (stealing and the LIFO slot as they started).
     [[nodiscard]] const runtime_options& options() const noexcept;
 
@@ -293,6 +298,7 @@ private:
     void check_block_on() const;
 
     std::unique_ptr<detail::runtime_core> m_core;
+    std::shared_ptr<trace_server> m_trace_server; // serving the trace to viewers, if asked
 };
 
 /// Spawns onto the runtime of the task or worker this is called from.

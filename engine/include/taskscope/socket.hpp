@@ -16,7 +16,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace taskscope::sys {
 
@@ -94,5 +96,30 @@ void signal_wake(const wake_pair& pair) noexcept;
 /// Reads every byte waiting.
 void drain_wake(const wake_pair& pair) noexcept;
 void close_wake_pair(wake_pair& pair) noexcept;
+
+// ---- addresses, and waiting by hand (threads outside the reactor: the trace stream) ----
+
+/// An address the calls below take: a sockaddr_storage and its length.
+struct socket_address {
+    alignas(8) unsigned char storage[128]{};
+    int length = 0;
+    int family = 0;
+};
+
+/// A numeric IPv4/IPv6 address (IPv6 may be in brackets), "localhost" (127.0.0.1), or ""
+/// and "*" (every address); nullopt for anything else (names are not looked up).
+[[nodiscard]] std::optional<socket_address> parse_address(std::string_view host,
+                                                          std::uint16_t port);
+/// A non-blocking listening socket on `address` and the port it got (port 0: any free
+/// one), or invalid_socket (see last_error()).
+[[nodiscard]] socket_t listen_at(const socket_address& address, int backlog,
+                                 std::uint16_t& port) noexcept;
+/// Starts a non-blocking connect to `address`: the socket, or invalid_socket (see
+/// last_error()). It is connected once wait_ready(s, true, ...) says so and pending_error()
+/// reads 0.
+[[nodiscard]] socket_t start_connect(const socket_address& address) noexcept;
+/// Waits until `s` can be read (or written, `for_write`) or `timeout_ms` passes: 1 ready,
+/// 0 timed out, -1 failed.
+[[nodiscard]] int wait_ready(socket_t s, bool for_write, int timeout_ms) noexcept;
 
 } // namespace taskscope::sys

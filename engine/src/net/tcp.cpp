@@ -53,40 +53,6 @@ std::optional<io_result> wait_or_fail(int err) noexcept {
     return failure(err);
 }
 
-struct socket_address {
-    sockaddr_storage storage{};
-    address_length length = 0;
-};
-
-/// A numeric IPv4/IPv6 address, "localhost", or "" (any address).
-std::optional<socket_address> parse_address(std::string_view host, std::uint16_t port) {
-    socket_address a;
-    std::string name(host);
-    if (name.empty() || name == "*") {
-        name = "0.0.0.0";
-    } else if (name == "localhost") {
-        name = "127.0.0.1";
-    }
-    if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
-        name = name.substr(1, name.size() - 2);
-    }
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
-    if (::inet_pton(AF_INET, name.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        a.length = sizeof(sockaddr_in);
-        return a;
-    }
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-    if (::inet_pton(AF_INET6, name.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        a.length = sizeof(sockaddr_in6);
-        return a;
-    }
-    return std::nullopt;
-}
-
 /// Tries `op` while the socket is ready for `side`, waiting for readiness when it would
 /// block; gives up with timed_out once `deadline` has passed.
 template <class Op>
@@ -224,30 +190,15 @@ connect_future::connect_future(std::string host, std::uint16_t port, io_deadline
 
 poll_result<connect_result> connect_future::poll(context& cx) {
     if (!m_io.is_open()) { // first poll: start connecting
-        const auto address = parse_address(m_host, m_port);
+        const auto address = sys::parse_address(m_host, m_port);
         if (!address) {
             return connect_result{io_result{io_status::error, 0, EINVAL}, {}};
         }
-        const sys::socket_t fd = sys::open_tcp_socket(address->storage.ss_family);
+        const sys::socket_t fd = sys::start_connect(*address);
         if (fd == sys::invalid_socket) {
             return connect_result{failure(sys::last_error()), {}};
         }
         sys::set_no_delay(fd);
-        int err = 0;
-        while (::connect(fd, reinterpret_cast<const sockaddr*>(&address->storage),
-                         address->length) != 0) {
-            err = sys::last_error();
-            if (sys::classify(err) != sys::error_kind::interrupted) {
-                break;
-            }
-            err = 0;
-        }
-        // Windows says a non-blocking connect would block; POSIX says it is in progress.
-        if (err != 0 && sys::classify(err) != sys::error_kind::in_progress &&
-            sys::classify(err) != sys::error_kind::would_block) {
-            sys::close_socket(fd);
-            return connect_result{failure(err), {}};
-        }
         // Not writable until the kernel says the handshake ended: SO_ERROR reads 0 while
         // a connect is still in progress, so trying early would report success.
         m_io = io::registration::watch(fd, cx, false);
@@ -280,31 +231,18 @@ void tcp_listener::close() noexcept {
 
 tcp_listener tcp_listener::bind(std::string_view host, std::uint16_t port, int backlog) {
     const std::string where = std::string(host) + ":" + std::to_string(port);
-    const auto address = parse_address(host, port);
+    const auto address = sys::parse_address(host, port);
     if (!address) {
         throw std::system_error(EINVAL, std::generic_category(),
                                 "cannot listen on " + where +
                                     ": use a numeric IPv4/IPv6 address or localhost");
     }
-    const sys::socket_t fd = sys::open_tcp_socket(address->storage.ss_family);
+    tcp_listener listener;
+    const sys::socket_t fd = sys::listen_at(*address, backlog, listener.m_port);
     if (fd == sys::invalid_socket) {
         const int err = sys::last_error();
-        throw std::system_error(err, std::system_category(), "socket for " + where);
-    }
-    sys::set_reuse_address(fd);
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address->storage), address->length) != 0 ||
-        ::listen(fd, backlog) != 0) {
-        const int err = sys::last_error();
-        sys::close_socket(fd);
         throw std::system_error(err, std::system_category(), "cannot listen on " + where);
     }
-    sockaddr_storage bound{};
-    address_length len = sizeof bound;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-    tcp_listener listener;
-    listener.m_port = bound.ss_family == AF_INET
-                          ? ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port)
-                          : ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port);
     listener.m_io = io::registration::watch(fd, "net::tcp_listener::bind");
     return listener;
 }

@@ -1,9 +1,13 @@
 // The runtime's facade: what taskscope/runtime.hpp promises, on top of runtime_core
 // (runtime_core.hpp says how the scheduler works, worker.hpp what a worker does).
 
+#include "process.hpp"
 #include "runtime_core.hpp"
 #include "taskscope/record.hpp"
+#include "taskscope/trace_server.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -14,7 +18,41 @@ bool reactor_backend_available(reactor_backend backend) noexcept {
 }
 
 runtime::runtime(runtime_options options)
-    : m_core(std::make_unique<detail::runtime_core>(options)) {}
+    : m_core(std::make_unique<detail::runtime_core>(options)) {
+    // Serve the trace to viewers when asked: by the options (an error throws), or by the
+    // environment, which an unchanged program may have set wrong (said, and carried on).
+    std::string address = options.trace.listen;
+    const bool from_environment = address.empty();
+    if (from_environment) {
+        const char* variable = std::getenv(trace_listen_variable);
+        address = variable != nullptr ? variable : "";
+    }
+    if (address.empty()) {
+        return;
+    }
+    try {
+        trace::run_info info = trace::run_info_for(*this, options, detail::program_name());
+        info.pid = detail::process_id();
+        const std::string program = info.command;
+        m_trace_server = std::make_shared<trace_server>(std::move(info),
+                                                        trace_server_options{.address = address});
+        m_core->hub().add_sink(m_trace_server);
+        if (from_environment) { // an unchanged program: say where to look, once
+            std::fprintf(stderr,
+                         "taskscope: serving the trace of %s on %s (watch it: taskscope "
+                         "--attach %s)\n",
+                         program.c_str(), m_trace_server->address().c_str(),
+                         m_trace_server->address().c_str());
+        }
+    } catch (const std::exception& e) {
+        if (!from_environment) {
+            m_core->shutdown();
+            throw;
+        }
+        std::fprintf(stderr, "taskscope: %s=%s: %s; the trace is not served\n",
+                     trace_listen_variable, address.c_str(), e.what());
+    }
+}
 
 runtime::~runtime() {
     shutdown();
@@ -22,6 +60,12 @@ runtime::~runtime() {
 
 void runtime::shutdown() {
     m_core->shutdown();
+    if (m_trace_server) {
+        // Everything recorded goes out, then the end record tells viewers the program ended.
+        m_core->hub().flush();
+        m_core->hub().remove_sink(m_trace_server);
+        m_trace_server->close();
+    }
 }
 
 trace::trace_hub& runtime::trace() noexcept {

@@ -8,9 +8,11 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #else
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -379,5 +381,123 @@ void close_wake_pair(wake_pair& pair) noexcept {
 }
 
 #endif
+
+// ---------------------------------------------------------------- both
+
+namespace {
+#if defined(_WIN32)
+using address_length = int;
+using native_socket = SOCKET;
+#else
+using address_length = socklen_t;
+using native_socket = int;
+#endif
+const sockaddr* as_sockaddr(const socket_address& a) noexcept {
+    return reinterpret_cast<const sockaddr*>(a.storage);
+}
+static_assert(sizeof(socket_address::storage) >= sizeof(sockaddr_storage));
+/// Closes `s` after a failed call, leaving that call's `error` for last_error().
+void close_keeping_error(socket_t s, int error) noexcept {
+    close_socket(s);
+#if defined(_WIN32)
+    ::WSASetLastError(error);
+#else
+    errno = error;
+#endif
+}
+} // namespace
+
+std::optional<socket_address> parse_address(std::string_view host, std::uint16_t port) {
+    socket_address a;
+    std::string name(host);
+    if (name.empty() || name == "*") {
+        name = "0.0.0.0";
+    } else if (name == "localhost") {
+        name = "127.0.0.1";
+    }
+    if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+        name = name.substr(1, name.size() - 2);
+    }
+    auto* v4 = reinterpret_cast<sockaddr_in*>(a.storage);
+    if (::inet_pton(AF_INET, name.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        a.length = sizeof(sockaddr_in);
+        a.family = AF_INET;
+        return a;
+    }
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(a.storage);
+    if (::inet_pton(AF_INET6, name.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        a.length = sizeof(sockaddr_in6);
+        a.family = AF_INET6;
+        return a;
+    }
+    return std::nullopt;
+}
+
+socket_t listen_at(const socket_address& address, int backlog, std::uint16_t& port) noexcept {
+    const socket_t s = open_tcp_socket(address.family);
+    if (s == invalid_socket) {
+        return invalid_socket;
+    }
+    set_reuse_address(s);
+    sockaddr_storage bound{};
+    address_length length = sizeof bound;
+    if (::bind(static_cast<native_socket>(s), as_sockaddr(address),
+               static_cast<address_length>(address.length)) != 0 ||
+        ::listen(static_cast<native_socket>(s), backlog) != 0 ||
+        ::getsockname(static_cast<native_socket>(s), reinterpret_cast<sockaddr*>(&bound),
+                      &length) != 0) {
+        close_keeping_error(s, last_error());
+        return invalid_socket;
+    }
+    port = bound.ss_family == AF_INET
+               ? ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port)
+               : ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port);
+    return s;
+}
+
+socket_t start_connect(const socket_address& address) noexcept {
+    const socket_t s = open_tcp_socket(address.family);
+    if (s == invalid_socket) {
+        return invalid_socket;
+    }
+    int error = 0;
+    while (::connect(static_cast<native_socket>(s), as_sockaddr(address),
+                     static_cast<address_length>(address.length)) != 0) {
+        error = last_error();
+        if (classify(error) != error_kind::interrupted) {
+            break;
+        }
+        error = 0;
+    }
+    // Windows says a non-blocking connect would block; POSIX says it is in progress.
+    if (error != 0 && classify(error) != error_kind::in_progress &&
+        classify(error) != error_kind::would_block) {
+        close_keeping_error(s, error);
+        return invalid_socket;
+    }
+    return s;
+}
+
+int wait_ready(socket_t s, bool for_write, int timeout_ms) noexcept {
+#if defined(_WIN32)
+    WSAPOLLFD entry{};
+    entry.fd = static_cast<SOCKET>(s);
+    entry.events = for_write ? POLLWRNORM : POLLRDNORM;
+    const int n = ::WSAPoll(&entry, 1, timeout_ms);
+#else
+    pollfd entry{};
+    entry.fd = s;
+    entry.events = static_cast<short>(for_write ? POLLOUT : POLLIN);
+    int n = 0;
+    do {
+        n = ::poll(&entry, 1, timeout_ms);
+    } while (n < 0 && errno == EINTR);
+#endif
+    return n < 0 ? -1 : (n == 0 ? 0 : 1);
+}
 
 } // namespace taskscope::sys

@@ -272,6 +272,9 @@ std::string run_info_to_json(const run_info& info) {
     j["tool"] = info.tool;
     j["command"] = info.command;
     j["lesson"] = info.lesson;
+    if (info.pid != 0) {
+        j["pid"] = info.pid;
+    }
     j["workers"] = info.workers;
     j["single_threaded"] = info.single_threaded;
     j["stealing"] = info.stealing;
@@ -303,6 +306,7 @@ bool run_info_from_json(std::string_view text, run_info& info, std::string& prob
         read("tool", info.tool);
         read("command", info.command);
         read("lesson", info.lesson);
+        read("pid", info.pid);
         read("workers", info.workers);
         read("single_threaded", info.single_threaded);
         read("stealing", info.stealing);

@@ -22,6 +22,27 @@ std::string describe_bytes(std::uint64_t n) {
 
 } // namespace
 
+namespace {
+
+/// A file's bytes.
+class file_source final : public byte_source {
+public:
+    file_source(std::FILE* file, std::uint64_t size) : m_file(file), m_size(size) {}
+    ~file_source() override { std::fclose(m_file); }
+    file_source(const file_source&) = delete;
+    file_source& operator=(const file_source&) = delete;
+    std::size_t read(void* data, std::size_t size) override {
+        return std::fread(data, 1, size, m_file);
+    }
+    [[nodiscard]] std::uint64_t size() const noexcept override { return m_size; }
+
+private:
+    std::FILE* m_file;
+    std::uint64_t m_size;
+};
+
+} // namespace
+
 file_reader::file_reader(const std::filesystem::path& path) {
     const std::string name = path.string();
     std::error_code ec;
@@ -29,29 +50,44 @@ file_reader::file_reader(const std::filesystem::path& path) {
         throw file_error(file_error::reason::cannot_open,
                          "cannot open " + name + ": it is a directory, not a .tstrace file");
     }
-    m_file = ff::open_file(path, false);
-    if (m_file == nullptr) {
+    std::FILE* file = ff::open_file(path, false);
+    if (file == nullptr) {
         throw file_error(file_error::reason::cannot_open,
                          "cannot open " + name + ": " + std::strerror(errno));
     }
     const auto size = std::filesystem::file_size(path, ec);
-    m_report.file_bytes = ec ? 0 : size;
+    m_source = std::make_unique<file_source>(file, ec ? 0 : size);
+    read_header(name);
+}
 
+file_reader::file_reader(std::unique_ptr<byte_source> source, const std::string& name)
+    : m_source(std::move(source)) {
+    read_header(name);
+}
+
+void file_reader::read_header(const std::string& name) {
+    m_report.file_bytes = m_source->size();
+    const bool stream = m_source->is_stream();
     const auto refuse = [&](file_error::reason why, const std::string& message) {
-        std::fclose(m_file);
-        m_file = nullptr;
+        m_source.reset();
         throw file_error(why, name + ": " + message);
     };
     std::array<unsigned char, ff::header_size> header{};
-    const std::size_t got = std::fread(header.data(), 1, header.size(), m_file);
+    const std::size_t got = m_source->read(header.data(), header.size());
     if (got < ff::file_magic.size() ||
         !std::equal(ff::file_magic.begin(), ff::file_magic.end(), header.begin())) {
+        if (stream) {
+            throw file_error(file_error::reason::not_a_trace,
+                             name + " is not a taskscope trace stream" +
+                                 (got == 0 ? " (it closed the connection without a word)" : ""));
+        }
         refuse(file_error::reason::not_a_trace,
                "not a taskscope trace (a .tstrace file starts with \"TSTRACE\"; record one "
                "with taskscope-cli record -o FILE)");
     }
+    const std::string whole = stream ? "stream" : "file";
     if (got < header.size()) {
-        refuse(file_error::reason::damaged_header, "the file ends inside its header");
+        refuse(file_error::reason::damaged_header, "the " + whole + " ends inside its header");
     }
     const std::uint32_t format = ff::get_u32(header.data() + 8);
     const std::uint32_t schema = ff::get_u32(header.data() + 12);
@@ -74,8 +110,8 @@ file_reader::file_reader(const std::filesystem::path& path) {
         refuse(file_error::reason::damaged_header, "its header is damaged (impossible size)");
     }
     std::vector<unsigned char> info(info_size);
-    if (std::fread(info.data(), 1, info.size(), m_file) != info.size()) {
-        refuse(file_error::reason::damaged_header, "the file ends inside its header");
+    if (m_source->read(info.data(), info.size()) != info.size()) {
+        refuse(file_error::reason::damaged_header, "the " + whole + " ends inside its header");
     }
     if (ff::checksum(std::span(header.data(), 24), info) != ff::get_u64(header.data() + 24)) {
         refuse(file_error::reason::damaged_header,
@@ -90,11 +126,7 @@ file_reader::file_reader(const std::filesystem::path& path) {
     m_report.bytes_read = header.size() + info.size();
 }
 
-file_reader::~file_reader() {
-    if (m_file != nullptr) {
-        std::fclose(m_file);
-    }
-}
+file_reader::~file_reader() = default;
 
 bool file_reader::fail(std::string warning) {
     m_done = true;
@@ -121,12 +153,20 @@ bool file_reader::next_chunk(std::vector<event>& out) {
         const std::string where = "chunk " + std::to_string(m_report.chunks + 1) + " (at byte " +
                                   std::to_string(m_report.bytes_read) + ")";
         std::array<unsigned char, ff::chunk_header_size> header;
-        const std::size_t got = std::fread(header.data(), 1, header.size(), m_file);
-        if (got == 0 && std::feof(m_file) != 0) {
+        const std::size_t got = m_source->read(header.data(), header.size());
+        if (got == 0) {
             m_done = true;
             if (!m_report.complete) {
-                m_report.warning = "the recording did not finish cleanly (no end record): "
-                                   "events recorded after the last chunk are missing";
+                const std::string why = m_source->failure();
+                m_report.warning =
+                    m_source->is_stream()
+                        ? "the stream ended without an end record (" +
+                              (why.empty() ? std::string("the program was stopped or the "
+                                                         "connection closed")
+                                           : why) +
+                              "): what it recorded after the last chunk is missing"
+                        : "the recording did not finish cleanly (no end record): "
+                          "events recorded after the last chunk are missing";
             }
             return false;
         }
@@ -137,7 +177,8 @@ bool file_reader::next_chunk(std::vector<event>& out) {
             return false;
         }
         if (got < header.size()) {
-            return fail("the file is cut off inside " + where);
+            return fail("the " + std::string(m_source->is_stream() ? "stream" : "file") +
+                        " is cut off inside " + where);
         }
         ff::chunk_header h;
         if (!ff::read_chunk_header(header.data(), h)) {
@@ -149,8 +190,9 @@ bool file_reader::next_chunk(std::vector<event>& out) {
             return fail(where + " is damaged (impossible sizes)");
         }
         m_stored.resize(h.stored_size);
-        if (std::fread(m_stored.data(), 1, m_stored.size(), m_file) != m_stored.size()) {
-            return fail("the file is cut off inside " + where);
+        if (m_source->read(m_stored.data(), m_stored.size()) != m_stored.size()) {
+            return fail("the " + std::string(m_source->is_stream() ? "stream" : "file") +
+                        " is cut off inside " + where);
         }
         if (!ff::chunk_checksum_ok(header.data(), m_stored)) {
             return fail(where + " is damaged (checksum mismatch)");

@@ -43,19 +43,9 @@ file_writer::file_writer(const std::filesystem::path& path, const run_info& info
         throw file_error(file_error::reason::cannot_open,
                          "cannot create " + path.string() + ": " + std::strerror(errno));
     }
-    const std::string json = ff::run_info_to_json(info);
-    std::array<unsigned char, ff::header_size> header{};
-    std::copy(ff::file_magic.begin(), ff::file_magic.end(), header.begin());
-    ff::put_u32(header.data() + 8, file_format_version);
-    ff::put_u32(header.data() + 12, schema_version);
-    ff::put_u32(header.data() + 16, static_cast<std::uint32_t>(json.size()));
-    ff::put_u64(
-        header.data() + 24,
-        ff::checksum(std::span(header.data(), 24),
-                     std::span(reinterpret_cast<const unsigned char*>(json.data()), json.size())));
+    const std::vector<unsigned char> header = stream_encoder::header(info);
     write_bytes(header.data(), header.size());
-    write_bytes(json.data(), json.size());
-    m_bytes_written = header.size() + json.size();
+    m_bytes_written = header.size();
     if (!m_error.empty() || std::fflush(m_file) != 0) {
         std::fclose(m_file);
         m_file = nullptr;
@@ -112,9 +102,8 @@ void file_writer::seal_current_chunk_locked() {
 }
 
 void file_writer::writer_loop() {
-    ZSTD_CCtx* zstd = ZSTD_createCCtx();
-    std::vector<unsigned char> raw;
-    std::vector<unsigned char> stored;
+    stream_encoder encoder(m_options.compression_level);
+    std::vector<unsigned char> bytes;
     dropped_tally dropped;
     std::unique_lock lock(m_mutex);
     for (;;) {
@@ -135,38 +124,23 @@ void file_writer::writer_loop() {
         m_space.notify_all();
         lock.unlock();
 
+        std::uint64_t last_time = 0;
         for (const event& e : chunk.events) {
             dropped.add(e);
+            last_time = std::max(last_time, e.time_ns);
         }
-        ff::encode_events(chunk.events, chunk.first_name, chunk.names, raw);
-        stored.resize(ZSTD_compressBound(raw.size()));
-        const std::size_t size = ZSTD_compressCCtx(zstd, stored.data(), stored.size(), raw.data(),
-                                                   raw.size(), m_options.compression_level);
         std::string error;
-        if (ZSTD_isError(size) != 0) {
-            error = std::string("compression failed: ") + ZSTD_getErrorName(size);
-        } else {
-            stored.resize(size);
-            ff::chunk_header h;
-            h.type = ff::chunk_type::events;
-            h.flags = ff::flag_zstd;
-            h.stored_size = static_cast<std::uint32_t>(stored.size());
-            h.raw_size = static_cast<std::uint32_t>(raw.size());
-            h.event_count = static_cast<std::uint32_t>(chunk.events.size());
-            h.base_time_ns = chunk.events.front().time_ns;
-            std::array<unsigned char, ff::chunk_header_size> header;
-            ff::write_chunk_header(header.data(), h, stored);
-            write_bytes(header.data(), header.size());
-            write_bytes(stored.data(), stored.size());
+        try {
+            encoder.chunk(chunk.events, chunk.first_name, chunk.names, bytes);
+            write_bytes(bytes.data(), bytes.size());
             // Hand each chunk to the OS at once: a crash of this process then loses nothing
             // that was sealed.
             if (m_error.empty() && std::fflush(m_file) != 0) {
                 m_error = std::strerror(errno);
             }
-        }
-        std::uint64_t last_time = 0;
-        for (const event& e : chunk.events) {
-            last_time = std::max(last_time, e.time_ns);
+        } catch (const file_error& e) {
+            error = e.what();
+            bytes.clear();
         }
 
         lock.lock();
@@ -175,30 +149,17 @@ void file_writer::writer_loop() {
         }
         m_events_written += chunk.events.size();
         m_chunks_written += 1;
-        m_bytes_written += ff::chunk_header_size + stored.size();
+        m_bytes_written += bytes.size();
         m_last_time_ns = std::max(m_last_time_ns, last_time);
         m_dropped_total = dropped.total();
     }
     lock.unlock();
-    ZSTD_freeCCtx(zstd);
 
-    // The end record: totals, and proof that the recording closed cleanly.
-    nlohmann::json totals = {{"events", m_events_written},
-                             {"chunks", m_chunks_written},
-                             {"dropped", m_dropped_total},
-                             {"last_time_ns", m_last_time_ns}};
-    const std::string text = totals.dump();
-    const std::span payload(reinterpret_cast<const unsigned char*>(text.data()), text.size());
-    ff::chunk_header h;
-    h.type = ff::chunk_type::end;
-    h.flags = 0;
-    h.stored_size = h.raw_size = static_cast<std::uint32_t>(payload.size());
-    std::array<unsigned char, ff::chunk_header_size> header;
-    ff::write_chunk_header(header.data(), h, payload);
-    write_bytes(header.data(), header.size());
-    write_bytes(payload.data(), payload.size());
+    const std::vector<unsigned char> end =
+        stream_encoder::end(m_events_written, m_chunks_written, m_dropped_total, m_last_time_ns);
+    write_bytes(end.data(), end.size());
     lock.lock();
-    m_bytes_written += header.size() + payload.size();
+    m_bytes_written += end.size();
 }
 
 void file_writer::write_bytes(const void* data, std::size_t size) {
@@ -245,6 +206,72 @@ std::uint64_t file_writer::events_written() const {
 std::uint64_t file_writer::bytes_written() const {
     std::lock_guard lock(m_mutex);
     return m_bytes_written;
+}
+
+stream_encoder::stream_encoder(int compression_level)
+    : m_zstd(ZSTD_createCCtx())
+    , m_level(compression_level) {
+    if (m_zstd == nullptr) {
+        throw std::bad_alloc();
+    }
+}
+
+stream_encoder::~stream_encoder() {
+    ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(m_zstd));
+}
+
+std::vector<unsigned char> stream_encoder::header(const run_info& info) {
+    const std::string json = ff::run_info_to_json(info);
+    std::vector<unsigned char> out(ff::header_size);
+    std::copy(ff::file_magic.begin(), ff::file_magic.end(), out.begin());
+    ff::put_u32(out.data() + 8, file_format_version);
+    ff::put_u32(out.data() + 12, schema_version);
+    ff::put_u32(out.data() + 16, static_cast<std::uint32_t>(json.size()));
+    out.insert(out.end(), json.begin(), json.end());
+    ff::put_u64(out.data() + 24,
+                ff::checksum(std::span(out.data(), 24), std::span(out).subspan(ff::header_size)));
+    return out;
+}
+
+void stream_encoder::chunk(std::span<const event> events, name_id first_name,
+                           std::span<const std::string> names, std::vector<unsigned char>& out) {
+    ff::encode_events(events, first_name, names, m_raw);
+    out.resize(ff::chunk_header_size + ZSTD_compressBound(m_raw.size()));
+    const std::size_t size =
+        ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(m_zstd), out.data() + ff::chunk_header_size,
+                          out.size() - ff::chunk_header_size, m_raw.data(), m_raw.size(), m_level);
+    if (ZSTD_isError(size) != 0) {
+        out.clear();
+        throw file_error(file_error::reason::io,
+                         std::string("compression failed: ") + ZSTD_getErrorName(size));
+    }
+    out.resize(ff::chunk_header_size + size);
+    ff::chunk_header h;
+    h.type = ff::chunk_type::events;
+    h.flags = ff::flag_zstd;
+    h.stored_size = static_cast<std::uint32_t>(size);
+    h.raw_size = static_cast<std::uint32_t>(m_raw.size());
+    h.event_count = static_cast<std::uint32_t>(events.size());
+    h.base_time_ns = events.empty() ? 0 : events.front().time_ns;
+    ff::write_chunk_header(out.data(), h, std::span(out.data() + ff::chunk_header_size, size));
+}
+
+std::vector<unsigned char> stream_encoder::end(std::uint64_t events, std::uint64_t chunks,
+                                               std::uint64_t dropped, std::uint64_t last_time_ns) {
+    const nlohmann::json totals = {{"events", events},
+                                   {"chunks", chunks},
+                                   {"dropped", dropped},
+                                   {"last_time_ns", last_time_ns}};
+    const std::string text = totals.dump();
+    const std::span payload(reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    std::vector<unsigned char> out(ff::chunk_header_size + payload.size());
+    ff::chunk_header h;
+    h.type = ff::chunk_type::end;
+    h.flags = 0;
+    h.stored_size = h.raw_size = static_cast<std::uint32_t>(payload.size());
+    std::copy(payload.begin(), payload.end(), out.begin() + ff::chunk_header_size);
+    ff::write_chunk_header(out.data(), h, payload);
+    return out;
 }
 
 } // namespace taskscope::trace

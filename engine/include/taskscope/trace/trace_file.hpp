@@ -40,8 +40,9 @@ inline constexpr std::uint32_t file_format_version = 1;
 /// How the recording was made: shown by `stats`, the window title and lesson replays.
 struct run_info {
     std::string tool = "taskscope 0.1.0";
-    std::string command; ///< what ran, e.g. "record --workers 2 --load /sleep?ms=5"
-    std::string lesson;  ///< the lesson's name, empty if none
+    std::string command;   ///< what ran, e.g. "record --workers 2 --load /sleep?ms=5"
+    std::string lesson;    ///< the lesson's name, empty if none
+    std::uint64_t pid = 0; ///< the recording process, when it served its trace live (0: unknown)
     std::uint32_t workers = 0;
     bool single_threaded = false;
     bool stealing = true;
@@ -75,6 +76,50 @@ public:
 
 private:
     reason m_why;
+};
+
+/// The `.tstrace` byte format as one encoder, for a file (file_writer) and for a live stream
+/// (the trace server a program runs for viewers that attach): the header, then chunks, then
+/// the end record. Not thread-safe; one per writer thread.
+class stream_encoder {
+public:
+    explicit stream_encoder(int compression_level = 3);
+    ~stream_encoder();
+    stream_encoder(const stream_encoder&) = delete;
+    stream_encoder& operator=(const stream_encoder&) = delete;
+
+    /// The header: magic, versions, `info` as JSON, checksum.
+    [[nodiscard]] static std::vector<unsigned char> header(const run_info& info);
+    /// Replaces `out` with one events chunk: the names with ids `first_name` and up, then
+    /// `events` (which may be empty: a chunk that only defines names). Throws file_error
+    /// when compression fails.
+    void chunk(std::span<const event> events, name_id first_name,
+               std::span<const std::string> names, std::vector<unsigned char>& out);
+    /// The end record: the totals, and proof that the recording closed cleanly.
+    [[nodiscard]] static std::vector<unsigned char> end(std::uint64_t events, std::uint64_t chunks,
+                                                        std::uint64_t dropped,
+                                                        std::uint64_t last_time_ns);
+
+private:
+    void* m_zstd; // ZSTD_CCtx
+    int m_level;
+    std::vector<unsigned char> m_raw;
+};
+
+/// Where a file_reader's bytes come from: a file, or a live stream (a socket to a program
+/// serving its trace).
+class byte_source {
+public:
+    virtual ~byte_source() = default;
+    /// Reads up to `size` bytes into `data`, waiting for them; fewer only at the end of the
+    /// bytes (0: nothing more).
+    virtual std::size_t read(void* data, std::size_t size) = 0;
+    /// The size of the whole, when known (a file): progress is shown against it.
+    [[nodiscard]] virtual std::uint64_t size() const noexcept { return 0; }
+    /// True for a live stream: messages then say "stream", not "file".
+    [[nodiscard]] virtual bool is_stream() const noexcept { return false; }
+    /// Why the bytes ended early, if they did (a connection reset); empty otherwise.
+    [[nodiscard]] virtual std::string failure() const { return {}; }
 };
 
 struct file_writer_options {
@@ -161,6 +206,9 @@ class file_reader {
 public:
     /// Opens the file and checks its header. Throws file_error.
     explicit file_reader(const std::filesystem::path& path);
+    /// Reads the same format from `source` (a live stream), named `name` in messages.
+    /// Checks the header. Throws file_error.
+    file_reader(std::unique_ptr<byte_source> source, const std::string& name);
     ~file_reader();
     file_reader(const file_reader&) = delete;
     file_reader& operator=(const file_reader&) = delete;
@@ -185,11 +233,12 @@ public:
     [[nodiscard]] std::uint64_t file_bytes() const noexcept { return m_report.file_bytes; }
 
 private:
+    void read_header(const std::string& name);
     bool fail(std::string warning);
     /// next() without emptying `out` on false; `out`'s storage is overwritten in place.
     bool next_chunk(std::vector<event>& out);
 
-    std::FILE* m_file = nullptr;
+    std::unique_ptr<byte_source> m_source;
     run_info m_info;
     std::uint32_t m_schema = 0;
     std::vector<std::string> m_names;

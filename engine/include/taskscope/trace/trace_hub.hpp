@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -62,6 +63,9 @@ struct trace_options {
     bool enabled = true;                 ///< record from the start (can change at run time)
     std::size_t buffer_events = 1 << 16; ///< per-thread ring capacity (rounded to a power of 2)
     std::chrono::milliseconds drain_interval{2};
+    /// Serve the trace to viewers that attach, at "HOST:PORT" (taskscope/trace_server.hpp).
+    /// Empty: the TASKSCOPE_LISTEN environment variable's address, when it is set.
+    std::string listen;
 };
 
 /// Owns the per-thread buffers and the drain thread. One per runtime.
