@@ -1,14 +1,11 @@
 #include "attach_commands.hpp"
 
 #include "console.hpp"
-#include "taskscope/trace/dropped_tally.hpp"
-#include "taskscope/trace/trace_file.hpp"
 #include "taskscope/trace_server.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <ostream>
 #include <thread>
@@ -16,51 +13,18 @@
 
 namespace taskscope::cli {
 
-namespace {
-
-/// The stream's bytes, kept until the reader has checked the chunk they belong to: only
-/// whole, intact chunks reach the file.
-class checked_copy final : public trace::byte_source {
-public:
-    explicit checked_copy(std::unique_ptr<trace_stream_source> stream)
-        : m_stream(std::move(stream)) {}
-    std::size_t read(void* data, std::size_t size) override {
-        const std::size_t got = m_stream->read(data, size);
-        const auto* bytes = static_cast<const unsigned char*>(data);
-        m_pending.insert(m_pending.end(), bytes, bytes + got);
-        return got;
-    }
-    [[nodiscard]] bool is_stream() const noexcept override { return true; }
-    [[nodiscard]] std::string failure() const override { return m_stream->failure(); }
-    /// Writes what was read up to now: the reader has checked it.
-    bool commit(std::ofstream& file) {
-        file.write(reinterpret_cast<const char*>(m_pending.data()),
-                   static_cast<std::streamsize>(m_pending.size()));
-        m_pending.clear();
-        return static_cast<bool>(file.flush());
-    }
-    /// Drops what was read after the last whole chunk (a stream cut inside one).
-    void discard() { m_pending.clear(); }
-
-private:
-    std::unique_ptr<trace_stream_source> m_stream;
-    std::vector<unsigned char> m_pending;
-};
-
-} // namespace
-
 int run_record_attach(const attach_record_options& options, std::ostream& out, std::ostream& err) {
-    // Ctrl-C ends the recording cleanly: a thread of its own waits for it (before any other
-    // thread starts) and stops the stream's reads; it is left behind when the program ends.
+    // Ctrl-C ends the recording cleanly: a thread of its own waits for it (set up before
+    // any other thread starts) and stops the stream; it is left behind when we are done.
     auto stop_asked = std::make_shared<stop_signal>();
-    std::unique_ptr<trace_stream_source> stream;
+    std::unique_ptr<stream_recording> recording;
     try {
-        stream = std::make_unique<trace_stream_source>(options.address);
+        recording = std::make_unique<stream_recording>(options.address, options.output);
     } catch (const trace::file_error& e) {
         err << "taskscope-cli record: " << e.what() << '\n';
         return 1;
     }
-    const auto stop = stream->stop_token();
+    const auto stop = recording->stop_token();
     auto by_user = std::make_shared<std::atomic<bool>>(false);
     std::thread([stop_asked, stop, by_user] {
         stop_asked->wait();
@@ -68,21 +32,7 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
         stop->store(true);
     }).detach();
 
-    auto copy = std::make_unique<checked_copy>(std::move(stream));
-    checked_copy& copied = *copy;
-    std::unique_ptr<trace::file_reader> reader;
-    try {
-        reader = std::make_unique<trace::file_reader>(std::move(copy), options.address);
-    } catch (const trace::file_error& e) {
-        err << "taskscope-cli record: " << e.what() << '\n';
-        return 1;
-    }
-    std::ofstream file(options.output, std::ios::binary | std::ios::trunc);
-    if (!file || !copied.commit(file)) {
-        err << "taskscope-cli record: cannot write " << options.output.string() << '\n';
-        return 1;
-    }
-    const trace::run_info& info = reader->info();
+    const trace::run_info& info = recording->info();
     out << "attached to " << (info.command.empty() ? "a program" : info.command);
     if (info.pid != 0) {
         out << " (pid " << info.pid << ")";
@@ -93,7 +43,7 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
     }
     out << " (Ctrl-C stops)\n" << std::flush;
 
-    // --max-seconds: a watchdog that stops the reads when the time is up.
+    // --max-seconds: a watchdog that stops the stream when the time is up.
     auto done = std::make_shared<std::atomic<bool>>(false);
     auto timed_out = std::make_shared<std::atomic<bool>>(false);
     std::thread watchdog;
@@ -111,57 +61,34 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
             }
         });
     }
-
     std::vector<trace::event> chunk;
-    std::uint64_t events = 0;
-    std::uint64_t chunks = 0;
-    std::uint64_t last_time_ns = 0;
-    trace::dropped_tally dropped;
-    bool written = true;
-    while (reader->next(chunk)) {
-        written = written && copied.commit(file);
-        events += chunk.size();
-        ++chunks;
-        for (const trace::event& e : chunk) {
-            dropped.add(e);
-            last_time_ns = std::max(last_time_ns, e.time_ns);
-        }
+    while (recording->next(chunk)) {
     }
     done->store(true);
     if (watchdog.joinable()) {
         watchdog.join();
     }
-    const trace::read_report& report = reader->report();
     std::string ending;
-    if (report.complete) {
-        written = written && copied.commit(file); // the program's own end record
-        ending = "the program ended";
-    } else if (timed_out->load() || by_user->load()) {
-        // We stopped: the chunk cut short is dropped, and the file ends cleanly.
-        copied.discard();
-        const std::vector<unsigned char> end =
-            trace::stream_encoder::end(events, chunks, dropped.total(), last_time_ns);
-        file.write(reinterpret_cast<const char*>(end.data()),
-                   static_cast<std::streamsize>(end.size()));
-        written = written && static_cast<bool>(file.flush());
-        char after[64];
-        std::snprintf(after, sizeof after, "stopped after %g s", options.max_seconds);
-        ending = timed_out->load() ? after : "stopped by Ctrl-C";
-    } else {
-        copied.discard();
-        ending = report.warning;
-    }
-    file.close();
-    if (!written || !file) {
-        err << "taskscope-cli record: writing " << options.output.string() << " failed\n";
+    try {
+        ending = recording->finish();
+    } catch (const trace::file_error& e) {
+        err << "taskscope-cli record: " << e.what() << '\n';
         return 1;
     }
+    if (timed_out->load() && !recording->program_ended()) {
+        char after[64];
+        std::snprintf(after, sizeof after, "stopped after %g s", options.max_seconds);
+        ending = after;
+    } else if (by_user->load() && !recording->program_ended()) {
+        ending = "stopped by Ctrl-C";
+    }
     char line[160];
-    std::snprintf(
-        line, sizeof line, "recorded %llu events (%llu lost to a slow reader or full buffers)",
-        static_cast<unsigned long long>(events), static_cast<unsigned long long>(dropped.total()));
+    std::snprintf(line, sizeof line,
+                  "recorded %llu events (%llu lost to a slow reader or full buffers)",
+                  static_cast<unsigned long long>(recording->events()),
+                  static_cast<unsigned long long>(recording->dropped()));
     out << line << "; " << ending << "\nnext: taskscope " << options.output.string() << '\n';
-    return events != 0 ? 0 : 1;
+    return recording->events() != 0 ? 0 : 1;
 }
 
 } // namespace taskscope::cli

@@ -14,12 +14,15 @@
 // a viewer.
 
 #include "taskscope/socket.hpp"
+#include "taskscope/trace/dropped_tally.hpp"
 #include "taskscope/trace/trace_file.hpp"
 #include "taskscope/trace/trace_hub.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -141,6 +144,55 @@ private:
     std::shared_ptr<std::atomic<bool>> m_stop = std::make_shared<std::atomic<bool>>(false);
     std::atomic<std::uint64_t> m_bytes{0};
     std::string m_failure;
+};
+
+/// A program's live stream read chunk by chunk and written to a file as it comes (only
+/// intact chunks reach the file): what `taskscope-cli record --attach` and the window's
+/// File > Attach do with a stream.
+class stream_recording {
+public:
+    /// Connects to "HOST:PORT", reads the stream's header and creates `file`. Throws
+    /// trace::file_error saying what went wrong (cannot connect, not a trace stream, a newer
+    /// schema, cannot write the file).
+    stream_recording(const std::string& address, const std::filesystem::path& file);
+    ~stream_recording();
+    stream_recording(const stream_recording&) = delete;
+    stream_recording& operator=(const stream_recording&) = delete;
+
+    [[nodiscard]] const trace::run_info& info() const noexcept;
+    [[nodiscard]] std::uint32_t schema() const noexcept;
+    /// The next chunk's events (written to the file); false when the stream ended, was
+    /// stopped or broke.
+    bool next(std::vector<trace::event>& out);
+    /// Every name the stream defined so far, by id.
+    [[nodiscard]] const std::vector<std::string>& names() const noexcept;
+    /// Ends reading from any thread: next() then returns false.
+    [[nodiscard]] std::shared_ptr<std::atomic<bool>> stop_token() const;
+    /// Closes the file after next() returned false: with the program's end record when it
+    /// sent one, with one of ours when the stream was stopped here (the file then ends
+    /// cleanly), else without. Returns how the stream ended, in words ("the program ended",
+    /// "stopped", or what broke).
+    std::string finish();
+    [[nodiscard]] bool program_ended() const noexcept;
+    [[nodiscard]] std::uint64_t events() const noexcept { return m_events; }
+    /// Events the program said were lost (full buffers, or this viewer reading too slowly).
+    [[nodiscard]] std::uint64_t dropped() const noexcept;
+    [[nodiscard]] std::uint64_t bytes_received() const noexcept;
+
+private:
+    class copy;
+    copy* m_copy; // owned by m_reader
+    std::shared_ptr<std::atomic<bool>> m_stop;
+    const trace_stream_source* m_stream; // owned by m_copy
+    std::unique_ptr<trace::file_reader> m_reader;
+    std::unique_ptr<std::ofstream> m_file;
+    std::filesystem::path m_path;
+    std::uint64_t m_events = 0;
+    std::uint64_t m_chunks = 0;
+    std::uint64_t m_last_time_ns = 0;
+    trace::dropped_tally m_dropped;
+    bool m_write_failed = false;
+    bool m_finished = false;
 };
 
 } // namespace taskscope

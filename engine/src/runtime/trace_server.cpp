@@ -61,7 +61,7 @@ struct trace_server::sealed_chunk {
     trace::name_id first_name = 0;
     std::size_t name_count = 0;
     bool has_hub_drops = false;
-    std::uint64_t earliest_ns = 0; // batches interleave a little: not always the first's
+    std::uint64_t earliest_ns = 0;        // batches interleave a little: not always the first's
     std::shared_ptr<const bytes> encoded; // for every viewer that missed nothing
 };
 
@@ -432,6 +432,131 @@ std::size_t trace_stream_source::read(void* data, std::size_t size) {
         (void)sys::wait_ready(m_socket, false, 50);
     }
     return got;
+}
+
+// ---------------------------------------------------------------- recording a stream
+
+/// The stream's bytes, kept until the reader has checked the chunk they belong to.
+class stream_recording::copy final : public trace::byte_source {
+public:
+    explicit copy(std::unique_ptr<trace_stream_source> stream) : m_stream(std::move(stream)) {}
+    std::size_t read(void* data, std::size_t size) override {
+        const std::size_t got = m_stream->read(data, size);
+        const auto* bytes = static_cast<const unsigned char*>(data);
+        m_pending.insert(m_pending.end(), bytes, bytes + got);
+        return got;
+    }
+    [[nodiscard]] bool is_stream() const noexcept override { return true; }
+    [[nodiscard]] std::string failure() const override { return m_stream->failure(); }
+    [[nodiscard]] const trace_stream_source& stream() const noexcept { return *m_stream; }
+    /// Writes what was read up to now: the reader has checked it.
+    bool commit(std::ofstream& file) {
+        file.write(reinterpret_cast<const char*>(m_pending.data()),
+                   static_cast<std::streamsize>(m_pending.size()));
+        m_pending.clear();
+        return static_cast<bool>(file);
+    }
+    /// Drops what was read after the last whole chunk (a stream cut inside one).
+    void discard() noexcept { m_pending.clear(); }
+
+private:
+    std::unique_ptr<trace_stream_source> m_stream;
+    std::vector<unsigned char> m_pending;
+};
+
+stream_recording::stream_recording(const std::string& address, const std::filesystem::path& file)
+    : m_path(file) {
+    auto stream = std::make_unique<trace_stream_source>(address);
+    m_stop = stream->stop_token();
+    auto owned = std::make_unique<copy>(std::move(stream));
+    m_copy = owned.get();
+    m_stream = &m_copy->stream();
+    m_reader = std::make_unique<trace::file_reader>(std::move(owned), address);
+    m_file = std::make_unique<std::ofstream>(file, std::ios::binary | std::ios::trunc);
+    if (!*m_file || !m_copy->commit(*m_file)) {
+        throw trace::file_error(trace::file_error::reason::io, "cannot write " + file.string());
+    }
+}
+
+stream_recording::~stream_recording() {
+    if (!m_finished) {
+        m_stop->store(true);
+        try {
+            (void)finish();
+        } catch (...) { // nothing to tell anyone here
+        }
+    }
+}
+
+const trace::run_info& stream_recording::info() const noexcept {
+    return m_reader->info();
+}
+
+std::uint32_t stream_recording::schema() const noexcept {
+    return m_reader->schema();
+}
+
+const std::vector<std::string>& stream_recording::names() const noexcept {
+    return m_reader->names();
+}
+
+std::shared_ptr<std::atomic<bool>> stream_recording::stop_token() const {
+    return m_stop;
+}
+
+bool stream_recording::program_ended() const noexcept {
+    return m_reader->report().complete;
+}
+
+std::uint64_t stream_recording::dropped() const noexcept {
+    return m_dropped.total();
+}
+
+std::uint64_t stream_recording::bytes_received() const noexcept {
+    return m_stream->bytes();
+}
+
+bool stream_recording::next(std::vector<trace::event>& out) {
+    if (m_finished || !m_reader->next(out)) {
+        return false;
+    }
+    m_write_failed = m_write_failed || !m_copy->commit(*m_file);
+    m_events += out.size();
+    ++m_chunks;
+    for (const trace::event& e : out) {
+        m_last_time_ns = std::max(m_last_time_ns, e.time_ns);
+        m_dropped.add(e);
+    }
+    return true;
+}
+
+std::string stream_recording::finish() {
+    if (m_finished) {
+        return {};
+    }
+    m_finished = true;
+    std::string ending;
+    if (m_reader->report().complete) {
+        m_write_failed = m_write_failed || !m_copy->commit(*m_file); // the program's end record
+        ending = "the program ended";
+    } else if (m_stop->load()) {
+        // Stopped here: the chunk cut short is dropped, and the file ends cleanly.
+        m_copy->discard();
+        const std::vector<unsigned char> end =
+            trace::stream_encoder::end(m_events, m_chunks, m_dropped.total(), m_last_time_ns);
+        m_file->write(reinterpret_cast<const char*>(end.data()),
+                      static_cast<std::streamsize>(end.size()));
+        ending = "stopped";
+    } else {
+        m_copy->discard();
+        ending = m_reader->report().warning;
+    }
+    m_file->close();
+    if (m_write_failed || !*m_file) {
+        throw trace::file_error(trace::file_error::reason::io,
+                                "writing " + m_path.string() + " failed");
+    }
+    return ending;
 }
 
 } // namespace taskscope
