@@ -154,6 +154,20 @@ int main(int argc, char** argv) {
                 traceReady();
             });
         window.openFile(options.file);
+    } else if (!options.attach.isEmpty()) {
+        QObject::connect(&window, &taskscope::ui::MainWindow::attachFinished, &window,
+                         [&window, shot, &options, takeScreenshot](bool attached) {
+                             if (!attached && !shot.isEmpty()) {
+                                 std::fprintf(stderr, "taskscope: %s\n",
+                                              qPrintable(window.lastError()));
+                                 QApplication::exit(1);
+                                 return;
+                             }
+                             if (!shot.isEmpty()) {
+                                 QTimer::singleShot(options.screenshotAfterMs, takeScreenshot);
+                             }
+                         });
+        window.attachTo(options.attach);
     } else {
         if (!window.startLive(options.live) && !shot.isEmpty()) {
             return fail(window.lastError());

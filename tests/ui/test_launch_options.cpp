@@ -133,6 +133,13 @@ TEST_CASE("bad input names the option and what it takes", "[launch]") {
           "--replay-at takes seconds into the trace, e.g. 1.5");
     CHECK(bad({"a.tstrace", "--fire", "/"}).starts_with("--fire runs against the live engine"));
     CHECK(bad({"--no-such-option"}).find("no-such-option") != std::string::npos);
+    CHECK(bad({"--attach", "6669"}).starts_with("--attach: '6669' is not HOST:PORT"));
+    CHECK(bad({"--attach", "example.com:6669"}).find("numeric IPv4 or IPv6") != std::string::npos);
+    CHECK(bad({"--attach", "127.0.0.1:6669", "a.tstrace"})
+              .starts_with("--attach watches a running program"));
+    CHECK(bad({"--attach", "127.0.0.1:6669", "--fire", "/"})
+              .starts_with("--fire runs against the live engine"));
+    CHECK(good({"--attach", " 127.0.0.1:6669 "}).attach == QStringLiteral("127.0.0.1:6669"));
 }
 
 TEST_CASE("the window shows the command line's --count and --concurrency in its panel, and --tab",

@@ -22,6 +22,24 @@ void TraceDocument::startLive(const trace::run_info& info) {
     emit reset();
 }
 
+void TraceDocument::startAttached(const trace::run_info& info, std::uint32_t schema,
+                                  const QString& source) {
+    m_model = std::make_unique<analysis::model>();
+    m_summaries.clear();
+    m_requests.reset();
+    m_queues.clear();
+    m_queues.set_schema(schema);
+    m_info = info;
+    m_source = source;
+    m_warning.clear();
+    m_live = true;
+    emit reset();
+}
+
+void TraceDocument::setNames(const std::vector<std::string>& names) {
+    m_model->set_names(names);
+}
+
 void TraceDocument::append(std::span<const trace::event> events) {
     if (events.empty()) {
         return;

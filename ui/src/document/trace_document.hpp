@@ -38,6 +38,11 @@ public:
 
     /// Starts an empty live document: names come from the running process.
     void startLive(const trace::run_info& info);
+    /// Starts over for a program watched live: its names come with its stream (setNames),
+    /// its queues are named by `schema`; `source` is the address it is watched at.
+    void startAttached(const trace::run_info& info, std::uint32_t schema, const QString& source);
+    /// Every name the attached program's stream defined so far, by id.
+    void setNames(const std::vector<std::string>& names);
     /// Adds recorded events (live); emits changed().
     void append(std::span<const trace::event> events);
     /// Builds what the views derive from `prepared.model` (any thread; the model is

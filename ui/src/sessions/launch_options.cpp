@@ -1,6 +1,7 @@
 #include "sessions/launch_options.hpp"
 
 #include "taskscope/lessons/lessons.hpp"
+#include "taskscope/trace_server.hpp"
 
 namespace taskscope::ui {
 namespace {
@@ -72,6 +73,10 @@ LaunchParser::LaunchParser() {
                "The lesson's durations times S, 0.05 to 2 (default 1: the classic "
                "numbers)",
                "S", "1"),
+        option("attach",
+               "Watch a running program that serves its trace at HOST:PORT (started with "
+               "TASKSCOPE_LISTEN=HOST:PORT); --screenshot waits --after ms once attached",
+               "HOST:PORT"),
         option("replay-at",
                "Once FILE is loaded or the lesson has ended, replay it with the playhead at "
                "SECONDS into the trace",
@@ -186,8 +191,22 @@ std::variant<LaunchOptions, QString> LaunchParser::read() const {
             return QStringLiteral("--replay-at needs a FILE or a --lesson to replay");
         }
     }
-    if (!o.fireTargets.isEmpty() && (!o.lesson.isEmpty() || !o.file.isEmpty())) {
-        return QStringLiteral("--fire runs against the live engine: drop the FILE or --lesson");
+    if (isSet("attach")) {
+        o.attach = value("attach").trimmed();
+        try {
+            (void)host_port::parse(o.attach.toStdString());
+        } catch (const std::invalid_argument& e) {
+            return QStringLiteral("--attach: %1").arg(QString::fromUtf8(e.what()));
+        }
+        if (!o.lesson.isEmpty() || !o.file.isEmpty() || o.replayAtSeconds >= 0) {
+            return QStringLiteral("--attach watches a running program: drop the FILE, --lesson "
+                                  "or --replay-at");
+        }
+    }
+    if (!o.fireTargets.isEmpty() &&
+        (!o.lesson.isEmpty() || !o.file.isEmpty() || !o.attach.isEmpty())) {
+        return QStringLiteral(
+            "--fire runs against the live engine: drop the FILE, --lesson or --attach");
     }
     return o;
 }

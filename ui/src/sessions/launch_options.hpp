@@ -1,5 +1,5 @@
 #pragma once
-// The window's command line: what to show at start (live, a FILE or a --lesson), what to
+// The window's command line: what to show at start (live, a FILE, a --lesson or --attach), what to
 // fire, and whether to save a screenshot and exit. Parsing is a function of the arguments
 // alone, so every rule is tested without starting a window.
 
@@ -30,6 +30,7 @@ struct LaunchOptions {
     std::optional<Theme> theme;      ///< unset: the theme chosen last time
     QString tab;                 ///< the bottom tab to show: latency, tasks, resources, findings
     double replayAtSeconds = -1; ///< replay the trace with the playhead here (< 0: no)
+    QString attach;              ///< HOST:PORT of a running program to watch instead
 };
 
 /// Declares the options (for --help) and reads them back, checked.

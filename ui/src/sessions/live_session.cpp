@@ -226,8 +226,7 @@ void LiveSession::stop() {
         emit chatChanged(0);
     }
     m_inbox.reset();
-    m_batch.clear();
-    m_taken = 0;
+    m_pump.clear();
     if (m_port != 0) {
         m_keptPort = m_port;
     }
@@ -436,45 +435,19 @@ std::filesystem::path LiveSession::stopRecording() {
 }
 
 void LiveSession::pump() {
-    if (!m_inbox || !m_document) {
-        return;
+    if (m_inbox && m_document) {
+        m_pump.pump(*m_document, [this](std::vector<trace::event>& out) { m_inbox->take(out); });
     }
-    if (m_taken == m_batch.size()) {
-        m_inbox->take(m_batch);
-        m_taken = 0;
-    }
-    if (m_batch.empty()) {
-        return;
-    }
-    // At most what fits a frame's budget goes in per tick (the rest waits for the next),
-    // so a burst never stalls the window: the count follows the last append's speed.
-    const std::size_t count = std::min(m_batch.size() - m_taken, m_eventsPerTick);
-    QElapsedTimer took;
-    took.start();
-    m_document->append(std::span(m_batch).subspan(m_taken, count));
-    m_taken += count;
-    const double ns = std::max<double>(1.0, static_cast<double>(took.nsecsElapsed()));
-    const double perTick = static_cast<double>(count) * appendBudgetNs / ns;
-    m_eventsPerTick = static_cast<std::size_t>(std::clamp(
-        perTick, static_cast<double>(minEventsPerTick), static_cast<double>(maxEventsPerTick)));
 }
 
 void LiveSession::pumpAll() {
-    while (m_inbox && m_document) {
-        if (m_taken == m_batch.size()) {
-            m_inbox->take(m_batch);
-            m_taken = 0;
-            if (m_batch.empty()) {
-                return;
-            }
-        }
-        m_document->append(std::span(m_batch).subspan(m_taken));
-        m_taken = m_batch.size();
+    if (m_inbox && m_document) {
+        m_pump.pumpAll(*m_document, [this](std::vector<trace::event>& out) { m_inbox->take(out); });
     }
 }
 
 std::size_t LiveSession::backlog() const noexcept {
-    return m_batch.size() - m_taken;
+    return m_pump.backlog();
 }
 
 } // namespace taskscope::ui

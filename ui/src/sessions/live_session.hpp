@@ -8,6 +8,7 @@
 // Only the inbox is shared between threads; the document and the views belong to the
 // GUI thread.
 
+#include "sessions/event_pump.hpp"
 #include "taskscope/net/chat_load.hpp"
 #include "taskscope/net/chat_server.hpp"
 #include "taskscope/net/http_server.hpp"
@@ -163,12 +164,7 @@ private:
     std::shared_ptr<trace::file_writer> m_recording;
     std::shared_ptr<trace::client_request_forwarder> m_recordingClients;
     std::filesystem::path m_recordingPath;
-    static constexpr double appendBudgetNs = 8e6; ///< per tick: half a frame
-    static constexpr std::size_t minEventsPerTick = 2'000;
-    static constexpr std::size_t maxEventsPerTick = 200'000;
-    std::vector<trace::event> m_batch; ///< taken from the inbox; [m_taken, end) still to go
-    std::size_t m_taken = 0;
-    std::size_t m_eventsPerTick = 20'000;
+    EventPump m_pump;
     std::uint16_t m_port = 0;
     /// The port of the last run: a restart keeps it, so a URL on the board stays right.
     std::uint16_t m_keptPort = 0;

@@ -11,9 +11,11 @@
 #include "models/resource_table_model.hpp"
 #include "models/task_filter_model.hpp"
 #include "models/task_table_model.hpp"
+#include "sessions/attach_session.hpp"
 #include "sessions/lesson_session.hpp"
 #include "sessions/replay_controller.hpp"
 #include "taskscope/analysis/export.hpp"
+#include "taskscope/trace_server.hpp"
 #include "widgets/control_panel.hpp"
 #include "widgets/lesson_panel.hpp"
 #include "widgets/queue_strip.hpp"
@@ -30,6 +32,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -83,6 +86,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_document = new TraceDocument(this);
     m_view = new ViewState(this);
     m_session = new LiveSession(m_document, this);
+    m_attach = new AttachSession(m_document, this);
     m_loader = new TraceLoader(this);
     connect(m_loader, &TraceLoader::loaded, this, &MainWindow::onFileLoaded);
     connect(m_loader, &TraceLoader::failed, this, [this](const QString& message) {
@@ -316,6 +320,36 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_session, &LiveSession::started, this,
             [this] { setSource(DocumentSource::liveRun()); });
 
+    connect(m_attach, &AttachSession::attached, this, [this] {
+        setSource(DocumentSource::attachedTo(m_attach->address()));
+        m_view->scale().setFollowing(true);
+        // Newest first, each once, the last eight.
+        QStringList recent = recentAttachTargets();
+        recent.removeAll(m_attach->address());
+        recent.prepend(m_attach->address());
+        QSettings(QStringLiteral("taskscope"), QStringLiteral("taskscope"))
+            .setValue(QStringLiteral("attach/recent"), recent.mid(0, 8));
+        emit attachFinished(true);
+    });
+    connect(m_attach, &AttachSession::failed, this, [this](const QString& message) {
+        showError(message);
+        emit attachFinished(false);
+    });
+    connect(m_attach, &AttachSession::ended, this, [this](const QString& how) {
+        DocumentSource ended = m_source;
+        ended.file = m_attach->recording();
+        setSource(std::move(ended));
+        const QString program = QString::fromStdString(m_document->info().command);
+        statusBar()->showMessage(
+            (how == QLatin1String("the program ended")
+                 ? tr("%1 ended; its trace stays.").arg(program)
+             : how == QLatin1String("stopped")
+                 ? tr("Detached from %1; its trace stays.").arg(program)
+                 : tr("The stream from %1 broke (%2); what came stays.").arg(program, how)) +
+                tr(" File > Save keeps it, Ctrl+P replays it."),
+            20000);
+    });
+
     buildMenus();
     connect(m_timeline, &TimelineView::followingChanged, m_followAction, &QAction::setChecked);
     resize(1400, 900);
@@ -333,6 +367,10 @@ MainWindow::~MainWindow() {
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open trace..."), QKeySequence::Open, this, &MainWindow::openDialog);
+    file->addAction(tr("&Attach to a running program..."), QKeySequence(tr("Ctrl+Shift+O")), this,
+                    &MainWindow::attachDialog);
+    file->addAction(tr("&Detach"), QKeySequence(tr("Ctrl+Shift+D")), m_attach,
+                    &AttachSession::detach);
     file->addAction(tr("&Save trace as..."), QKeySequence::Save, this, &MainWindow::saveAs);
     file->addAction(tr("Export for &Perfetto (Chrome JSON)..."), QKeySequence(tr("Ctrl+E")), this,
                     &MainWindow::exportChrome);
@@ -591,6 +629,35 @@ void MainWindow::openDialog() {
     }
 }
 
+QStringList MainWindow::recentAttachTargets() {
+    return QSettings(QStringLiteral("taskscope"), QStringLiteral("taskscope"))
+        .value(QStringLiteral("attach/recent"))
+        .toStringList();
+}
+
+void MainWindow::attachTo(const QString& address) {
+    releaseDocument(); // the document is the program's from when it answers
+    statusBar()->showMessage(tr("Attaching to %1 ...").arg(address), 5000);
+    m_attach->attach(address.trimmed());
+}
+
+void MainWindow::attachDialog() {
+    QStringList targets = recentAttachTargets();
+    if (targets.isEmpty()) {
+        targets << QString::fromLatin1(default_trace_address);
+    }
+    bool ok = false;
+    const QString address =
+        QInputDialog::getItem(this, tr("Attach to a running program"),
+                              tr("A program serves its trace when started with %1=HOST:PORT\n"
+                                 "(it prints where). Address:")
+                                  .arg(QString::fromLatin1(trace_listen_variable)),
+                              targets, 0, true, &ok);
+    if (ok && !address.trimmed().isEmpty()) {
+        attachTo(address);
+    }
+}
+
 void MainWindow::fitQueueStrip() {
     QList<int> sizes = m_split->sizes();
     const int strip = m_split->indexOf(m_queueStrip);
@@ -619,6 +686,7 @@ void MainWindow::fitSidePanels() {
 }
 
 void MainWindow::releaseDocument() {
+    m_attach->abandon();
     m_replay->close();
     m_lesson->abandon();
     m_session->stop();
@@ -645,6 +713,15 @@ void MainWindow::setSource(DocumentSource source) {
             false, tr("Showing how %1 was recorded (read-only). %2")
                        .arg(QString::fromStdString(m_source.file.filename().string()), backToLive));
         m_lessonPanel->setCurrentLesson(QString::fromStdString(m_document->info().lesson));
+        break;
+    case DocumentSource::Kind::attached:
+        m_controls->showRecorded(m_document->info());
+        m_controls->setLive(false,
+                            tr("Watching %1 at %2: the program runs its own work (read-only). "
+                               "File > Detach stops watching. %3")
+                                .arg(QString::fromStdString(m_document->info().command),
+                                     m_source.address, backToLive));
+        m_lessonPanel->setCurrentLesson({});
         break;
     }
     updateTitle();
@@ -861,6 +938,24 @@ void MainWindow::updateStatus() {
     case DocumentSource::Kind::file:
         text += QStringLiteral("  |  ") + m_document->source();
         break;
+    case DocumentSource::Kind::attached: {
+        const trace::run_info& info = m_document->info();
+        const QString program =
+            info.pid != 0
+                ? tr("%1 (pid %2)").arg(QString::fromStdString(info.command)).arg(info.pid)
+                : QString::fromStdString(info.command);
+        if (m_attach->running()) {
+            text += tr("  |  attached to %1 at %2, %3 events/s")
+                        .arg(program, m_source.address)
+                        .arg(static_cast<qlonglong>(m_attach->eventsPerSecond()));
+            if (m_attach->backlog() > 200'000) {
+                text += tr("  |  catching up: %1 events behind").arg(m_attach->backlog());
+            }
+        } else {
+            text += tr("  |  %1 at %2, no longer attached").arg(program, m_source.address);
+        }
+        break;
+    }
     }
     if (!m_document->warning().isEmpty()) {
         text += tr("  |  damaged: %1").arg(m_document->warning());
@@ -883,6 +978,11 @@ void MainWindow::updateTitle() {
         return;
     case DocumentSource::Kind::live:
         what = tr("live");
+        break;
+    case DocumentSource::Kind::attached:
+        what = info.pid != 0
+                   ? tr("%1, pid %2").arg(QString::fromStdString(info.command)).arg(info.pid)
+                   : QString::fromStdString(info.command);
         break;
     case DocumentSource::Kind::file: // the name in the title, the whole path in the status bar
         what = QString::fromStdString(m_source.file.filename().string());

@@ -37,6 +37,7 @@ class ReplayController;
 class LintListModel;
 class QueueDepthChart;
 class TaskFilterModel;
+class AttachSession;
 class ResourceTableModel;
 class TaskTableModel;
 class TimelineView;
@@ -58,6 +59,11 @@ public:
     /// Opens a trace file in the background (progress dialog, cancellable); fileOpened
     /// says how it went.
     void openFile(const QString& path);
+    /// Watches a running program that serves its trace at "HOST:PORT" (TASKSCOPE_LISTEN),
+    /// as File > Attach does: connects in the background; an error goes to lastError().
+    void attachTo(const QString& address);
+    /// The addresses attached to before, newest first (File > Attach offers them).
+    [[nodiscard]] static QStringList recentAttachTargets();
 
     /// Errors go to lastError() and the status bar instead of a dialog (tests, --screenshot).
     void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
@@ -66,6 +72,7 @@ public:
     [[nodiscard]] TraceDocument* document() const noexcept { return m_document; }
     [[nodiscard]] ViewState* view() const noexcept { return m_view; }
     [[nodiscard]] LiveSession* session() const noexcept { return m_session; }
+    [[nodiscard]] AttachSession* attachSession() const noexcept { return m_attach; }
     [[nodiscard]] ControlPanel* controls() const noexcept { return m_controls; }
     [[nodiscard]] TimelineView* timeline() const noexcept { return m_timeline; }
     [[nodiscard]] QueueDepthChart* queueChart() const noexcept { return m_queues; }
@@ -114,6 +121,8 @@ signals:
     /// A file finished loading (ok), failed, or was cancelled (!ok; see lastError()). An
     /// open that a newer openFile() replaced says nothing.
     void fileOpened(bool ok);
+    /// Attached to a program (ok), or the attempt failed (!ok; see lastError()).
+    void attachFinished(bool ok);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -121,6 +130,7 @@ protected:
 private:
     void buildMenus();
     void openDialog();
+    void attachDialog();
     void saveAs();
     void exportChrome();
     void exportCsv();
@@ -151,6 +161,7 @@ private:
     TraceDocument* m_document;
     ViewState* m_view;
     LiveSession* m_session;
+    AttachSession* m_attach;
     ControlPanel* m_controls;
     TimelineView* m_timeline;
     QueueDepthChart* m_queues;

@@ -1,0 +1,186 @@
+#include "sessions/attach_session.hpp"
+
+#include "document/trace_document.hpp"
+#include "taskscope/trace_server.hpp"
+
+#include <QDir>
+#include <QMetaObject>
+#include <QStandardPaths>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace taskscope::ui {
+
+/// What the reader thread and the session share; the thread holds it as long as it runs,
+/// so a session that is gone (or has moved on to another program) costs it nothing.
+struct AttachSession::Shared {
+    std::mutex mutex;
+    std::vector<trace::event> events;
+    std::vector<std::string> names; // every name so far, once they grew
+    trace::run_info info;
+    std::uint32_t schema = 0;
+    std::atomic<bool> stop{false};
+    std::shared_ptr<std::atomic<bool>> streamStop; // set once connected
+};
+
+AttachSession::AttachSession(TraceDocument* document, QObject* parent)
+    : QObject(parent)
+    , m_document(document) {
+    m_pumpTimer.setInterval(16); // a frame
+    connect(&m_pumpTimer, &QTimer::timeout, this, &AttachSession::pump);
+}
+
+AttachSession::~AttachSession() {
+    abandon();
+}
+
+void AttachSession::attach(const QString& address) {
+    abandon();
+    auto shared = std::make_shared<Shared>();
+    m_shared = shared;
+    m_address = address;
+    m_info = {};
+    m_namesSeen = 0;
+    m_pump.clear();
+    const QString folder = QStandardPaths::writableLocation(QStandardPaths::TempLocation);
+    QDir().mkpath(folder);
+    QString file = address;
+    file.replace(QLatin1Char(':'), QLatin1Char('-')).remove(QLatin1Char('[')).remove(']');
+    m_recording = std::filesystem::path(
+        QDir(folder)
+            .filePath(QStringLiteral("taskscope-attached-%1.tstrace").arg(file))
+            .toStdString());
+
+    QPointer<AttachSession> self(this);
+    const std::string target = address.toStdString();
+    std::thread([self, shared, target, path = m_recording] {
+        const auto post = [&](auto&& f) {
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, f = std::forward<decltype(f)>(f)] {
+                    if (AttachSession* session = self.data(); session != nullptr) {
+                        f(*session);
+                    }
+                },
+                Qt::QueuedConnection);
+        };
+        std::unique_ptr<stream_recording> stream;
+        try {
+            stream = std::make_unique<stream_recording>(target, path);
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            post([key = shared.get(), message](AttachSession& s) {
+                if (s.m_shared.get() == key) {
+                    s.m_shared.reset();
+                    emit s.failed(message);
+                }
+            });
+            return;
+        }
+        {
+            std::lock_guard lock(shared->mutex);
+            shared->info = stream->info();
+            shared->schema = stream->schema();
+            shared->streamStop = stream->stop_token();
+            if (shared->stop.load()) {
+                shared->streamStop->store(true); // detached while connecting
+            }
+        }
+        post([shared](AttachSession& s) { s.onAttached(shared); });
+        std::vector<trace::event> chunk;
+        while (stream->next(chunk)) {
+            std::lock_guard lock(shared->mutex);
+            shared->events.insert(shared->events.end(), chunk.begin(), chunk.end());
+            if (stream->names().size() != shared->names.size()) {
+                shared->names = stream->names();
+            }
+        }
+        QString how;
+        try {
+            how = QString::fromStdString(stream->finish());
+        } catch (const std::exception& e) {
+            how = QString::fromUtf8(e.what());
+        }
+        post([shared, how](AttachSession& s) { s.onEnded(shared, how); });
+    }).detach();
+}
+
+void AttachSession::onAttached(const std::shared_ptr<Shared>& shared) {
+    if (m_shared != shared || !m_document) {
+        return;
+    }
+    {
+        std::lock_guard lock(shared->mutex);
+        m_info = shared->info;
+        m_document->startAttached(m_info, shared->schema, m_address);
+    }
+    m_rateClock.start();
+    m_rateEvents = 0;
+    m_rate = 0;
+    m_pumpTimer.start();
+    emit attached();
+}
+
+void AttachSession::onEnded(const std::shared_ptr<Shared>& shared, const QString& how) {
+    if (m_shared != shared) {
+        return;
+    }
+    m_pumpTimer.stop();
+    if (m_document) {
+        m_pump.pumpAll(*m_document,
+                       [&](std::vector<trace::event>& out) { takeArrived(*shared, out); });
+    }
+    m_shared.reset();
+    m_rate = 0;
+    emit ended(how);
+}
+
+void AttachSession::detach() {
+    if (!m_shared) {
+        return;
+    }
+    // The thread ends its recording cleanly and reports through ended().
+    std::lock_guard lock(m_shared->mutex);
+    m_shared->stop.store(true);
+    if (m_shared->streamStop) {
+        m_shared->streamStop->store(true);
+    }
+}
+
+void AttachSession::abandon() {
+    detach();
+    // The thread finishes on its own; nothing it reports reaches this session now.
+    m_shared.reset();
+    m_pumpTimer.stop();
+    m_pump.clear();
+    m_rate = 0;
+}
+
+void AttachSession::takeArrived(Shared& shared, std::vector<trace::event>& out) {
+    std::lock_guard lock(shared.mutex);
+    // Names first: the events about to go in may name them.
+    if (shared.names.size() != m_namesSeen) {
+        m_document->setNames(shared.names);
+        m_namesSeen = shared.names.size();
+    }
+    out.swap(shared.events);
+    shared.events.clear();
+}
+
+void AttachSession::pump() {
+    const std::shared_ptr<Shared> shared = m_shared;
+    if (!shared || !m_document) {
+        return;
+    }
+    m_rateEvents += m_pump.pump(*m_document,
+                                [&](std::vector<trace::event>& out) { takeArrived(*shared, out); });
+    if (m_rateClock.elapsed() >= 1000) {
+        m_rate =
+            static_cast<double>(m_rateEvents) * 1000.0 / static_cast<double>(m_rateClock.restart());
+        m_rateEvents = 0;
+    }
+}
+
+} // namespace taskscope::ui

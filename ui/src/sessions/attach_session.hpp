@@ -1,0 +1,83 @@
+#pragma once
+// A running program of the user's own, watched live: it serves its trace
+// (TASKSCOPE_LISTEN, taskscope/trace_server.hpp), a thread here reads the stream into a
+// recording file and an inbox, and the GUI timer moves the inbox into the document.
+//
+//   program ──.tstrace stream──▶ reader thread ──▶ recording file (Save, Replay afterwards)
+//                                              └─▶ inbox ──GUI timer (EventPump)──▶ document
+//
+// The thread never touches the document; the session never waits on the network (a
+// connect that takes long, a detach, a program that stalls).
+
+#include "sessions/event_pump.hpp"
+#include "taskscope/trace/trace_file.hpp"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QTimer>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+namespace taskscope::ui {
+
+class TraceDocument;
+
+class AttachSession : public QObject {
+    Q_OBJECT
+public:
+    AttachSession(TraceDocument* document, QObject* parent = nullptr);
+    ~AttachSession() override;
+
+    /// Connects to "HOST:PORT" on a thread of its own (detaching from any program first);
+    /// attached() or failed() reports. The document starts over once attached.
+    void attach(const QString& address);
+    /// Stops watching; the document keeps what it has and ended() reports.
+    void detach();
+    /// Stops watching because the document is taken over: nothing more reaches it, and
+    /// ended() is not emitted.
+    void abandon();
+    /// Connecting, or attached and the stream still flowing.
+    [[nodiscard]] bool running() const noexcept { return m_shared != nullptr; }
+    [[nodiscard]] const QString& address() const noexcept { return m_address; }
+    /// The program's description (valid once attached).
+    [[nodiscard]] const trace::run_info& info() const noexcept { return m_info; }
+    /// Events a second taken in over the last second or so.
+    [[nodiscard]] double eventsPerSecond() const noexcept { return m_rate; }
+    /// The file the stream is written to (whole once ended() came).
+    [[nodiscard]] const std::filesystem::path& recording() const noexcept { return m_recording; }
+    /// Events received but not yet in the document.
+    [[nodiscard]] std::size_t backlog() const noexcept { return m_pump.backlog(); }
+
+    /// Moves what arrived into the document (the timer calls it every frame).
+    void pump();
+
+signals:
+    void attached();
+    void failed(const QString& message);
+    /// The stream ended: "the program ended", "stopped", or what broke.
+    void ended(const QString& how);
+
+private:
+    struct Shared;
+    void onAttached(const std::shared_ptr<Shared>& shared);
+    void onEnded(const std::shared_ptr<Shared>& shared, const QString& how);
+    /// Replaces `out` with what the thread received since, the names first.
+    void takeArrived(Shared& shared, std::vector<trace::event>& out);
+
+    QPointer<TraceDocument> m_document;
+    std::shared_ptr<Shared> m_shared; // the reader thread's, while one runs for us
+    QString m_address;
+    trace::run_info m_info;
+    std::filesystem::path m_recording;
+    std::size_t m_namesSeen = 0;
+    EventPump m_pump;
+    QTimer m_pumpTimer;
+    QElapsedTimer m_rateClock;
+    std::uint64_t m_rateEvents = 0;
+    double m_rate = 0;
+};
+
+} // namespace taskscope::ui
