@@ -6,20 +6,159 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <ostream>
+#include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
 namespace taskscope::cli {
 
+std::optional<double> parse_seconds(const std::string& text) {
+    double value = 0;
+    std::size_t used = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    const std::string unit = text.substr(used);
+    const double scale = unit.empty() || unit == "s"    ? 1.0
+                         : unit == "ms"                 ? 1e-3
+                         : unit == "m" || unit == "min" ? 60.0
+                         : unit == "h"                  ? 3600.0
+                                                        : -1.0;
+    if (scale < 0 || !(value > 0)) {
+        return std::nullopt;
+    }
+    return value * scale;
+}
+
+namespace {
+
+/// The last seconds of a stream, as the stream's own bytes: whole chunks, oldest first.
+/// Written out, it is a .tstrace of its own: a header, a chunk with the tracks and the names
+/// the kept chunks need (defined in chunks long gone), the kept chunks, an end record.
+class flight_ring {
+public:
+    explicit flight_ring(double seconds) : m_window_ns(static_cast<std::uint64_t>(seconds * 1e9)) {}
+
+    /// A chunk next() returned: its bytes, the names defined before them, its events.
+    void add(std::span<const unsigned char> bytes, std::size_t names_before,
+             std::span<const trace::event> events, const std::vector<std::string>& names) {
+        std::lock_guard lock(m_mutex);
+        entry e{.bytes = {bytes.begin(), bytes.end()},
+                .names_before = names_before,
+                .first_ns = UINT64_MAX,
+                .last_ns = 0,
+                .events = events.size()};
+        for (const trace::event& ev : events) {
+            e.first_ns = std::min(e.first_ns, ev.time_ns);
+            e.last_ns = std::max(e.last_ns, ev.time_ns);
+            if (ev.kind == trace::event_kind::track_started) {
+                m_tracks.push_back(ev);
+            }
+        }
+        if (names.size() != m_names.size()) {
+            m_names = names;
+        }
+        m_bytes += e.bytes.size();
+        m_entries.push_back(std::move(e));
+        const std::uint64_t newest = m_entries.back().last_ns;
+        while (m_entries.size() > 1 && m_entries.front().last_ns + m_window_ns < newest) {
+            m_bytes -= m_entries.front().bytes.size();
+            m_entries.pop_front();
+        }
+    }
+
+    /// Writes what is kept to `path`: how many events, or nullopt when it could not.
+    std::optional<std::uint64_t> write(const std::filesystem::path& path,
+                                       const trace::run_info& info) {
+        std::lock_guard lock(m_mutex);
+        if (m_entries.empty()) {
+            return std::uint64_t{0};
+        }
+        std::ofstream file(path, std::ios::binary | std::ios::trunc);
+        const auto put = [&](std::span<const unsigned char> bytes) {
+            file.write(reinterpret_cast<const char*>(bytes.data()),
+                       static_cast<std::streamsize>(bytes.size()));
+        };
+        put(trace::stream_encoder::header(info));
+        const entry& oldest = m_entries.front();
+        std::vector<trace::event> told = m_tracks; // the tracks start, for this file, here
+        for (trace::event& e : told) {
+            e.time_ns = oldest.first_ns == UINT64_MAX ? 0 : oldest.first_ns;
+        }
+        std::vector<unsigned char> catch_up;
+        trace::stream_encoder().chunk(
+            told, 0, std::span(m_names).first(std::min(oldest.names_before, m_names.size())),
+            catch_up);
+        put(catch_up);
+        std::uint64_t events = told.size();
+        std::uint64_t last_ns = 0;
+        for (const entry& e : m_entries) {
+            put(e.bytes);
+            events += e.events;
+            last_ns = std::max(last_ns, e.last_ns);
+        }
+        put(trace::stream_encoder::end(events, m_entries.size() + 1, 0, last_ns));
+        file.close();
+        if (!file) {
+            return std::nullopt;
+        }
+        return events;
+    }
+
+    [[nodiscard]] std::size_t bytes() const {
+        std::lock_guard lock(m_mutex);
+        return m_bytes;
+    }
+
+private:
+    struct entry {
+        std::vector<unsigned char> bytes;
+        std::size_t names_before = 0;
+        std::uint64_t first_ns = 0;
+        std::uint64_t last_ns = 0;
+        std::uint64_t events = 0;
+    };
+    std::uint64_t m_window_ns;
+    mutable std::mutex m_mutex;
+    std::deque<entry> m_entries;
+    std::vector<trace::event> m_tracks;
+    std::vector<std::string> m_names;
+    std::size_t m_bytes = 0;
+};
+
+/// OUTPUT-N.tstrace for the Nth write.
+std::filesystem::path numbered(const std::filesystem::path& output, int n) {
+    std::filesystem::path out = output;
+    out.replace_filename(output.stem().string() + "-" + std::to_string(n) +
+                         (output.has_extension() ? output.extension().string() : ".tstrace"));
+    return out;
+}
+
+} // namespace
+
 int run_record_attach(const attach_record_options& options, std::ostream& out, std::ostream& err) {
     // Ctrl-C ends the recording cleanly: a thread of its own waits for it (set up before
     // any other thread starts) and stops the stream; it is left behind when we are done.
     auto stop_asked = std::make_shared<stop_signal>();
+    const bool flight = options.flight_seconds > 0;
+    std::optional<dump_signal> dump_asked;
+    if (flight) {
+        dump_asked.emplace(); // before any other thread, too
+    }
     std::unique_ptr<stream_recording> recording;
     try {
-        recording = std::make_unique<stream_recording>(options.address, options.output);
+        recording = std::make_unique<stream_recording>(
+            options.address, flight ? std::filesystem::path() : options.output);
     } catch (const trace::file_error& e) {
         err << "taskscope-cli record: " << e.what() << '\n';
         return 1;
@@ -37,11 +176,40 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
     if (info.pid != 0) {
         out << " (pid " << info.pid << ")";
     }
-    out << " at " << options.address << ", recording to " << options.output.string();
+    out << " at " << options.address;
+    if (flight) {
+        out << "; flight recorder: keeping the last " << options.flight_seconds
+            << " s in memory, written to " << numbered(options.output, 1).string() << ", ... ";
+        if (dump_signal::available()) {
+            out << "on kill -USR1 " << this_process_id();
+        }
+        if (options.trigger_block_ms > 0) {
+            out << (dump_signal::available() ? " or " : "") << "when a worker blocks over "
+                << options.trigger_block_ms << " ms";
+        }
+    } else {
+        out << ", recording to " << options.output.string();
+    }
     if (options.max_seconds > 0) {
         out << " for up to " << options.max_seconds << " s";
     }
     out << " (Ctrl-C stops)\n" << std::flush;
+
+    flight_ring ring(options.flight_seconds);
+    int written = 0;
+    std::mutex write_mutex; // the watcher thread and the reading loop both write
+    const auto write_ring = [&](const std::string& why) {
+        std::lock_guard lock(write_mutex);
+        const std::filesystem::path path = numbered(options.output, ++written);
+        const auto events = ring.write(path, recording->info());
+        if (events) {
+            out << "wrote " << path.string() << " (" << *events << " events, the last "
+                << options.flight_seconds << " s): " << why << '\n'
+                << std::flush;
+        } else {
+            err << "taskscope-cli record: cannot write " << path.string() << '\n';
+        }
+    };
 
     // --max-seconds: a watchdog that stops the stream when the time is up.
     auto done = std::make_shared<std::atomic<bool>>(false);
@@ -61,12 +229,60 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
             }
         });
     }
+    // SIGUSR1 is looked for every 50 ms, whether the program is busy or idle.
+    std::thread dump_watcher;
+    if (flight) {
+        dump_watcher = std::thread([&] {
+            std::uint64_t handled = 0;
+            while (!done->load()) {
+                if (const std::uint64_t asked = dump_asked->requests(); asked != handled) {
+                    handled = asked;
+                    write_ring("asked by SIGUSR1");
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        });
+    }
     std::vector<trace::event> chunk;
-    while (recording->next(chunk)) {
+    std::vector<std::uint64_t> blocked_since; // by track: a block_begin's time, 0 if none
+    const auto block_limit_ns = static_cast<std::uint64_t>(options.trigger_block_ms * 1e6);
+    for (;;) {
+        const std::size_t names_before = recording->names().size();
+        if (!recording->next(chunk)) {
+            break;
+        }
+        if (!flight) {
+            continue;
+        }
+        ring.add(recording->last_chunk_bytes(), names_before, chunk, recording->names());
+        if (block_limit_ns == 0) {
+            continue;
+        }
+        for (const trace::event& e : chunk) {
+            if (e.track >= blocked_since.size()) {
+                blocked_since.resize(e.track + std::size_t{1}, 0);
+            }
+            if (e.kind == trace::event_kind::block_begin) {
+                blocked_since[e.track] = e.time_ns + 1; // + 1: a block at time 0 still counts
+            } else if (e.kind == trace::event_kind::block_end && blocked_since[e.track] != 0) {
+                const std::uint64_t took = e.time_ns + 1 - blocked_since[e.track];
+                blocked_since[e.track] = 0;
+                if (took > block_limit_ns) {
+                    char why[96];
+                    std::snprintf(why, sizeof why,
+                                  "a task blocked its thread (track %u) for %.1f ms",
+                                  static_cast<unsigned>(e.track), static_cast<double>(took) / 1e6);
+                    write_ring(why);
+                }
+            }
+        }
     }
     done->store(true);
     if (watchdog.joinable()) {
         watchdog.join();
+    }
+    if (dump_watcher.joinable()) {
+        dump_watcher.join();
     }
     std::string ending;
     try {
@@ -87,7 +303,16 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
                   "recorded %llu events (%llu lost to a slow reader or full buffers)",
                   static_cast<unsigned long long>(recording->events()),
                   static_cast<unsigned long long>(recording->dropped()));
-    out << line << "; " << ending << "\nnext: taskscope " << options.output.string() << '\n';
+    out << line << "; " << ending << '\n';
+    if (flight) {
+        out << "flight recorder: wrote " << written << " file(s)";
+        if (written > 0) {
+            out << "; next: taskscope " << numbered(options.output, written).string();
+        }
+        out << '\n';
+        return 0;
+    }
+    out << "next: taskscope " << options.output.string() << '\n';
     return recording->events() != 0 ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 #include "console.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <iostream>
@@ -98,6 +99,20 @@ console_input::status console_input::read(std::string& text, std::chrono::millis
     return m_impl->ended ? status::ended : status::nothing_yet;
 }
 
+std::uint64_t this_process_id() noexcept {
+    return ::GetCurrentProcessId();
+}
+
+struct dump_signal::impl {};
+dump_signal::dump_signal() = default;
+dump_signal::~dump_signal() = default;
+bool dump_signal::available() noexcept {
+    return false;
+}
+std::uint64_t dump_signal::requests() const noexcept {
+    return 0;
+}
+
 #else
 
 struct stop_signal::impl {
@@ -136,6 +151,40 @@ console_input::status console_input::read(std::string& text, std::chrono::millis
     }
     text.append(buffer, static_cast<std::size_t>(n));
     return status::data;
+}
+
+std::uint64_t this_process_id() noexcept {
+    return static_cast<std::uint64_t>(::getpid());
+}
+
+struct dump_signal::impl {
+    std::atomic<std::uint64_t> requests{0};
+};
+
+dump_signal::dump_signal() : m_impl(std::make_shared<impl>()) {
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
+    // Detached: sigwait cannot be cancelled; the thread keeps the counter it shares alive.
+    std::thread([state = m_impl, usr1] {
+        for (;;) {
+            int signal = 0;
+            if (sigwait(&usr1, &signal) == 0) {
+                state->requests.fetch_add(1);
+            }
+        }
+    }).detach();
+}
+
+dump_signal::~dump_signal() = default;
+
+bool dump_signal::available() noexcept {
+    return true;
+}
+
+std::uint64_t dump_signal::requests() const noexcept {
+    return m_impl->requests.load();
 }
 
 #endif

@@ -3,6 +3,7 @@
 // reading typed input without blocking the caller for good.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -40,5 +41,26 @@ private:
     struct impl;
     std::unique_ptr<impl> m_impl;
 };
+
+/// A request to write what is kept, sent from outside: SIGUSR1 (`kill -USR1 PID`) on POSIX
+/// systems; Windows has no such signal (available() says so). Construct it before any
+/// other thread starts: the signal is then blocked in every thread, and counted by one.
+class dump_signal {
+public:
+    dump_signal();
+    ~dump_signal();
+    dump_signal(const dump_signal&) = delete;
+    dump_signal& operator=(const dump_signal&) = delete;
+    [[nodiscard]] static bool available() noexcept;
+    /// Requests received so far.
+    [[nodiscard]] std::uint64_t requests() const noexcept;
+
+private:
+    struct impl;
+    std::shared_ptr<impl> m_impl;
+};
+
+/// This process's id (what `kill -USR1` takes).
+[[nodiscard]] std::uint64_t this_process_id() noexcept;
 
 } // namespace taskscope::cli

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,20 @@ int main(int argc, char** argv) {
                      "(started with TASKSCOPE_LISTEN=HOST:PORT, e.g. 127.0.0.1:6669); the "
                      "server and load flags do not apply")
         ->type_name("HOST:PORT");
+    std::string flight_recorder;
+    record_cmd
+        ->add_option("--flight-recorder", flight_recorder,
+                     "With --attach: keep only the last DURATION (60s, 2m, 500ms) in memory and "
+                     "write it to OUTPUT-1.tstrace, OUTPUT-2.tstrace, ... on SIGUSR1 "
+                     "(kill -USR1 PID) or --trigger-block")
+        ->type_name("DURATION");
+    double trigger_block_ms = 0;
+    record_cmd
+        ->add_option("--trigger-block", trigger_block_ms,
+                     "With --flight-recorder: also write when a task blocks its thread longer "
+                     "than MS milliseconds")
+        ->type_name("MS")
+        ->check(CLI::Range(0.001, 3600000.0));
 
     bool stats_json = false;
     std::filesystem::path stats_file;
@@ -293,6 +308,26 @@ int main(int argc, char** argv) {
             serve.command = command_line(argc, argv);
             return taskscope::cli::run_serve(serve, std::cout, std::cerr);
         }
+        if (*record_cmd && attach_address.empty() &&
+            (!flight_recorder.empty() || trigger_block_ms > 0)) {
+            std::cerr << "taskscope-cli record: --flight-recorder and --trigger-block watch a "
+                         "running program: add --attach HOST:PORT\n";
+            return 2;
+        }
+        if (*record_cmd && flight_recorder.empty() && trigger_block_ms > 0) {
+            std::cerr << "taskscope-cli record: --trigger-block needs --flight-recorder\n";
+            return 2;
+        }
+        std::optional<double> flight_seconds;
+        if (!flight_recorder.empty()) {
+            flight_seconds = taskscope::cli::parse_seconds(flight_recorder);
+            if (!flight_seconds) {
+                std::cerr << "taskscope-cli record: --flight-recorder takes a duration such as "
+                             "60s, 2m or 500ms (got \""
+                          << flight_recorder << "\")\n";
+                return 2;
+            }
+        }
         if (*record_cmd && !attach_address.empty()) {
             for (const char* flag : {"--load", "--requests", "--concurrency", "--workers"}) {
                 if (record_cmd->count(flag) != 0) {
@@ -305,7 +340,9 @@ int main(int argc, char** argv) {
             return taskscope::cli::run_record_attach(
                 {.address = attach_address,
                  .output = record.output,
-                 .max_seconds = max_seconds_opt->count() != 0 ? record.max_seconds : 0.0},
+                 .max_seconds = max_seconds_opt->count() != 0 ? record.max_seconds : 0.0,
+                 .flight_seconds = flight_seconds.value_or(0.0),
+                 .trigger_block_ms = trigger_block_ms},
                 std::cout, std::cerr);
         }
         if (*record_cmd) {

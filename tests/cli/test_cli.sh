@@ -217,12 +217,35 @@ else
     "${cli[@]}" record --attach "127.0.0.1:$trace_port" -o "$work/second.tstrace" --max-seconds 0.3 >"$work/second.out" 2>&1 ||
         fail "a second viewer: $(cat "$work/second.out")"
     grep "stopped after 0.3 s" "$work/second.out" >/dev/null || fail "second viewer's ending: $(cat "$work/second.out")"
+    # The flight recorder (attached from here on): the last 5 s in memory, written on SIGUSR1.
+    # Chunks reach it up to a chunk's age (100 ms) after the requests: ask until the file
+    # holds all 30.
+    "${cli[@]}" record --attach "127.0.0.1:$trace_port" -o "$work/flight.tstrace" --flight-recorder 5s >"$work/flight.out" 2>&1 &
+    flight_pid=$!
+    [ -n "$(wait_for "$work/flight.out" '/flight recorder: keeping the last 5 s/p')" ] ||
+        fail "flight recorder banner: $(cat "$work/flight.out")"
+    "${cli[@]}" load "http://127.0.0.1:$http_port/" -n 30 -c 2 >/dev/null || fail "load while the flight recorder ran"
+    flight_requests=""
+    for n in $(seq 1 20); do
+        kill -USR1 "$flight_pid"
+        [ -n "$(wait_for "$work/flight.out" "/^wrote .*flight-$n.tstrace/p")" ] || break
+        flight_requests=$("${cli[@]}" stats "$work/flight-$n.tstrace" 2>&1 | sed -n 's|^requests (server side): \([0-9]*\),.*|\1|p')
+        [ "$flight_requests" = "30" ] && break
+        sleep 0.1
+    done
+    [ "$flight_requests" = "30" ] || fail "the flight recording holds $flight_requests requests, not 30: $(cat "$work/flight.out")"
+    kill -INT "$flight_pid"
+    wait "$flight_pid" || fail "the flight recorder did not exit cleanly: $(cat "$work/flight.out")"
+    "${cli[@]}" record -o "$work/x.tstrace" --flight-recorder 5s >/dev/null 2>"$work/err"
+    [ $? -eq 2 ] || fail "--flight-recorder without --attach did not exit 2"
+    "${cli[@]}" record --attach 127.0.0.1:1 -o "$work/x.tstrace" --flight-recorder soon >/dev/null 2>"$work/err"
+    grep "takes a duration such as 60s" "$work/err" >/dev/null || fail "bad duration message: $(cat "$work/err")"
     kill -INT "$served_pid"
     wait "$served_pid" || fail "the served program did not exit cleanly"
     wait "$attach_pid" || fail "record --attach exited non-zero: $(cat "$work/attach.out")"
     grep "the program ended" "$work/attach.out" >/dev/null || fail "record --attach ending: $(cat "$work/attach.out")"
     stats=$("${cli[@]}" stats "$work/attached.tstrace" 2>&1)
-    echo "$stats" | grep "requests (server side): 120," >/dev/null || fail "the attached recording's requests: $stats"
+    echo "$stats" | grep "requests (server side): 150," >/dev/null || fail "the attached recording's requests: $stats"
     "${cli[@]}" stats "$work/second.tstrace" >/dev/null 2>&1 || fail "the second viewer's recording does not open"
     # Not a trace stream: the HTTP port of a server.
     "${cli[@]}" serve --port 0 >"$work/plain.out" 2>&1 &

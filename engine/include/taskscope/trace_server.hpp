@@ -151,7 +151,8 @@ private:
 /// File > Attach do with a stream.
 class stream_recording {
 public:
-    /// Connects to "HOST:PORT", reads the stream's header and creates `file`. Throws
+    /// Connects to "HOST:PORT", reads the stream's header and creates `file` (empty: no
+    /// file; the caller keeps what it wants of last_chunk_bytes()). Throws
     /// trace::file_error saying what went wrong (cannot connect, not a trace stream, a newer
     /// schema, cannot write the file).
     stream_recording(const std::string& address, const std::filesystem::path& file);
@@ -178,6 +179,9 @@ public:
     /// Events the program said were lost (full buffers, or this viewer reading too slowly).
     [[nodiscard]] std::uint64_t dropped() const noexcept;
     [[nodiscard]] std::uint64_t bytes_received() const noexcept;
+    /// The stream's bytes behind what next() last returned (whole chunks, the names-only
+    /// ones before it included), valid until the next call.
+    [[nodiscard]] std::span<const unsigned char> last_chunk_bytes() const noexcept;
 
 private:
     class copy;

@@ -449,19 +449,26 @@ public:
     [[nodiscard]] bool is_stream() const noexcept override { return true; }
     [[nodiscard]] std::string failure() const override { return m_stream->failure(); }
     [[nodiscard]] const trace_stream_source& stream() const noexcept { return *m_stream; }
-    /// Writes what was read up to now: the reader has checked it.
+    /// What was read up to now, checked by the reader: written to `file` when it is open,
+    /// and kept as last() until the next commit.
     bool commit(std::ofstream& file) {
-        file.write(reinterpret_cast<const char*>(m_pending.data()),
-                   static_cast<std::streamsize>(m_pending.size()));
+        m_last.swap(m_pending);
         m_pending.clear();
+        if (!file.is_open()) {
+            return true;
+        }
+        file.write(reinterpret_cast<const char*>(m_last.data()),
+                   static_cast<std::streamsize>(m_last.size()));
         return static_cast<bool>(file);
     }
+    [[nodiscard]] std::span<const unsigned char> last() const noexcept { return m_last; }
     /// Drops what was read after the last whole chunk (a stream cut inside one).
     void discard() noexcept { m_pending.clear(); }
 
 private:
     std::unique_ptr<trace_stream_source> m_stream;
     std::vector<unsigned char> m_pending;
+    std::vector<unsigned char> m_last;
 };
 
 stream_recording::stream_recording(const std::string& address, const std::filesystem::path& file)
@@ -472,8 +479,11 @@ stream_recording::stream_recording(const std::string& address, const std::filesy
     m_copy = owned.get();
     m_stream = &m_copy->stream();
     m_reader = std::make_unique<trace::file_reader>(std::move(owned), address);
-    m_file = std::make_unique<std::ofstream>(file, std::ios::binary | std::ios::trunc);
-    if (!*m_file || !m_copy->commit(*m_file)) {
+    m_file = std::make_unique<std::ofstream>();
+    if (!file.empty()) {
+        m_file->open(file, std::ios::binary | std::ios::trunc);
+    }
+    if ((!file.empty() && !*m_file) || !m_copy->commit(*m_file)) {
         throw trace::file_error(trace::file_error::reason::io, "cannot write " + file.string());
     }
 }
@@ -510,6 +520,10 @@ bool stream_recording::program_ended() const noexcept {
 
 std::uint64_t stream_recording::dropped() const noexcept {
     return m_dropped.total();
+}
+
+std::span<const unsigned char> stream_recording::last_chunk_bytes() const noexcept {
+    return m_copy->last();
 }
 
 std::uint64_t stream_recording::bytes_received() const noexcept {
@@ -551,8 +565,9 @@ std::string stream_recording::finish() {
         m_copy->discard();
         ending = m_reader->report().warning;
     }
+    const bool was_open = m_file->is_open();
     m_file->close();
-    if (m_write_failed || !*m_file) {
+    if (was_open && (m_write_failed || !*m_file)) {
         throw trace::file_error(trace::file_error::reason::io,
                                 "writing " + m_path.string() + " failed");
     }

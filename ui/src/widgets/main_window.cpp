@@ -518,10 +518,13 @@ void MainWindow::updateQueueStrip() {
     if (m_document->isLive()) {
         const bool lessonOver =
             m_source.kind == DocumentSource::Kind::lesson && !m_lesson->running();
-        m_queueStrip->setSource(&m_document->liveQueues(),
-                                lessonOver ? tr("at the end of the lesson; Replay (Ctrl+P) shows "
-                                                "any moment")
-                                           : tr("now"));
+        const bool programOver =
+            m_source.kind == DocumentSource::Kind::attached && !m_attach->running();
+        m_queueStrip->setSource(
+            &m_document->liveQueues(),
+            lessonOver    ? tr("at the end of the lesson; Replay (Ctrl+P) shows any moment")
+            : programOver ? tr("when the program stopped; Replay (Ctrl+P) shows any moment")
+                          : tr("now"));
         return;
     }
     m_queueStrip->setSource(nullptr, QString(),
