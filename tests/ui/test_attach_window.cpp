@@ -9,7 +9,9 @@
 #include "taskscope/trace/trace_file.hpp"
 #include "taskscope/trace_server.hpp"
 #include "ui_test_support.hpp"
+#include "widgets/control_panel.hpp"
 
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QSignalSpy>
 #include <catch2/catch.hpp>
@@ -69,6 +71,10 @@ TEST_CASE("File > Attach watches a running program live and keeps its trace when
     CHECK(
         w.windowTitle().contains(QStringLiteral("pid %1").arg(QCoreApplication::applicationPid())));
     CHECK(MainWindow::recentAttachTargets().front() == address);
+    // The panel shows the program's runtime, read-only, and no HTTP modes it cannot know.
+    CHECK_FALSE(w.controls()->note().isEmpty());
+    CHECK(w.controls()->sleepMode()->currentIndex() == -1);
+    CHECK(w.controls()->acceptMode()->currentIndex() == -1);
 
     // The program works; the window shows its tasks and its requests as they happen.
     program->block_on(serve_many(40), "orders");

@@ -223,7 +223,15 @@ void ControlPanel::showRecorded(const trace::run_info& info) {
     options.sleep = net::parse_sleep_mode(info.sleep_mode).value_or(net::sleep_mode::async);
     options.accept = net::parse_accept_mode(info.accept_mode).value_or(net::accept_mode::spawn);
     showOptions(options);
-    m_address->setText(tr("recorded"));
+    // No HTTP server ran in it, or none the trace knows of (an attached program's own): the
+    // boxes stay empty rather than show a default as if it had been recorded.
+    if (info.sleep_mode.empty()) {
+        m_sleepMode->setCurrentIndex(-1);
+    }
+    if (info.accept_mode.empty()) {
+        m_acceptMode->setCurrentIndex(-1);
+    }
+    m_address->setText(info.sleep_mode.empty() ? tr("not recorded") : tr("recorded"));
 }
 
 void ControlPanel::setLive(bool live, const QString& note) {
