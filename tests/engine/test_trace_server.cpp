@@ -204,7 +204,10 @@ TEST_CASE("a viewer that stops reading costs the program nothing and is told wha
     for (const trace::event& e : seen.events) {
         told.add(e);
     }
-    CHECK(told.total() == missed + rt.trace().dropped());
+    // Chunks may still be missed while it starts reading (shutdown flushes more): count
+    // what the server says once it has closed.
+    CHECK(server->missed_by_viewers() >= missed);
+    CHECK(told.total() == server->missed_by_viewers() + rt.trace().dropped());
 }
 
 TEST_CASE("a stream cut at any chunk boundary, or inside a chunk, reads up to the cut",

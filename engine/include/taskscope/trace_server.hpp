@@ -86,6 +86,9 @@ private:
     void accept_viewers();
     void seal(std::vector<trace::event> events);
     void offer(viewer& v, const sealed_chunk& chunk);
+    /// Sends `v` a chunk of its own: the tracks it has not heard of, what it missed per
+    /// track, and the names up to `names_until`, at time `now`.
+    void tell(viewer& v, trace::name_id names_until, std::uint64_t now);
     void send_pending();
 
     trace_server_options m_options;

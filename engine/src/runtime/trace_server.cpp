@@ -206,35 +206,8 @@ void trace_server::offer(viewer& v, const sealed_chunk& chunk) {
         m_missed += chunk.events.size();
         return;
     }
-    const std::uint64_t now = chunk.earliest_ns;
-    const auto hub_lost = [&](std::size_t track) {
-        return track < m_hub_lost.size() ? m_hub_lost[track] : 0;
-    };
     if (v.needs_tracks || v.names_known < chunk.first_name || v.lost_untold) {
-        std::vector<trace::event> told;
-        if (v.needs_tracks) {
-            // Tracks that started before the viewer came: they start, for it, now.
-            for (trace::event e : m_tracks) {
-                e.time_ns = now;
-                told.push_back(e);
-            }
-        }
-        if (v.lost_untold) {
-            for (std::size_t track = 0; track < v.lost.size(); ++track) {
-                if (v.lost[track] != 0) {
-                    const auto t = static_cast<std::uint16_t>(track);
-                    told.push_back(
-                        trace::make::events_dropped(now, t, hub_lost(track) + v.lost[track], t));
-                }
-            }
-        }
-        auto encoded = std::make_shared<bytes>();
-        m_encoder.chunk(told, v.names_known,
-                        std::span(m_names).subspan(v.names_known, chunk.first_name - v.names_known),
-                        *encoded);
-        v.push(std::move(encoded));
-        v.needs_tracks = false;
-        v.lost_untold = false;
+        tell(v, chunk.first_name, chunk.earliest_ns);
     }
     v.names_known = static_cast<trace::name_id>(chunk.first_name + chunk.name_count);
     const bool lost_any = std::any_of(v.lost.begin(), v.lost.end(), [](auto n) { return n != 0; });
@@ -253,6 +226,34 @@ void trace_server::offer(viewer& v, const sealed_chunk& chunk) {
     } else {
         v.push(chunk.encoded);
     }
+}
+
+void trace_server::tell(viewer& v, trace::name_id names_until, std::uint64_t now) {
+    std::vector<trace::event> told;
+    if (v.needs_tracks) {
+        // Tracks that started before the viewer came: they start, for it, now.
+        for (trace::event e : m_tracks) {
+            e.time_ns = now;
+            told.push_back(e);
+        }
+    }
+    if (v.lost_untold) {
+        for (std::size_t track = 0; track < v.lost.size(); ++track) {
+            if (v.lost[track] != 0) {
+                const auto t = static_cast<std::uint16_t>(track);
+                const std::uint64_t hub = track < m_hub_lost.size() ? m_hub_lost[track] : 0;
+                told.push_back(trace::make::events_dropped(now, t, hub + v.lost[track], t));
+            }
+        }
+    }
+    auto encoded = std::make_shared<bytes>();
+    m_encoder.chunk(told, v.names_known,
+                    std::span(m_names).subspan(v.names_known, names_until - v.names_known),
+                    *encoded);
+    v.push(std::move(encoded));
+    v.names_known = names_until;
+    v.needs_tracks = false;
+    v.lost_untold = false;
 }
 
 void trace_server::send_pending() {
@@ -338,6 +339,9 @@ void trace_server::serve_loop() {
     const auto end = std::make_shared<const bytes>(
         trace::stream_encoder::end(events_sent, chunks_sent, hub_dropped.total(), last_time_ns));
     for (auto& v : m_viewers) {
+        if (v->lost_untold) { // the last chunks it missed: said before the end
+            tell(*v, static_cast<trace::name_id>(m_names.size()), last_time_ns);
+        }
         v->push(end);
     }
     const auto deadline = std::chrono::steady_clock::now() + m_grace;
