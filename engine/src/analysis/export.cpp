@@ -301,7 +301,9 @@ void chrome_trace_writer::end_request(const open_request& r, std::uint32_t tid,
                                       std::uint64_t end_ns, const std::string& args_json) {
     begin_record();
     m_out << R"({"ph":"e","pid":1,"tid":)" << tid << ",\"ts\":";
-    write_ts(end_ns);
+    // Never before its begin: the two may be stamped on different cores, whose clocks can
+    // disagree by a little (the model clamps the same way).
+    write_ts(std::max(end_ns, r.begin_ns));
     m_out << ",\"cat\":\"" << (r.client ? "http client" : "http server") << "\",\"id\":\""
           << (r.client ? 'c' : 's') << r.id << "\",\"name\":" << quoted_name(r.route)
           << ",\"args\":" << args_json << '}';
