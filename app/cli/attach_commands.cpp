@@ -42,100 +42,6 @@ std::optional<double> parse_seconds(const std::string& text) {
 
 namespace {
 
-/// The last seconds of a stream, as the stream's own bytes: whole chunks, oldest first.
-/// Written out, it is a .tstrace of its own: a header, a chunk with the tracks and the names
-/// the kept chunks need (defined in chunks long gone), the kept chunks, an end record.
-class flight_ring {
-public:
-    explicit flight_ring(double seconds) : m_window_ns(static_cast<std::uint64_t>(seconds * 1e9)) {}
-
-    /// A chunk next() returned: its bytes, the names defined before them, its events.
-    void add(std::span<const unsigned char> bytes, std::size_t names_before,
-             std::span<const trace::event> events, const std::vector<std::string>& names) {
-        std::lock_guard lock(m_mutex);
-        entry e{.bytes = {bytes.begin(), bytes.end()},
-                .names_before = names_before,
-                .first_ns = UINT64_MAX,
-                .last_ns = 0,
-                .events = events.size()};
-        for (const trace::event& ev : events) {
-            e.first_ns = std::min(e.first_ns, ev.time_ns);
-            e.last_ns = std::max(e.last_ns, ev.time_ns);
-            if (ev.kind == trace::event_kind::track_started) {
-                m_tracks.push_back(ev);
-            }
-        }
-        if (names.size() != m_names.size()) {
-            m_names = names;
-        }
-        m_bytes += e.bytes.size();
-        m_entries.push_back(std::move(e));
-        const std::uint64_t newest = m_entries.back().last_ns;
-        while (m_entries.size() > 1 && m_entries.front().last_ns + m_window_ns < newest) {
-            m_bytes -= m_entries.front().bytes.size();
-            m_entries.pop_front();
-        }
-    }
-
-    /// Writes what is kept to `path`: how many events, or nullopt when it could not.
-    std::optional<std::uint64_t> write(const std::filesystem::path& path,
-                                       const trace::run_info& info) {
-        std::lock_guard lock(m_mutex);
-        if (m_entries.empty()) {
-            return std::uint64_t{0};
-        }
-        std::ofstream file(path, std::ios::binary | std::ios::trunc);
-        const auto put = [&](std::span<const unsigned char> bytes) {
-            file.write(reinterpret_cast<const char*>(bytes.data()),
-                       static_cast<std::streamsize>(bytes.size()));
-        };
-        put(trace::stream_encoder::header(info));
-        const entry& oldest = m_entries.front();
-        std::vector<trace::event> told = m_tracks; // the tracks start, for this file, here
-        for (trace::event& e : told) {
-            e.time_ns = oldest.first_ns == UINT64_MAX ? 0 : oldest.first_ns;
-        }
-        std::vector<unsigned char> catch_up;
-        trace::stream_encoder().chunk(
-            told, 0, std::span(m_names).first(std::min(oldest.names_before, m_names.size())),
-            catch_up);
-        put(catch_up);
-        std::uint64_t events = told.size();
-        std::uint64_t last_ns = 0;
-        for (const entry& e : m_entries) {
-            put(e.bytes);
-            events += e.events;
-            last_ns = std::max(last_ns, e.last_ns);
-        }
-        put(trace::stream_encoder::end(events, m_entries.size() + 1, 0, last_ns));
-        file.close();
-        if (!file) {
-            return std::nullopt;
-        }
-        return events;
-    }
-
-    [[nodiscard]] std::size_t bytes() const {
-        std::lock_guard lock(m_mutex);
-        return m_bytes;
-    }
-
-private:
-    struct entry {
-        std::vector<unsigned char> bytes;
-        std::size_t names_before = 0;
-        std::uint64_t first_ns = 0;
-        std::uint64_t last_ns = 0;
-        std::uint64_t events = 0;
-    };
-    std::uint64_t m_window_ns;
-    mutable std::mutex m_mutex;
-    std::deque<entry> m_entries;
-    std::vector<trace::event> m_tracks;
-    std::vector<std::string> m_names;
-    std::size_t m_bytes = 0;
-};
-
 /// OUTPUT-N.tstrace for the Nth write.
 std::filesystem::path numbered(const std::filesystem::path& output, int n) {
     std::filesystem::path out = output;
@@ -195,7 +101,7 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
     }
     out << " (Ctrl-C stops)\n" << std::flush;
 
-    flight_ring ring(options.flight_seconds);
+    stream_ring ring(options.flight_seconds);
     int written = 0;
     std::mutex write_mutex; // the watcher thread and the reading loop both write
     const auto write_ring = [&](const std::string& why) {

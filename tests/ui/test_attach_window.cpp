@@ -6,6 +6,7 @@
 #include "sessions/attach_session.hpp"
 #include "taskscope/record.hpp"
 #include "taskscope/taskscope.hpp"
+#include "taskscope/trace/event_types.hpp"
 #include "taskscope/trace/trace_file.hpp"
 #include "taskscope/trace_server.hpp"
 #include "ui_test_support.hpp"
@@ -83,6 +84,25 @@ TEST_CASE("File > Attach watches a running program live and keeps its trace when
     REQUIRE(runUntil([&] { return w.document()->model().request_latencies().size() == 40; },
                      std::chrono::seconds(20)));
     CHECK(w.attachSession()->running());
+    // File > Save the last minute: a trace of its own, with the handlers named.
+    const std::filesystem::path last =
+        std::filesystem::temp_directory_path() / "attach-test-last-minute.tstrace";
+    const auto saved = w.attachSession()->saveLast(last);
+    REQUIRE(saved.has_value());
+    CHECK(*saved > 0);
+    {
+        const trace::loaded_trace minute = trace::read_trace_file(last);
+        CHECK(minute.report.complete);
+        std::size_t handlers = 0;
+        for (const trace::event& e : minute.events) {
+            if (e.kind == trace::event_kind::task_spawned &&
+                minute.names.at(trace::task_spawned_view::from(e).name) == "order_handler") {
+                ++handlers;
+            }
+        }
+        CHECK(handlers == 40);
+    }
+    std::filesystem::remove(last);
 
     // The program ends: the window says so and keeps the trace, which can be saved and
     // replayed.

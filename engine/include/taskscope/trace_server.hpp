@@ -21,10 +21,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -200,6 +202,41 @@ private:
     trace::dropped_tally m_dropped;
     bool m_write_failed = false;
     bool m_finished = false;
+};
+
+/// The last seconds of a stream, as the stream's own bytes: whole chunks, oldest first (a
+/// flight recorder: `record --attach --flight-recorder`, the window's File > Save the last
+/// minute). Written out, it is a .tstrace of its own: a header, a chunk with the tracks and
+/// the names the kept chunks need (defined in chunks long gone), the kept chunks, an end
+/// record. Thread-safe.
+class stream_ring {
+public:
+    explicit stream_ring(double seconds);
+    /// A chunk stream_recording::next() returned: its bytes (last_chunk_bytes()), the number
+    /// of names defined before them, its events, and every name so far.
+    void add(std::span<const unsigned char> bytes, std::size_t names_before,
+             std::span<const trace::event> events, const std::vector<std::string>& names);
+    /// Writes what is kept to `path`: how many events, or nullopt when it could not.
+    std::optional<std::uint64_t> write(const std::filesystem::path& path,
+                                       const trace::run_info& info) const;
+    /// What the kept chunks take.
+    [[nodiscard]] std::size_t bytes() const;
+    [[nodiscard]] double seconds() const noexcept { return static_cast<double>(m_window_ns) / 1e9; }
+
+private:
+    struct entry {
+        std::vector<unsigned char> bytes;
+        std::size_t names_before = 0;
+        std::uint64_t first_ns = 0;
+        std::uint64_t last_ns = 0;
+        std::uint64_t events = 0;
+    };
+    std::uint64_t m_window_ns;
+    mutable std::mutex m_mutex;
+    std::deque<entry> m_entries;
+    std::vector<trace::event> m_tracks;
+    std::vector<std::string> m_names;
+    std::size_t m_bytes = 0;
 };
 
 } // namespace taskscope

@@ -578,4 +578,76 @@ std::string stream_recording::finish() {
     return ending;
 }
 
+// ---------------------------------------------------------------- the last seconds
+
+stream_ring::stream_ring(double seconds) : m_window_ns(static_cast<std::uint64_t>(seconds * 1e9)) {}
+
+void stream_ring::add(std::span<const unsigned char> bytes, std::size_t names_before,
+                      std::span<const trace::event> events, const std::vector<std::string>& names) {
+    std::lock_guard lock(m_mutex);
+    entry e{.bytes = {bytes.begin(), bytes.end()},
+            .names_before = names_before,
+            .first_ns = UINT64_MAX,
+            .last_ns = 0,
+            .events = events.size()};
+    for (const trace::event& ev : events) {
+        e.first_ns = std::min(e.first_ns, ev.time_ns);
+        e.last_ns = std::max(e.last_ns, ev.time_ns);
+        if (ev.kind == trace::event_kind::track_started) {
+            m_tracks.push_back(ev);
+        }
+    }
+    if (names.size() != m_names.size()) {
+        m_names = names;
+    }
+    m_bytes += e.bytes.size();
+    m_entries.push_back(std::move(e));
+    const std::uint64_t newest = m_entries.back().last_ns;
+    while (m_entries.size() > 1 && m_entries.front().last_ns + m_window_ns < newest) {
+        m_bytes -= m_entries.front().bytes.size();
+        m_entries.pop_front();
+    }
+}
+
+std::optional<std::uint64_t> stream_ring::write(const std::filesystem::path& path,
+                                                const trace::run_info& info) const {
+    std::lock_guard lock(m_mutex);
+    if (m_entries.empty()) {
+        return std::uint64_t{0};
+    }
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    const auto put = [&](std::span<const unsigned char> bytes) {
+        file.write(reinterpret_cast<const char*>(bytes.data()),
+                   static_cast<std::streamsize>(bytes.size()));
+    };
+    put(trace::stream_encoder::header(info));
+    const entry& oldest = m_entries.front();
+    std::vector<trace::event> told = m_tracks; // the tracks start, for this file, here
+    for (trace::event& e : told) {
+        e.time_ns = oldest.first_ns == UINT64_MAX ? 0 : oldest.first_ns;
+    }
+    std::vector<unsigned char> catch_up;
+    trace::stream_encoder().chunk(
+        told, 0, std::span(m_names).first(std::min(oldest.names_before, m_names.size())), catch_up);
+    put(catch_up);
+    std::uint64_t events = told.size();
+    std::uint64_t last_ns = 0;
+    for (const entry& e : m_entries) {
+        put(e.bytes);
+        events += e.events;
+        last_ns = std::max(last_ns, e.last_ns);
+    }
+    put(trace::stream_encoder::end(events, m_entries.size() + 1, 0, last_ns));
+    file.close();
+    if (!file) {
+        return std::nullopt;
+    }
+    return events;
+}
+
+std::size_t stream_ring::bytes() const {
+    std::lock_guard lock(m_mutex);
+    return m_bytes;
+}
+
 } // namespace taskscope

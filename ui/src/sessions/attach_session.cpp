@@ -23,6 +23,8 @@ struct AttachSession::Shared {
     std::uint32_t schema = 0;
     std::atomic<bool> stop{false};
     std::shared_ptr<std::atomic<bool>> streamStop; // set once connected
+    /// The last minute of the stream, for File > Save the last minute.
+    std::shared_ptr<stream_ring> last = std::make_shared<stream_ring>(AttachSession::keptSeconds);
 };
 
 AttachSession::AttachSession(TraceDocument* document, QObject* parent)
@@ -38,6 +40,7 @@ AttachSession::~AttachSession() {
 
 void AttachSession::attach(const QString& address) {
     abandon();
+    m_last.reset();
     auto shared = std::make_shared<Shared>();
     m_shared = shared;
     m_address = address;
@@ -90,7 +93,12 @@ void AttachSession::attach(const QString& address) {
         }
         post([shared](AttachSession& s) { s.onAttached(shared); });
         std::vector<trace::event> chunk;
-        while (stream->next(chunk)) {
+        for (;;) {
+            const std::size_t namesBefore = stream->names().size();
+            if (!stream->next(chunk)) {
+                break;
+            }
+            shared->last->add(stream->last_chunk_bytes(), namesBefore, chunk, stream->names());
             std::lock_guard lock(shared->mutex);
             shared->events.insert(shared->events.end(), chunk.begin(), chunk.end());
             if (stream->names().size() != shared->names.size()) {
@@ -114,6 +122,7 @@ void AttachSession::onAttached(const std::shared_ptr<Shared>& shared) {
     {
         std::lock_guard lock(shared->mutex);
         m_info = shared->info;
+        m_last = shared->last;
         m_document->startAttached(m_info, shared->schema, m_address);
     }
     m_rateClock.start();
@@ -135,6 +144,13 @@ void AttachSession::onEnded(const std::shared_ptr<Shared>& shared, const QString
     m_shared.reset();
     m_rate = 0;
     emit ended(how);
+}
+
+std::optional<std::uint64_t> AttachSession::saveLast(const std::filesystem::path& path) const {
+    if (!m_last) {
+        return std::nullopt;
+    }
+    return m_last->write(path, m_info);
 }
 
 void AttachSession::detach() {

@@ -19,11 +19,18 @@
 #include <QTimer>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace taskscope::ui {
 
 class TraceDocument;
+
+} // namespace taskscope::ui
+namespace taskscope {
+class stream_ring;
+} // namespace taskscope
+namespace taskscope::ui {
 
 class AttachSession : public QObject {
     Q_OBJECT
@@ -48,6 +55,13 @@ public:
     [[nodiscard]] double eventsPerSecond() const noexcept { return m_rate; }
     /// The file the stream is written to (whole once ended() came).
     [[nodiscard]] const std::filesystem::path& recording() const noexcept { return m_recording; }
+    /// What File > Save the last minute keeps of the stream, in seconds.
+    static constexpr double keptSeconds = 60;
+    /// Writes the stream's last minute (while attached, or after it ended) to `path`: how
+    /// many events, or nullopt when there is none or it could not be written.
+    [[nodiscard]] std::optional<std::uint64_t> saveLast(const std::filesystem::path& path) const;
+    /// Whether there is a last minute to save (a program was attached).
+    [[nodiscard]] bool hasLast() const noexcept { return m_last != nullptr; }
     /// Events received but not yet in the document.
     [[nodiscard]] std::size_t backlog() const noexcept { return m_pump.backlog(); }
 
@@ -72,6 +86,7 @@ private:
     QString m_address;
     trace::run_info m_info;
     std::filesystem::path m_recording;
+    std::shared_ptr<stream_ring> m_last; // the attached program's last minute
     std::size_t m_namesSeen = 0;
     EventPump m_pump;
     QTimer m_pumpTimer;

@@ -371,6 +371,8 @@ void MainWindow::buildMenus() {
                     &MainWindow::attachDialog);
     file->addAction(tr("&Detach"), QKeySequence(tr("Ctrl+Shift+D")), m_attach,
                     &AttachSession::detach);
+    file->addAction(tr("Save the last &minute of the program..."), this,
+                    &MainWindow::saveLastMinute);
     file->addAction(tr("&Save trace as..."), QKeySequence::Save, this, &MainWindow::saveAs);
     file->addAction(tr("Export for &Perfetto (Chrome JSON)..."), QKeySequence(tr("Ctrl+E")), this,
                     &MainWindow::exportChrome);
@@ -642,6 +644,26 @@ void MainWindow::attachTo(const QString& address) {
     releaseDocument(); // the document is the program's from when it answers
     statusBar()->showMessage(tr("Attaching to %1 ...").arg(address), 5000);
     m_attach->attach(address.trimmed());
+}
+
+void MainWindow::saveLastMinute() {
+    if (!m_attach->hasLast()) {
+        showError(tr("Attach to a running program first (File > Attach): its last minute is "
+                     "kept while it is watched."));
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Save the last minute"), QDir::homePath() + QStringLiteral("/last-minute.tstrace"),
+        tr("taskscope traces (*.tstrace)"));
+    if (path.isEmpty()) {
+        return;
+    }
+    if (const auto events = m_attach->saveLast(path.toStdString())) {
+        statusBar()->showMessage(
+            tr("Saved the program's last minute (%1 events) to %2").arg(*events).arg(path), 10000);
+    } else {
+        showError(tr("Could not write %1").arg(path));
+    }
 }
 
 void MainWindow::attachDialog() {

@@ -131,6 +131,8 @@ private:
     void buildMenus();
     void openDialog();
     void attachDialog();
+    /// File > Save the last minute: the attached program's last 60 s, to a file.
+    void saveLastMinute();
     void saveAs();
     void exportChrome();
     void exportCsv();
