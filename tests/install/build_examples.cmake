@@ -11,15 +11,7 @@ foreach(required IN ITEMS BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX)
     endif()
 endforeach()
 
-function(run_step what)
-    execute_process(COMMAND ${ARGN} WORKING_DIRECTORY ${WORK_DIR}
-        RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    message(STATUS "${what}:\n${out}${err}")
-    if(NOT result EQUAL 0)
-        message(FATAL_ERROR "${what} failed (${result})")
-    endif()
-    set(step_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../cmake/run_step.cmake)
 
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
