@@ -219,7 +219,8 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
         return 0;
     }
     out << "next: taskscope " << options.output.string() << '\n';
-    return recording->events() != 0 ? 0 : 1;
+    // An idle program records nothing, and that is no error; a stream that broke is.
+    return recording->program_ended() || timed_out->load() || by_user->load() ? 0 : 1;
 }
 
 } // namespace taskscope::cli

@@ -112,6 +112,7 @@ private:
     std::vector<trace::event> m_tracks;    // every track_started seen
     std::vector<std::uint64_t> m_hub_lost; // the hub's events_dropped totals, by track
     std::vector<std::string> m_names;      // every name sent so far, by id
+    std::uint64_t m_latest_ns = 0;         // the latest event time sealed so far
     std::uint64_t m_missed = 0;
     std::size_t m_viewer_count = 0; // under m_mutex, for viewers()
     bool m_closed = false;

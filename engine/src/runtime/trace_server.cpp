@@ -151,6 +151,10 @@ void trace_server::accept_viewers() {
         auto v = std::make_unique<viewer>();
         v->socket = s;
         v->push(std::make_shared<const bytes>(trace::stream_encoder::header(m_info)));
+        if (!m_tracks.empty()) {
+            // The tracks and names so far at once: an idle program still shows its workers.
+            tell(*v, static_cast<trace::name_id>(m_names.size()), m_latest_ns);
+        }
         m_viewers.push_back(std::move(v));
     }
 }
@@ -178,6 +182,7 @@ void trace_server::seal(std::vector<trace::event> events) {
     }
     // What a viewer that attaches later is told before its first chunk.
     for (const trace::event& e : chunk.events) {
+        m_latest_ns = std::max(m_latest_ns, e.time_ns);
         if (e.kind == trace::event_kind::track_started) {
             m_tracks.push_back(e);
         } else if (e.kind == trace::event_kind::events_dropped && e.arg2 <= 0xFFFF) {
