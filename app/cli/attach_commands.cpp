@@ -61,21 +61,22 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
     if (flight) {
         dump_asked.emplace(); // before any other thread, too
     }
-    std::unique_ptr<stream_recording> recording;
-    try {
-        recording = std::make_unique<stream_recording>(
-            options.address, flight ? std::filesystem::path() : options.output);
-    } catch (const trace::file_error& e) {
-        err << "taskscope-cli record: " << e.what() << '\n';
-        return 1;
-    }
-    const auto stop = recording->stop_token();
+    // The stop is shared before connecting: Ctrl-C ends a slow connect too.
+    const auto stop = std::make_shared<std::atomic<bool>>(false);
     auto by_user = std::make_shared<std::atomic<bool>>(false);
     std::thread([stop_asked, stop, by_user] {
         stop_asked->wait();
         by_user->store(true);
         stop->store(true);
     }).detach();
+    std::unique_ptr<stream_recording> recording;
+    try {
+        recording = std::make_unique<stream_recording>(
+            options.address, flight ? std::filesystem::path() : options.output, stop);
+    } catch (const trace::file_error& e) {
+        err << "taskscope-cli record: " << e.what() << '\n';
+        return 1;
+    }
 
     const trace::run_info& info = recording->info();
     out << "attached to " << (info.command.empty() ? "a program" : info.command);

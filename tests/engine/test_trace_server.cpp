@@ -322,3 +322,30 @@ TEST_CASE("attaching to nothing, or to something that is not a trace stream, say
     bad.trace.listen = "localhost";
     CHECK_THROWS_WITH(runtime(bad), Catch::Contains("'localhost' is not HOST:PORT"));
 }
+
+TEST_CASE("a port that accepts and says nothing is given up on, and a stop ends the wait",
+          "[trace][serve]") {
+    sys::network_session net;
+    std::uint16_t port = 0;
+    const sys::socket_t listener = sys::listen_at(*sys::parse_address("127.0.0.1", 0), 4, port);
+    REQUIRE(listener != sys::invalid_socket);
+    const std::string silent = "127.0.0.1:" + std::to_string(port);
+    // The kernel accepts for the listener; nobody ever writes.
+    CHECK_THROWS_WITH(
+        trace::file_reader(std::make_unique<trace_stream_source>(silent, 300ms), silent),
+        silent + " is not a taskscope trace stream (it accepted the connection but sent "
+                 "nothing within 300 ms)");
+
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    std::thread stopper([stop] {
+        std::this_thread::sleep_for(100ms);
+        stop->store(true);
+    });
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH(
+        trace::file_reader(std::make_unique<trace_stream_source>(silent, 60s, stop), silent),
+        silent + ": stopped");
+    stopper.join();
+    CHECK(std::chrono::steady_clock::now() - started < 30s); // not the 60 s timeout
+    sys::close_socket(listener);
+}

@@ -123,10 +123,14 @@ private:
 /// decodes when it attaches.
 class trace_stream_source final : public trace::byte_source {
 public:
-    /// Connects to "HOST:PORT" within `timeout`. Throws trace::file_error (cannot_open)
-    /// with a message that says what to check.
+    /// Connects to "HOST:PORT" within `timeout`; the stream's first bytes must come within
+    /// `timeout` too (a port that accepts and says nothing is not a trace stream). `stop`
+    /// (optional, shared with whoever may stop it: a Ctrl-C thread, the window's Detach)
+    /// ends the connect and every read. Throws trace::file_error (cannot_open) with a
+    /// message that says what to check.
     explicit trace_stream_source(const std::string& address,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                                 std::shared_ptr<std::atomic<bool>> stop = {});
     ~trace_stream_source() override;
     trace_stream_source(const trace_stream_source&) = delete;
     trace_stream_source& operator=(const trace_stream_source&) = delete;
@@ -147,8 +151,10 @@ public:
 private:
     sys::network_session m_network;
     sys::socket_t m_socket = sys::invalid_socket;
-    std::shared_ptr<std::atomic<bool>> m_stop = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<std::atomic<bool>> m_stop;
     std::atomic<std::uint64_t> m_bytes{0};
+    std::chrono::steady_clock::time_point m_answer_by; // the first bytes, by then
+    std::chrono::milliseconds m_timeout;
     std::string m_failure;
 };
 
@@ -161,7 +167,8 @@ public:
     /// file; the caller keeps what it wants of last_chunk_bytes()). Throws
     /// trace::file_error saying what went wrong (cannot connect, not a trace stream, a newer
     /// schema, cannot write the file).
-    stream_recording(const std::string& address, const std::filesystem::path& file);
+    stream_recording(const std::string& address, const std::filesystem::path& file,
+                     std::shared_ptr<std::atomic<bool>> stop = {});
     ~stream_recording();
     stream_recording(const stream_recording&) = delete;
     stream_recording& operator=(const stream_recording&) = delete;

@@ -72,7 +72,8 @@ struct trace_server::viewer {
     std::size_t front_sent = 0;
     trace::name_id names_known = 0;
     bool needs_tracks = true;
-    std::vector<std::uint64_t> lost; // events this viewer missed, by track
+    std::vector<std::uint64_t> lost;         // events this viewer missed, by track
+    std::vector<trace::event> missed_tracks; // track_started events in chunks it missed
     bool lost_untold = false;
     bool gone = false;
 
@@ -145,7 +146,13 @@ void trace_server::accept_viewers() {
     for (;;) {
         const sys::socket_t s = sys::accept_connection(m_listener);
         if (s == sys::invalid_socket) {
-            return; // none waiting (or a failed accept: the next tick tries again)
+            const auto why = sys::classify(sys::last_error());
+            if (why != sys::error_kind::would_block && why != sys::error_kind::interrupted) {
+                // Out of descriptors, say: the connection stays queued and the listener
+                // stays readable, so wait a tick instead of spinning on it.
+                std::this_thread::sleep_for(std::chrono::milliseconds(serve_tick_ms));
+            }
+            return;
         }
         sys::set_no_delay(s);
         auto v = std::make_unique<viewer>();
@@ -174,11 +181,13 @@ void trace_server::seal(std::vector<trace::event> events) {
                                              return a.time_ns < b.time_ns;
                                          })
                             ->time_ns;
-    auto encoded = std::make_shared<bytes>();
-    m_encoder.chunk(chunk.events, chunk.first_name, fresh, *encoded);
-    chunk.encoded = std::move(encoded);
-    for (auto& v : m_viewers) {
-        offer(*v, chunk);
+    if (!m_viewers.empty()) { // nobody watching: nothing to encode
+        auto encoded = std::make_shared<bytes>();
+        m_encoder.chunk(chunk.events, chunk.first_name, fresh, *encoded);
+        chunk.encoded = std::move(encoded);
+        for (auto& v : m_viewers) {
+            offer(*v, chunk);
+        }
     }
     // What a viewer that attaches later is told before its first chunk.
     for (const trace::event& e : chunk.events) {
@@ -199,8 +208,13 @@ void trace_server::offer(viewer& v, const sealed_chunk& chunk) {
         return;
     }
     if (v.outbox_bytes + chunk.encoded->size() > m_options.viewer_backlog_bytes) {
-        // Too slow: this viewer misses the chunk, and is told per track.
+        // Too slow: this viewer misses the chunk, and is told per track (and of the tracks
+        // that started in it).
         for (const trace::event& e : chunk.events) {
+            if (e.kind == trace::event_kind::track_started) {
+                v.missed_tracks.push_back(e);
+                continue;
+            }
             if (e.track >= v.lost.size()) {
                 v.lost.resize(e.track + std::size_t{1}, 0);
             }
@@ -211,7 +225,8 @@ void trace_server::offer(viewer& v, const sealed_chunk& chunk) {
         m_missed += chunk.events.size();
         return;
     }
-    if (v.needs_tracks || v.names_known < chunk.first_name || v.lost_untold) {
+    if (v.needs_tracks || v.names_known < chunk.first_name || v.lost_untold ||
+        !v.missed_tracks.empty()) {
         tell(v, chunk.first_name, chunk.earliest_ns);
     }
     v.names_known = static_cast<trace::name_id>(chunk.first_name + chunk.name_count);
@@ -242,6 +257,11 @@ void trace_server::tell(viewer& v, trace::name_id names_until, std::uint64_t now
             told.push_back(e);
         }
     }
+    for (trace::event e : v.missed_tracks) {
+        e.time_ns = std::max(e.time_ns, now);
+        told.push_back(e);
+    }
+    v.missed_tracks.clear();
     if (v.lost_untold) {
         for (std::size_t track = 0; track < v.lost.size(); ++track) {
             if (v.lost[track] != 0) {
@@ -333,7 +353,15 @@ void trace_server::serve_loop() {
             }
             events_sent += part.size();
             ++chunks_sent;
-            seal(std::move(part));
+            try {
+                seal(std::move(part));
+            } catch (const std::exception&) {
+                // Out of memory, or a chunk zstd would not compress: the program must not
+                // end for its viewers' sake. They miss this chunk uncounted, and are let go.
+                for (auto& v : m_viewers) {
+                    v->gone = true;
+                }
+            }
         }
         send_pending();
         if (closing) {
@@ -344,7 +372,7 @@ void trace_server::serve_loop() {
     const auto end = std::make_shared<const bytes>(
         trace::stream_encoder::end(events_sent, chunks_sent, hub_dropped.total(), last_time_ns));
     for (auto& v : m_viewers) {
-        if (v->lost_untold) { // the last chunks it missed: said before the end
+        if (v->lost_untold || !v->missed_tracks.empty()) { // said before the end
             tell(*v, static_cast<trace::name_id>(m_names.size()), last_time_ns);
         }
         v->push(end);
@@ -370,8 +398,15 @@ void trace_server::serve_loop() {
 // ---------------------------------------------------------------- viewer side
 
 trace_stream_source::trace_stream_source(const std::string& address,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout,
+                                         std::shared_ptr<std::atomic<bool>> stop)
+    : m_stop(stop ? std::move(stop) : std::make_shared<std::atomic<bool>>(false))
+    , m_timeout(timeout) {
     const auto cannot = [&](const std::string& why) {
+        if (m_socket != sys::invalid_socket) {
+            sys::close_socket(m_socket);
+            m_socket = sys::invalid_socket;
+        }
         return trace::file_error(trace::file_error::reason::cannot_open,
                                  "cannot connect to " + address + ": " + why);
     };
@@ -383,27 +418,29 @@ trace_stream_source::trace_stream_source(const std::string& address,
     }
     const auto target = sys::parse_address(where.host, where.port);
     m_socket = sys::start_connect(*target);
-    int error = m_socket == sys::invalid_socket ? sys::last_error() : 0;
-    if (error == 0) {
-        const int ready = sys::wait_ready(
-            m_socket, true, static_cast<int>(std::max<long long>(1, timeout.count())));
-        error = ready == 1 ? sys::pending_error(m_socket) : 0;
-        if (ready == 0) {
-            sys::close_socket(m_socket);
-            m_socket = sys::invalid_socket;
+    if (m_socket == sys::invalid_socket) {
+        throw cannot(sys::error_text(sys::last_error()));
+    }
+    // In slices, so a stop (Ctrl-C, Detach) is heard within one.
+    const auto give_up = std::chrono::steady_clock::now() + timeout;
+    int ready = 0;
+    while (ready == 0) {
+        if (m_stop->load(std::memory_order_relaxed)) {
+            throw cannot("stopped");
+        }
+        if (std::chrono::steady_clock::now() >= give_up) {
             throw cannot("no answer within " + std::to_string(timeout.count()) + " ms");
         }
+        ready = sys::wait_ready(m_socket, true, 50);
     }
+    const int error = ready < 0 ? sys::last_error() : sys::pending_error(m_socket);
     if (error != 0) {
-        if (m_socket != sys::invalid_socket) {
-            sys::close_socket(m_socket);
-            m_socket = sys::invalid_socket;
-        }
         const bool refused = sys::classify(error) == sys::error_kind::refused;
         throw cannot(refused ? "connection refused (is the program running with " +
                                    std::string(trace_listen_variable) + " set?)"
                              : sys::error_text(error));
     }
+    m_answer_by = std::chrono::steady_clock::now() + timeout;
 }
 
 trace_stream_source::~trace_stream_source() {
@@ -417,7 +454,13 @@ std::size_t trace_stream_source::read(void* data, std::size_t size) {
     std::size_t got = 0;
     while (got < size && m_socket != sys::invalid_socket) {
         if (m_stop->load(std::memory_order_relaxed)) {
-            m_failure = "detached";
+            m_failure = "stopped";
+            break;
+        }
+        if (m_bytes.load(std::memory_order_relaxed) == 0 &&
+            std::chrono::steady_clock::now() >= m_answer_by) {
+            m_failure = "it accepted the connection but sent nothing within " +
+                        std::to_string(m_timeout.count()) + " ms";
             break;
         }
         const std::ptrdiff_t n = sys::receive_some(m_socket, out + got, size - got);
@@ -480,9 +523,11 @@ private:
     std::vector<unsigned char> m_last;
 };
 
-stream_recording::stream_recording(const std::string& address, const std::filesystem::path& file)
+stream_recording::stream_recording(const std::string& address, const std::filesystem::path& file,
+                                   std::shared_ptr<std::atomic<bool>> stop)
     : m_path(file) {
-    auto stream = std::make_unique<trace_stream_source>(address);
+    auto stream =
+        std::make_unique<trace_stream_source>(address, std::chrono::seconds(5), std::move(stop));
     m_stop = stream->stop_token();
     auto owned = std::make_unique<copy>(std::move(stream));
     m_copy = owned.get();
@@ -617,15 +662,17 @@ void stream_ring::add(std::span<const unsigned char> bytes, std::size_t names_be
 std::optional<std::uint64_t> stream_ring::write(const std::filesystem::path& path,
                                                 const trace::run_info& info) const {
     std::lock_guard lock(m_mutex);
-    if (m_entries.empty()) {
-        return std::uint64_t{0};
-    }
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     const auto put = [&](std::span<const unsigned char> bytes) {
         file.write(reinterpret_cast<const char*>(bytes.data()),
                    static_cast<std::streamsize>(bytes.size()));
     };
     put(trace::stream_encoder::header(info));
+    if (m_entries.empty()) { // nothing came yet: a trace with no events, still a valid file
+        put(trace::stream_encoder::end(0, 0, 0, 0));
+        file.close();
+        return file ? std::optional<std::uint64_t>(0) : std::nullopt;
+    }
     const entry& oldest = m_entries.front();
     std::vector<trace::event> told = m_tracks; // the tracks start, for this file, here
     for (trace::event& e : told) {

@@ -77,9 +77,15 @@ void file_reader::read_header(const std::string& name) {
     if (got < ff::file_magic.size() ||
         !std::equal(ff::file_magic.begin(), ff::file_magic.end(), header.begin())) {
         if (stream) {
+            const std::string why = m_source->failure();
+            if (got == 0 && why == "stopped") {
+                throw file_error(file_error::reason::cannot_open, name + ": stopped");
+            }
             throw file_error(file_error::reason::not_a_trace,
                              name + " is not a taskscope trace stream" +
-                                 (got == 0 ? " (it closed the connection without a word)" : ""));
+                                 (got != 0      ? ""
+                                  : why.empty() ? " (it closed the connection without a word)"
+                                                : " (" + why + ")"));
         }
         refuse(file_error::reason::not_a_trace,
                "not a taskscope trace (a .tstrace file starts with \"TSTRACE\"; record one "
@@ -132,9 +138,11 @@ bool file_reader::fail(std::string warning) {
     m_done = true;
     const std::uint64_t lost =
         m_report.file_bytes > m_report.bytes_read ? m_report.file_bytes - m_report.bytes_read : 0;
-    m_report.warning = std::move(warning) + "; read " + std::to_string(m_report.events) +
-                       " events from " + std::to_string(m_report.chunks) +
-                       " intact chunks, lost the last " + describe_bytes(lost) + " of the file";
+    m_report.warning =
+        std::move(warning) + "; read " + std::to_string(m_report.events) + " events from " +
+        std::to_string(m_report.chunks) + " intact chunks" +
+        (m_source->is_stream() ? std::string()
+                               : ", lost the last " + describe_bytes(lost) + " of the file");
     return false;
 }
 

@@ -3,6 +3,7 @@
 #include "document/trace_document.hpp"
 #include "taskscope/trace_server.hpp"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QMetaObject>
 #include <QStandardPaths>
@@ -13,6 +14,11 @@
 
 namespace taskscope::ui {
 
+namespace {
+/// Events the window may hold behind before the reader stops taking more (about 100 MB).
+constexpr std::size_t maxBacklogEvents = 3'000'000;
+} // namespace
+
 /// What the reader thread and the session share; the thread holds it as long as it runs,
 /// so a session that is gone (or has moved on to another program) costs it nothing.
 struct AttachSession::Shared {
@@ -21,9 +27,15 @@ struct AttachSession::Shared {
     std::vector<std::string> names; // every name so far, once they grew
     trace::run_info info;
     std::uint32_t schema = 0;
-    std::atomic<bool> stop{false};
-    std::shared_ptr<std::atomic<bool>> streamStop; // set once connected
+    /// Detach: ends the connect, the reads, and the thread (which then finishes its file).
+    std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
     /// The last minute of the stream, for File > Save the last minute.
+    std::atomic<std::size_t> pumped{0}; ///< taken by the GUI, not yet in the document
+    /// Events received and not yet in the document.
+    std::size_t behind() {
+        std::lock_guard lock(mutex);
+        return events.size() + pumped.load();
+    }
     std::shared_ptr<stream_ring> last = std::make_shared<stream_ring>(AttachSession::keptSeconds);
 };
 
@@ -51,17 +63,25 @@ void AttachSession::attach(const QString& address) {
     QDir().mkpath(folder);
     QString file = address;
     file.replace(QLatin1Char(':'), QLatin1Char('-')).remove(QLatin1Char('[')).remove(']');
-    m_recording = std::filesystem::path(
-        QDir(folder)
-            .filePath(QStringLiteral("taskscope-attached-%1.tstrace").arg(file))
-            .toStdString());
+    // One file per attach (this process's pid and a count): a detached thread may still be
+    // finishing the last one.
+    static int attaches = 0;
+    m_recording =
+        std::filesystem::path(QDir(folder)
+                                  .filePath(QStringLiteral("taskscope-attached-%1-%2-%3.tstrace")
+                                                .arg(QCoreApplication::applicationPid())
+                                                .arg(++attaches)
+                                                .arg(file))
+                                  .toStdString());
 
     QPointer<AttachSession> self(this);
     const std::string target = address.toStdString();
     std::thread([self, shared, target, path = m_recording] {
+        // Posted to the application (which outlives every session) and checked there, on the
+        // GUI thread: the session may be gone by then.
         const auto post = [&](auto&& f) {
             QMetaObject::invokeMethod(
-                self.data(),
+                QCoreApplication::instance(),
                 [self, f = std::forward<decltype(f)>(f)] {
                     if (AttachSession* session = self.data(); session != nullptr) {
                         f(*session);
@@ -71,7 +91,7 @@ void AttachSession::attach(const QString& address) {
         };
         std::unique_ptr<stream_recording> stream;
         try {
-            stream = std::make_unique<stream_recording>(target, path);
+            stream = std::make_unique<stream_recording>(target, path, shared->stop);
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
             post([key = shared.get(), message](AttachSession& s) {
@@ -86,10 +106,6 @@ void AttachSession::attach(const QString& address) {
             std::lock_guard lock(shared->mutex);
             shared->info = stream->info();
             shared->schema = stream->schema();
-            shared->streamStop = stream->stop_token();
-            if (shared->stop.load()) {
-                shared->streamStop->store(true); // detached while connecting
-            }
         }
         post([shared](AttachSession& s) { s.onAttached(shared); });
         std::vector<trace::event> chunk;
@@ -99,6 +115,11 @@ void AttachSession::attach(const QString& address) {
                 break;
             }
             shared->last->add(stream->last_chunk_bytes(), namesBefore, chunk, stream->names());
+            // The window takes events at a frame's budget: while it is this far behind, stop
+            // reading, so the program's server misses chunks and says so (bounded memory).
+            while (!shared->stop->load() && shared->behind() > maxBacklogEvents) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
             std::lock_guard lock(shared->mutex);
             shared->events.insert(shared->events.end(), chunk.begin(), chunk.end());
             if (stream->names().size() != shared->names.size()) {
@@ -158,11 +179,7 @@ void AttachSession::detach() {
         return;
     }
     // The thread ends its recording cleanly and reports through ended().
-    std::lock_guard lock(m_shared->mutex);
-    m_shared->stop.store(true);
-    if (m_shared->streamStop) {
-        m_shared->streamStop->store(true);
-    }
+    m_shared->stop->store(true);
 }
 
 void AttachSession::abandon() {
@@ -183,6 +200,7 @@ void AttachSession::takeArrived(Shared& shared, std::vector<trace::event>& out) 
     }
     out.swap(shared.events);
     shared.events.clear();
+    shared.pumped.store(out.size());
 }
 
 void AttachSession::pump() {
@@ -192,6 +210,7 @@ void AttachSession::pump() {
     }
     m_rateEvents += m_pump.pump(*m_document,
                                 [&](std::vector<trace::event>& out) { takeArrived(*shared, out); });
+    shared->pumped.store(m_pump.backlog());
     if (m_rateClock.elapsed() >= 1000) {
         m_rate =
             static_cast<double>(m_rateEvents) * 1000.0 / static_cast<double>(m_rateClock.restart());
