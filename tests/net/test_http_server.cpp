@@ -789,3 +789,17 @@ TEST_CASE("parse_http_url rejects what follows a bracketed host or a bare IPv6 h
     CHECK_FALSE(net::parse_http_url("http://[::1]junk:99/", error)); // today: ::1, port 80
     CHECK_FALSE(net::parse_http_url("http://::1/", error));          // today: host ":", port 1
 }
+
+TEST_CASE("a server destroyed before its run() task was first polled: the task still ends",
+          "[net][http][lifetime]") {
+    // A single-threaded runtime polls nothing until block_on: run() is spawned, the server
+    // stopped and destroyed, and only then does the task first run (as when the window
+    // restarts its engine at once). It must find the state it serves still there.
+    runtime rt({.single_threaded = true});
+    auto server = net::http_server::bind(rt, net::http_server_options{});
+    auto serving = rt.spawn(server->run(), "serve");
+    server->stop(std::chrono::milliseconds(10));
+    server.reset();
+    rt.block_on([](join_handle<void> h) -> task<void> { co_await h; }(std::move(serving)), "join");
+    SUCCEED("the accept loop saw the stop and ended");
+}

@@ -430,10 +430,7 @@ namespace {
 
 task<void> accept_connections(std::shared_ptr<http_server::state> st);
 
-} // namespace
-
-task<void> http_server::run() {
-    std::shared_ptr<state> st = m_state;
+task<void> serve(std::shared_ptr<http_server::state> st) {
     if (st->options.accept == accept_mode::concurrent) {
         // Concurrent means one worker for the accept loop and all its connections: pin the
         // loop too, or it would move between workers and take new connections with it.
@@ -441,6 +438,15 @@ task<void> http_server::run() {
     } else {
         co_await accept_connections(st);
     }
+}
+
+} // namespace
+
+task<void> http_server::run() {
+    // Not a coroutine itself: the state is taken now, while the server surely exists. The
+    // task may first run after the server is gone (the window restarting its engine at
+    // once destroyed the server before a worker had polled run(): ASan caught it).
+    return serve(m_state);
 }
 
 namespace {
