@@ -118,38 +118,32 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
         }
     };
 
-    // --max-seconds: a watchdog that stops the stream when the time is up.
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    auto timed_out = std::make_shared<std::atomic<bool>>(false);
-    std::thread watchdog;
-    if (options.max_seconds > 0) {
-        const auto until = std::chrono::steady_clock::now() +
-                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                               std::chrono::duration<double>(options.max_seconds));
-        watchdog = std::thread([until, done, timed_out, stop] {
-            while (!done->load() && std::chrono::steady_clock::now() < until) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-            if (!done->load()) {
-                timed_out->store(true);
+    // One watcher, every 20 ms whether the program is busy or idle: --max-seconds stops the
+    // stream when the time is up; SIGUSR1 writes the flight recorder's ring.
+    std::atomic<bool> done{false};
+    std::atomic<bool> timed_out{false};
+    const auto until = options.max_seconds > 0
+                           ? std::chrono::steady_clock::now() +
+                                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                     std::chrono::duration<double>(options.max_seconds))
+                           : std::chrono::steady_clock::time_point::max();
+    std::thread watcher([&] {
+        std::uint64_t handled = 0;
+        while (!done.load()) {
+            if (std::chrono::steady_clock::now() >= until) {
+                timed_out.store(true);
                 stop->store(true);
+                return;
             }
-        });
-    }
-    // SIGUSR1 is looked for every 50 ms, whether the program is busy or idle.
-    std::thread dump_watcher;
-    if (flight) {
-        dump_watcher = std::thread([&] {
-            std::uint64_t handled = 0;
-            while (!done->load()) {
+            if (flight) {
                 if (const std::uint64_t asked = dump_asked->requests(); asked != handled) {
                     handled = asked;
                     write_ring("asked by SIGUSR1");
                 }
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
             }
-        });
-    }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
     std::vector<trace::event> chunk;
     std::vector<std::uint64_t> blocked_since; // by track: a block_begin's time, 0 if none
     const auto block_limit_ns = static_cast<std::uint64_t>(options.trigger_block_ms * 1e6);
@@ -184,13 +178,8 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
             }
         }
     }
-    done->store(true);
-    if (watchdog.joinable()) {
-        watchdog.join();
-    }
-    if (dump_watcher.joinable()) {
-        dump_watcher.join();
-    }
+    done.store(true);
+    watcher.join();
     std::string ending;
     try {
         ending = recording->finish();
@@ -198,7 +187,7 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
         err << "taskscope-cli record: " << e.what() << '\n';
         return 1;
     }
-    if (timed_out->load() && !recording->program_ended()) {
+    if (timed_out.load() && !recording->program_ended()) {
         char after[64];
         std::snprintf(after, sizeof after, "stopped after %g s", options.max_seconds);
         ending = after;
@@ -221,7 +210,7 @@ int run_record_attach(const attach_record_options& options, std::ostream& out, s
     }
     out << "next: taskscope " << options.output.string() << '\n';
     // An idle program records nothing, and that is no error; a stream that broke is.
-    return recording->program_ended() || timed_out->load() || by_user->load() ? 0 : 1;
+    return recording->program_ended() || timed_out.load() || by_user->load() ? 0 : 1;
 }
 
 } // namespace taskscope::cli

@@ -109,10 +109,10 @@ private:
     // The serving thread's own.
     trace::stream_encoder m_encoder;
     std::vector<std::unique_ptr<viewer>> m_viewers;
-    std::vector<trace::event> m_tracks;    // every track_started seen
-    std::vector<std::uint64_t> m_hub_lost; // the hub's events_dropped totals, by track
-    std::vector<std::string> m_names;      // every name sent so far, by id
-    std::uint64_t m_latest_ns = 0;         // the latest event time sealed so far
+    std::vector<trace::event> m_tracks; // every track_started seen
+    trace::dropped_tally m_hub_dropped; // the hub's events_dropped totals, by track
+    std::vector<std::string> m_names;   // every name sent so far, by id
+    std::uint64_t m_latest_ns = 0;      // the latest event time sealed so far
     std::uint64_t m_missed = 0;
     std::size_t m_viewer_count = 0; // under m_mutex, for viewers()
     bool m_closed = false;

@@ -194,11 +194,8 @@ void trace_server::seal(std::vector<trace::event> events) {
         m_latest_ns = std::max(m_latest_ns, e.time_ns);
         if (e.kind == trace::event_kind::track_started) {
             m_tracks.push_back(e);
-        } else if (e.kind == trace::event_kind::events_dropped && e.arg2 <= 0xFFFF) {
-            if (e.arg2 >= m_hub_lost.size()) {
-                m_hub_lost.resize(e.arg2 + std::size_t{1}, 0);
-            }
-            m_hub_lost[e.arg2] = std::max(m_hub_lost[e.arg2], e.arg);
+        } else {
+            m_hub_dropped.add(e); // only events_dropped count
         }
     }
 }
@@ -266,7 +263,7 @@ void trace_server::tell(viewer& v, trace::name_id names_until, std::uint64_t now
         for (std::size_t track = 0; track < v.lost.size(); ++track) {
             if (v.lost[track] != 0) {
                 const auto t = static_cast<std::uint16_t>(track);
-                const std::uint64_t hub = track < m_hub_lost.size() ? m_hub_lost[track] : 0;
+                const std::uint64_t hub = m_hub_dropped.of_track(t);
                 told.push_back(trace::make::events_dropped(now, t, hub + v.lost[track], t));
             }
         }
@@ -327,8 +324,6 @@ void trace_server::send_pending() {
 void trace_server::serve_loop() {
     std::uint64_t events_sent = 0;
     std::uint64_t chunks_sent = 0;
-    std::uint64_t last_time_ns = 0;
-    trace::dropped_tally hub_dropped;
     for (;;) {
         (void)sys::wait_ready(m_listener, false, serve_tick_ms);
         accept_viewers();
@@ -347,10 +342,6 @@ void trace_server::serve_loop() {
             const std::size_t n = std::min(m_options.chunk_events, taken.size() - at);
             std::vector<trace::event> part(taken.begin() + static_cast<std::ptrdiff_t>(at),
                                            taken.begin() + static_cast<std::ptrdiff_t>(at + n));
-            for (const trace::event& e : part) {
-                hub_dropped.add(e);
-                last_time_ns = std::max(last_time_ns, e.time_ns);
-            }
             events_sent += part.size();
             ++chunks_sent;
             try {
@@ -370,10 +361,10 @@ void trace_server::serve_loop() {
     }
     // The end record, then what the viewers take within the grace period.
     const auto end = std::make_shared<const bytes>(
-        trace::stream_encoder::end(events_sent, chunks_sent, hub_dropped.total(), last_time_ns));
+        trace::stream_encoder::end(events_sent, chunks_sent, m_hub_dropped.total(), m_latest_ns));
     for (auto& v : m_viewers) {
         if (v->lost_untold || !v->missed_tracks.empty()) { // said before the end
-            tell(*v, static_cast<trace::name_id>(m_names.size()), last_time_ns);
+            tell(*v, static_cast<trace::name_id>(m_names.size()), m_latest_ns);
         }
         v->push(end);
     }
