@@ -30,7 +30,8 @@ poll_ref first_poll_after(const std::vector<lane>& lanes, task_ref task, std::ui
         const auto& polls = lanes[li].polls;
         // A late wake is at most a drain interval late; a bounded look-back keeps a
         // damaged file (wakes far in the past) from costing quadratic time.
-        const std::size_t stop = polls.size() > 256 ? polls.size() - 256 : 0;
+        const std::size_t stop =
+            std::max(polls.size() > 256 ? polls.size() - 256 : 0, polls.first_kept());
         for (std::size_t i = polls.size(); i > stop && polls[i - 1].begin_ns > after_ns; --i) {
             if (polls[i - 1].task == task && polls[i - 1].begin_ns < found_begin) {
                 found_begin = polls[i - 1].begin_ns;
@@ -207,83 +208,110 @@ std::string model::name(trace::name_id id) const {
 }
 
 std::string model::task_label(task_ref t) const {
-    if (t >= m_tasks.size()) {
-        return "none";
+    const task_info* info = task(t);
+    if (info == nullptr) {
+        return t < m_tasks.size() ? "an earlier task" : "none"; // let go, or never was
     }
-    return name(m_tasks[t].name) + '#' + std::to_string(m_tasks[t].id);
+    return name(info->name) + '#' + std::to_string(info->id);
+}
+
+const task_info* model::task(task_ref t) const noexcept {
+    if (t == no_task || t >= m_tasks.size()) {
+        return nullptr;
+    }
+    if (t >= m_tasks.first_kept()) {
+        return &m_tasks[t];
+    }
+    const auto it = std::lower_bound(m_survivor_refs.begin(), m_survivor_refs.end(), t);
+    return it != m_survivor_refs.end() && *it == t
+               ? &m_survivors[static_cast<std::size_t>(it - m_survivor_refs.begin())]
+               : nullptr;
+}
+
+task_info& model::task_at(task_ref t) noexcept {
+    // Every ref the handlers reach is of a task kept: its id still maps to it, or a record
+    // of the kept window names it.
+    return const_cast<task_info&>(*task(t));
 }
 
 task_ref model::find_task(std::uint64_t id) const noexcept {
-    if (id >= m_dense_base && id - m_dense_base < m_dense_ids.size()) {
-        return m_dense_ids[id - m_dense_base];
-    }
-    if (m_sparse_ids.empty()) {
-        return no_task; // the usual case: no hashing for ids of another runtime's tasks
-    }
-    if (auto it = m_sparse_ids.find(id); it != m_sparse_ids.end()) {
-        return it->second;
-    }
-    return no_task;
+    return m_task_refs.get(id);
 }
 
 task_ref model::task_for(std::uint64_t id, std::uint64_t seen_ns) {
-    if (m_tasks.empty() && m_sparse_ids.empty()) {
-        m_dense_base = id;
-    }
-    task_ref* slot = nullptr;
-    if (id >= m_dense_base) {
-        const std::uint64_t offset = id - m_dense_base;
-        if (offset < m_dense_ids.size()) {
-            slot = &m_dense_ids[offset];
-        } else if (offset < 4 * m_tasks.size() + 65536) {
-            m_dense_ids.resize(std::max<std::size_t>(offset + 1, m_dense_ids.size() * 3 / 2),
-                               no_task);
-            slot = &m_dense_ids[offset];
-        }
-    }
-    if (slot == nullptr) {
-        slot = &m_sparse_ids.try_emplace(id, no_task).first->second;
-    }
-    if (*slot == no_task) {
-        *slot = static_cast<task_ref>(m_tasks.size());
+    std::uint32_t& slot = m_task_refs.slot(id);
+    if (slot == no_task) {
+        slot = static_cast<task_ref>(m_tasks.size());
         task_info& t = m_tasks.emplace_back();
         t.id = id;
         t.spawned_ns = seen_ns;
         t.state_since_ns = seen_ns;
     }
-    return *slot;
+    return slot;
 }
 
-std::uint32_t& model::request_slots::slot(std::uint64_t id) {
+std::uint32_t& model::slot_table::slot(std::uint64_t key) {
     if (!m_based) {
         m_based = true;
-        m_base = id;
+        m_base = key;
     }
-    if (id >= m_base) {
-        const std::uint64_t offset = id - m_base;
+    if (key >= m_base) {
+        const std::uint64_t offset = key - m_base;
         if (offset < m_dense.size()) {
             return m_dense[offset];
         }
-        // Grows by half or to a near id, up to 16 M slots (64 MB): ids far apart (a damaged
-        // or hand-made file) go to the hash map instead of a table of billions.
+        // Grows by half or to a near key, up to 16 M slots (64 MB): keys far apart (a
+        // damaged or hand-made file) go to the hash map instead of a table of billions.
         constexpr std::size_t max_dense = std::size_t{1} << 24;
         if (offset < 4 * m_dense.size() + 65536 && offset < max_dense) {
             m_dense.resize(std::max<std::size_t>(offset + 1, m_dense.size() * 3 / 2), none);
             return m_dense[offset];
         }
     }
-    return m_sparse.try_emplace(id, none).first->second;
+    return m_sparse.try_emplace(key, none).first->second;
 }
 
-std::uint32_t* model::request_slots::find(std::uint64_t id) noexcept {
+std::uint32_t* model::slot_table::find(std::uint64_t key) noexcept {
     std::uint32_t* found = nullptr;
-    if (m_based && id >= m_base && id - m_base < m_dense.size()) {
-        found = &m_dense[id - m_base];
-    } else if (auto it = m_sparse.empty() ? m_sparse.end() : m_sparse.find(id);
+    if (m_based && key >= m_base && key - m_base < m_dense.size()) {
+        found = &m_dense[key - m_base];
+    } else if (auto it = m_sparse.empty() ? m_sparse.end() : m_sparse.find(key);
                it != m_sparse.end()) {
         found = &it->second;
     }
     return found != nullptr && *found != none ? found : nullptr;
+}
+
+std::uint32_t model::slot_table::get(std::uint64_t key) const noexcept {
+    const std::uint32_t* found = const_cast<slot_table*>(this)->find(key);
+    return found != nullptr ? *found : none;
+}
+
+template <typename Keep>
+void model::slot_table::forget(std::optional<std::uint64_t> first_key, Keep keep) {
+    for (auto it = m_sparse.begin(); it != m_sparse.end();) {
+        it = it->second != none && keep(it->second) ? std::next(it) : m_sparse.erase(it);
+    }
+    std::size_t first_kept = m_dense.size();
+    for (std::size_t i = 0; i < m_dense.size(); ++i) {
+        std::uint32_t& v = m_dense[i];
+        v = v != none && keep(v) ? v : none;
+        first_kept = v != none ? std::min(first_kept, i) : first_kept;
+    }
+    // Where the dense table starts from now on: `first_key`, or the first key still held.
+    const std::uint64_t key = first_key.value_or(m_base + first_kept);
+    if (!m_based || key <= m_base) {
+        return;
+    }
+    const auto below =
+        static_cast<std::size_t>(std::min<std::uint64_t>(key - m_base, m_dense.size()));
+    for (std::size_t i = first_kept; i < below; ++i) {
+        if (m_dense[i] != none) {
+            m_sparse.emplace(m_base + i, m_dense[i]);
+        }
+    }
+    m_dense.erase(m_dense.begin(), m_dense.begin() + static_cast<std::ptrdiff_t>(below));
+    m_base = key;
 }
 
 lane& model::lane_for(std::uint16_t track) {
@@ -329,7 +357,7 @@ void model::consume(std::span<const event> events) {
 }
 
 void model::on_event(const event& e) {
-    if (m_events == 0 || e.time_ns < m_first_ns) {
+    if (m_events == 0 || (e.time_ns < m_first_ns && e.time_ns >= m_kept_from_ns)) {
         m_first_ns = e.time_ns;
     }
     m_last_ns = std::max(m_last_ns, e.time_ns);
@@ -356,7 +384,7 @@ void model::on(const event& e, const trace::track_started_view& v) {
 }
 
 void model::on(const event& e, const trace::task_spawned_view& v) {
-    task_info& t = m_tasks[task_for(v.task, e.time_ns)];
+    task_info& t = task_at(task_for(v.task, e.time_ns));
     t.parent = v.parent;
     t.name = v.name;
     if (t.polls == 0 && t.total_wakes() == 0) {
@@ -377,7 +405,7 @@ void model::on(const event& e, const trace::poll_begin_view& v) {
         m_end_guessed = false;
     }
     const task_ref ref = task_for(v.task, now);
-    task_info& t = m_tasks[ref];
+    task_info& t = task_at(ref);
     leave_state(t, now);
     t.state = task_state::running;
     t.woken_while_running = false;
@@ -385,7 +413,9 @@ void model::on(const event& e, const trace::poll_begin_view& v) {
     l->polls.push_back({.begin_ns = now, .task = ref, .lane = e.track});
     t.open_poll = {e.track, index};
     if (t.pending_wake != none32) {
-        m_wakes[t.pending_wake].caused = t.open_poll;
+        if (t.pending_wake >= m_wakes.first_kept()) {
+            m_wakes[t.pending_wake].caused = t.open_poll;
+        }
         t.pending_wake = none32;
     }
     if (l->kind == trace::track_kind::worker) {
@@ -399,7 +429,7 @@ void model::on(const event& e, const trace::poll_end_view& v) {
 }
 
 void model::on(const event& e, const trace::task_cancelled_view& v) {
-    task_info& t = m_tasks[task_for(v.task, e.time_ns)];
+    task_info& t = task_at(task_for(v.task, e.time_ns));
     leave_state(t, e.time_ns);
     t.state = task_state::cancelled;
     t.ended_ns = e.time_ns;
@@ -428,8 +458,8 @@ void model::take_resource_findings() {
         }
         const task_ref ref = find_task(f.task);
         std::uint16_t lane_index = 0;
-        if (ref != no_task && m_tasks[ref].open_poll.valid()) {
-            lane_index = static_cast<std::uint16_t>(m_tasks[ref].open_poll.lane);
+        if (ref != no_task && task_at(ref).open_poll.valid()) {
+            lane_index = static_cast<std::uint16_t>(task_at(ref).open_poll.lane);
         }
         m_lints.push_back({.kind = kind,
                            .task = ref,
@@ -470,7 +500,7 @@ void model::on(const event& e, const trace::wake_view& v) {
             m_wake_resources.push_back({wake_index, resource});
         }
     }
-    task_info& t = m_tasks[ref];
+    task_info& t = task_at(ref);
     ++t.wakes[static_cast<std::size_t>(v.source)];
     if (t.state == task_state::running) {
         const poll_span& open = m_lanes[t.open_poll.lane].polls[t.open_poll.index];
@@ -594,15 +624,12 @@ void model::on(const event& e, const trace::request_begin_view& v) {
     if (v.queued) {
         m_queued_open[superseded_key(client, v.task)].push_back(index);
     } else if (ref != no_task) {
-        auto& open = m_open_by_task[client ? 1 : 0];
-        if (ref >= open.size()) {
-            open.resize(std::max<std::size_t>(ref + 1, m_tasks.size()), none32);
-        }
-        if (open[ref] != none32) {
+        std::uint32_t& open = m_open_by_task[client ? 1 : 0].slot(ref);
+        if (open != none32) {
             --m_open_requests; // the earlier one's end is late or lost
-            m_superseded[superseded_key(client, v.task)] = open[ref];
+            m_superseded[superseded_key(client, v.task)] = open;
         }
-        open[ref] = index;
+        open = index;
     } else if (std::uint32_t& open = m_open_foreign.slot(v.task); open == none32) {
         open = index;
     } else {
@@ -632,8 +659,10 @@ void model::on(const event& e, const trace::request_end_view& v) {
                 m_queued_open.erase(queue);
             }
         }
-    } else if (ref != no_task && ref < m_open_by_task[client ? 1 : 0].size()) {
-        index = std::exchange(m_open_by_task[client ? 1 : 0][ref], none32);
+    } else if (ref != no_task) {
+        if (std::uint32_t* open = m_open_by_task[client ? 1 : 0].find(ref); open != nullptr) {
+            index = std::exchange(*open, none32);
+        }
     } else if (client) {
         if (std::uint32_t* open = m_open_foreign.find(v.task); open != nullptr) {
             index = std::exchange(*open, none32);
@@ -645,7 +674,7 @@ void model::on(const event& e, const trace::request_end_view& v) {
         if (auto late = m_superseded.find(superseded_key(client, v.task));
             late != m_superseded.end() && m_requests[late->second].begin_ns <= e.time_ns) {
             if (ref != no_task) {
-                m_open_by_task[client ? 1 : 0][ref] = index;
+                m_open_by_task[client ? 1 : 0].slot(ref) = index;
             } else {
                 m_open_foreign.slot(v.task) = index;
             }
@@ -706,7 +735,7 @@ void model::end_poll(lane& l, std::uint16_t lane_index, std::uint64_t at_ns,
     }
     poll_span& p = l.polls.back();
     const task_ref ref = p.task;
-    task_info& t = m_tasks[ref];
+    task_info& t = task_at(ref);
     const std::uint64_t now = std::max(at_ns, p.begin_ns);
     p.end_ns = now;
     p.result = result;
@@ -742,7 +771,7 @@ void model::end_poll(lane& l, std::uint16_t lane_index, std::uint64_t at_ns,
 
 void model::check_poll(const poll_span& p, std::uint16_t lane_index, std::uint64_t duration) {
     const task_ref ref = p.task;
-    task_info& t = m_tasks[ref];
+    task_info& t = task_at(ref);
     const std::uint64_t now = p.end_ns;
     if (duration >= m_options.long_poll_ns && !m_end_guessed) {
         m_lints.push_back({.kind = (p.flags & poll_flags::blocked) != 0 ? lint_kind::blocked_worker
@@ -797,7 +826,7 @@ std::string model::describe(const lint& l) const {
         return "task " + task + " ran " + format_duration(l.duration_ns) + " on " + where +
                " without yielding (split the work with yield_now or move it to spawn_blocking)";
     case lint_kind::busy_polling: {
-        const task_info* t = l.task < m_tasks.size() ? &m_tasks[l.task] : nullptr;
+        const task_info* t = this->task(l.task);
         return "task " + task + " woke itself on " +
                std::to_string(t != nullptr ? t->self_wake_polls : 0) + " of " +
                std::to_string(t != nullptr ? t->polls : 0) +
@@ -842,7 +871,8 @@ std::uint64_t model::dropped() const noexcept {
 
 std::array<std::uint64_t, 8> model::wakes_by_source() const noexcept {
     std::array<std::uint64_t, 8> by{};
-    for (const task_info& t : m_tasks) {
+    for (std::size_t row = 0; row < task_rows(); ++row) {
+        const task_info& t = *task(task_of_row(row));
         for (std::size_t i = 0; i < by.size(); ++i) {
             by[i] += t.wakes[i];
         }
@@ -856,6 +886,158 @@ std::uint64_t model::blocking_jobs() const noexcept {
         n += l.jobs.size();
     }
     return n;
+}
+
+void model::forget_before(std::uint64_t cut_ns) {
+    if (cut_ns <= m_kept_from_ns) {
+        return;
+    }
+    m_kept_from_ns = cut_ns;
+    m_first_ns = std::max(m_first_ns, cut_ns);
+    // Polls and spans on a lane follow each other, so their ends are in order too: those
+    // ended before the cut go, an open one stays.
+    for (lane& l : m_lanes) {
+        l.polls.forget_before(first_not(l.polls, [cut_ns](const poll_span& p) {
+            return p.end_ns < cut_ns; // an open poll's end is open_end
+        }));
+        for (column<span>* spans : {&l.blocks, &l.jobs, &l.parked}) {
+            spans->forget_before(
+                first_not(*spans, [cut_ns](const span& x) { return x.end_ns < cut_ns; }));
+        }
+        forget_depths_before(l.depth, cut_ns);
+    }
+    forget_depths_before(m_global_depth, cut_ns);
+    m_wakes.forget_before(
+        first_from(m_wakes, cut_ns, [](const wake_link& w) { return w.time_ns; }));
+    const std::size_t first_wake = m_wakes.first_kept();
+    m_wake_resources.forget_before(
+        first_from(m_wake_resources, first_wake,
+                   [](const wake_resource& w) { return std::uint64_t{w.wake}; }));
+    m_steals.forget_before(
+        first_from(m_steals, cut_ns, [](const steal_link& x) { return x.time_ns; }));
+    m_reactor.forget_before(
+        first_from(m_reactor, cut_ns, [](const instant& x) { return x.time_ns; }));
+    m_markers.forget_before(
+        first_from(m_markers, cut_ns, [](const instant& x) { return x.time_ns; }));
+    // Findings are made when what they report ends: in that order.
+    m_lints.forget_before(first_from(m_lints, cut_ns, [](const lint& x) {
+        return x.kind == lint_kind::lagged_receiver ? x.at_ns : x.at_ns + x.duration_ns;
+    }));
+    m_resources.forget_before(cut_ns);
+    forget_tasks_before(cut_ns);
+    forget_requests_before(cut_ns);
+}
+
+void model::forget_tasks_before(std::uint64_t cut_ns) {
+    // Tasks are in the order first seen: from the first seen at or after the cut they stay;
+    // before it, those still alive at the cut stay as survivors.
+    const std::size_t first =
+        first_from(m_tasks, cut_ns, [](const task_info& t) { return t.spawned_ns; });
+    if (first <= m_tasks.first_kept()) {
+        return;
+    }
+    const auto alive_at_cut = [cut_ns](const task_info& t) {
+        return t.ended_ns == open_end || t.ended_ns >= cut_ns;
+    };
+    std::vector<task_ref> refs;
+    std::vector<task_info> infos;
+    for (std::size_t i = 0; i < m_survivor_refs.size(); ++i) {
+        if (alive_at_cut(m_survivors[i])) {
+            refs.push_back(m_survivor_refs[i]);
+            infos.push_back(m_survivors[i]);
+        }
+    }
+    for (std::size_t r = m_tasks.first_kept(); r < first; ++r) {
+        if (alive_at_cut(m_tasks[r])) {
+            refs.push_back(static_cast<task_ref>(r));
+            infos.push_back(m_tasks[r]);
+        }
+    }
+    m_survivor_refs = std::move(refs);
+    m_survivors = std::move(infos);
+    m_tasks.forget_before(first);
+    const auto kept = [this, first](std::uint32_t ref) {
+        return ref >= first ||
+               std::binary_search(m_survivor_refs.begin(), m_survivor_refs.end(), ref);
+    };
+    m_task_refs.forget(first < m_tasks.size() ? std::optional<std::uint64_t>(m_tasks[first].id)
+                                              : std::nullopt,
+                       kept);
+}
+
+void model::forget_requests_before(std::uint64_t cut_ns) {
+    // By their beginning, with the slack of threads interleaving (requests_beginning_in).
+    const std::uint64_t slack = m_request_disorder_ns;
+    const std::size_t first = first_from(
+        m_requests, cut_ns, [slack](const request_span& r) { return r.begin_ns + slack; });
+    if (first <= m_requests.first_kept()) {
+        return;
+    }
+    // Their latencies leave the sorted ones (the side reported only).
+    const std::size_t side = has_client_requests() ? 1 : 0;
+    std::vector<std::uint64_t> gone;
+    for (std::size_t i = m_requests.first_kept(); i < first; ++i) {
+        const request_span& r = m_requests[i];
+        if (r.finished() && (r.client ? 1u : 0u) == side) {
+            gone.push_back(r.latency_ns());
+        }
+    }
+    if (!gone.empty()) {
+        (void)request_latencies(); // the fresh ones merged in
+        radix_sort(gone);
+        std::vector<std::uint64_t>& sorted = m_sorted_latencies[side];
+        std::size_t out = 0;
+        std::size_t g = 0;
+        for (const std::uint64_t v : sorted) {
+            while (g < gone.size() && gone[g] < v) {
+                ++g;
+            }
+            if (g < gone.size() && gone[g] == v) {
+                ++g;
+                continue;
+            }
+            sorted[out++] = v;
+        }
+        sorted.resize(out);
+    }
+    // Requests still open then are let go: their ends, if they come, find nothing.
+    const auto kept_or_closed = [this, first](std::uint32_t index) {
+        if (index >= first) {
+            return true;
+        }
+        --m_open_requests;
+        return false;
+    };
+    m_open_by_task[0].forget(m_tasks.first_kept(), kept_or_closed);
+    m_open_by_task[1].forget(m_tasks.first_kept(), kept_or_closed);
+    m_open_foreign.forget(std::nullopt, kept_or_closed);
+    for (auto it = m_superseded.begin(); it != m_superseded.end();) {
+        it = it->second >= first ? std::next(it) : m_superseded.erase(it);
+    }
+    for (auto it = m_queued_open.begin(); it != m_queued_open.end();) {
+        std::deque<std::uint32_t>& queue = it->second;
+        while (!queue.empty() && queue.front() < first) {
+            queue.pop_front();
+            --m_open_requests;
+        }
+        it = queue.empty() ? m_queued_open.erase(it) : std::next(it);
+    }
+    m_requests.forget_before(first);
+    // The block holding the first kept request counts only kept ones from now on.
+    const std::size_t block = first / request_block_size;
+    m_request_blocks.forget_before(block);
+    if (block < m_request_blocks.size()) {
+        request_block& b = m_request_blocks[block];
+        b = {};
+        for (std::size_t i = first;
+             i < std::min(m_requests.size(), (block + 1) * request_block_size); ++i) {
+            if (m_requests[i].finished()) {
+                b.last_end_ns = std::max(b.last_end_ns, m_requests[i].end_ns);
+            } else {
+                ++b.unanswered;
+            }
+        }
+    }
 }
 
 std::uint16_t model::route_index_of(trace::name_id route) {

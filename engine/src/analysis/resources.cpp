@@ -137,7 +137,7 @@ void resource_table::add_hold(resource_info& r, std::uint64_t at_ns, std::uint64
     // one older than the recent past goes as far back as is searched.
     const std::size_t at = time_order_slot(r.holds, at_ns, [](const hold_span& h) {
                                return h.begin_ns;
-                           }).value_or(r.holds.size() - std::min(r.holds.size(), late_window));
+                           }).value_or(r.holds.size() - std::min(r.holds.kept(), late_window));
     const hold_span h{.begin_ns = at_ns, .task = task};
     if (at == r.holds.size()) {
         r.holds.push_back(h);
@@ -210,8 +210,9 @@ void resource_table::on(const trace::event& e, const trace::resource_ready_view&
     const auto it = m_open_waits.find(open_wait_key(v.task, e.track));
     std::uint64_t waited = v.waited_ns;
     if (it != m_open_waits.end() && it->second.resource == v.resource) {
-        wait_span& w = r.waits[it->second.wait];
-        w.end_ns = std::max(e.time_ns, w.begin_ns);
+        if (wait_span* w = kept_record(r.waits, it->second.wait); w != nullptr) {
+            w->end_ns = std::max(e.time_ns, w->begin_ns);
+        }
         m_open_waits.erase(it);
         r.waiters_now -= r.waiters_now > 0 ? 1 : 0;
         count_waiters(r, e.time_ns);
@@ -284,12 +285,15 @@ void resource_table::end_hold(resource_info& r, std::uint64_t task, std::uint64_
     if (it == m_open_holds.end()) {
         return; // acquired before the recording began (or outside it)
     }
-    hold_span& h = r.holds[it->hold];
-    h.end_ns = std::max(at_ns, h.begin_ns);
-    r.longest_hold_ns = std::max(r.longest_hold_ns, h.end_ns - h.begin_ns);
+    hold_span* h = kept_record(r.holds, it->hold);
     *it = m_open_holds.back();
     m_open_holds.pop_back();
-    check_hold(r, h);
+    if (h == nullptr) {
+        return; // began before the kept window
+    }
+    h->end_ns = std::max(at_ns, h->begin_ns);
+    r.longest_hold_ns = std::max(r.longest_hold_ns, h->end_ns - h->begin_ns);
+    check_hold(r, *h);
 }
 
 void resource_table::check_hold(const resource_info& r, const hold_span& h) {
@@ -305,7 +309,9 @@ void resource_table::check_hold(const resource_info& r, const hold_span& h) {
 void resource_table::task_suspended(std::uint64_t task) noexcept {
     for (const open_hold& h : m_open_holds) {
         if (h.task == task) {
-            m_resources[m_index[h.resource]].holds[h.hold].across_await = true;
+            if (hold_span* held = kept_record(m_resources[m_index[h.resource]].holds, h.hold)) {
+                held->across_await = true;
+            }
         }
     }
 }
@@ -313,8 +319,9 @@ void resource_table::task_suspended(std::uint64_t task) noexcept {
 void resource_table::task_ended(std::uint64_t task, std::uint64_t at_ns) {
     if (const auto it = m_open_waits.find(task); it != m_open_waits.end()) {
         resource_info& r = m_resources[m_index[it->second.resource]];
-        wait_span& w = r.waits[it->second.wait];
-        w.end_ns = std::max(at_ns, w.begin_ns);
+        if (wait_span* w = kept_record(r.waits, it->second.wait); w != nullptr) {
+            w->end_ns = std::max(at_ns, w->begin_ns);
+        }
         r.waiters_now -= r.waiters_now > 0 ? 1 : 0;
         count_waiters(r, at_ns);
         m_open_waits.erase(it);
@@ -334,19 +341,55 @@ void resource_table::task_ended(std::uint64_t task, std::uint64_t at_ns) {
 void resource_table::finish(std::uint64_t end_ns) {
     for (const open_hold& h : m_open_holds) {
         resource_info& r = m_resources[m_index[h.resource]];
-        hold_span& held = r.holds[h.hold];
-        held.end_ns = std::max(end_ns, held.begin_ns);
-        r.longest_hold_ns = std::max(r.longest_hold_ns, held.end_ns - held.begin_ns);
-        check_hold(r, held);
+        hold_span* held = kept_record(r.holds, h.hold);
+        if (held == nullptr) {
+            continue;
+        }
+        held->end_ns = std::max(end_ns, held->begin_ns);
+        r.longest_hold_ns = std::max(r.longest_hold_ns, held->end_ns - held->begin_ns);
+        check_hold(r, *held);
     }
     m_open_holds.clear();
     for (const auto& [task, w] : m_open_waits) {
         resource_info& r = m_resources[m_index[w.resource]];
-        r.waits[w.wait].end_ns = std::max(end_ns, r.waits[w.wait].begin_ns);
+        if (wait_span* open = kept_record(r.waits, w.wait); open != nullptr) {
+            open->end_ns = std::max(end_ns, open->begin_ns);
+        }
         r.waiters_now -= r.waiters_now > 0 ? 1 : 0;
         count_waiters(r, end_ns);
     }
     m_open_waits.clear();
+}
+
+void forget_depths_before(column<depth_point>& series, std::uint64_t cut_ns) {
+    const std::size_t first =
+        first_from(series, cut_ns, [](const depth_point& p) { return p.time_ns; });
+    series.forget_before(first > series.first_kept() ? first - 1 : first);
+}
+
+void resource_table::forget_before(std::uint64_t cut_ns) {
+    for (resource_info& r : m_resources) {
+        forget_depths_before(r.depths, cut_ns);
+        forget_depths_before(r.waiters, cut_ns);
+        r.lags.forget_before(
+            first_from(r.lags, cut_ns, [](const lag_mark& l) { return l.time_ns; }));
+        // Holds are in the order they began; one that began before the cut and ended after
+        // it (or is open) stays with what follows it. Looking back is bounded: a permit
+        // held for ever must not keep every hold after it.
+        std::size_t hold =
+            first_from(r.holds, cut_ns, [](const hold_span& h) { return h.begin_ns; });
+        for (std::size_t back = 0; back < late_window && hold > r.holds.first_kept(); ++back) {
+            const std::uint64_t end = r.holds[hold - 1].end_ns;
+            if (end != resource_open_end && end < cut_ns) {
+                break;
+            }
+            --hold;
+        }
+        r.holds.forget_before(hold);
+        const std::uint64_t slack = r.wait_disorder_ns;
+        r.waits.forget_before(first_from(
+            r.waits, cut_ns, [slack](const wait_span& w) { return w.begin_ns + slack; }));
+    }
 }
 
 } // namespace taskscope::analysis

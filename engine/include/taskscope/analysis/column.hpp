@@ -16,8 +16,13 @@
 // is populated in one call as the appends reach it (never more than the column uses plus
 // one step, so resident memory still follows what is stored).
 //
-// Segment k holds `first << max(k - 1, 0)` elements: 2^b, 2^b, 2^(b+1), 2^(b+2), ...
-// so index i lives in segment bit_width(i >> b) at offset i - (first << (segment - 1)).
+// Segment k holds `first << max(k - 1, 0)` elements: 2^b, 2^b, 2^(b+1), 2^(b+2), ... up to
+// a page of 2^p elements, then pages: index i below 2^p lives in segment bit_width(i >> b) at
+// offset i - (first << (segment - 1)); above, in segment (i >> p) + p - b.
+//
+// A live window keeps only its last minutes (forget_before): whole segments below the first
+// kept index are given back, and every index stays what it was, so records that refer to
+// each other by index need no renumbering. begin() is the first kept record.
 
 #include <algorithm>
 #include <array>
@@ -29,6 +34,7 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -99,7 +105,9 @@ class column {
                   "columns hold plain records");
     static constexpr std::size_t first_bits = 8; // 256 elements in the first two segments
     static constexpr std::size_t first = std::size_t{1} << first_bits;
-    static constexpr std::size_t max_segments = 48;
+    static constexpr std::size_t page_bits = 16; // then pages of 65,536 elements
+    static constexpr std::size_t page = std::size_t{1} << page_bits;
+    static constexpr std::size_t first_page_segment = page_bits - first_bits + 1;
 
 public:
     using value_type = T;
@@ -174,7 +182,7 @@ public:
     using const_iterator = basic_iterator<true>;
 
     column() = default;
-    column(const column& other) {
+    column(const column& other) : m_size(other.m_first), m_first(other.m_first) {
         for (const T& v : other) {
             push_back(v);
         }
@@ -182,17 +190,42 @@ public:
     column(column&& other) noexcept
         : m_segments(std::exchange(other.m_segments, {}))
         , m_size(std::exchange(other.m_size, 0))
+        , m_first(std::exchange(other.m_first, 0))
         , m_populated(std::exchange(other.m_populated, nullptr)) {}
     column& operator=(column other) noexcept {
         std::swap(m_segments, other.m_segments);
         std::swap(m_size, other.m_size);
+        std::swap(m_first, other.m_first);
         std::swap(m_populated, other.m_populated);
         return *this;
     }
     ~column() { release(); }
 
+    /// One past the last index ever appended (indices of forgotten records count too).
     [[nodiscard]] std::size_t size() const noexcept { return m_size; }
-    [[nodiscard]] bool empty() const noexcept { return m_size == 0; }
+    /// No record kept.
+    [[nodiscard]] bool empty() const noexcept { return m_size == m_first; }
+    /// The first index still held: [first_kept(), size()) can be read.
+    [[nodiscard]] std::size_t first_kept() const noexcept { return m_first; }
+    /// Records kept.
+    [[nodiscard]] std::size_t kept() const noexcept { return m_size - m_first; }
+    /// Lets go of every record below `index` (at most size()): they can no longer be read,
+    /// and the segments wholly below it are given back. Later indices do not change.
+    void forget_before(std::size_t index) noexcept {
+        index = std::min(index, m_size);
+        if (index <= m_first) {
+            return;
+        }
+        for (std::size_t s = segment_of(m_first);
+             s < m_segments.size() && segment_start(s) + segment_length(s) <= index; ++s) {
+            if (m_segments[s] != nullptr) {
+                detail::segment_memory::release(m_segments[s], segment_length(s) * sizeof(T),
+                                                alignof(T));
+                m_segments[s] = nullptr;
+            }
+        }
+        m_first = index;
+    }
 
     [[nodiscard]] T& operator[](std::size_t i) noexcept {
         const std::size_t s = segment_of(i);
@@ -202,8 +235,8 @@ public:
         const std::size_t s = segment_of(i);
         return m_segments[s][i - segment_start(s)];
     }
-    [[nodiscard]] T& front() noexcept { return (*this)[0]; }
-    [[nodiscard]] const T& front() const noexcept { return (*this)[0]; }
+    [[nodiscard]] T& front() noexcept { return (*this)[m_first]; }
+    [[nodiscard]] const T& front() const noexcept { return (*this)[m_first]; }
     [[nodiscard]] T& back() noexcept { return (*this)[m_size - 1]; }
     [[nodiscard]] const T& back() const noexcept { return (*this)[m_size - 1]; }
 
@@ -226,11 +259,12 @@ public:
     void clear() noexcept {
         release();
         m_size = 0;
+        m_first = 0;
     }
 
-    [[nodiscard]] iterator begin() noexcept { return {this, 0}; }
+    [[nodiscard]] iterator begin() noexcept { return {this, m_first}; }
     [[nodiscard]] iterator end() noexcept { return {this, m_size}; }
-    [[nodiscard]] const_iterator begin() const noexcept { return {this, 0}; }
+    [[nodiscard]] const_iterator begin() const noexcept { return {this, m_first}; }
     [[nodiscard]] const_iterator end() const noexcept { return {this, m_size}; }
     [[nodiscard]] const_iterator cbegin() const noexcept { return begin(); }
     [[nodiscard]] const_iterator cend() const noexcept { return end(); }
@@ -238,25 +272,37 @@ public:
     /// Memory held, for the window's per-event budget.
     [[nodiscard]] std::size_t capacity_bytes() const noexcept {
         std::size_t n = 0;
-        for (std::size_t s = 0; s < max_segments && m_segments[s] != nullptr; ++s) {
-            n += segment_length(s) * sizeof(T);
+        for (std::size_t s = 0; s < m_segments.size(); ++s) {
+            n += m_segments[s] != nullptr ? segment_length(s) * sizeof(T) : 0;
         }
         return n;
     }
 
 private:
     static std::size_t segment_of(std::size_t i) noexcept {
+        if (i >= page) {
+            return (i >> page_bits) + first_page_segment - 1;
+        }
         return static_cast<std::size_t>(std::bit_width(i >> first_bits));
     }
     static std::size_t segment_start(std::size_t s) noexcept {
+        if (s >= first_page_segment) {
+            return (s - first_page_segment + 1) << page_bits;
+        }
         return s == 0 ? 0 : first << (s - 1);
     }
     static std::size_t segment_length(std::size_t s) noexcept {
+        if (s >= first_page_segment) {
+            return page;
+        }
         return s == 0 ? first : first << (s - 1);
     }
 
     T* slot_for_append() {
         const std::size_t s = segment_of(m_size);
+        if (s >= m_segments.size()) {
+            m_segments.resize(s + 1, nullptr);
+        }
         if (m_segments[s] == nullptr) {
             m_segments[s] = allocate(segment_length(s));
             m_populated = nullptr;
@@ -290,19 +336,19 @@ private:
     }
 
     void release() noexcept {
-        for (std::size_t s = 0; s < max_segments; ++s) {
-            if (m_segments[s] == nullptr) {
-                break;
+        for (std::size_t s = 0; s < m_segments.size(); ++s) {
+            if (m_segments[s] != nullptr) {
+                detail::segment_memory::release(m_segments[s], segment_length(s) * sizeof(T),
+                                                alignof(T));
             }
-            detail::segment_memory::release(m_segments[s], segment_length(s) * sizeof(T),
-                                            alignof(T));
-            m_segments[s] = nullptr;
         }
+        m_segments.clear();
         m_populated = nullptr;
     }
 
-    std::array<T*, max_segments> m_segments{};
+    std::vector<T*> m_segments; ///< nullptr: forgotten (or not reached yet)
     std::size_t m_size = 0;
+    std::size_t m_first = 0;
     char* m_populated = nullptr; ///< the end of what is populated in the last segment
 };
 

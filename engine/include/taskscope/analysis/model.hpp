@@ -236,8 +236,33 @@ public:
     /// "handle_connection#7"
     [[nodiscard]] std::string task_label(task_ref t) const;
 
+    /// Keeps only what happened from `cut_ns` on (a live window's retention). Polls, spans,
+    /// wakes, steals, requests (by their beginning), depths, reactor events, markers and
+    /// findings from before it go, and so do tasks that ended before it; a task still
+    /// alive then stays whenever it began. What stays keeps its index, so every reference
+    /// between records holds; one to something let go finds nothing (task() is nullptr, a
+    /// poll_ref below polls.first_kept()). Counters (event_count(), poll_count(), a task's
+    /// totals) go on counting the whole run.
+    void forget_before(std::uint64_t cut_ns);
+    /// Where the kept window starts: 0 until forget_before() let anything go.
+    [[nodiscard]] std::uint64_t kept_from_ns() const noexcept { return m_kept_from_ns; }
+
     [[nodiscard]] const std::vector<lane>& lanes() const noexcept { return m_lanes; }
+    /// Tasks first seen in the kept window, by task_ref from tasks().first_kept(); tasks
+    /// from before it that were still alive then are task_rows()' first rows.
     [[nodiscard]] const column<task_info>& tasks() const noexcept { return m_tasks; }
+    /// The task, or nullptr when it was let go (or never was).
+    [[nodiscard]] const task_info* task(task_ref t) const noexcept;
+    /// Every task kept, for a table: those from before the kept window still alive in it,
+    /// then tasks() from its first kept one.
+    [[nodiscard]] std::size_t task_rows() const noexcept {
+        return m_survivor_refs.size() + m_tasks.kept();
+    }
+    [[nodiscard]] task_ref task_of_row(std::size_t row) const noexcept {
+        return row < m_survivor_refs.size()
+                   ? m_survivor_refs[row]
+                   : static_cast<task_ref>(m_tasks.first_kept() + row - m_survivor_refs.size());
+    }
     [[nodiscard]] task_ref find_task(std::uint64_t id) const noexcept;
     [[nodiscard]] const column<wake_link>& wakes() const noexcept { return m_wakes; }
     [[nodiscard]] const column<steal_link>& steals() const noexcept { return m_steals; }
@@ -344,6 +369,9 @@ private:
     void take_resource_findings();
     lane& lane_for(std::uint16_t track);
     task_ref task_for(std::uint64_t id, std::uint64_t seen_ns);
+    task_info& task_at(task_ref t) noexcept;
+    void forget_tasks_before(std::uint64_t cut_ns);
+    void forget_requests_before(std::uint64_t cut_ns);
     void leave_state(task_info& t, std::uint64_t now_ns);
     /// Ends the lane's open poll at `at_ns`; `local_depth`, when the event said it.
     void end_poll(lane& l, std::uint16_t lane_index, std::uint64_t at_ns, trace::poll_result result,
@@ -363,12 +391,36 @@ private:
     bool m_process_names = false;
     std::vector<lane> m_lanes;
     trace::worker_tracks m_workers; // worker index <-> track (a lane's index is its track)
+    /// A value per key (task ids, task refs): keys from one counter fill a dense table from
+    /// the first key seen; keys far outside it (a hand-made or damaged trace) go to a hash
+    /// map. A million requests of a load generator in the same process cost no node
+    /// allocated and freed per request.
+    class slot_table {
+    public:
+        static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+        /// The slot of `key`, made (holding none) if it had none.
+        std::uint32_t& slot(std::uint64_t key);
+        /// The slot of `key` if it holds a value, else nullptr.
+        [[nodiscard]] std::uint32_t* find(std::uint64_t key) noexcept;
+        [[nodiscard]] std::uint32_t get(std::uint64_t key) const noexcept;
+        /// Calls keep(value) once for every value held and drops those it says no to; the
+        /// dense table then starts at `first_key` (earlier keys kept go to the hash map),
+        /// or without one at the first key it still holds.
+        template <typename Keep>
+        void forget(std::optional<std::uint64_t> first_key, Keep keep);
+
+    private:
+        bool m_based = false;
+        std::uint64_t m_base = 0;
+        std::vector<std::uint32_t> m_dense;
+        std::unordered_map<std::uint64_t, std::uint32_t> m_sparse;
+    };
     column<task_info> m_tasks;
-    // Task ids come from one counter, so most map through a dense table starting at the
-    // first id seen; ids far outside it (a hand-made or damaged trace) go to a hash map.
-    std::uint64_t m_dense_base = 0;
-    std::vector<task_ref> m_dense_ids;
-    std::unordered_map<std::uint64_t, task_ref> m_sparse_ids;
+    // Tasks from before the kept window still alive in it, by ascending task_ref.
+    std::vector<task_ref> m_survivor_refs;
+    std::vector<task_info> m_survivors;
+    slot_table m_task_refs; // task id -> task_ref
+    std::uint64_t m_kept_from_ns = 0;
     column<wake_link> m_wakes;
     column<steal_link> m_steals;
     column<request_span> m_requests;
@@ -382,25 +434,8 @@ private:
     std::uint16_t m_last_route_index = 0;
     // The open request of each task (server side, client side), by task ref; client tasks
     // of another runtime (not in this trace) by their id.
-    std::array<std::vector<std::uint32_t>, 2> m_open_by_task;
-    /// A request index per task id (none32: none): ids from one counter fill a dense table
-    /// from the first id seen; ids far outside it go to a hash map. A million requests of a
-    /// load generator in the same process cost no node allocated and freed per request.
-    class request_slots {
-    public:
-        static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
-        /// The slot of `id`, made (holding none) if it had none.
-        std::uint32_t& slot(std::uint64_t id);
-        /// The slot of `id` if it holds a request, else nullptr.
-        [[nodiscard]] std::uint32_t* find(std::uint64_t id) noexcept;
-
-    private:
-        bool m_based = false;
-        std::uint64_t m_base = 0;
-        std::vector<std::uint32_t> m_dense;
-        std::unordered_map<std::uint64_t, std::uint32_t> m_sparse;
-    };
-    request_slots m_open_foreign;
+    std::array<slot_table, 2> m_open_by_task;
+    slot_table m_open_foreign;
     /// A task's request that was still open when the task began its next one, by
     /// superseded_key(): its end may yet arrive, later in the stream but earlier in time
     /// (the task moved to a worker whose buffer drained first).

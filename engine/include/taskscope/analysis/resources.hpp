@@ -61,7 +61,7 @@ template <typename T, typename TimeOf>
     if (series.empty() || time_of(series.back()) <= time_ns) {
         return series.size();
     }
-    const auto window = std::min<std::size_t>(series.size(), late_window);
+    const auto window = std::min<std::size_t>(series.kept(), late_window);
     const auto from = series.end() - static_cast<std::ptrdiff_t>(window);
     if (time_of(*from) > time_ns && from != series.begin()) {
         return std::nullopt;
@@ -69,6 +69,32 @@ template <typename T, typename TimeOf>
     const auto at = std::upper_bound(from, series.end(), time_ns,
                                      [&](std::uint64_t t, const T& r) { return t < time_of(r); });
     return at.index();
+}
+
+/// The first index of `records` (in time order by `time_of`, or nearly) at or after
+/// `cut_ns`: where a series that keeps only what happened from `cut_ns` on starts.
+template <typename T, typename TimeOf>
+[[nodiscard]] std::size_t first_from(const column<T>& records, std::uint64_t cut_ns,
+                                     TimeOf time_of) {
+    return std::partition_point(records.begin(), records.end(),
+                                [&](const T& r) { return time_of(r) < cut_ns; })
+        .index();
+}
+
+/// The first index of `records` that `gone` says no to (it says yes to a prefix).
+template <typename T, typename Gone>
+[[nodiscard]] std::size_t first_not(const column<T>& records, Gone gone) {
+    return std::partition_point(records.begin(), records.end(), gone).index();
+}
+
+/// Lets go of a depth series' points before `cut_ns`, except the last of them: the level
+/// where the kept window starts.
+void forget_depths_before(column<depth_point>& series, std::uint64_t cut_ns);
+
+/// The record at `index` of `records`, or nullptr when it was let go.
+template <typename T>
+[[nodiscard]] T* kept_record(column<T>& records, std::size_t index) noexcept {
+    return index >= records.first_kept() && index < records.size() ? &records[index] : nullptr;
 }
 
 /// Adds a depth to a series kept in time order (see time_order_slot; a point too late is
@@ -192,6 +218,10 @@ public:
     void task_ended(std::uint64_t task, std::uint64_t at_ns);
     /// Closes what is still open at `end_ns` (the end of a file).
     void finish(std::uint64_t end_ns);
+    /// Keeps only what happened from `cut_ns` on (model::forget_before): depths, lags,
+    /// holds and waits from before it go. A wait or hold still open then stays open (its
+    /// end is still counted) though its record is gone.
+    void forget_before(std::uint64_t cut_ns);
 
     /// Findings since the last call (the model moves them into its findings).
     std::vector<resource_finding> take_findings() { return std::exchange(m_findings, {}); }
