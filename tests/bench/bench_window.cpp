@@ -9,19 +9,28 @@
 //          stall (chart refreshes run on timers, after the frame).
 //   live   --live-requests "/" requests at concurrency 16 fired from the panel, the probe
 //          measuring the event loop's worst delay until they are answered.
+//   long   a long live session: the window attached (File > Attach, as a user watches their
+//          own program) to a program serving --long-rate synthetic events a second for
+//          --long-seconds, with the default retention (View > Keep). Resident memory is
+//          sampled every --sample-seconds (`bench live/rss_after_<t>s`); once the kept
+//          window is full it must stay flat. Not in a default run (it takes minutes).
 //
 // Prints `bench window/<case> <value> <unit>` lines, each with its target as a comment;
 // it never passes or fails. The recordings take a while to make: --keep DIR keeps them in
 // DIR and reuses them on the next run.
 //
 //   build/release/tests/bench/taskscope_bench_window [--requests N] [--events N]
-//       [--live-requests N] [--keep DIR] [--only open|live]
+//       [--live-requests N] [--keep DIR] [--only open|live|long]
+//       [--long-seconds S] [--long-rate EVENTS_PER_S] [--sample-seconds S]
+//       [--long-keep-events N]
 
 #include "bench_support.hpp"
 #include "charts/queue_depth_chart.hpp"
 #include "document/trace_document.hpp"
 #include "document/view_state.hpp"
+#include "sessions/attach_session.hpp"
 #include "sessions/live_session.hpp"
+#include "taskscope/trace_server.hpp"
 #include "widgets/control_panel.hpp"
 #include "widgets/lesson_panel.hpp"
 #include "widgets/main_window.hpp"
@@ -36,6 +45,8 @@
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTimer>
+#include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -381,14 +392,174 @@ void liveCase(std::size_t count) {
     figure("live/stall_max", probe.worstMs(), 1, "ms", "live stall_max <= 50 ms");
 }
 
+/// The program watched by the long case (`--serve-synthetic RATE SECONDS`, run as a child
+/// process): serves the synthetic server's events at RATE a second on a trace_server (as
+/// TASKSCOPE_LISTEN does), prints "port N pid P", then a line a second; it stops after
+/// SECONDS, or when the benchmark ends it (SIGTERM).
+int serveSynthetic(double rate, double seconds) {
+    std::signal(SIGPIPE, SIG_DFL);
+    trace::run_info info;
+    info.command = "synthetic server (taskscope benchmark)";
+    trace_server server(info, trace_server_options{.address = "127.0.0.1:0"});
+    std::printf("port %u pid %d\n", static_cast<unsigned>(server.port()),
+                static_cast<int>(::getpid()));
+    std::fflush(stdout);
+    HttpLikeStream stream(21);
+    std::vector<event> batch;
+    const auto started = clock_type::now();
+    double sent = 0;
+    double lastBeat = 0;
+    while (true) {
+        const double now = seconds_since(started);
+        if (now >= seconds) {
+            break;
+        }
+        const auto due = static_cast<std::size_t>(now * rate - sent);
+        if (due > 0) {
+            batch.clear();
+            stream.next(batch, due);
+            server.consume(batch);
+            sent += static_cast<double>(due);
+        }
+        if (now - lastBeat >= 1.0) {
+            lastBeat = now;
+            std::printf("sent %.0f missed %llu\n", sent,
+                        static_cast<unsigned long long>(server.missed_by_viewers()));
+            if (std::fflush(stdout) != 0) {
+                break;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    server.close();
+    return 0;
+}
+
+/// Attaches the whole window to a program sending `rate` events a second for `seconds`,
+/// keeping the default retention, and samples the window's resident memory.
+void longCase(double seconds, double rate, double sampleSeconds,
+              std::optional<std::uint64_t> keepEvents) {
+    const std::string command = "exec /proc/" + std::to_string(::getpid()) +
+                                "/exe --serve-synthetic " + std::to_string(rate) + " " +
+                                std::to_string(seconds + 30);
+    FILE* program = ::popen(command.c_str(), "r");
+    char line[256] = {};
+    unsigned port = 0;
+    int pid = 0;
+    if (program == nullptr || std::fgets(line, sizeof line, program) == nullptr ||
+        std::sscanf(line, "port %u pid %d", &port, &pid) != 2) {
+        std::printf("# long: the synthetic program did not start\n");
+        return;
+    }
+    // Its heartbeat lines are read on a thread of their own (so its pipe never fills).
+    std::atomic<double> programSent{0};
+    std::atomic<unsigned long long> programMissed{0};
+    std::thread reader([&] {
+        char beat[256];
+        while (std::fgets(beat, sizeof beat, program) != nullptr) {
+            double sent = 0;
+            unsigned long long missed = 0;
+            if (std::sscanf(beat, "sent %lf missed %llu", &sent, &missed) == 2) {
+                programSent = sent;
+                programMissed = missed;
+            }
+        }
+    });
+
+    ui::MainWindow window;
+    window.setQuietErrors(true);
+    window.resize(frameWidth, frameHeight);
+    window.show();
+    if (keepEvents) {
+        window.setRetention(
+            {.keepNs = window.document()->retention().keepNs, .keepEvents = *keepEvents}, false);
+    }
+    const ui::Retention keep = window.document()->retention();
+    std::printf("# long: the window attached to a program sending %.0f events/s for %.0f s, "
+                "keeping %s\n",
+                rate, seconds,
+                (keep.keepEvents != 0 ? std::to_string(keep.keepEvents / 1'000'000) + " M events"
+                                      : std::string("any number of events"))
+                    .c_str());
+    const std::uint64_t rssStart = rss_bytes();
+    std::optional<bool> attached;
+    QObject::connect(&window, &ui::MainWindow::attachFinished, [&](bool ok) { attached = ok; });
+    window.attachTo(QStringLiteral("127.0.0.1:%1").arg(port));
+    if (!runUntil([&] { return attached.has_value(); }, 30) || !*attached) {
+        std::printf("# long: could not attach: %s\n", window.lastError().toStdString().c_str());
+        ::kill(pid, SIGTERM);
+        reader.join(); // its end of the pipe closed: the reader sees the end
+        ::pclose(program);
+        return;
+    }
+    StallProbe probe;
+    probe.start();
+    const auto started = clock_type::now();
+    std::vector<std::pair<double, std::uint64_t>> samples; // (seconds, RSS) once full
+    double fullAt = -1;
+    for (double next = sampleSeconds; next <= seconds + 1e-9; next += sampleSeconds) {
+        runUntil([&] { return seconds_since(started) >= next; }, next + 60);
+        const ui::TraceDocument& d = *window.document();
+        const std::uint64_t rss = rss_bytes();
+        if (fullAt < 0 && d.forgottenEvents() > 0) {
+            fullAt = next;
+        }
+        std::printf("bench live/rss_after_%.0fs %.1f MB\n# at %.0f s: %.1f M events taken "
+                    "(%.2f M/s), %.1f M kept from %.1f s, %llu dropped for the window, the "
+                    "window %zu behind; model and summaries %.1f MB\n",
+                    next, static_cast<double>(rss) / 1e6, next,
+                    static_cast<double>(d.model().event_count()) / 1e6,
+                    static_cast<double>(d.model().event_count()) / 1e6 / next,
+                    static_cast<double>(d.keptEvents()) / 1e6,
+                    static_cast<double>(d.keptFromNs() - d.firstNs()) / 1e9,
+                    static_cast<unsigned long long>(programMissed.load()),
+                    window.attachSession()->backlog(), static_cast<double>(d.memoryBytes()) / 1e6);
+        std::fflush(stdout);
+        if (fullAt >= 0 && next >= fullAt + sampleSeconds) { // a sample after it filled
+            samples.emplace_back(next, rss);
+        }
+    }
+    probe.stop();
+    const analysis::model& m = window.document()->model();
+    std::printf("# long: %.1f M events sent, %.1f M taken by the window, %llu missed because "
+                "the window read too slowly; resident memory %.1f MB before attaching\n",
+                programSent.load() / 1e6, static_cast<double>(m.event_count()) / 1e6,
+                programMissed.load(), static_cast<double>(rssStart) / 1e6);
+    if (samples.size() >= 2) {
+        const auto [low, high] =
+            std::minmax_element(samples.begin(), samples.end(),
+                                [](const auto& a, const auto& b) { return a.second < b.second; });
+        const double spread = 100.0 * static_cast<double>(high->second - low->second) /
+                              static_cast<double>(low->second);
+        std::printf("bench live/rss_spread_after_fill %.1f %%\n# target <= 10 %% (lowest %.1f MB "
+                    "at %.0f s, highest %.1f MB at %.0f s, over the samples from %.0f s on)\n",
+                    spread, static_cast<double>(low->second) / 1e6, low->first,
+                    static_cast<double>(high->second) / 1e6, high->first, samples.front().first);
+    } else {
+        std::printf("# long: the kept window never filled (run longer or faster)\n");
+    }
+    figure("long/stall_max", probe.worstMs(), 1, "ms", "stall_max <= 50 ms while taking events in");
+    window.attachSession()->detach();
+    ::kill(pid, SIGTERM);
+    reader.join(); // only then may the pipe be closed: the reader reads from it
+    ::pclose(program);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 4 && std::strcmp(argv[1], "--serve-synthetic") == 0) {
+        return serveSynthetic(std::atof(argv[2]), std::atof(argv[3]));
+    }
     std::size_t requests = 1'500'000;
     std::size_t events = 10'000'000;
     std::size_t liveRequests = 100'000;
     std::filesystem::path keep;
     std::string only;
+    double longSeconds = 600;
+    double longRate = 1e6;
+    double sampleSeconds = 30;
+    std::optional<std::uint64_t> longKeepEvents; // the window's own choice (View > Keep)
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--requests" && i + 1 < argc) {
@@ -401,10 +572,19 @@ int main(int argc, char** argv) {
             keep = argv[++i];
         } else if (a == "--only" && i + 1 < argc) {
             only = argv[++i];
+        } else if (a == "--long-seconds" && i + 1 < argc) {
+            longSeconds = std::stod(argv[++i]);
+        } else if (a == "--long-rate" && i + 1 < argc) {
+            longRate = std::stod(argv[++i]);
+        } else if (a == "--sample-seconds" && i + 1 < argc) {
+            sampleSeconds = std::stod(argv[++i]);
+        } else if (a == "--long-keep-events" && i + 1 < argc) {
+            longKeepEvents = std::stoull(argv[++i]);
         } else {
             std::fprintf(stderr,
                          "usage: %s [--requests N] [--events N] [--live-requests N] [--keep DIR] "
-                         "[--only open|live]\n",
+                         "[--only open|live|long] [--long-seconds S] [--long-rate EVENTS_PER_S] "
+                         "[--sample-seconds S] [--long-keep-events N]\n",
                          argv[0]);
             return 2;
         }
@@ -444,6 +624,9 @@ int main(int argc, char** argv) {
     }
     if (only.empty() || only == "live") {
         liveCase(liveRequests);
+    }
+    if (only == "long") {
+        longCase(longSeconds, longRate, sampleSeconds, longKeepEvents);
     }
     if (scratch) {
         std::filesystem::remove_all(dir);

@@ -416,6 +416,32 @@ TEST_CASE("request decimator: eight real requests at most a column and route, no
     CHECK(shown == 500);
 }
 
+TEST_CASE("request decimator: after a live window forgets its oldest requests, the same picks "
+          "as a pyramid built afresh",
+          "[charts][retention]") {
+    auto m = manyRequests(200'000, 10'000);
+    const double last = static_cast<double>(base + 200'000 * 10'000);
+    RequestDecimator used; // built over every request, then told what went
+    (void)used.decimate(*m, false, false, static_cast<double>(base), last, 100);
+    m->forget_before(base + 60'000 * 10'000);
+    REQUIRE(m->requests().first_kept() > 0);
+    used.forgetBefore(m->requests().first_kept());
+    RequestDecimator fresh;
+    const double from = static_cast<double>(m->kept_from_ns());
+    for (const int columns : {100, 400}) {
+        const auto a = used.decimate(*m, false, false, from, last, columns);
+        const auto b = fresh.decimate(*m, false, false, from, last, columns);
+        REQUIRE(a.size() == b.size());
+        for (std::size_t r = 0; r < a.size(); ++r) {
+            CHECK(a[r].route == b[r].route);
+            CHECK(a[r].requests == b[r].requests);
+            for (const std::uint32_t i : a[r].requests) {
+                CHECK(i >= m->requests().first_kept()); // nothing let go is drawn
+            }
+        }
+    }
+}
+
 // ---- the histogram's buckets ------------------------------------------------------------
 
 TEST_CASE("latency histogram: bucket edges", "[charts]") {

@@ -156,3 +156,34 @@ TEST_CASE("the window shows the command line's --count and --concurrency in its 
     CHECK(request.count == 5);
     CHECK(request.concurrency == 5);
 }
+
+TEST_CASE("keep options: --keep and --keep-events set what a live run keeps, for this start only",
+          "[launch]") {
+    using taskscope::ui::parseKeepDuration;
+    CHECK(parseKeepDuration(QStringLiteral("90s")) == 90'000'000'000ull);
+    CHECK(parseKeepDuration(QStringLiteral("10m")) == 600'000'000'000ull);
+    CHECK(parseKeepDuration(QStringLiteral("1.5h")) == 5'400'000'000'000ull);
+    CHECK(parseKeepDuration(QStringLiteral("all")) == 0u);
+    CHECK_FALSE(parseKeepDuration(QStringLiteral("10")).has_value());   // a unit is needed
+    CHECK_FALSE(parseKeepDuration(QStringLiteral("0.5s")).has_value()); // at least a second
+    CHECK_FALSE(parseKeepDuration(QStringLiteral("9999h")).has_value());
+    CHECK_FALSE(parseKeepDuration(QStringLiteral("ten minutes")).has_value());
+
+    const LaunchOptions none = good({});
+    CHECK_FALSE(none.keepNs.has_value());
+    CHECK_FALSE(none.keepEvents.has_value());
+    const LaunchOptions o = good({"--keep", "2m", "--keep-events", "5000000"});
+    CHECK(o.keepNs == 120'000'000'000ull);
+    CHECK(o.keepEvents == 5'000'000u);
+    CHECK(good({"--keep-events", "0"}).keepEvents == 0u);
+    CHECK(bad({"--keep", "forever"}).find("--keep takes a duration") != std::string::npos);
+    CHECK(bad({"--keep-events", "12"}).find("--keep-events takes") != std::string::npos);
+
+    // The window takes them without saving them as the menu's choice.
+    const taskscope::ui::Retention saved = taskscope::ui::MainWindow::savedRetention();
+    taskscope::ui::MainWindow window;
+    window.applyLaunchOptions(o);
+    CHECK(window.document()->retention().keepNs == 120'000'000'000ull);
+    CHECK(window.document()->retention().keepEvents == 5'000'000u);
+    CHECK(taskscope::ui::MainWindow::savedRetention() == saved);
+}

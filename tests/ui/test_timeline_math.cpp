@@ -130,23 +130,24 @@ TEST_CASE("level 0 buckets hold the time each poll spent in them", "[timeline]")
     LaneSummary summary;
     summary.reset(0);
     summary.update(l);
-    const auto& level0 = summary.level(0);
-    REQUIRE(level0.size() == 6);
-    CHECK(level0[0].busyNs == 150);
-    CHECK(level0[0].task == 2); // the longest poll touching the bucket gives the colour
-    CHECK(level0[1].busyNs == 150);
-    CHECK(level0[2].busyNs == 0);
-    CHECK(level0[3].busyNs == b);
-    CHECK(level0[5].busyNs == b);
-    CHECK(level0[4].blocked);
-    CHECK_FALSE(level0[1].blocked);
+    // Only buckets with polling in them are stored: bucket 2 is not.
+    REQUIRE(summary.level(0).size() == 5);
+    CHECK(summary.level(0).back().index == 5);
+    CHECK(summary.bucket(0, 0).busyNs == 150);
+    CHECK(summary.bucket(0, 0).task == 2); // the longest poll touching the bucket gives the colour
+    CHECK(summary.bucket(0, 1).busyNs == 150);
+    CHECK(summary.bucket(0, 2).busyNs == 0);
+    CHECK(summary.bucket(0, 3).busyNs == b);
+    CHECK(summary.bucket(0, 5).busyNs == b);
+    CHECK(summary.bucket(0, 4).blocked);
+    CHECK_FALSE(summary.bucket(0, 1).blocked);
     // Each level above merges pairs, up to a single bucket.
     REQUIRE(summary.levelCount() == 4);
     CHECK(summary.level(1).size() == 3);
-    CHECK(summary.level(1)[0].busyNs == 300);
+    CHECK(summary.bucket(1, 0).busyNs == 300);
     CHECK(summary.level(3).size() == 1);
-    CHECK(summary.level(3)[0].busyNs == 300 + 3 * b);
-    CHECK(summary.level(3)[0].task == 3);
+    CHECK(summary.bucket(3, 0).busyNs == 300 + 3 * b);
+    CHECK(summary.bucket(3, 0).task == 3);
 }
 
 TEST_CASE("a summary extended poll by poll equals one built at once", "[timeline]") {
@@ -181,8 +182,70 @@ TEST_CASE("a summary extended poll by poll equals one built at once", "[timeline
     for (std::size_t level = 0; level < once.levelCount(); ++level) {
         REQUIRE(live.level(level).size() == once.level(level).size());
         for (std::size_t b = 0; b < once.level(level).size(); ++b) {
+            CHECK(live.level(level)[b].index == once.level(level)[b].index);
             CHECK(live.level(level)[b].busyNs == once.level(level)[b].busyNs);
             CHECK(live.level(level)[b].task == once.level(level)[b].task);
+        }
+    }
+}
+
+TEST_CASE("a summary extended across gaps, and after forgetting, equals one built at once",
+          "[timeline][retention]") {
+    std::mt19937_64 random(17);
+    lane l;
+    std::uint64_t t = 0;
+    for (int i = 0; i < 4000; ++i) {
+        // Bursts and long idle gaps: new levels appear between updates.
+        t += i % 50 == 0 ? 50'000'000 + random() % 500'000'000 : random() % 200'000;
+        const std::uint64_t d = 1 + random() % 300'000;
+        l.polls.push_back(poll(t, t + d, static_cast<std::uint32_t>(random() % 9)));
+        t += d;
+    }
+    lane growing;
+    LaneSummary live;
+    live.reset(0);
+    const std::uint64_t cut = t / 2;
+    bool forgot = false;
+    for (std::size_t i = 0; i < l.polls.size(); ++i) {
+        growing.polls.push_back(l.polls[i]);
+        if (i % 13 == 0 || i + 1 == l.polls.size()) {
+            live.update(growing);
+        }
+        if (!forgot && l.polls[i].begin_ns > cut + 100'000'000) {
+            // What a live window does past its retention: the lane forgets, then the summary.
+            growing.polls.forget_before(static_cast<std::size_t>(
+                std::partition_point(growing.polls.begin(), growing.polls.end(),
+                                     [&](const poll_span& p) { return p.end_ns < cut; })
+                    .index()));
+            live.forgetBefore(cut);
+            forgot = true;
+        }
+    }
+    REQUIRE(forgot);
+    live.update(growing);
+    // Built at once from the polls kept.
+    lane kept;
+    for (const poll_span& p : growing.polls) {
+        kept.polls.push_back(p);
+    }
+    LaneSummary once;
+    once.reset(0);
+    once.update(kept);
+    REQUIRE(live.levelCount() == once.levelCount());
+    for (std::size_t level = 0; level < once.levelCount(); ++level) {
+        const std::uint64_t width = LaneSummary::baseBucketNs << level;
+        // Buckets wholly after the cut hold the same; those across it may hold more.
+        for (const LaneSummary::Bucket& b : once.level(level)) {
+            if (b.index * width < cut) {
+                continue;
+            }
+            const LaneSummary::Bucket same = live.bucket(level, b.index);
+            INFO("level " << level << " bucket " << b.index);
+            CHECK(same.busyNs == b.busyNs);
+            CHECK(same.task == b.task);
+        }
+        for (const LaneSummary::Bucket& b : live.level(level)) {
+            CHECK((b.index + 1) * width > cut); // nothing wholly before the cut stays
         }
     }
 }

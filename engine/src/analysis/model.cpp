@@ -228,6 +228,19 @@ const task_info* model::task(task_ref t) const noexcept {
                : nullptr;
 }
 
+std::size_t model::row_of_task(task_ref t) const noexcept {
+    if (t == no_task || t >= m_tasks.size()) {
+        return task_rows();
+    }
+    if (t >= m_tasks.first_kept()) {
+        return m_survivor_refs.size() + (t - m_tasks.first_kept());
+    }
+    const auto it = std::lower_bound(m_survivor_refs.begin(), m_survivor_refs.end(), t);
+    return it != m_survivor_refs.end() && *it == t
+               ? static_cast<std::size_t>(it - m_survivor_refs.begin())
+               : task_rows();
+}
+
 task_info& model::task_at(task_ref t) noexcept {
     // Every ref the handlers reach is of a task kept: its id still maps to it, or a record
     // of the kept window names it.
@@ -357,7 +370,7 @@ void model::consume(std::span<const event> events) {
 }
 
 void model::on_event(const event& e) {
-    if (m_events == 0 || (e.time_ns < m_first_ns && e.time_ns >= m_kept_from_ns)) {
+    if (m_events == 0 || e.time_ns < m_first_ns) {
         m_first_ns = e.time_ns;
     }
     m_last_ns = std::max(m_last_ns, e.time_ns);
@@ -888,12 +901,19 @@ std::uint64_t model::blocking_jobs() const noexcept {
     return n;
 }
 
+std::uint64_t model::largest_index() const noexcept {
+    std::uint64_t most = std::max({m_tasks.size(), m_wakes.size(), m_requests.size()});
+    for (const lane& l : m_lanes) {
+        most = std::max<std::uint64_t>(most, l.polls.size());
+    }
+    return most;
+}
+
 void model::forget_before(std::uint64_t cut_ns) {
     if (cut_ns <= m_kept_from_ns) {
         return;
     }
-    m_kept_from_ns = cut_ns;
-    m_first_ns = std::max(m_first_ns, cut_ns);
+    m_kept_from_ns = cut_ns; // first_ns() stays the run's first event: times count from it
     // Polls and spans on a lane follow each other, so their ends are in order too: those
     // ended before the cut go, an open one stays.
     for (lane& l : m_lanes) {
@@ -936,19 +956,28 @@ void model::forget_tasks_before(std::uint64_t cut_ns) {
     if (first <= m_tasks.first_kept()) {
         return;
     }
-    const auto alive_at_cut = [cut_ns](const task_info& t) {
-        return t.ended_ns == open_end || t.ended_ns >= cut_ns;
+    // A poll still open on a lane keeps its task too (its end may have been lost while the
+    // task went on to end elsewhere): the lane's next poll closes it through its task.
+    std::vector<task_ref> polling;
+    for (const lane& l : m_lanes) {
+        if (!l.polls.empty() && l.polls.back().end_ns == open_end) {
+            polling.push_back(l.polls.back().task);
+        }
+    }
+    const auto alive_at_cut = [cut_ns, &polling](task_ref ref, const task_info& t) {
+        return t.ended_ns == open_end || t.ended_ns >= cut_ns ||
+               std::find(polling.begin(), polling.end(), ref) != polling.end();
     };
     std::vector<task_ref> refs;
     std::vector<task_info> infos;
     for (std::size_t i = 0; i < m_survivor_refs.size(); ++i) {
-        if (alive_at_cut(m_survivors[i])) {
+        if (alive_at_cut(m_survivor_refs[i], m_survivors[i])) {
             refs.push_back(m_survivor_refs[i]);
             infos.push_back(m_survivors[i]);
         }
     }
     for (std::size_t r = m_tasks.first_kept(); r < first; ++r) {
-        if (alive_at_cut(m_tasks[r])) {
+        if (alive_at_cut(static_cast<task_ref>(r), m_tasks[r])) {
             refs.push_back(static_cast<task_ref>(r));
             infos.push_back(m_tasks[r]);
         }
@@ -1063,9 +1092,18 @@ std::span<const std::uint64_t> model::request_latencies() const {
     std::vector<std::uint64_t>& fresh = m_fresh_latencies[side];
     if (!fresh.empty()) {
         radix_sort(fresh);
-        const auto middle = static_cast<std::ptrdiff_t>(sorted.size());
-        sorted.insert(sorted.end(), fresh.begin(), fresh.end());
-        std::inplace_merge(sorted.begin(), sorted.begin() + middle, sorted.end());
+        // Merged from the back, in place: a live chart asks ten times a second, and
+        // std::inplace_merge would allocate (and fault in) a buffer as large as them all.
+        std::size_t from = sorted.size();
+        std::size_t take = fresh.size();
+        sorted.resize(from + take);
+        for (std::size_t to = sorted.size(); take > 0;) {
+            if (from > 0 && sorted[from - 1] > fresh[take - 1]) {
+                sorted[--to] = sorted[--from];
+            } else {
+                sorted[--to] = fresh[--take];
+            }
+        }
         fresh.clear();
     }
     return sorted;

@@ -54,6 +54,7 @@ ChartPanel::ChartPanel(TraceDocument* document, ViewState* view, int refreshSlot
         rebuildNow();
     });
     connect(m_document, &TraceDocument::changed, this, &ChartPanel::scheduleRefresh);
+    connect(m_document, &TraceDocument::forgotten, this, [this] { onForgotten(); });
     // The range moves every frame while the timeline follows a live run or the user drags:
     // charts follow at their refresh rate, not every frame (a chart re-lays out and
     // strokes all of its series whenever an axis moves).

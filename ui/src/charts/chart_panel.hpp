@@ -59,6 +59,9 @@ protected:
     virtual void onRangeChanged() = 0;
     /// The palette, the font or presentation mode changed: theme, fonts and pens again.
     virtual void applyStyle() = 0;
+    /// The document let its oldest events go: drop what is held of them (the next
+    /// refresh() follows).
+    virtual void onForgotten() {}
 
     void changeEvent(QEvent* event) override;
     /// Fits the charts to the panel's height (see compact()); derived panels that override

@@ -134,8 +134,8 @@ qsizetype LatencyChart::requestAt(int series, QPointF point) const {
     qsizetype best = -1;
     double bestDistance = 0;
     for (const std::uint32_t i : requests) {
-        if (i >= all.size()) {
-            continue;
+        if (i >= all.size() || i < all.first_kept()) {
+            continue; // a model replaced, or a request let go since it was drawn
         }
         const analysis::request_span& r = all[i];
         const double dx =
@@ -152,7 +152,7 @@ qsizetype LatencyChart::requestAt(int series, QPointF point) const {
 
 QString LatencyChart::describeRequest(std::size_t index) const {
     const analysis::model& m = traceDocument()->model();
-    if (index >= m.requests().size()) {
+    if (index >= m.requests().size() || index < m.requests().first_kept()) {
         return {};
     }
     const analysis::request_span& r = m.requests()[index];
@@ -236,14 +236,19 @@ void LatencyChart::refresh() {
         return;
     }
     const std::size_t finished = m.request_latencies().size();
-    if (finished == m_finished && !m_rangeMoved) {
+    const bool forgotten = std::exchange(m_forgotten, false);
+    if (finished == m_finished && !m_rangeMoved && !forgotten) {
         return;
     }
     derivePoints();
-    if (finished != m_finished) {
+    if (finished != m_finished || forgotten) {
         updateStatistics();
         updateEmptyHint();
     }
+}
+
+void LatencyChart::onForgotten() {
+    m_forgotten = true; // the same count of latencies may be other ones now
 }
 
 void LatencyChart::onRangeChanged() {

@@ -79,6 +79,7 @@ private:
     void rebuild() override;
     void refresh() override;
     void onRangeChanged() override;
+    void onForgotten() override;
     void applyStyle() override;
     void derivePoints();
     /// The series of route `routeIndex` (its place in model::routes()), made on first use.
@@ -120,6 +121,7 @@ private:
     std::uint64_t m_originNs = 0;
     std::size_t m_finished = 0; ///< finished requests of the side shown, when last drawn
     bool m_rangeMoved = false;  ///< the points are for another range or width
+    bool m_forgotten = false;   ///< requests were let go: statistics and points again
     std::uint64_t m_p50Ns = 0;
     std::uint64_t m_p99Ns = 0;
 };

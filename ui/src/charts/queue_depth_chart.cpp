@@ -120,7 +120,7 @@ std::size_t QueueDepthChart::pointLimit() const {
 bool QueueDepthChart::needsWindowing() const {
     const std::size_t limit = pointLimit();
     return std::any_of(m_lines.begin(), m_lines.end(), [&](const Line& line) {
-        return line.windowed || source(line).size() > limit;
+        return line.windowed || source(line).kept() > limit;
     });
 }
 
@@ -160,8 +160,21 @@ void QueueDepthChart::rebuild() {
     followRange();
 }
 
+void QueueDepthChart::onForgotten() {
+    m_forgotten = true;
+}
+
 void QueueDepthChart::refresh() {
-    const bool rederive = std::exchange(m_rederive, false);
+    const bool forgotten = std::exchange(m_forgotten, false);
+    const bool rederive = std::exchange(m_rederive, false) || forgotten;
+    if (forgotten) {
+        // Points before the kept window are gone: summaries and lines start from what is kept.
+        for (Line& line : m_lines) {
+            line.summary.reset();
+            line.consumed = source(line).size();
+            line.windowed = true; // derived below
+        }
+    }
     std::vector<int> lanes;
     for (const Line& line : m_lines) {
         if (line.lane >= 0) {
@@ -182,7 +195,7 @@ void QueueDepthChart::refresh() {
         std::vector<QList<QPointF>> unchanged(m_lines.size());
         for (std::size_t i = 0; i < m_lines.size(); ++i) {
             Line& line = m_lines[i];
-            const bool redone = line.windowed || source(line).size() > limit;
+            const bool redone = line.windowed || source(line).kept() > limit;
             if (!(redone && rederive)) {
                 unchanged[i] = line.series->points();
             }
@@ -197,13 +210,13 @@ void QueueDepthChart::refresh() {
     }
     for (Line& line : m_lines) {
         const auto& src = source(line);
-        const bool inserted =
-            line.consumed > src.size() ||
-            (line.consumed > 0 && (src[line.consumed - 1].time_ns != line.last.time_ns ||
-                                   src[line.consumed - 1].depth != line.last.depth));
+        const bool inserted = line.consumed > src.size() || line.consumed < src.first_kept() ||
+                              (line.consumed > src.first_kept() &&
+                               (src[line.consumed - 1].time_ns != line.last.time_ns ||
+                                src[line.consumed - 1].depth != line.last.depth));
         const bool grew = src.size() != line.consumed;
-        if (inserted || line.windowed || src.size() > limit) {
-            if (inserted || grew || rederive || endMoved || src.size() <= limit) {
+        if (inserted || line.windowed || src.kept() > limit) {
+            if (inserted || grew || rederive || endMoved || src.kept() <= limit) {
                 deriveLine(line);
             }
         } else if (grew || endMoved) {
@@ -226,9 +239,9 @@ void QueueDepthChart::deriveLine(Line& line) {
     const auto& src = source(line);
     QList<QPointF> points;
     bool reachesEnd = true;
-    if (src.size() <= pointLimit()) {
-        SeriesDecimator::appendSteps(src, SeriesDecimator::IndexRange{0, src.size()}, m_originNs,
-                                     points);
+    if (src.kept() <= pointLimit()) {
+        SeriesDecimator::appendSteps(src, SeriesDecimator::IndexRange{src.first_kept(), src.size()},
+                                     m_originNs, points);
         line.windowed = false;
     } else {
         const double start = viewState()->scale().startNs();

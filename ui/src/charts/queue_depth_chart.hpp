@@ -56,6 +56,7 @@ private:
     void refresh() override;
     void onRangeChanged() override;
     void applyStyle() override;
+    void onForgotten() override;
     void addLine(int lane, const QString& name);
     void deriveLine(Line& line);
     void appendNew(Line& line);
@@ -78,6 +79,7 @@ private:
     std::uint64_t m_lastNs = 0;
     bool m_rederive = false;   ///< the range or the width changed: windowed lines are redone
     bool m_rangeMoved = false; ///< the axis must follow the view at the next refresh
+    bool m_forgotten = false;  ///< older points were let go: every line is derived again
 };
 
 } // namespace taskscope::ui

@@ -77,7 +77,7 @@ SeriesDecimator::IndexRange SeriesDecimator::visibleRange(const Series& series, 
                                                           double endNs) {
     const std::size_t inside = firstAtOrAfter(series, startNs);
     const std::size_t after = firstAtOrAfter(series, std::max(startNs, endNs));
-    return {inside > 0 ? inside - 1 : 0, std::min(after + 1, series.size())};
+    return {inside > series.first_kept() ? inside - 1 : inside, std::min(after + 1, series.size())};
 }
 
 std::vector<std::size_t> SeriesDecimator::decimate(const Series& series, IndexRange range,
@@ -94,7 +94,11 @@ SeriesDecimator::decimateCandidates(const Series& series,
 }
 
 void DepthSummary::update(const SeriesDecimator::Series& series) {
-    const std::size_t final = series.size() > lateWindow ? series.size() - lateWindow : 0;
+    if (m_levels.empty()) {
+        m_base = series.first_kept(); // blocks count from the first point kept
+    }
+    const std::size_t end = series.size() > lateWindow ? series.size() - lateWindow : 0;
+    const std::size_t final = end > m_base ? end - m_base : 0; // relative to m_base
     if (final < baseBlock) {
         return;
     }
@@ -123,7 +127,7 @@ void DepthSummary::update(const SeriesDecimator::Series& series) {
                 const std::size_t b = blocks.size();
                 const Extremes& left = below[2 * b];
                 const Extremes& right = below[2 * b + 1];
-                const std::size_t from = b * 2 * half;
+                const std::size_t from = m_base + b * 2 * half;
                 const auto depth = [&](std::size_t offset) { return series[from + offset].depth; };
                 Extremes e{};
                 e.lowest = depth(right.lowest + half) < depth(left.lowest)
@@ -139,7 +143,7 @@ void DepthSummary::update(const SeriesDecimator::Series& series) {
     completeAbove();
     for (std::size_t b = m_levels[0].size(); (b + 1) * baseBlock <= final; ++b) {
         Extremes e{};
-        const std::size_t from = b * baseBlock;
+        const std::size_t from = m_base + b * baseBlock;
         for (std::size_t i = 1; i < baseBlock; ++i) {
             if (series[from + i].depth < series[from + e.lowest].depth) {
                 e.lowest = static_cast<std::uint32_t>(i);
@@ -161,11 +165,11 @@ void DepthSummary::candidates(const SeriesDecimator::Series& series, std::size_t
     std::size_t i = first;
     while (i < last) {
         // The largest summarised block that starts here, fits, and is small enough.
-        std::size_t level = m_levels.size();
+        std::size_t level = i >= m_base ? m_levels.size() : 0;
         while (level > 0) {
             const std::size_t size = baseBlock << (level - 1);
-            const std::size_t block = i / size;
-            if (size <= blockPoints && i % size == 0 && i + size <= last &&
+            const std::size_t block = (i - m_base) / size;
+            if (size <= blockPoints && (i - m_base) % size == 0 && i + size <= last &&
                 block < m_levels[level - 1].size()) {
                 break;
             }
@@ -176,7 +180,7 @@ void DepthSummary::candidates(const SeriesDecimator::Series& series, std::size_t
             continue;
         }
         const std::size_t size = baseBlock << (level - 1);
-        const Extremes& e = m_levels[level - 1][i / size];
+        const Extremes& e = m_levels[level - 1][(i - m_base) / size];
         std::array<std::size_t, 4> keep{i, i + e.lowest, i + e.highest, i + size - 1};
         std::sort(keep.begin(), keep.end());
         out.insert(out.end(), keep.begin(), std::unique(keep.begin(), keep.end()));

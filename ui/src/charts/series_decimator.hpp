@@ -90,6 +90,7 @@ private:
         std::uint32_t highest;
     };
     std::vector<std::vector<Extremes>> m_levels; ///< m_levels[l][b]: block b of baseBlock << l
+    std::size_t m_base = 0; ///< the series index block 0 starts at (its first kept point)
 };
 
 } // namespace taskscope::ui

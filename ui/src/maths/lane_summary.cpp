@@ -87,29 +87,58 @@ void LaneSummary::reset(std::uint64_t originNs) {
 
 std::size_t LaneSummary::memoryBytes() const noexcept {
     std::size_t n = 0;
-    for (const auto& level : m_levels) {
-        n += level.capacity() * sizeof(Bucket);
+    for (const Level& level : m_levels) {
+        n += level.size() * sizeof(Bucket);
     }
     return n;
 }
+
+LaneSummary::Bucket LaneSummary::bucket(std::size_t l, std::uint64_t index) const {
+    if (l >= m_levels.size()) {
+        return {.index = index};
+    }
+    const Level& level = m_levels[l];
+    const auto it = std::partition_point(level.begin(), level.end(),
+                                         [index](const Bucket& b) { return b.index < index; });
+    return it != level.end() && it->index == index ? *it : Bucket{.index = index};
+}
+
+namespace {
+
+/// The bucket `index` of `level`, made if it has none: at the end (polls come in time
+/// order), or in its place for the rare late one.
+LaneSummary::Bucket& bucketFor(LaneSummary::Level& level, std::uint64_t index) {
+    if (level.empty() || level.back().index < index) {
+        level.push_back({.index = index});
+        return level.back();
+    }
+    if (level.back().index == index) {
+        return level.back();
+    }
+    const auto it = std::partition_point(level.begin(), level.end(),
+                                         [index](const auto& b) { return b.index < index; });
+    if (it != level.end() && it->index == index) {
+        return *it;
+    }
+    return *level.insert(it, {.index = index});
+}
+
+} // namespace
 
 void LaneSummary::addPoll(const analysis::poll_span& p) {
     if (m_levels.empty()) {
         m_levels.emplace_back();
     }
-    auto& level0 = m_levels[0];
+    Level& level0 = m_levels[0];
     const std::uint64_t begin = std::max(p.begin_ns, m_origin) - m_origin;
-    const std::uint64_t end = std::max(p.end_ns, p.begin_ns) - m_origin;
+    const std::uint64_t end = std::max(std::max(p.end_ns, p.begin_ns), m_origin) - m_origin;
     const std::uint64_t duration = end - begin;
-    const std::size_t first = begin / baseBucketNs;
-    const std::size_t last = end == begin ? first : (end - 1) / baseBucketNs;
-    if (last >= level0.size()) {
-        level0.resize(last + 1);
-    }
-    for (std::size_t b = first; b <= last; ++b) {
+    const std::uint64_t first = begin / baseBucketNs;
+    const std::uint64_t last = end == begin ? first : (end - 1) / baseBucketNs;
+    for (std::uint64_t b = first; b <= last; ++b) {
         const std::uint64_t lo = std::max<std::uint64_t>(begin, b * baseBucketNs);
         const std::uint64_t hi = std::min<std::uint64_t>(end, (b + 1) * baseBucketNs);
-        Bucket& bucket = level0[b];
+        Bucket& bucket = bucketFor(level0, b);
         bucket.busyNs += hi > lo ? hi - lo : 0;
         bucket.blocked = bucket.blocked || (p.flags & analysis::poll_flags::blocked) != 0;
         if (duration >= bucket.longestNs) {
@@ -119,57 +148,66 @@ void LaneSummary::addPoll(const analysis::poll_span& p) {
     }
 }
 
-void LaneSummary::rebuildAbove(std::size_t firstDirty) {
+void LaneSummary::rebuildAbove(std::uint64_t firstDirty) {
+    // Each level merges pairs of buckets of the one below, up to a level of one bucket.
     for (std::size_t l = 1;; ++l) {
         if (m_levels[l - 1].size() <= 1) {
-            m_levels.resize(l); // the top level is a single bucket
+            m_levels.resize(l); // the level below is a single bucket: the top
             return;
         }
         if (l == m_levels.size()) {
             m_levels.emplace_back(); // (may move the levels: take references after this)
         }
-        const auto& below = m_levels[l - 1];
-        auto& level = m_levels[l];
-        firstDirty /= 2;
-        level.resize((below.size() + 1) / 2);
-        for (std::size_t b = firstDirty; b < level.size(); ++b) {
-            Bucket merged = below[2 * b];
-            if (2 * b + 1 < below.size()) {
-                merge(merged, below[2 * b + 1]);
+        const Level& below = m_levels[l - 1];
+        Level& level = m_levels[l];
+        // A level new (or emptied) is merged from the start, and so is every one above it.
+        firstDirty = level.empty() ? 0 : firstDirty / 2;
+        while (!level.empty() && level.back().index >= firstDirty) {
+            level.pop_back();
+        }
+        auto it = std::partition_point(below.begin(), below.end(),
+                                       [&](const Bucket& b) { return b.index < 2 * firstDirty; });
+        for (; it != below.end(); ++it) {
+            if (level.empty() || level.back().index != it->index / 2) {
+                Bucket merged = *it;
+                merged.index = it->index / 2;
+                level.push_back(merged);
+            } else {
+                merge(level.back(), *it);
             }
-            level[b] = merged;
         }
     }
 }
 
 void LaneSummary::update(const analysis::lane& lane) {
-    const std::size_t before = m_levels.empty() ? 0 : m_levels[0].size();
-    std::size_t firstDirty = SIZE_MAX;
-    if (lane.polls.size() - m_pollsDone > 4096) {
-        // Many polls at once (an opened file): the buckets they reach, in one allocation
-        // rather than a vector that doubles (and copies) its way to millions of buckets.
-        const analysis::poll_span& last = lane.polls.back();
-        const std::uint64_t end = last.end_ns == analysis::open_end ? last.begin_ns : last.end_ns;
-        if (end > m_origin) {
-            if (m_levels.empty()) {
-                m_levels.emplace_back();
-            }
-            m_levels[0].reserve((end - m_origin) / baseBucketNs + 1);
-        }
-    }
+    m_pollsDone = std::max(m_pollsDone, lane.polls.first_kept());
+    std::uint64_t firstDirty = UINT64_MAX;
     while (m_pollsDone < lane.polls.size()) {
         const analysis::poll_span& p = lane.polls[m_pollsDone];
         if (p.end_ns == analysis::open_end) {
             break; // still running: the view draws it up to now, the summary waits
         }
-        if (p.begin_ns >= m_origin) {
-            firstDirty = std::min<std::size_t>(firstDirty, (p.begin_ns - m_origin) / baseBucketNs);
-        }
+        firstDirty = std::min<std::uint64_t>(
+            firstDirty, (std::max(p.begin_ns, m_origin) - m_origin) / baseBucketNs);
         addPoll(p);
         ++m_pollsDone;
     }
-    if (firstDirty != SIZE_MAX || (!m_levels.empty() && m_levels[0].size() != before)) {
-        rebuildAbove(std::min(firstDirty, before));
+    if (firstDirty != UINT64_MAX) {
+        rebuildAbove(firstDirty);
+    }
+}
+
+void LaneSummary::forgetBefore(std::uint64_t cutNs) {
+    if (cutNs <= m_origin) {
+        return;
+    }
+    const std::uint64_t since = cutNs - m_origin;
+    for (std::size_t l = 0; l < m_levels.size(); ++l) {
+        const std::uint64_t width = baseBucketNs << l;
+        Level& level = m_levels[l];
+        while (!level.empty() && (level.front().index + 1) * width <= since) {
+            level.pop_front();
+        }
     }
 }
 
@@ -186,16 +224,18 @@ void LaneSummary::drawList(const analysis::lane& lane, const TimeScale& scale,
             std::floor(std::log2(nsPerPixel / static_cast<double>(baseBucketNs))));
         l = std::min(l, m_levels.size() - 1);
         const double width = static_cast<double>(baseBucketNs << l);
-        const auto& level = m_levels[l];
+        const Level& level = m_levels[l];
         const double origin = static_cast<double>(m_origin);
-        const auto first = static_cast<std::size_t>(std::max(0.0, (viewStart - origin) / width));
+        const auto first = static_cast<std::uint64_t>(std::max(0.0, (viewStart - origin) / width));
         ColumnFold fold;
-        for (std::size_t b = first; b < level.size(); ++b) {
-            const double t = origin + static_cast<double>(b) * width;
+        auto it = std::partition_point(level.begin(), level.end(),
+                                       [first](const Bucket& b) { return b.index < first; });
+        for (; it != level.end(); ++it) {
+            const Bucket& bucket = *it;
+            const double t = origin + static_cast<double>(bucket.index) * width;
             if (t >= viewEnd) {
                 break;
             }
-            const Bucket& bucket = level[b];
             if (bucket.busyNs == 0) {
                 continue;
             }

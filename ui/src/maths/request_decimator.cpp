@@ -66,6 +66,26 @@ void RequestDecimator::reset() noexcept {
     m_levels.clear();
 }
 
+void RequestDecimator::forgetBefore(std::size_t firstRequest) {
+    for (std::size_t l = 0; l < m_levels.size(); ++l) {
+        Level& level = m_levels[l];
+        const std::size_t size = baseBlock << l;
+        const std::size_t first = (firstRequest + size - 1) / size; // wholly kept from here
+        if (first <= level.firstBlock) {
+            continue;
+        }
+        const std::size_t drop = std::min(first - level.firstBlock, level.begin.size() - 1);
+        const std::uint32_t dropped = level.begin[drop];
+        level.picks.erase(level.picks.begin(), level.picks.begin() + dropped);
+        level.begin.erase(level.begin.begin(),
+                          level.begin.begin() + static_cast<std::ptrdiff_t>(drop));
+        for (std::uint32_t& b : level.begin) {
+            b -= dropped;
+        }
+        level.firstBlock = first;
+    }
+}
+
 void RequestDecimator::build(const analysis::model& model, bool client, bool complete) {
     if (client != m_client) {
         reset();
@@ -84,7 +104,7 @@ void RequestDecimator::build(const analysis::model& model, bool client, bool com
     // build took went in those cache misses).
     for (std::size_t level = levels; level-- > 0;) {
         const std::size_t blocks = n / (baseBlock << level);
-        if (blocks > 0) {
+        if (blocks > 0 && (m_levels.size() <= level || blocks > m_levels[level].firstBlock)) {
             scratch.clear();
             blockPicks(model, level, blocks - 1, complete, scratch);
         }
@@ -156,19 +176,25 @@ bool RequestDecimator::blockPicks(const analysis::model& model, std::size_t leve
                                   std::size_t block, bool complete,
                                   std::vector<std::uint32_t>& out) {
     if (m_levels.size() <= level) {
+        const std::size_t added = m_levels.size();
         m_levels.resize(level + 1);
+        for (std::size_t l = added; l <= level; ++l) { // from the first block wholly kept
+            const std::size_t size = baseBlock << l;
+            m_levels[l].firstBlock = (model.requests().first_kept() + size - 1) / size;
+        }
     }
     // Keep every final block before this one first, so each block is chosen once.
-    for (std::size_t next = m_levels[level].begin.size() - 1; next < block; ++next) {
+    for (std::size_t next = m_levels[level].endBlock(); next < block; ++next) {
         std::vector<std::uint32_t> scratch;
         if (!blockPicks(model, level, next, complete, scratch)) {
             break;
         }
     }
     Level& kept = m_levels[level];
-    if (block + 1 < kept.begin.size()) {
-        out.insert(out.end(), kept.picks.begin() + kept.begin[block],
-                   kept.picks.begin() + kept.begin[block + 1]);
+    if (block >= kept.firstBlock && block < kept.endBlock()) {
+        const std::size_t k = block - kept.firstBlock;
+        out.insert(out.end(), kept.picks.begin() + kept.begin[k],
+                   kept.picks.begin() + kept.begin[k + 1]);
         return true;
     }
 
@@ -176,8 +202,8 @@ bool RequestDecimator::blockPicks(const analysis::model& model, std::size_t leve
     bool final = true;
     if (level == 0) {
         const auto& requests = model.requests();
-        const std::size_t from = block * baseBlock;
-        const std::size_t to = from + baseBlock;
+        const std::size_t from = std::max(block * baseBlock, requests.first_kept());
+        const std::size_t to = block * baseBlock + baseBlock;
         final = to <= requests.size();
         for (std::size_t i = from; i < std::min(to, requests.size()); ++i) {
             const analysis::request_span& r = requests[i];
@@ -197,7 +223,7 @@ bool RequestDecimator::blockPicks(const analysis::model& model, std::size_t leve
     }
     choose(model, picks);
     Level& here = m_levels[level]; // the recursion may have grown m_levels
-    if (final && block + 1 == here.begin.size()) {
+    if (final && block == here.endBlock()) {
         here.picks.insert(here.picks.end(), picks.begin(), picks.end());
         here.begin.push_back(static_cast<std::uint32_t>(here.picks.size()));
     }

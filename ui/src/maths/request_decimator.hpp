@@ -56,6 +56,9 @@ public:
 
     /// Forgets the pyramid: call when the model is replaced or the side shown changes.
     void reset() noexcept;
+    /// Lets go of the picks of blocks that hold requests before `firstRequest` (the model
+    /// forgot them): such blocks are chosen again, from what is kept, when a view asks.
+    void forgetBefore(std::size_t firstRequest);
     /// Chooses every final block's picks now, on every level a view of 64 columns or more
     /// could use (an opened file's pyramid, built on the loader's thread rather than at
     /// the first paint).
@@ -79,11 +82,15 @@ private:
         std::uint64_t latency;
         std::uint32_t request;
     };
-    /// One level of the pyramid: block b's picks are picks[begin[b], begin[b + 1]), for the
-    /// blocks final so far (a prefix).
+    /// One level of the pyramid: block firstBlock + k's picks are picks[begin[k],
+    /// begin[k + 1]), for the blocks final so far (a run from firstBlock).
     struct Level {
+        std::size_t firstBlock = 0;
         std::vector<std::uint32_t> begin{0};
         std::vector<std::uint32_t> picks;
+        [[nodiscard]] std::size_t endBlock() const noexcept {
+            return firstBlock + begin.size() - 1;
+        }
     };
 
     /// Appends to `out` the picks of block `block` of level `level`: kept, or chosen now

@@ -20,6 +20,11 @@ GrowingTableModel::GrowingTableModel(TraceDocument* document, int columns, QObje
     connect(&m_throttle, &QTimer::timeout, this, &GrowingTableModel::refresh);
     connect(m_document, &TraceDocument::reset, this, &GrowingTableModel::onReset);
     connect(m_document, &TraceDocument::changed, this, &GrowingTableModel::onChanged);
+    connect(m_document, &TraceDocument::forgotten, this, [this] { onForgotten(); });
+}
+
+void GrowingTableModel::onForgotten() {
+    onReset();
 }
 
 void GrowingTableModel::start() {

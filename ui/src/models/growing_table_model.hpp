@@ -27,6 +27,9 @@ protected:
     [[nodiscard]] virtual int availableRows() const = 0;
     /// Call at the end of the derived constructor.
     void start();
+    /// The document let its oldest events go: by default the rows start over (items may
+    /// have gone from anywhere among them).
+    virtual void onForgotten();
     /// Whether `index` is a row and column that can be shown now.
     [[nodiscard]] bool valid(const QModelIndex& index) const;
 

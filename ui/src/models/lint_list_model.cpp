@@ -48,6 +48,7 @@ LintListModel::LintListModel(TraceDocument* document, QObject* parent)
     }
     connect(m_document, &TraceDocument::reset, this, &LintListModel::onReset);
     connect(m_document, &TraceDocument::changed, this, &LintListModel::onChanged);
+    connect(m_document, &TraceDocument::forgotten, this, &LintListModel::onReset); // rows moved
     onReset();
 }
 
@@ -62,7 +63,8 @@ QVariant LintListModel::data(const QModelIndex& index, int role) const {
         return {};
     }
     const analysis::model& m = m_document->model();
-    const analysis::lint& l = m.lints()[static_cast<std::size_t>(index.row())];
+    const analysis::lint& l =
+        m.lints()[m.lints().first_kept() + static_cast<std::size_t>(index.row())];
     switch (role) {
     case Qt::DisplayRole:
         return QStringLiteral("at ") + sinceStart(l.at_ns, m.first_ns()) + QStringLiteral(": ") +
@@ -96,7 +98,8 @@ void LintListModel::onReset() {
     const auto& lints = m_document->model().lints();
     for (; m_rows < available; ++m_rows) {
         if (m_firstCountingRow < 0 &&
-            lints[static_cast<std::size_t>(m_rows)].kind == analysis::lint_kind::busy_polling) {
+            lints[lints.first_kept() + static_cast<std::size_t>(m_rows)].kind ==
+                analysis::lint_kind::busy_polling) {
             m_firstCountingRow = m_rows;
         }
     }
@@ -118,14 +121,15 @@ void LintListModel::onChanged() {
     endInsertRows();
     const auto& lints = m_document->model().lints();
     for (int row = before; m_firstCountingRow < 0 && row < available; ++row) {
-        if (lints[static_cast<std::size_t>(row)].kind == analysis::lint_kind::busy_polling) {
+        if (lints[lints.first_kept() + static_cast<std::size_t>(row)].kind ==
+            analysis::lint_kind::busy_polling) {
             m_firstCountingRow = row;
         }
     }
 }
 
 int LintListModel::availableRows() const {
-    const std::size_t n = m_document->model().lints().size();
+    const std::size_t n = m_document->model().lints().kept();
     return static_cast<int>(std::min<std::size_t>(n, INT_MAX));
 }
 

@@ -36,6 +36,8 @@ public:
 
 private:
     [[nodiscard]] int availableRows() const override;
+    /// Resources are never let go: their rows stay (their values change with the next tick).
+    void onForgotten() override {}
 };
 
 } // namespace taskscope::ui

@@ -62,10 +62,12 @@ void TaskFilterModel::setStateFilter(std::optional<analysis::task_state> state) 
 
 bool TaskFilterModel::accepts(std::uint32_t sourceRow) const {
     const analysis::model* m = tasks();
-    if (m == nullptr || sourceRow >= m->tasks().size()) {
+    const analysis::task_info* found =
+        m != nullptr && sourceRow < m->task_rows() ? m->task(m->task_of_row(sourceRow)) : nullptr;
+    if (found == nullptr) {
         return false;
     }
-    const analysis::task_info& t = m->tasks()[sourceRow];
+    const analysis::task_info& t = *found;
     if (m_state.has_value() && t.state != *m_state) {
         return false;
     }
@@ -150,7 +152,12 @@ void TaskFilterModel::sort(int column, Qt::SortOrder order) {
 
 std::uint64_t TaskFilterModel::sortKey(std::uint32_t sourceRow, int column) const {
     const analysis::model& m = *tasks();
-    const analysis::task_info& t = m.tasks()[sourceRow];
+    const analysis::task_info* found =
+        sourceRow < m.task_rows() ? m.task(m.task_of_row(sourceRow)) : nullptr;
+    if (found == nullptr) {
+        return 0;
+    }
+    const analysis::task_info& t = *found;
     const std::uint64_t now = m.last_ns();
     switch (column) {
     case TaskTableModel::IdColumn:
@@ -212,7 +219,9 @@ void TaskFilterModel::order() {
         // Names in order, ignoring case: a rank per name id.
         std::vector<trace::name_id> names;
         for (const std::uint32_t row : m_rows) {
-            names.push_back(m.tasks()[row].name);
+            const analysis::task_info* t =
+                row < m.task_rows() ? m.task(m.task_of_row(row)) : nullptr;
+            names.push_back(t != nullptr ? t->name : trace::default_task_name);
         }
         std::sort(names.begin(), names.end());
         names.erase(std::unique(names.begin(), names.end()), names.end());

@@ -41,7 +41,11 @@ QVariant TaskTableModel::data(const QModelIndex& index, int role) const {
         return {};
     }
     const analysis::model& m = m_document->model();
-    const analysis::task_info& t = m.tasks()[static_cast<std::size_t>(index.row())];
+    const analysis::task_info* found = m.task(m.task_of_row(static_cast<std::size_t>(index.row())));
+    if (found == nullptr) {
+        return {};
+    }
+    const analysis::task_info& t = *found;
     const std::uint64_t now = m.last_ns();
     const auto column = static_cast<Column>(index.column());
 
@@ -93,7 +97,7 @@ QVariant TaskTableModel::data(const QModelIndex& index, int role) const {
         }
         if (column == NameColumn) {
             return QString::fromStdString(
-                m.task_label(static_cast<analysis::task_ref>(index.row())));
+                m.task_label(m.task_of_row(static_cast<std::size_t>(index.row()))));
         }
     } else if (role == Qt::TextAlignmentRole) {
         if (column != NameColumn && column != StateColumn) {
@@ -148,15 +152,19 @@ const analysis::model& TaskTableModel::model() const {
 }
 
 analysis::task_ref TaskTableModel::taskAt(int row) const {
-    return row >= 0 && row < m_rows ? static_cast<analysis::task_ref>(row) : analysis::no_task;
+    const analysis::model& m = m_document->model();
+    return row >= 0 && row < m_rows && static_cast<std::size_t>(row) < m.task_rows()
+               ? m.task_of_row(static_cast<std::size_t>(row))
+               : analysis::no_task;
 }
 
 int TaskTableModel::rowOf(analysis::task_ref task) const {
-    return task < static_cast<analysis::task_ref>(m_rows) ? static_cast<int>(task) : -1;
+    const std::size_t row = m_document->model().row_of_task(task);
+    return row < static_cast<std::size_t>(m_rows) ? static_cast<int>(row) : -1;
 }
 
 int TaskTableModel::availableRows() const {
-    const std::size_t n = m_document->model().tasks().size();
+    const std::size_t n = m_document->model().task_rows();
     return static_cast<int>(std::min<std::size_t>(n, INT_MAX));
 }
 

@@ -1,6 +1,8 @@
 #pragma once
-// The task table: one row per task of the document's model, in the order the model met
-// them (row == task_ref). Tasks only ever append (see GrowingTableModel).
+// The task table: one row per task kept by the document's model (model::task_rows(): those
+// from before a live window's kept start that are still alive in it, then the others in the
+// order the model met them). Tasks append between forgets; a forget starts the rows over
+// (see GrowingTableModel).
 
 #include "models/growing_table_model.hpp"
 #include "taskscope/analysis/model.hpp"
@@ -31,7 +33,7 @@ public:
     [[nodiscard]] QVariant headerData(int section, Qt::Orientation orientation,
                                       int role) const override;
 
-    /// The model whose tasks the rows are (row == task_ref).
+    /// The model whose tasks the rows are (row r is model().task_of_row(r)).
     [[nodiscard]] const analysis::model& model() const;
 
     /// The task shown in `row`, or analysis::no_task.

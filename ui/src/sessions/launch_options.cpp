@@ -27,6 +27,30 @@ std::optional<long long> number(const QString& text, long long low, long long hi
 
 } // namespace
 
+std::optional<std::uint64_t> parseKeepDuration(const QString& text) {
+    const QString t = text.trimmed().toLower();
+    if (t == QLatin1String("all") || t == QLatin1String("0")) {
+        return 0;
+    }
+    double unit = 0;
+    if (t.endsWith(QLatin1Char('s'))) {
+        unit = 1e9;
+    } else if (t.endsWith(QLatin1Char('m'))) {
+        unit = 60e9;
+    } else if (t.endsWith(QLatin1Char('h'))) {
+        unit = 3600e9;
+    } else {
+        return std::nullopt;
+    }
+    bool ok = false;
+    const double amount = t.chopped(1).toDouble(&ok);
+    // At least a second, at most a week.
+    if (!ok || !(amount * unit >= 1e9) || amount * unit > 7 * 24 * 3600e9) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(amount * unit);
+}
+
 LaunchParser::LaunchParser() {
     m_parser.setApplicationDescription(
         QStringLiteral("taskscope: watch a real async executor schedule, live or from a "
@@ -77,6 +101,15 @@ LaunchParser::LaunchParser() {
                "Watch a running program that serves its trace at HOST:PORT (started with "
                "TASKSCOPE_LISTEN=HOST:PORT); --screenshot waits --after ms once attached",
                "HOST:PORT"),
+        option("keep",
+               "How much of a live run or an attached program the window keeps: the last "
+               "DURATION (90s, 10m, 1h) or all (default: as chosen in View > Keep, else 10m); "
+               "older events are let go so memory stays flat",
+               "DURATION"),
+        option("keep-events",
+               "At most N events kept of a live run, 0 for any number (default: as chosen in "
+               "View > Keep, else 20000000)",
+               "N"),
         option("replay-at",
                "Once FILE is loaded or the lesson has ended, replay it with the playhead at "
                "SECONDS into the trace",
@@ -202,6 +235,22 @@ std::variant<LaunchOptions, QString> LaunchParser::read() const {
             return QStringLiteral("--attach watches a running program: drop the FILE, --lesson "
                                   "or --replay-at");
         }
+    }
+    if (isSet("keep")) {
+        o.keepNs = parseKeepDuration(value("keep"));
+        if (!o.keepNs) {
+            return QStringLiteral("--keep takes a duration from 1s to a week (90s, 10m, 1h) or "
+                                  "all (got \"%1\")")
+                .arg(value("keep"));
+        }
+    }
+    if (isSet("keep-events")) {
+        const auto events = number(value("keep-events"), 0, 4'000'000'000LL);
+        if (!events || (*events != 0 && *events < 10'000)) {
+            return QStringLiteral("--keep-events takes a number of events from 10000 up, or 0 "
+                                  "for any number");
+        }
+        o.keepEvents = static_cast<std::uint64_t>(*events);
     }
     if (!o.fireTargets.isEmpty() &&
         (!o.lesson.isEmpty() || !o.file.isEmpty() || !o.attach.isEmpty())) {

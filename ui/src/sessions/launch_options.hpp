@@ -31,7 +31,13 @@ struct LaunchOptions {
     QString tab;                 ///< the bottom tab to show: latency, tasks, resources, findings
     double replayAtSeconds = -1; ///< replay the trace with the playhead here (< 0: no)
     QString attach;              ///< HOST:PORT of a running program to watch instead
+    std::optional<std::uint64_t> keepNs;     ///< a live run keeps this much time (0: all)
+    std::optional<std::uint64_t> keepEvents; ///< ... and at most this many events (0: any)
 };
+
+/// "90s", "10m", "1h", "2.5m", "all" (0): how long a live window keeps, in ns; nothing for
+/// anything else.
+[[nodiscard]] std::optional<std::uint64_t> parseKeepDuration(const QString& text);
 
 /// Declares the options (for --help) and reads them back, checked.
 class LaunchParser {

@@ -186,6 +186,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         }
     }
     m_taskTable->verticalHeader()->hide();
+    m_keptNote = new QLabel(tasksPage);
+    m_keptNote->setWordWrap(true);
+    m_keptNote->hide(); // until the retention lets the first events go
+    tasksLayout->addWidget(m_keptNote);
     tasksLayout->addWidget(m_taskSearch);
     tasksLayout->addWidget(m_taskTable);
 
@@ -277,6 +281,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         updateTitle();
     });
     connect(m_document, &TraceDocument::reset, this, &MainWindow::updateQueueStrip);
+    // The retention let old events go: a selected task that went with them is deselected;
+    // one still kept gets its row back (the task table started its rows over).
+    connect(m_document, &TraceDocument::forgotten, this, [this] {
+        if (m_document->model().task(m_view->selectedTask()) == nullptr) {
+            m_view->selectTask(analysis::no_task);
+        } else {
+            selectTaskRow();
+        }
+        updateKeptNote();
+    });
+    connect(m_document, &TraceDocument::reset, this, &MainWindow::updateKeptNote);
+    m_document->setRetention(savedRetention());
     connect(m_queueStrip, &QueueStrip::rowCountChanged, this, &MainWindow::fitQueueStrip);
     connect(m_lessonPanel, &LessonPanel::runRequested, this,
             [this](const QString& name, double scale) { runLesson(name, scale); });
@@ -441,6 +457,38 @@ void MainWindow::buildMenus() {
         m_themeActions->addAction(action);
         connect(action, &QAction::triggered, this, [this, choice] { setTheme(choice); });
     }
+    // How much of a live run the window keeps: the older events go, so memory stays flat.
+    QMenu* keep = view->addMenu(tr("&Keep of a live run"));
+    keep->setToolTipsVisible(true);
+    m_keepTimeActions = new QActionGroup(this);
+    m_keepEventActions = new QActionGroup(this);
+    // A choice sets one field of the retention (how long, how many events).
+    const auto addKeepChoice = [this, keep](QActionGroup* group, const QString& label,
+                                            std::uint64_t value, std::uint64_t Retention::*field) {
+        QAction* action = keep->addAction(label);
+        action->setCheckable(true);
+        action->setData(QVariant::fromValue<qulonglong>(value));
+        group->addAction(action);
+        connect(action, &QAction::triggered, this, [this, value, field] {
+            Retention r = m_document->retention();
+            r.*field = value;
+            setRetention(r);
+        });
+    };
+    constexpr std::uint64_t minute = 60'000'000'000;
+    addKeepChoice(m_keepTimeActions, tr("The last &minute"), minute, &Retention::keepNs);
+    addKeepChoice(m_keepTimeActions, tr("The last &10 minutes"), 10 * minute, &Retention::keepNs);
+    addKeepChoice(m_keepTimeActions, tr("The last &hour"), 60 * minute, &Retention::keepNs);
+    addKeepChoice(m_keepTimeActions, tr("&All of it"), 0, &Retention::keepNs);
+    keep->addSeparator();
+    addKeepChoice(m_keepEventActions, tr("At most &5 million events (about 200 MB)"), 5'000'000,
+                  &Retention::keepEvents);
+    addKeepChoice(m_keepEventActions, tr("At most &20 million events (about 700 MB)"), 20'000'000,
+                  &Retention::keepEvents);
+    addKeepChoice(m_keepEventActions, tr("At most 1&00 million events (about 3.5 GB)"), 100'000'000,
+                  &Retention::keepEvents);
+    addKeepChoice(m_keepEventActions, tr("&Any number of events"), 0, &Retention::keepEvents);
+    setRetention(m_document->retention(), false); // checks the menu's choices
     view->addAction(m_lessonDock->toggleViewAction());
     view->addAction(tr("Find &task"), QKeySequence::Find, this, [this] {
         m_tabs->setCurrentIndex(1);
@@ -557,6 +605,12 @@ void MainWindow::applyLaunchOptions(const LaunchOptions& options) {
     }
     m_controls->count()->setValue(static_cast<int>(options.fireCount));
     m_controls->concurrency()->setValue(static_cast<int>(options.fireConcurrency));
+    if (options.keepNs || options.keepEvents) { // for this start only, as --theme
+        Retention r = m_document->retention();
+        r.keepNs = options.keepNs.value_or(r.keepNs);
+        r.keepEvents = options.keepEvents.value_or(r.keepEvents);
+        setRetention(r, false);
+    }
     const QStringList tabs = {"latency", "tasks", "resources", "findings"}; // in tab order
     if (const auto tab = tabs.indexOf(options.tab); tab >= 0) {
         m_tabs->setCurrentIndex(static_cast<int>(tab));
@@ -863,6 +917,81 @@ void MainWindow::setTheme(Theme theme) {
 
 namespace {
 const QString resourceRowsKey = QStringLiteral("view/resourceRows");
+const QString keepSecondsKey = QStringLiteral("view/keepSeconds");
+const QString keepEventsKey = QStringLiteral("view/keepEvents");
+} // namespace
+
+Retention MainWindow::savedRetention() {
+    const QSettings settings(QStringLiteral("taskscope"), QStringLiteral("taskscope"));
+    Retention r;
+    bool ok = false;
+    const qulonglong seconds = settings.value(keepSecondsKey).toULongLong(&ok);
+    if (ok && seconds <= 7ull * 24 * 3600) {
+        r.keepNs = seconds * 1'000'000'000ull;
+    }
+    const qulonglong events = settings.value(keepEventsKey).toULongLong(&ok);
+    if (ok && (events == 0 || events >= 10'000)) {
+        r.keepEvents = events;
+    }
+    return r;
+}
+
+void MainWindow::setRetention(const Retention& retention, bool save) {
+    m_document->setRetention(retention);
+    if (save) {
+        QSettings settings(QStringLiteral("taskscope"), QStringLiteral("taskscope"));
+        settings.setValue(keepSecondsKey,
+                          QVariant::fromValue<qulonglong>(retention.keepNs / 1'000'000'000ull));
+        settings.setValue(keepEventsKey, QVariant::fromValue<qulonglong>(retention.keepEvents));
+    }
+    // A value from --keep that no entry offers leaves its group unchecked.
+    for (QAction* action : m_keepTimeActions->actions()) {
+        action->setChecked(action->data().toULongLong() == retention.keepNs);
+    }
+    for (QAction* action : m_keepEventActions->actions()) {
+        action->setChecked(action->data().toULongLong() == retention.keepEvents);
+    }
+    updateStatus();
+}
+
+QString MainWindow::keptDescription() const {
+    const Retention& r = m_document->retention();
+    // "10 min", "1 h", "90 s": as the menu and --keep name them.
+    constexpr std::uint64_t second = 1'000'000'000;
+    QString time;
+    if (r.keepNs != 0 && r.keepNs % (3600 * second) == 0) {
+        time = tr("%1 h").arg(r.keepNs / (3600 * second));
+    } else if (r.keepNs != 0 && r.keepNs % (60 * second) == 0) {
+        time = tr("%1 min").arg(r.keepNs / (60 * second));
+    } else if (r.keepNs != 0) {
+        time = QString::fromStdString(analysis::format_duration(r.keepNs, 0));
+    }
+    const QString events =
+        r.keepEvents == 0
+            ? QString()
+            : tr("%L1 M events").arg(static_cast<double>(r.keepEvents) / 1e6, 0, 'g', 3);
+    if (!time.isEmpty() && !events.isEmpty()) {
+        return tr("the last %1 or %2, whichever is less").arg(time, events);
+    }
+    if (!time.isEmpty() || !events.isEmpty()) {
+        return tr("the last %1").arg(time.isEmpty() ? events : time);
+    }
+    return tr("everything");
+}
+
+void MainWindow::updateKeptNote() {
+    const std::uint64_t forgotten = m_document->forgottenEvents();
+    if (forgotten == 0) {
+        m_keptNote->hide();
+        return;
+    }
+    const std::uint64_t from = m_document->keptFromNs() - m_document->firstNs();
+    m_keptNote->setText(
+        tr("Showing tasks alive from %1 on, where the kept window starts: the window keeps %2 "
+           "(View > Keep of a live run), and %L3 older events were let go.")
+            .arg(QString::fromStdString(analysis::format_duration(from)), keptDescription())
+            .arg(forgotten));
+    m_keptNote->show();
 }
 
 int MainWindow::savedResourceRows() {
@@ -981,6 +1110,13 @@ void MainWindow::updateStatus() {
         }
         break;
     }
+    }
+    if (m_document->forgottenEvents() > 0) {
+        text += tr("  |  kept from %1: %L2 events (%3)")
+                    .arg(QString::fromStdString(analysis::format_duration(m_document->keptFromNs() -
+                                                                          m_document->firstNs())))
+                    .arg(m_document->keptEvents())
+                    .arg(keptDescription());
     }
     if (!m_document->warning().isEmpty()) {
         text += tr("  |  damaged: %1").arg(m_document->warning());

@@ -4,6 +4,7 @@
 // opened .tstrace file fill the same views.
 
 #include "document/document_source.hpp"
+#include "document/trace_document.hpp"
 #include "look/theme.hpp"
 #include "sessions/launch_options.hpp"
 #include "sessions/live_session.hpp"
@@ -112,6 +113,11 @@ public:
     void setResourceRows(int rows);
     /// The choice setResourceRows() kept (6 when none was).
     [[nodiscard]] static int savedResourceRows();
+    /// How much of a live run or an attached program the window keeps (View > Keep);
+    /// kept for the next start when `save`, and checked in the menu.
+    void setRetention(const Retention& retention, bool save = true);
+    /// The choice setRetention() kept (10 minutes and 20 M events when none was).
+    [[nodiscard]] static Retention savedRetention();
 
 public slots:
     void setPresentation(bool on);
@@ -184,6 +190,12 @@ private:
     QAction* m_presentationAction = nullptr;
     QActionGroup* m_themeActions = nullptr;
     QActionGroup* m_resourceRowActions = nullptr;
+    QActionGroup* m_keepTimeActions = nullptr;  ///< View > Keep: how long
+    QActionGroup* m_keepEventActions = nullptr; ///< View > Keep: how many events
+    QLabel* m_keptNote = nullptr; ///< above the task table: where the kept window starts
+    /// "the last 10 min or 20 M events, whichever is less"
+    [[nodiscard]] QString keptDescription() const;
+    void updateKeptNote();
     QSortFilterProxyModel* m_resourceFilter = nullptr;
     QAction* m_replayAction = nullptr;
     QAction* m_playAction = nullptr;

@@ -229,7 +229,7 @@ void QueueStrip::paintEvent(QPaintEvent* /*event*/) {
 
     const analysis::task_ref selected = m_view->selectedTask();
     const std::uint64_t selectedId =
-        selected != analysis::no_task ? m_document->model().tasks()[selected].id : 0;
+        m_document->model().task(selected) != nullptr ? m_document->model().task(selected)->id : 0;
     const auto drawChip = [&](QRect r, std::uint64_t task, const QString& role, bool running) {
         const QColor fill = Style::taskColor(task);
         p.setPen(Qt::NoPen);

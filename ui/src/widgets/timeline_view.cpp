@@ -75,6 +75,8 @@ TimelineView::TimelineView(TraceDocument* document, ViewState* view, QWidget* pa
     setAttribute(Qt::WA_OpaquePaintEvent);
     connect(document, &TraceDocument::changed, this, &TimelineView::onDocumentChanged);
     connect(document, &TraceDocument::reset, this, &TimelineView::onDocumentReset);
+    // Resource summaries count blocks from the points they first saw: those may be gone.
+    connect(document, &TraceDocument::forgotten, this, [this] { m_resourceSummaries.clear(); });
     connect(view, &ViewState::rangeChanged, this, qOverload<>(&QWidget::update));
     connect(view, &ViewState::selectionChanged, this, qOverload<>(&QWidget::update));
     connect(view, &ViewState::resourceSelectionChanged, this, [this] {
@@ -269,7 +271,7 @@ void TimelineView::resizeEvent(QResizeEvent* event) {
 
 void TimelineView::onDocumentChanged() {
     TimeScale& s = m_view->scale();
-    s.setBounds(m_document->firstNs(), m_document->lastNs());
+    s.setBounds(m_document->keptFromNs(), m_document->lastNs());
     updateGeometry();
     if (s.following()) {
         m_view->notifyRangeChanged();
@@ -283,7 +285,7 @@ void TimelineView::onDocumentReset() {
     m_view->selectResource(0);
     syncWidth();
     TimeScale& s = m_view->scale();
-    s.setBounds(m_document->firstNs(), m_document->lastNs());
+    s.setBounds(m_document->keptFromNs(), m_document->lastNs());
     m_view->selectTask(analysis::no_task);
     if (m_document->isLive()) {
         s.followLive(2e9); // two seconds: requests and sleeps of a demo fit, polls are visible
@@ -387,6 +389,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
         p.setClipRect(QRect(label, 0, width() - label, height()));
         p.translate(label, 0);
         paintMarkers(p, all.back().top + all.back().height);
+        paintLetGo(p, all.back().top + all.back().height);
         p.restore();
     }
 
@@ -397,6 +400,33 @@ void TimelineView::paintEvent(QPaintEvent*) {
                        ? tr("Waiting for events: fire some requests from the panel on the left.")
                        : tr("No trace loaded: File > Open, or start a live run."));
     }
+}
+
+void TimelineView::paintLetGo(QPainter& p, int bottom) const {
+    // Before the kept window: what the retention let go, shaded and said so.
+    const std::uint64_t keptFrom = m_document->keptFromNs();
+    if (keptFrom <= m_document->firstNs()) {
+        return;
+    }
+    const TimeScale& s = m_view->scale();
+    const double x = s.xOf(static_cast<double>(keptFrom));
+    if (x <= 0) {
+        return;
+    }
+    const int top = static_cast<int>(rulerHeight * scale());
+    const QRectF gone(0, top, std::min(x, s.width()), bottom - top);
+    p.fillRect(gone, QBrush(palette().mid().color(), Qt::BDiagPattern));
+    p.setPen(QPen(palette().text().color(), 1.5 * scale(), Qt::DashLine));
+    p.drawLine(QPointF(x, top), QPointF(x, bottom));
+    const QString text =
+        tr("kept from %1: older events were let go (View > Keep of a live run)")
+            .arg(formatOffset(static_cast<double>(keptFrom - m_document->firstNs())));
+    const QFontMetrics metrics(p.font());
+    const QRectF box(std::max(4.0, x - metrics.horizontalAdvance(text) - 12), top + 4,
+                     metrics.horizontalAdvance(text) + 8, metrics.height() + 4);
+    p.fillRect(box, palette().window());
+    p.setPen(palette().text().color());
+    p.drawText(box, Qt::AlignCenter, text);
 }
 
 void TimelineView::paintRuler(QPainter& p) const {
@@ -450,7 +480,8 @@ void TimelineView::paintWorker(QPainter& p, const Row& row) {
     const QColor background =
         row.shaded ? palette().alternateBase().color() : palette().base().color();
     for (const DrawItem& item : m_items) {
-        const std::uint64_t id = item.task < m.tasks().size() ? m.tasks()[item.task].id : item.task;
+        const analysis::task_info* t = m.task(item.task);
+        const std::uint64_t id = t != nullptr ? t->id : item.task;
         QColor color = Style::taskColor(id);
         if (item.occupancy < 1.0f) {
             color = mix(background, color, 0.35f + 0.65f * item.occupancy);
@@ -712,12 +743,16 @@ void TimelineView::paintArrows(QPainter& p, const std::vector<Row>& all) const {
         };
         std::vector<Named> named; // arrows whose wake came from a resource
         const auto& wakes = m.wakes();
-        for (std::size_t i = 0; i < wakes.size(); ++i) {
+        for (std::size_t i = wakes.first_kept(); i < wakes.size(); ++i) {
             const analysis::wake_link& w = wakes[i];
             if (w.woken != focus || !w.caused.valid() || drawn > 400) {
                 continue;
             }
-            const analysis::poll_span& target = m.lanes()[w.caused.lane].polls[w.caused.index];
+            const auto& targetPolls = m.lanes()[w.caused.lane].polls;
+            if (w.caused.index < targetPolls.first_kept()) {
+                continue; // the poll it caused was let go
+            }
+            const analysis::poll_span& target = targetPolls[w.caused.index];
             const double t0 = static_cast<double>(w.time_ns);
             const double t1 = static_cast<double>(target.begin_ns);
             if (t1 < s.startNs() || t0 > s.endNs()) {
@@ -1230,11 +1265,11 @@ QString TimelineView::pollToolTip(int laneIndex, std::uint32_t poll) const {
         text += tr("<br>woke itself during the poll");
     }
     // Ended pending because it waited on a resource: for what, how long, held by whom.
+    const analysis::task_info* task = m.task(p.task);
     if (p.result == trace::poll_result::pending && p.end_ns != analysis::open_end &&
-        p.task < m.tasks().size()) {
+        task != nullptr) {
         const analysis::resource_table& resources = m.resources();
-        if (const auto found =
-                resources.wait_begun_by(m.tasks()[p.task].id, p.begin_ns, p.end_ns)) {
+        if (const auto found = resources.wait_begun_by(task->id, p.begin_ns, p.end_ns)) {
             const analysis::wait_span& w = resources.find(found->resource)->waits[found->index];
             const QString what =
                 QString::fromStdString(m.resource_label(found->resource)).toHtmlEscaped();
@@ -1271,8 +1306,8 @@ QString TimelineView::pollToolTip(int laneIndex, std::uint32_t poll) const {
         }
     }
     // A broadcast receiver that found, in this poll, that it had missed messages.
-    if (p.task < m.tasks().size()) {
-        const std::uint64_t id = m.tasks()[p.task].id;
+    if (task != nullptr) {
+        const std::uint64_t id = task->id;
         const std::uint64_t end = p.end_ns == analysis::open_end ? m.last_ns() : p.end_ns;
         for (const analysis::resource_info& r : m.resources().all()) {
             const auto from = std::lower_bound(

@@ -126,6 +126,8 @@ private:
     void paintBlocks(QPainter& p, const analysis::lane& lane, double top, double height) const;
     /// Phase markers (lessons) and the replay playhead, across every row.
     void paintMarkers(QPainter& p, int bottom) const;
+    /// Shades the time before the kept window of a live run whose oldest events went.
+    void paintLetGo(QPainter& p, int bottom) const;
     void paintWorker(QPainter& p, const Row& row);
     void paintReactor(QPainter& p, const Row& row) const;
     void paintBlocking(QPainter& p, const Row& row) const;

@@ -12,13 +12,13 @@
 // Touching memory for the first time costs a page fault per 4 KiB, and on a virtual
 // machine a fault costs far more than the record written into it: on one such machine,
 // faulting in 300 MB took 0.93 s page by page and 0.47 s asked for in 512 KiB steps with
-// MADV_POPULATE_WRITE. So large segments come from mmap, and on Linux each next 512 KiB
-// is populated in one call as the appends reach it (never more than the column uses plus
-// one step, so resident memory still follows what is stored).
+// MADV_POPULATE_WRITE. So segments of 128 KiB and more come from mmap, and on Linux each
+// next 512 KiB (or the whole segment) is populated in one call as the appends reach it (never more
+// than the column uses plus one step, so resident memory still follows what is stored).
 //
 // Segment k holds `first << max(k - 1, 0)` elements: 2^b, 2^b, 2^(b+1), 2^(b+2), ... up to
-// a page of 2^p elements, then pages: index i below 2^p lives in segment bit_width(i >> b) at
-// offset i - (first << (segment - 1)); above, in segment (i >> p) + p - b.
+// a page of 2^p elements (at most 256 KiB), then pages: index i below 2^p lives in segment
+// bit_width(i >> b) at offset i - (first << (segment - 1)); above, in segment (i >> p) + p - b.
 //
 // A live window keeps only its last minutes (forget_before): whole segments below the first
 // kept index are given back, and every index stays what it was, so records that refer to
@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cassert>
 #include <cstddef>
 #include <cstdlib>
 #include <iterator>
@@ -47,7 +48,7 @@ namespace detail {
 /// Memory for large column segments: mapped directly on Linux, so it can be populated
 /// ahead of the appends in batches; the heap elsewhere.
 struct segment_memory {
-    static constexpr std::size_t mapped_from = std::size_t{1} << 20; ///< bytes
+    static constexpr std::size_t mapped_from = std::size_t{128} << 10; ///< bytes
     static constexpr std::size_t populate_step = std::size_t{512} << 10;
 
     [[nodiscard]] static bool mapped(std::size_t bytes) noexcept {
@@ -105,7 +106,10 @@ class column {
                   "columns hold plain records");
     static constexpr std::size_t first_bits = 8; // 256 elements in the first two segments
     static constexpr std::size_t first = std::size_t{1} << first_bits;
-    static constexpr std::size_t page_bits = 16; // then pages of 65,536 elements
+    // Then pages of at most 256 KiB: a column that keeps only a few recent records (a live
+    // window's retention) holds little more than them.
+    static constexpr std::size_t page_bits =
+        std::max<std::size_t>(first_bits, std::bit_width((std::size_t{256} << 10) / sizeof(T)) - 1);
     static constexpr std::size_t page = std::size_t{1} << page_bits;
     static constexpr std::size_t first_page_segment = page_bits - first_bits + 1;
 
@@ -227,11 +231,15 @@ public:
         m_first = index;
     }
 
+    // Reading a record let go (below first_kept()) is a bug even where its page is still
+    // there: debug builds (the sanitizer runs in CI) stop at it.
     [[nodiscard]] T& operator[](std::size_t i) noexcept {
+        assert(i >= m_first && i < m_size);
         const std::size_t s = segment_of(i);
         return m_segments[s][i - segment_start(s)];
     }
     [[nodiscard]] const T& operator[](std::size_t i) const noexcept {
+        assert(i >= m_first && i < m_size);
         const std::size_t s = segment_of(i);
         return m_segments[s][i - segment_start(s)];
     }

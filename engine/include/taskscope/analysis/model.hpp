@@ -233,6 +233,8 @@ public:
     void set_names(const std::vector<std::string>& names);
     void use_process_names();
     [[nodiscard]] std::string name(trace::name_id id) const;
+    /// The names held, by id (what set_names() took, or the process's so far).
+    [[nodiscard]] const std::vector<std::string>& names() const noexcept { return m_names; }
     /// "handle_connection#7"
     [[nodiscard]] std::string task_label(task_ref t) const;
 
@@ -242,10 +244,15 @@ public:
     /// alive then stays whenever it began. What stays keeps its index, so every reference
     /// between records holds; one to something let go finds nothing (task() is nullptr, a
     /// poll_ref below polls.first_kept()). Counters (event_count(), poll_count(), a task's
-    /// totals) go on counting the whole run.
+    /// totals) go on counting the whole run, and first_ns() stays the run's first event, so
+    /// times shown since the start do not move.
     void forget_before(std::uint64_t cut_ns);
     /// Where the kept window starts: 0 until forget_before() let anything go.
     [[nodiscard]] std::uint64_t kept_from_ns() const noexcept { return m_kept_from_ns; }
+    /// The largest index handed out in a table that records refer to by 32 bits (tasks,
+    /// wakes, requests, a lane's polls). Forgetting does not lower it: a live window that
+    /// runs for many hours starts a new model before it nears 2^32.
+    [[nodiscard]] std::uint64_t largest_index() const noexcept;
 
     [[nodiscard]] const std::vector<lane>& lanes() const noexcept { return m_lanes; }
     /// Tasks first seen in the kept window, by task_ref from tasks().first_kept(); tasks
@@ -263,6 +270,8 @@ public:
                    ? m_survivor_refs[row]
                    : static_cast<task_ref>(m_tasks.first_kept() + row - m_survivor_refs.size());
     }
+    /// The row of task_rows() that is `t`, or task_rows() when it was let go.
+    [[nodiscard]] std::size_t row_of_task(task_ref t) const noexcept;
     [[nodiscard]] task_ref find_task(std::uint64_t id) const noexcept;
     [[nodiscard]] const column<wake_link>& wakes() const noexcept { return m_wakes; }
     [[nodiscard]] const column<steal_link>& steals() const noexcept { return m_steals; }
