@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     } else if (argc != 1) {
         return usage();
     }
-    if (port <= 0 || port > 65535 || clients <= 0 || clients > 1000) {
+    if (port < 0 || port > 65535 || clients <= 0 || clients > 1000) { // port 0: any free one
         return usage();
     }
     try {

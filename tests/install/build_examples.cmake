@@ -45,6 +45,33 @@ if(NOT step_output MATCHES "400 of 400 lines echoed")
     message(FATAL_ERROR "own-server did not echo every line")
 endif()
 
+# own-server watched live, as its user would: started unchanged with TASKSCOPE_LISTEN, it
+# says where it serves its trace; the installed CLI records it with record --attach.
+if(DEFINED CLI AND UNIX)
+    set(watch [=[
+TASKSCOPE_LISTEN=127.0.0.1:0 "$1" --port 0 >"$2/own-server.out" 2>"$2/own-server.err" &
+server=$!
+trap 'kill $server 2>/dev/null' EXIT
+port=
+for i in $(seq 200); do
+    port=$(sed -n 's/.*serving the trace of .* on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$2/own-server.err")
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+if [ -z "$port" ]; then
+    echo "own-server did not say where its trace is:"; cat "$2/own-server.err"; exit 1
+fi
+"$3" record --attach "127.0.0.1:$port" -o "$2/watched.tstrace" --max-seconds 1 || exit 1
+"$3" stats "$2/watched.tstrace"
+]=])
+    file(WRITE ${WORK_DIR}/watch-own-server.sh "${watch}")
+    run_step("own-server watched by record --attach" sh ${WORK_DIR}/watch-own-server.sh
+        ${WORK_DIR}/own-server/own-server ${WORK_DIR} ${CLI})
+    if(NOT step_output MATCHES "own-server \\(2 worker")
+        message(FATAL_ERROR "the recording of own-server watched live does not name it")
+    endif()
+endif()
+
 # The traces they wrote read back with the installed CLI.
 if(DEFINED CLI)
     run_step("stats of hello-runtime's trace" ${CLI} stats ${WORK_DIR}/hello.tstrace)
