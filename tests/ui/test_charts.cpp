@@ -442,6 +442,30 @@ TEST_CASE("request decimator: after a live window forgets its oldest requests, t
     }
 }
 
+TEST_CASE("request decimator: a request never answered costs a live chart its own blocks, "
+          "not every block after it",
+          "[charts]") {
+    // A live model: 100,000 answered requests and, early on, one whose end never comes.
+    std::vector<event> events{make::track_started(base, 0, track_kind::worker, 0)};
+    events.push_back(make::request_begin(base + 5, 0, 999'999, 999'999, 1));
+    for (std::uint64_t i = 0; i < 100'000; ++i) {
+        const std::uint64_t begin = base + 10 + i * 10'000;
+        events.push_back(make::request_begin(begin, 0, i + 1, i + 1, 1));
+        events.push_back(make::request_end(begin + 3'000, 0, i + 1, 100, 200));
+    }
+    const auto m = modelOf(events, routeNames);
+    RequestDecimator decimator;
+    const double first = static_cast<double>(base);
+    const double last = static_cast<double>(base + 100'000 * 10'000);
+    (void)decimator.decimate(*m, false, false, first, last, 200); // live: not complete
+    const std::size_t firstTime = decimator.blocksChosen();
+    (void)decimator.decimate(*m, false, false, first, last, 200); // the next refresh
+    const std::size_t again = decimator.blocksChosen() - firstTime;
+    CAPTURE(firstTime, again);
+    CHECK(firstTime > 1000);
+    CHECK(again < 40); // the unanswered request's block on each level, and the view's edges
+}
+
 // ---- the histogram's buckets ------------------------------------------------------------
 
 TEST_CASE("latency histogram: bucket edges", "[charts]") {

@@ -79,6 +79,8 @@ void RequestDecimator::forgetBefore(std::size_t firstRequest) {
         level.picks.erase(level.picks.begin(), level.picks.begin() + dropped);
         level.begin.erase(level.begin.begin(),
                           level.begin.begin() + static_cast<std::ptrdiff_t>(drop));
+        level.provisional.erase(level.provisional.begin(),
+                                level.provisional.begin() + static_cast<std::ptrdiff_t>(drop));
         for (std::uint32_t& b : level.begin) {
             b -= dropped;
         }
@@ -183,15 +185,16 @@ bool RequestDecimator::blockPicks(const analysis::model& model, std::size_t leve
             m_levels[l].firstBlock = (model.requests().first_kept() + size - 1) / size;
         }
     }
-    // Keep every final block before this one first, so each block is chosen once.
+    // Keep every block before this one first, so each is chosen once: a block that is not
+    // final yet is kept as provisional and chosen again when asked, so one request whose
+    // end never comes costs its own blocks a choice each time, not every block after it.
     for (std::size_t next = m_levels[level].endBlock(); next < block; ++next) {
         std::vector<std::uint32_t> scratch;
-        if (!blockPicks(model, level, next, complete, scratch)) {
-            break;
-        }
+        (void)blockPicks(model, level, next, complete, scratch);
     }
     Level& kept = m_levels[level];
-    if (block >= kept.firstBlock && block < kept.endBlock()) {
+    if (block >= kept.firstBlock && block < kept.endBlock() &&
+        kept.provisional[block - kept.firstBlock] == 0) {
         const std::size_t k = block - kept.firstBlock;
         out.insert(out.end(), kept.picks.begin() + kept.begin[k],
                    kept.picks.begin() + kept.begin[k + 1]);
@@ -200,6 +203,7 @@ bool RequestDecimator::blockPicks(const analysis::model& model, std::size_t leve
 
     std::vector<std::uint32_t> picks;
     bool final = true;
+    ++m_blocksChosen;
     if (level == 0) {
         const auto& requests = model.requests();
         const std::size_t from = std::max(block * baseBlock, requests.first_kept());
@@ -223,9 +227,10 @@ bool RequestDecimator::blockPicks(const analysis::model& model, std::size_t leve
     }
     choose(model, picks);
     Level& here = m_levels[level]; // the recursion may have grown m_levels
-    if (final && block == here.endBlock()) {
+    if (block == here.endBlock()) {
         here.picks.insert(here.picks.end(), picks.begin(), picks.end());
         here.begin.push_back(static_cast<std::uint32_t>(here.picks.size()));
+        here.provisional.push_back(final ? 0 : 1);
     }
     out.insert(out.end(), picks.begin(), picks.end());
     return final;

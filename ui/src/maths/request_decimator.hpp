@@ -76,6 +76,9 @@ public:
     [[nodiscard]] std::size_t candidates() const noexcept { return m_candidateCount; }
     /// The pyramid level the last decimate() used; -1 when it looked at every request.
     [[nodiscard]] int level() const noexcept { return m_level; }
+    /// Pyramid blocks chosen (not taken from what was kept) since the decimator began: what
+    /// a live chart's refresh costs.
+    [[nodiscard]] std::size_t blocksChosen() const noexcept { return m_blocksChosen; }
 
 private:
     struct Entry {
@@ -83,18 +86,21 @@ private:
         std::uint32_t request;
     };
     /// One level of the pyramid: block firstBlock + k's picks are picks[begin[k],
-    /// begin[k + 1]), for the blocks final so far (a run from firstBlock).
+    /// begin[k + 1]), for the blocks chosen so far (a run from firstBlock). A provisional
+    /// block (a request in it not answered yet, or never: its end was lost) is chosen again
+    /// whenever asked; the others are final.
     struct Level {
         std::size_t firstBlock = 0;
         std::vector<std::uint32_t> begin{0};
         std::vector<std::uint32_t> picks;
+        std::vector<std::uint8_t> provisional; ///< by k
         [[nodiscard]] std::size_t endBlock() const noexcept {
             return firstBlock + begin.size() - 1;
         }
     };
 
     /// Appends to `out` the picks of block `block` of level `level`: kept, or chosen now
-    /// (and kept when final). Returns whether the block is final.
+    /// (and kept, provisional when not final). Returns whether the block is final.
     bool blockPicks(const analysis::model& model, std::size_t level, std::size_t block,
                     bool complete, std::vector<std::uint32_t>& out);
     /// Keeps in `picks` (request indices) the ones ranksKept() chooses per route, ordered
@@ -110,6 +116,7 @@ private:
     std::vector<std::uint32_t> m_grouped; // candidates by column
     std::vector<Entry> m_group;
     std::size_t m_candidateCount = 0;
+    std::size_t m_blocksChosen = 0;
     int m_level = -1;
 };
 
