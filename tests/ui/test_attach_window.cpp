@@ -138,3 +138,32 @@ TEST_CASE("attaching where no program serves its trace says what to check", "[wi
         QStringLiteral("connection refused (is the program running with TASKSCOPE_LISTEN set?)")));
     CHECK(w.source().kind != DocumentSource::Kind::attached);
 }
+
+TEST_CASE("an attach session's temporary recordings go with it: none is left behind",
+          "[window][attach]") {
+    runtime_options options{.workers = 1};
+    options.trace.listen = "127.0.0.1:0";
+    auto program = std::make_unique<runtime>(options);
+    const QString address = QString::fromStdString(program->served_trace()->address());
+    taskscope::ui::TraceDocument document;
+    std::filesystem::path first;
+    std::filesystem::path second;
+    {
+        AttachSession session(&document);
+        QSignalSpy attached(&session, &AttachSession::attached);
+        session.attach(address);
+        REQUIRE(runUntil([&] { return attached.count() == 1; }, std::chrono::seconds(20)));
+        first = session.recording();
+        CHECK(std::filesystem::exists(first));
+        // Attaching again: once the new stream replaces the document, the old file goes.
+        session.attach(address);
+        REQUIRE(runUntil([&] { return attached.count() == 2; }, std::chrono::seconds(20)));
+        second = session.recording();
+        CHECK(second != first);
+        CHECK_FALSE(std::filesystem::exists(first));
+        CHECK(std::filesystem::exists(second));
+        session.detach();
+    }
+    CHECK_FALSE(std::filesystem::exists(second)); // the window closed: gone too
+    program->shutdown();
+}

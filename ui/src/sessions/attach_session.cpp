@@ -7,9 +7,11 @@
 #include <QDir>
 #include <QMetaObject>
 #include <QStandardPaths>
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace taskscope::ui {
@@ -48,6 +50,17 @@ AttachSession::AttachSession(TraceDocument* document, QObject* parent)
 
 AttachSession::~AttachSession() {
     abandon();
+    removeRecordings();
+}
+
+void AttachSession::removeRecordings() {
+    // They grow about 4 bytes an event (gigabytes an hour from a busy program): none is
+    // left behind once nothing shows it. (A thread still writing one keeps writing to the
+    // unlinked file until it ends; where a file cannot go while open, it stays.)
+    for (const std::filesystem::path& file : std::exchange(m_recordings, {})) { // every one
+        std::error_code ignored;
+        std::filesystem::remove(file, ignored);
+    }
 }
 
 void AttachSession::attach(const QString& address) {
@@ -73,6 +86,7 @@ void AttachSession::attach(const QString& address) {
                                                 .arg(++attaches)
                                                 .arg(file))
                                   .toStdString());
+    m_recordings.push_back(m_recording);
 
     QPointer<AttachSession> self(this);
     const std::string target = address.toStdString();
@@ -146,6 +160,12 @@ void AttachSession::onAttached(const std::shared_ptr<Shared>& shared) {
         m_last = shared->last;
         m_document->startAttached(m_info, shared->schema, m_address);
     }
+    // The document that showed an earlier recording of this session is replaced now.
+    const std::filesystem::path current = m_recording;
+    m_recordings.erase(std::remove(m_recordings.begin(), m_recordings.end(), current),
+                       m_recordings.end());
+    removeRecordings();
+    m_recordings.push_back(current);
     m_rateClock.start();
     m_rateEvents = 0;
     m_rate = 0;

@@ -86,6 +86,9 @@ private:
     QString m_address;
     trace::run_info m_info;
     std::filesystem::path m_recording;
+    std::vector<std::filesystem::path> m_recordings; ///< made by this session: removed with it
+    /// Removes the temporary recordings of this session (File > Save copies one first).
+    void removeRecordings();
     std::shared_ptr<stream_ring> m_last; // the attached program's last minute
     std::size_t m_namesSeen = 0;
     EventPump m_pump;
