@@ -213,22 +213,22 @@ TEST_CASE("a model that goes on after forgetting agrees with one that saw everyt
 }
 
 TEST_CASE("forgetting over and over keeps the model's memory flat", "[retention]") {
-    // Keep the last second of trace time (about a million events), fed 200,000 at a time:
-    // full after five rounds. Memory is given back in pages, so it saws up and down a
+    // Keep the last half second of trace time (about 500,000 events), fed 100,000 at a
+    // time: full after five rounds. Memory is given back in pages, so it saws up and down a
     // page or so; what matters is that the top of the saw stops rising.
     bench::HttpLikeStream stream(3);
     model m;
-    constexpr int rounds = 36;
+    constexpr int rounds = 28;
     constexpr int full = 6;
-    std::size_t early = 0; // the most held in the ten rounds after it filled
-    std::size_t late = 0;  // ... and in the last ten
+    std::size_t early = 0; // the most held in the eight rounds after it filled
+    std::size_t late = 0;  // ... and in the last eight
     for (int round = 0; round < rounds; ++round) {
-        m.consume(stream_of(stream, 200'000));
-        m.forget_before(m.last_ns() > 1'000'000'000 ? m.last_ns() - 1'000'000'000 : 0);
-        if (round >= full && round < full + 10) {
+        m.consume(stream_of(stream, 100'000));
+        m.forget_before(m.last_ns() > 500'000'000 ? m.last_ns() - 500'000'000 : 0);
+        if (round >= full && round < full + 8) {
             early = std::max(early, held_bytes(m));
         }
-        if (round >= rounds - 10) {
+        if (round >= rounds - 8) {
             late = std::max(late, held_bytes(m));
         }
     }
