@@ -64,8 +64,9 @@ the same engine headless: demos, lessons, trace statistics and export.")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME taskscope-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # The static libraries link libzstd's shared library, and taskscopeConfig.cmake asks for
-# zstd's CMake package (find_dependency(zstd CONFIG)): both come with libzstd-dev.
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libzstd-dev")
+# zstd's CMake package (find_dependency(zstd CONFIG)): both come with libzstd-dev. The net
+# library links -lnghttp2 (libnghttp2-dev).
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libzstd-dev, libnghttp2-dev")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
     "async executor engine of taskscope (development files)
 The engine of taskscope as static libraries with their headers and a CMake

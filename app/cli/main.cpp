@@ -48,6 +48,11 @@ void add_server_flags(CLI::App& cmd, taskscope::cli::serve_options& options, ser
                    "worker), spawn (a task per connection, spread by stealing)")
         ->check(CLI::IsMember({"inline", "concurrent", "spawn"}))
         ->capture_default_str();
+    cmd.add_option("--http2-max-streams", options.http2_max_streams,
+                   "HTTP/2 (h2c, same port): streams running at once on a connection "
+                   "(SETTINGS_MAX_CONCURRENT_STREAMS; beyond, REFUSED_STREAM)")
+        ->check(CLI::Range(1U, 10'000U))
+        ->capture_default_str();
     std::vector<std::string> reactors{"automatic", "poll"};
     if (taskscope::reactor_backend_available(taskscope::reactor_backend::epoll)) {
         reactors.insert(reactors.begin() + 1, "epoll");
@@ -182,6 +187,15 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{10'000}))
         ->capture_default_str();
     load_cmd->add_flag("!--no-keep-alive", load.keep_alive, "A new connection for every request");
+    CLI::Option* http2_flag = load_cmd->add_flag(
+        "--http2", load.http2,
+        "HTTP/2 over cleartext with prior knowledge (h2c): streams multiplexed on each connection");
+    load_cmd
+        ->add_option("-m,--streams", load.streams,
+                     "With --http2: requests in flight at once on each connection (h2load's -m)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}))
+        ->needs(http2_flag)
+        ->capture_default_str();
     load_cmd->add_option("--timeout-ms", load.timeout_ms, "Give up on a request after this long")
         ->check(CLI::Range(std::size_t{1}, std::size_t{3'600'000}))
         ->capture_default_str();

@@ -34,6 +34,16 @@ void finish_recording(runtime& rt, const std::shared_ptr<trace::file_writer>& re
         << " (taskscope-cli stats " << path.string() << ")\n";
 }
 
+net::http_server_options server_options_of(const serve_options& options) {
+    net::http_server_options server_options;
+    server_options.host = options.host;
+    server_options.port = options.port;
+    server_options.sleep = options.sleep;
+    server_options.accept = options.accept;
+    server_options.http2_max_concurrent_streams = options.http2_max_streams;
+    return server_options;
+}
+
 int run_serve(const serve_options& options, std::ostream& out, std::ostream& err) {
     stop_signal stop; // before any thread starts
 
@@ -56,11 +66,7 @@ int run_serve(const serve_options& options, std::ostream& out, std::ostream& err
         recording = std::make_shared<trace::file_writer>(options.record, info);
         rt.trace().add_sink(recording);
     }
-    net::http_server_options server_options;
-    server_options.host = options.host;
-    server_options.port = options.port;
-    server_options.sleep = options.sleep;
-    server_options.accept = options.accept;
+    const net::http_server_options server_options = server_options_of(options);
     std::unique_ptr<net::http_server> server;
     try {
         server = net::http_server::bind(rt, server_options);
@@ -126,6 +132,8 @@ int run_load_command(const load_cli_options& options, std::ostream& out, std::os
     load.concurrency = options.concurrency;
     load.keep_alive = options.keep_alive;
     load.timeout = std::chrono::milliseconds(options.timeout_ms);
+    load.http2 = options.http2;
+    load.streams = options.streams;
     runtime rt({.workers = 2});
     const net::load_report report = rt.block_on(net::run_load(load), "load");
     rt.shutdown();
@@ -153,8 +161,12 @@ int run_load_command(const load_cli_options& options, std::ostream& out, std::os
     } else {
         char line[200];
         std::snprintf(
-            line, sizeof line, "%zu requests to %s with %zu connection(s) in %.3f s (%.0f req/s)\n",
+            line, sizeof line,
+            "%zu requests to %s with %zu connection(s)%s in %.3f s (%.0f req/s)\n",
             options.requests, options.url.c_str(), std::min(options.concurrency, options.requests),
+            options.http2
+                ? (" over HTTP/2, " + std::to_string(options.streams) + " stream(s) each").c_str()
+                : "",
             seconds, seconds > 0 ? static_cast<double>(report.count) / seconds : 0.0);
         out << line << "answered " << report.count << ", errors " << report.errors;
         if (!report.statuses.empty()) {

@@ -23,9 +23,13 @@ struct serve_options {
     net::accept_mode accept = net::accept_mode::spawn;
     reactor_backend reactor = reactor_backend::automatic;
     bool trace = true;
-    std::filesystem::path record; ///< also write the trace to this file, if not empty
-    std::string command;          ///< the command line, kept in a recorded file
+    std::uint32_t http2_max_streams = 100; ///< HTTP/2 streams running at once per connection
+    std::filesystem::path record;          ///< also write the trace to this file, if not empty
+    std::string command;                   ///< the command line, kept in a recorded file
 };
+
+/// The server's options these command-line options ask for.
+[[nodiscard]] net::http_server_options server_options_of(const serve_options& options);
 
 /// Serves until SIGINT or SIGTERM, then stops gracefully. Returns an exit code.
 int run_serve(const serve_options& options, std::ostream& out, std::ostream& err);
@@ -42,6 +46,8 @@ struct load_cli_options {
     bool keep_alive = true;
     bool json = false;
     std::size_t timeout_ms = 30'000;
+    bool http2 = false;      ///< h2c with prior knowledge
+    std::size_t streams = 1; ///< HTTP/2 streams in flight per connection
 };
 
 /// Fires the load and prints count, errors and latency percentiles. Returns an exit code.

@@ -366,11 +366,7 @@ int run_record(const record_options& options, std::ostream& out, std::ostream& e
         std::make_shared<trace::client_request_forwarder>(file, clients.trace(), rt.trace());
     clients.trace().add_sink(forwarder);
 
-    net::http_server_options server_options;
-    server_options.host = options.server.host;
-    server_options.port = options.server.port;
-    server_options.sleep = options.server.sleep;
-    server_options.accept = options.server.accept;
+    const net::http_server_options server_options = server_options_of(options.server);
     std::unique_ptr<net::http_server> server;
     try {
         server = net::http_server::bind(rt, server_options);

@@ -28,7 +28,7 @@ wait_for() {
     echo "$found"
 }
 
-"${cli[@]}" serve --port 0 --workers 1 --sleep-mode blocking >"$work/serve.out" 2>&1 &
+"${cli[@]}" serve --port 0 --workers 1 --sleep-mode blocking --http2-max-streams 8 >"$work/serve.out" 2>&1 &
 serve_pid=$!
 port=$(wait_for "$work/serve.out" 's|^serving http://127.0.0.1:\([0-9]*\)/.*|\1|p')
 [ -n "$port" ] || { fail "serve printed no port: $(cat "$work/serve.out")"; exit 1; }
@@ -36,6 +36,16 @@ grep -q "sleep mode blocking" "$work/serve.out" || fail "serve banner lacks the 
 
 out=$("${cli[@]}" load "http://127.0.0.1:$port/" -n 50 -c 5)
 echo "$out" | grep "answered 50, errors 0" >/dev/null || fail "load text output: $out"
+# HTTP/2 on the same port: 5 streams at once on each of 2 connections.
+out=$("${cli[@]}" load "http://127.0.0.1:$port/sleep?ms=20" -n 40 -c 2 --http2 -m 5)
+echo "$out" | grep "over HTTP/2, 5 stream(s) each" >/dev/null || fail "load --http2 header: $out"
+echo "$out" | grep "answered 40, errors 0 (status 200 x40)" >/dev/null || fail "load --http2: $out"
+# The server's SETTINGS carry --http2-max-streams (nghttp prints the frames it receives).
+nghttp -nv "http://127.0.0.1:$port/" >"$work/nghttp.out" 2>&1 || fail "nghttp: $(tail -3 "$work/nghttp.out")"
+grep -q "SETTINGS_MAX_CONCURRENT_STREAMS(0x03):8" "$work/nghttp.out" ||
+    fail "--http2-max-streams not in the server's SETTINGS: $(grep -m1 SETTINGS "$work/nghttp.out")"
+"${cli[@]}" load "http://127.0.0.1:$port/" -n 5 -m 3 >/dev/null 2>"$work/err" && fail "-m without --http2 accepted"
+grep -q "requires --http2" "$work/err" || fail "-m without --http2: $(cat "$work/err")"
 
 json=$("${cli[@]}" load "http://127.0.0.1:$port/sleep?ms=20" -n 4 -c 2 --json)
 for key in count errors p50 p90 p99 max; do
@@ -54,7 +64,7 @@ wait "$serve_pid"
 status=$?
 serve_pid=""
 [ "$status" -eq 0 ] || fail "serve exited $status after Ctrl-C"
-grep -q "served 5[0-9] responses" "$work/serve.out" || fail "serve summary: $(tail -2 "$work/serve.out")"
+grep -q "served 9[0-9] responses" "$work/serve.out" || fail "serve summary: $(tail -2 "$work/serve.out")"
 
 "${cli[@]}" demo --workers 1 --columns 40 >"$work/demo.out" 2>&1 || fail "demo failed"
 grep -q "^worker 0" "$work/demo.out" || fail "demo lacks the worker lane"

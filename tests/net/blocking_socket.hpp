@@ -16,6 +16,7 @@
 #include <ws2tcpip.h>
 #else
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -84,6 +85,22 @@ public:
         pollfd p{m_socket, POLLIN, 0};
         return ::poll(&p, 1, static_cast<int>(limit.count())) > 0;
 #endif
+    }
+    /// From now on sends and receives return at once instead of waiting (a peer that
+    /// polls: sys::wait_ready on handle()).
+    void set_nonblocking() noexcept {
+#if defined(_WIN32)
+        u_long on = 1;
+        ::ioctlsocket(m_socket, static_cast<long>(FIONBIO), &on);
+#else
+        ::fcntl(m_socket, F_SETFL, ::fcntl(m_socket, F_GETFL) | O_NONBLOCK);
+#endif
+    }
+    [[nodiscard]] bool is_open() const noexcept {
+        return m_socket != invalid;
+    }
+    [[nodiscard]] sys::socket_t handle() const noexcept {
+        return static_cast<sys::socket_t>(m_socket);
     }
     /// Bytes read, 0 at the end of the stream, negative on failure.
     std::ptrdiff_t receive(char* buffer, std::size_t size) noexcept {

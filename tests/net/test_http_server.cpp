@@ -1,5 +1,6 @@
 #include "../engine/test_support.hpp"
 #include "backends.hpp"
+#include "server_fixture.hpp"
 #include "taskscope/net/http_server.hpp"
 #include "taskscope/net/load_generator.hpp"
 #include "taskscope/net/tcp.hpp"
@@ -26,6 +27,8 @@ using net::io_status;
 using trace::event;
 using trace::event_kind;
 using clock_type = std::chrono::steady_clock;
+using net_tests::eventually;
+using net_tests::server_fixture;
 
 namespace {
 
@@ -39,19 +42,6 @@ void expect(bool condition, std::string_view what) {
     if (!condition) {
         throw std::runtime_error(std::string(what));
     }
-}
-
-/// Polls `done` from the test thread until it holds or `limit` passes.
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = 10s) {
-    const auto give_up = clock_type::now() + limit;
-    while (!done()) {
-        if (clock_type::now() >= give_up) {
-            return false;
-        }
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
 }
 
 /// One response as read off the wire.
@@ -175,58 +165,6 @@ task<void> wait_for_stats(const net::http_server& server, stats_predicate done, 
 bool one_in_flight(const net::http_stats& s) {
     return s.in_flight >= 1;
 }
-
-/// An http_server serving on a runtime of its own, with the runtime's trace recorded.
-class server_fixture {
-public:
-    server_fixture(runtime_options rt_options, net::http_server_options options)
-        : m_sink(std::make_shared<trace::memory_sink>())
-        , m_rt(rt_options) {
-        m_rt.trace().add_sink(m_sink);
-        m_server = net::http_server::bind(m_rt, std::move(options));
-        m_run = m_rt.spawn(m_server->run(), "http_server.run");
-    }
-    ~server_fixture() {
-        try {
-            stop(1s);
-        } catch (...) { // a failure run() reported was already asserted on, or is moot
-        }
-    }
-    server_fixture(const server_fixture&) = delete;
-    server_fixture& operator=(const server_fixture&) = delete;
-
-    [[nodiscard]] net::http_server& server() { return *m_server; }
-    [[nodiscard]] std::uint16_t port() const { return m_server->port(); }
-
-    /// stop(grace), then waits up to `limit` for run() to return; false if it did not.
-    /// Rethrows what run() threw.
-    bool stop(std::chrono::milliseconds grace = 5s, std::chrono::milliseconds limit = 10s) {
-        if (!m_run.valid()) {
-            return true;
-        }
-        m_server->stop(grace);
-        if (!eventually([&] { return m_run.is_finished(); }, limit)) {
-            return false;
-        }
-        auto run = std::move(m_run);
-        run.get();
-        return true;
-    }
-
-    /// Stops server and runtime; every event the runtime recorded, ordered by time.
-    std::vector<event> finish() {
-        stop();
-        m_rt.shutdown();
-        m_rt.trace().flush();
-        return m_sink->events();
-    }
-
-private:
-    std::shared_ptr<trace::memory_sink> m_sink;
-    runtime m_rt;
-    std::unique_ptr<net::http_server> m_server;
-    join_handle<void> m_run;
-};
 
 /// An index into a trace that names no event.
 constexpr std::size_t no_event = static_cast<std::size_t>(-1);
@@ -703,6 +641,102 @@ TEST_CASE("the load generator reports a closed port as errors", "[net][http][loa
     CHECK(report.latencies_ns.empty());
     CHECK(report.percentile_ns(0.5) == 0);
     CHECK_THAT(report.first_error, Catch::Contains("refused"));
+}
+
+TEST_CASE("the load generator over HTTP/2: streams multiplexed on each connection",
+          "[net][http][load][http2]") {
+    server_fixture srv({.workers = 2}, {});
+    runtime clients({.workers = 2});
+    auto body = [](std::uint16_t port) -> task<net::load_report> {
+        net::load_options load;
+        load.port = port;
+        load.target = "/sleep?ms=100";
+        load.requests = 40;
+        load.concurrency = 2;
+        load.http2 = true;
+        load.streams = 20;
+        co_return co_await net::run_load(load);
+    };
+    const auto report = clients.block_on(body(srv.port()));
+    CHECK(report.count == 40);
+    CHECK(report.errors == 0);
+    CHECK(report.statuses == std::map<int, std::size_t>{{200, 40}});
+    CHECK(eventually([&] { return srv.server().stats().served == 40; }));
+    CHECK(srv.server().stats().http2_connections == 2);
+}
+
+TEST_CASE("the HTTP/2 load sends refused streams again and survives GOAWAY",
+          "[net][http][load][http2]") {
+    // The server takes two streams at a time; the client's first flight of ten goes before
+    // it has the server's SETTINGS, so eight are refused (REFUSED_STREAM): those are sent
+    // again, and every request is answered.
+    server_fixture srv({.workers = 2}, {.http2_max_concurrent_streams = 2});
+    runtime clients({.workers = 2});
+    auto body = [](std::uint16_t port) -> task<net::load_report> {
+        net::load_options load;
+        load.port = port;
+        load.target = "/sleep?ms=20";
+        load.requests = 30;
+        load.concurrency = 1;
+        load.http2 = true;
+        load.streams = 10;
+        co_return co_await net::run_load(load);
+    };
+    const auto report = clients.block_on(body(srv.port()));
+    CHECK(report.count == 30);
+    CHECK(report.errors == 0);
+    CHECK(report.first_error.empty());
+}
+
+TEST_CASE("the HTTP/2 load reports a closed port as errors", "[net][http][load][http2]") {
+    runtime clients({.workers = 2});
+    auto body = []() -> task<net::load_report> {
+        std::uint16_t port = 0;
+        {
+            auto probe = net::tcp_listener::bind("127.0.0.1", 0);
+            port = probe.port();
+        }
+        net::load_options load;
+        load.port = port;
+        load.requests = 5;
+        load.concurrency = 2;
+        load.http2 = true;
+        load.streams = 4;
+        load.timeout = 5s;
+        co_return co_await net::run_load(load);
+    };
+    const auto report = clients.block_on(body());
+    CHECK(report.count == 0);
+    CHECK(report.errors == 5);
+    CHECK_THAT(report.first_error, Catch::Contains("refused"));
+}
+
+TEST_CASE("the load generator pipelines HTTP/1.1: answers come back in the order asked",
+          "[net][http][load]") {
+    server_fixture srv({.workers = 1}, {});
+    runtime clients({.workers = 1});
+    auto body = [](std::uint16_t port) -> task<net::load_report> {
+        net::load_options load;
+        load.port = port;
+        load.targets = {"/sleep?ms=200", "/", "/"};
+        load.requests = 6;
+        load.concurrency = 1;
+        load.pipeline = true;
+        load.streams = 3;
+        co_return co_await net::run_load(load);
+    };
+    const auto report = clients.block_on(body(srv.port()));
+    CHECK(report.count == 6);
+    CHECK(report.errors == 0);
+    REQUIRE(report.latencies_by_target_ns.size() == 2);
+    const auto& quick = report.latencies_by_target_ns.at("/");
+    const auto& slow = report.latencies_by_target_ns.at("/sleep?ms=200");
+    REQUIRE(quick.size() == 4);
+    REQUIRE(slow.size() == 2);
+    // Behind the sleep on one connection, every / waits for it.
+    CHECK(quick.front() >= 200'000'000ULL);
+    CHECK(eventually([&] { return srv.server().stats().served == 6; }));
+    CHECK(srv.server().stats().accepted == 1); // one connection for all six
 }
 
 TEST_CASE("parse_http_url", "[net][http][load][url]") {

@@ -35,6 +35,23 @@ inline void record_request_begin(std::uint64_t request_id, trace::name_id route,
                 static_cast<std::uint8_t>(side));
 }
 
+/// An HTTP/2 stream's request begins on the running task: `connection` numbers the
+/// connection (per server, or per process for a client), `stream` is its stream id.
+inline void record_http2_request_begin(std::uint32_t connection, std::uint32_t stream,
+                                       trace::name_id route, trace::request_side side) noexcept {
+    record_here(
+        trace::event_kind::request_begin, trace::http2_request_id(connection, stream), route,
+        static_cast<std::uint8_t>(static_cast<std::uint8_t>(side) | trace::http2_request_flag));
+}
+
+/// The running task's HTTP/2 request ends (record_request_end, marked as a stream).
+inline void record_http2_request_end(std::uint64_t bytes, std::uint32_t status,
+                                     trace::request_side side) noexcept {
+    record_here(
+        trace::event_kind::request_end, bytes, status,
+        static_cast<std::uint8_t>(static_cast<std::uint8_t>(side) | trace::http2_request_flag));
+}
+
 /// A queued request: one that began at `began_ticks` (trace::now_ticks() then), before the
 /// running task took it up (a message posted to a queue), so its span covers the wait. A
 /// task may hold several at once (a batch written in one go); record_queued_request_end

@@ -628,6 +628,7 @@ void model::on(const event& e, const trace::request_begin_view& v) {
                           .route = v.route,
                           .lane = e.track,
                           .client = client,
+                          .http2 = v.http2,
                           .route_index = route_index_of(v.route)});
     const auto index = static_cast<std::uint32_t>(m_requests.size() - 1);
     if (index % request_block_size == 0) {
@@ -656,6 +657,7 @@ void model::on(const event& e, const trace::request_begin_view& v) {
         m_sorted_latencies[0] = {};
     }
     m_client_requests += client ? 1 : 0;
+    m_http2_requests += v.http2 ? 1 : 0;
     ++m_open_requests;
 }
 

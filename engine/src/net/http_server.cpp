@@ -1,7 +1,7 @@
 #include "taskscope/net/http_server.hpp"
 
-#include "http_parser.hpp"
 #include "http_response.hpp"
+#include "http_server_state.hpp"
 #include "taskscope/record.hpp"
 #include "taskscope/runtime.hpp"
 #include "taskscope/time.hpp"
@@ -61,50 +61,13 @@ std::optional<accept_mode> parse_accept_mode(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-std::string http_server_stats_json(const http_server::state& st);
-
-struct http_server::state {
-    explicit state(http_server_options o) : options(std::move(o)) {
-        if (!options.log) {
-            options.log = [](std::string_view line) {
-                std::fprintf(stderr, "taskscope http: %.*s\n", static_cast<int>(line.size()),
-                             line.data());
-            };
-        }
-    }
-
-    http_server_options options;
-    tcp_listener listener;
-    io::read_interrupter connection_reads; // ends idle connections' reads at stop()
-    std::atomic<sleep_mode> sleep{sleep_mode::async};
-    std::atomic<bool> stopping{false};
-    std::atomic<std::int64_t> grace_ns{5'000'000'000};
-    std::atomic<std::uint64_t> next_request{1};
-
-    mutable std::mutex mutex; // guards what follows
-    http_stats stats;
-    std::set<sys::socket_t> connection_fds;
-    bool listening = true; // until the accept loop closes the listener
-
-    void count(std::string_view route, int status) {
-        std::lock_guard lock(mutex);
-        ++stats.served;
-        ++stats.routes[std::string(route)];
-        ++stats.statuses[status];
-    }
-};
-
 namespace {
 
 using detail::http_request;
 using detail::http_request_parser;
 using detail::parse_status;
 
-struct response {
-    int status = 200;
-    std::string body;
-    std::string_view content_type = "text/plain; charset=utf-8";
-};
+using response = detail::http_reply;
 
 response plain(int status, std::string body) {
     return {status, std::move(body)};
@@ -198,7 +161,15 @@ constexpr std::array<route, 4> routes = {
     {{"/", route_hello}, {"/sleep", route_sleep}, {"/cpu", route_cpu}, {"/stats", route_stats}}};
 constexpr std::string_view other_route = "other";
 
+} // namespace
+
+namespace detail {
+
 /// The index in `routes` serving `path`; routes.size() for none.
+std::size_t route_count() noexcept {
+    return routes.size();
+}
+
 std::size_t route_index(std::string_view path) noexcept {
     std::size_t i = 0;
     while (i < routes.size() && routes[i].path != path) {
@@ -224,8 +195,8 @@ trace::name_id route_name_id(std::size_t index) {
     return ids[std::min(index, routes.size())];
 }
 
-task<response> handle_request(http_server::state& st, const http_request& request,
-                              std::size_t route) {
+task<http_reply> handle_request(http_server::state& st, const http_request& request,
+                                std::size_t route) {
     if (route < routes.size()) {
         co_return co_await routes[route].handle(st, request);
     }
@@ -233,7 +204,7 @@ task<response> handle_request(http_server::state& st, const http_request& reques
                              ": try /, /sleep?ms=200, /cpu?ms=50 or /stats\n");
 }
 
-} // namespace
+} // namespace detail
 
 namespace {
 
@@ -271,7 +242,24 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
     std::string pending_bytes; // received, not yet parsed
     std::vector<char> buffer(16 * 1024);
     io_deadline deadline = io_deadline::after(st.options.request_timeout);
-    bool mid_request = false;
+    // HTTP/2 with prior knowledge starts with its preface; anything else is HTTP/1.1.
+    while (pending_bytes.size() < detail::http2_preface_sniff &&
+           detail::http2_preface.starts_with(pending_bytes)) {
+        const io_result r = co_await stream.read(buffer, &deadline);
+        if (!r.ok()) {
+            co_return; // nothing complete arrived: closed, reset, stopped or timed out
+        }
+        if (pending_bytes.empty()) { // a request began: it has its whole time to arrive
+            deadline.reset(clock_type::now() + st.options.request_timeout);
+        }
+        pending_bytes.append(buffer.data(), r.bytes);
+    }
+    if (pending_bytes.starts_with(detail::http2_preface.substr(0, detail::http2_preface_sniff))) {
+        co_await detail::serve_http2_connection(std::move(shared), stream,
+                                                std::move(pending_bytes));
+        co_return;
+    }
+    bool mid_request = !pending_bytes.empty();
     for (;;) {
         std::size_t consumed = 0;
         const parse_status status = parser.feed(pending_bytes, consumed);
@@ -279,13 +267,10 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
         if (status == parse_status::request_ready) {
             const http_request request = parser.take_request();
             const std::uint64_t id = st.next_request.fetch_add(1, std::memory_order_relaxed);
-            {
-                std::lock_guard lock(st.mutex);
-                ++st.stats.in_flight;
-            }
-            const std::size_t route = route_index(request.path());
-            record_request_begin(id, route_name_id(route), trace::request_side::server);
-            response r = co_await handle_request(st, request, route);
+            st.add_in_flight(1);
+            const std::size_t route = detail::route_index(request.path());
+            record_request_begin(id, detail::route_name_id(route), trace::request_side::server);
+            response r = co_await detail::handle_request(st, request, route);
             const bool keep_alive = request.keep_alive && !st.stopping.load();
             // A handler may have taken longer than the request deadline: the reply gets
             // its own time to go out.
@@ -295,11 +280,8 @@ task<void> handle_connection(std::shared_ptr<http_server::state> shared, tcp_str
             const io_result written = co_await stream.write_all(bytes, &deadline);
             record_request_end(written.bytes, static_cast<std::uint32_t>(r.status),
                                trace::request_side::server);
-            {
-                std::lock_guard lock(st.mutex);
-                --st.stats.in_flight;
-            }
-            st.count(route_name(route), r.status);
+            st.add_in_flight(-1);
+            st.count(detail::route_name(route), r.status);
             if (!written.ok() || !keep_alive) {
                 co_return;
             }
@@ -360,6 +342,7 @@ std::string http_server_stats_json(const http_server::state& st) {
     doc["connections"] = st.stats.connections;
     doc["accepted"] = st.stats.accepted;
     doc["accept_errors"] = st.stats.accept_errors;
+    doc["http2_connections"] = st.stats.http2_connections;
     doc["routes"] = nlohmann::json::object();
     for (const auto& [route, n] : st.stats.routes) {
         doc["routes"][route] = n;

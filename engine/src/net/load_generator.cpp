@@ -1,6 +1,7 @@
 #include "taskscope/net/load_generator.hpp"
 
 #include "http_response.hpp"
+#include "load_shared.hpp"
 #include "taskscope/net/tcp.hpp"
 #include "taskscope/record.hpp"
 #include "taskscope/runtime.hpp"
@@ -16,27 +17,8 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-struct shared_load {
-    load_options options;
-    std::string request_bytes;
-    std::atomic<std::size_t> next{0};
-    std::mutex mutex; // guards report
-    load_report report;
-
-    void answered(int status, std::uint64_t latency_ns) {
-        std::lock_guard lock(mutex);
-        ++report.count;
-        ++report.statuses[status];
-        report.latencies_ns.push_back(latency_ns);
-    }
-    void failed(std::string what) {
-        std::lock_guard lock(mutex);
-        ++report.errors;
-        if (report.first_error.empty()) {
-            report.first_error = std::move(what);
-        }
-    }
-};
+using detail::load_target;
+using detail::shared_load;
 
 // relaxed: only uniqueness matters, not order with anything else
 std::atomic<std::uint64_t> g_next_client_request{1};
@@ -44,7 +26,6 @@ std::atomic<std::uint64_t> g_next_client_request{1};
 /// One client connection: takes request numbers until none are left.
 task<void> client(std::shared_ptr<shared_load> shared) {
     shared_load& s = *shared;
-    const trace::name_id target_name = trace::intern(s.options.target.substr(0, 64));
     tcp_stream stream;
     std::vector<char> buffer(16 * 1024);
     std::string unparsed;
@@ -61,8 +42,9 @@ task<void> client(std::shared_ptr<shared_load> shared) {
         io_deadline deadline(std::min(started + s.options.timeout, s.options.stop_at));
         // Client request ids are unique in the process, so two load runs in one trace
         // never share one (an exported async slice is keyed by it).
+        const load_target& target = s.target_of(number);
         record_request_begin(g_next_client_request.fetch_add(1, std::memory_order_relaxed),
-                             target_name, trace::request_side::client);
+                             target.name, trace::request_side::client);
         const bool connected_before = stream.is_open();
         if (!stream.is_open()) {
             auto [connected, fresh] =
@@ -82,7 +64,7 @@ task<void> client(std::shared_ptr<shared_load> shared) {
         // the answer: reconnect and send once more rather than count an error.
         for (int attempt = 0; attempt < 2 && !answered; ++attempt) {
             const bool reused = attempt == 0 && connected_before;
-            const io_result sent = co_await stream.write_all(s.request_bytes, &deadline);
+            const io_result sent = co_await stream.write_all(target.request_bytes, &deadline);
             bool got_bytes = false;
             std::string failure;
             if (sent.ok()) {
@@ -94,7 +76,7 @@ task<void> client(std::shared_ptr<shared_load> shared) {
                         const auto head = parser->take_response();
                         const auto latency = static_cast<std::uint64_t>(
                             std::chrono::nanoseconds(clock_type::now() - started).count());
-                        s.answered(head.status, latency);
+                        s.answered(number, head.status, latency);
                         record_request_end(head.body_bytes, static_cast<std::uint32_t>(head.status),
                                            trace::request_side::client);
                         answered = true;
@@ -150,6 +132,98 @@ task<void> client(std::shared_ptr<shared_load> shared) {
 
 } // namespace
 
+namespace detail {
+
+task<void> pipelined_load_client(std::shared_ptr<shared_load> shared) {
+    shared_load& s = *shared;
+    // Without keep-alive every response closes its connection: one request at a time.
+    const std::size_t depth =
+        s.options.keep_alive ? std::max<std::size_t>(1, s.options.streams) : 1;
+    tcp_stream stream;
+    auto parser = std::make_unique<detail::http_response_parser>();
+    std::string unparsed;
+    std::vector<char> buffer(16 * 1024);
+    std::vector<std::size_t> batch;
+    for (;;) {
+        batch.clear();
+        while (batch.size() < depth && clock_type::now() < s.options.stop_at) {
+            const std::size_t number = s.next.fetch_add(1, std::memory_order_relaxed);
+            if (number >= s.options.requests) {
+                break;
+            }
+            batch.push_back(number);
+        }
+        if (batch.empty()) {
+            co_return;
+        }
+        const auto started = clock_type::now();
+        const std::uint64_t began = trace::now_ticks();
+        io_deadline deadline(std::min(started + s.options.timeout, s.options.stop_at));
+        // Each request of the batch is a queued request of this task: they end oldest
+        // first, as their responses must come back.
+        std::string bytes;
+        for (const std::size_t number : batch) {
+            record_queued_request_begin(
+                g_next_client_request.fetch_add(1, std::memory_order_relaxed),
+                s.target_of(number).name, trace::request_side::client, began);
+            bytes += s.target_of(number).request_bytes;
+        }
+        std::size_t done = 0;
+        std::string failure;
+        if (!stream.is_open()) {
+            auto [connected, fresh] =
+                co_await tcp_stream::connect(s.options.host, s.options.port, &deadline);
+            if (connected.ok()) {
+                stream = std::move(fresh);
+            } else {
+                failure = "connect: " + std::string(to_string(connected.status));
+            }
+        }
+        if (failure.empty()) {
+            const io_result sent = co_await stream.write_all(bytes, &deadline);
+            if (!sent.ok()) {
+                failure = "write: " + std::string(to_string(sent.status));
+            }
+        }
+        while (failure.empty() && done < batch.size()) {
+            std::size_t consumed = 0;
+            const auto status = parser->feed(unparsed, consumed);
+            unparsed.erase(0, consumed);
+            if (status == detail::response_status::response_ready) {
+                const auto head = parser->take_response();
+                s.answered(batch[done], head.status,
+                           static_cast<std::uint64_t>(
+                               std::chrono::nanoseconds(clock_type::now() - started).count()));
+                record_queued_request_end(head.body_bytes, static_cast<std::uint32_t>(head.status),
+                                          trace::request_side::client);
+                ++done;
+                continue;
+            }
+            if (status == detail::response_status::bad_response) {
+                failure = "bad response: " + std::string(parser->error_reason());
+                break;
+            }
+            const io_result r = co_await stream.read(buffer, &deadline);
+            if (!r.ok()) {
+                failure = "read: " + std::string(to_string(r.status));
+                break;
+            }
+            unparsed.append(buffer.data(), r.bytes);
+        }
+        for (; done < batch.size(); ++done) {
+            s.failed(failure);
+            record_queued_request_end(0, 0, trace::request_side::client);
+        }
+        if (!failure.empty() || !s.options.keep_alive) {
+            stream.close(); // the next batch starts on a new connection
+            parser = std::make_unique<detail::http_response_parser>();
+            unparsed.clear();
+        }
+    }
+}
+
+} // namespace detail
+
 std::uint64_t nearest_rank_ns(std::span<const std::uint64_t> sorted, double p) noexcept {
     if (sorted.empty()) {
         return 0;
@@ -166,14 +240,13 @@ std::uint64_t load_report::percentile_ns(double p) const noexcept {
 namespace {
 task<load_report> run_shared_load(std::shared_ptr<shared_load> shared) {
     const load_options& o = shared->options;
-    shared->request_bytes = "GET " + o.target + " HTTP/1.1\r\nHost: " + o.host + ":" +
-                            std::to_string(o.port) + "\r\nUser-Agent: taskscope-load\r\n" +
-                            (o.keep_alive ? "" : "Connection: close\r\n") + "\r\n";
     const auto started = clock_type::now();
     std::vector<join_handle<void>> clients;
     const std::size_t n = std::max<std::size_t>(1, std::min(o.concurrency, o.requests));
     for (std::size_t i = 0; i < n; ++i) {
-        clients.push_back(spawn(client(shared), "load_client"));
+        clients.push_back(o.http2      ? spawn(detail::http2_load_client(shared), "load_client")
+                          : o.pipeline ? spawn(detail::pipelined_load_client(shared), "load_client")
+                                       : spawn(client(shared), "load_client"));
     }
     for (auto& c : clients) {
         co_await c;
@@ -186,14 +259,35 @@ task<load_report> run_shared_load(std::shared_ptr<shared_load> shared) {
     report.elapsed_ns =
         static_cast<std::uint64_t>(std::chrono::nanoseconds(clock_type::now() - started).count());
     std::sort(report.latencies_ns.begin(), report.latencies_ns.end());
+    for (auto& [path, latencies] : report.latencies_by_target_ns) {
+        std::sort(latencies.begin(), latencies.end());
+    }
     co_return report;
 }
 } // namespace
 
+namespace detail {
+
+shared_load::shared_load(load_options o) : options(std::move(o)) {
+    const auto add = [this](const std::string& path) {
+        targets.push_back({path,
+                           "GET " + path + " HTTP/1.1\r\nHost: " + options.host + ":" +
+                               std::to_string(options.port) + "\r\nUser-Agent: taskscope-load\r\n" +
+                               (options.keep_alive ? "" : "Connection: close\r\n") + "\r\n",
+                           trace::intern(path.substr(0, 64))});
+    };
+    for (const std::string& path : options.targets) {
+        add(path);
+    }
+    if (targets.empty()) {
+        add(options.target);
+    }
+}
+
+} // namespace detail
+
 task<load_report> run_load(load_options options) {
-    auto shared = std::make_shared<shared_load>();
-    shared->options = std::move(options);
-    return run_shared_load(std::move(shared));
+    return run_shared_load(std::make_shared<shared_load>(std::move(options)));
 }
 
 std::optional<http_url> parse_http_url(std::string_view url, std::string& error) {

@@ -107,8 +107,17 @@ struct request_span {
     std::uint16_t status = 0;
     std::uint16_t lane = 0;        ///< where it began
     bool client = false;           ///< recorded by the load generator (latency as a client sees it)
+    bool http2 = false;            ///< an HTTP/2 stream (request_id names connection and stream)
     std::uint16_t route_index = 0; ///< its route's place in model::routes()
     [[nodiscard]] bool finished() const noexcept { return end_ns != open_end; }
+    /// An HTTP/2 request's connection (numbered by the side that recorded it); 0 for HTTP/1.1.
+    [[nodiscard]] std::uint32_t connection() const noexcept {
+        return http2 ? trace::http2_connection_of(request_id) : 0;
+    }
+    /// An HTTP/2 request's stream id; 0 for HTTP/1.1.
+    [[nodiscard]] std::uint32_t stream() const noexcept {
+        return http2 ? trace::http2_stream_of(request_id) : 0;
+    }
     [[nodiscard]] std::uint64_t latency_ns() const noexcept { return end_ns - begin_ns; }
 };
 static_assert(sizeof(request_span) == 48); // route_index sits in what was padding
@@ -322,6 +331,8 @@ public:
     /// Which side request_latency() reports: the client's once the trace has a client
     /// request.
     [[nodiscard]] bool has_client_requests() const noexcept { return m_client_requests > 0; }
+    /// Whether any request came as an HTTP/2 stream (request_span::http2).
+    [[nodiscard]] bool has_http2_requests() const noexcept { return m_http2_requests > 0; }
     /// Requests by index in blocks of this many, for views that skip what they have drawn.
     static constexpr std::size_t request_block_size = 32;
     /// When the last request of block `block` (requests [block * request_block_size, ...))
@@ -472,6 +483,7 @@ private:
     std::uint64_t m_last_ns = 0;
     std::uint64_t m_polls = 0;
     std::uint64_t m_client_requests = 0;
+    std::uint64_t m_http2_requests = 0;
     std::uint64_t m_longest_request_ns = 0;
     // How far a request began before one stored ahead of it (threads interleave): the
     // slack that makes a binary search by begin time safe.

@@ -1,7 +1,8 @@
 #pragma once
-// The HTTP/1.1 server lessons fire requests at. It runs on the executor: an accept loop,
-// one task per connection (keep-alive and pipelining), and routes that exist to be
-// watched:
+// The HTTP server lessons fire requests at. It runs on the executor: an accept loop,
+// one task per connection (HTTP/1.1 with keep-alive and pipelining, or HTTP/2 over
+// cleartext with prior knowledge on the same port: then each stream is a task of its own),
+// and routes that exist to be watched:
 //   /              a small fixed body
 //   /sleep?ms=N    sleeps in the current sleep mode (`&mode=async|blocking|offload`)
 //   /cpu?ms=N      busy computation (`&yield=1` yields between 1 ms slices)
@@ -63,15 +64,22 @@ struct http_server_options {
     std::chrono::milliseconds request_timeout{10'000}; ///< a request must arrive within: 408
     std::chrono::milliseconds idle_timeout{30'000};    ///< idle keep-alive connections close
     std::uint32_t max_sleep_ms = 60'000;               ///< /sleep and /cpu refuse longer (400)
+    /// HTTP/2: streams running at once per connection (SETTINGS_MAX_CONCURRENT_STREAMS;
+    /// beyond, REFUSED_STREAM; a stream the client reset counts until its task ends).
+    std::uint32_t http2_max_concurrent_streams = 100;
+    /// HTTP/2: new streams a second per connection; beyond, GOAWAY ENHANCE_YOUR_CALM (the
+    /// rapid-reset defence, with a cap of 200 client resets a second).
+    std::uint32_t http2_max_streams_per_second = 20'000;
     /// Where the server reports trouble (EMFILE, ...). Default: standard error.
     std::function<void(std::string_view)> log = {};
 };
 
 struct http_stats {
-    std::uint64_t served = 0;      ///< responses written
-    std::uint64_t in_flight = 0;   ///< requests being handled now
-    std::uint64_t connections = 0; ///< open connections now
-    std::uint64_t accepted = 0;    ///< connections accepted in all
+    std::uint64_t served = 0;            ///< responses written
+    std::uint64_t in_flight = 0;         ///< requests being handled now
+    std::uint64_t connections = 0;       ///< open connections now
+    std::uint64_t accepted = 0;          ///< connections accepted in all
+    std::uint64_t http2_connections = 0; ///< of those, HTTP/2
     std::uint64_t accept_errors = 0;
     std::map<std::string, std::uint64_t> routes; ///< "/", "/sleep", "/cpu", "/stats", "other"
     std::map<int, std::uint64_t> statuses;

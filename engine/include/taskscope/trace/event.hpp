@@ -9,7 +9,7 @@
 
 namespace taskscope::trace {
 
-inline constexpr std::uint32_t schema_version = 4;
+inline constexpr std::uint32_t schema_version = 5;
 /// The oldest schema this build still reads. Schema 2 lacks the queue a woken or spawned
 /// task was put in (`queue_kind`): its traces show everything but run-queue contents.
 inline constexpr std::uint32_t oldest_readable_schema = 2;
@@ -17,6 +17,8 @@ inline constexpr std::uint32_t oldest_readable_schema = 2;
 inline constexpr std::uint32_t first_schema_with_queues = 3;
 /// The first schema with resources (channels, locks, notify): the resource_* kinds.
 inline constexpr std::uint32_t first_schema_with_resources = 4;
+/// The first schema whose request events may be HTTP/2 streams (http2_request_flag).
+inline constexpr std::uint32_t first_schema_with_http2 = 5;
 
 /// What happened. The comment after each kind says how it fills `task`, `arg`, `arg2`
 /// and `detail`; unnamed fields are zero.
@@ -47,7 +49,8 @@ enum class event_kind : std::uint8_t {
     timer_fired,        ///< task
     io_ready,           ///< task, arg=file descriptor, detail=readiness bits
     request_begin, ///< HTTP request: task, arg=request id (server: per server; client: unique in
-                   ///< the process), arg2=route name id, detail=0 server / 1 client
+                   ///< the process), arg2=route name id, detail=0 server / 1 client, | 2
+                   ///< queued, | 4 an HTTP/2 stream (arg = connection << 32 | stream id)
     request_end, ///< the task's last request_begin ends: arg=response bytes, arg2=status, detail as
                  ///< begin
     marker,      ///< arg2=name id, arg=value

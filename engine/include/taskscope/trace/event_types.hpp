@@ -184,6 +184,22 @@ struct io_ready_view {
 
 /// In a request event's detail, beside its side (bit 0): a queued request.
 inline constexpr std::uint8_t queued_request_flag = 2;
+/// In a request event's detail (schema 5): the request came as an HTTP/2 stream. Its
+/// request id is then http2_request_id(connection, stream).
+inline constexpr std::uint8_t http2_request_flag = 4;
+
+/// An HTTP/2 request's id: the connection (numbered by whoever recorded it) in the high
+/// half, the stream id (31 bits) in the low.
+[[nodiscard]] constexpr std::uint64_t http2_request_id(std::uint32_t connection,
+                                                       std::uint32_t stream) noexcept {
+    return (std::uint64_t{connection} << 32) | (stream & 0x7fff'ffffU);
+}
+[[nodiscard]] constexpr std::uint32_t http2_connection_of(std::uint64_t request_id) noexcept {
+    return static_cast<std::uint32_t>(request_id >> 32);
+}
+[[nodiscard]] constexpr std::uint32_t http2_stream_of(std::uint64_t request_id) noexcept {
+    return static_cast<std::uint32_t>(request_id & 0x7fff'ffffU);
+}
 
 struct request_begin_view {
     std::uint64_t task;
@@ -193,10 +209,15 @@ struct request_begin_view {
     /// Began before the recording task took it up (a message that waited in a queue): a task
     /// may hold several such requests at once, and each queued end closes the oldest.
     bool queued;
+    /// An HTTP/2 stream: request_id is http2_request_id(connection, stream).
+    bool http2;
     static request_begin_view from(const event& e) noexcept {
-        return {e.task, e.arg, e.arg2,
+        return {e.task,
+                e.arg,
+                e.arg2,
                 (e.detail & 1) != 0 ? request_side::client : request_side::server,
-                (e.detail & queued_request_flag) != 0};
+                (e.detail & queued_request_flag) != 0,
+                (e.detail & http2_request_flag) != 0};
     }
 };
 
@@ -390,6 +411,14 @@ using track = std::uint16_t;
                                             request_side side = request_side::server) noexcept {
     return raw(t, tr, event_kind::request_begin, task, request_id, route,
                static_cast<std::uint8_t>(side));
+}
+/// An HTTP/2 stream's request_begin.
+[[nodiscard]] constexpr event
+http2_request_begin(time t, track tr, std::uint64_t task, std::uint32_t connection,
+                    std::uint32_t stream, std::uint32_t route,
+                    request_side side = request_side::server) noexcept {
+    return raw(t, tr, event_kind::request_begin, task, http2_request_id(connection, stream), route,
+               static_cast<std::uint8_t>(static_cast<std::uint8_t>(side) | http2_request_flag));
 }
 [[nodiscard]] constexpr event request_end(time t, track tr, std::uint64_t task, std::uint64_t bytes,
                                           std::uint32_t status,

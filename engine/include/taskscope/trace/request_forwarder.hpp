@@ -36,8 +36,8 @@ public:
         m_forward.clear();
         for (const event& e : batch) {
             if ((e.kind != event_kind::request_begin && e.kind != event_kind::request_end) ||
-                e.detail != 1) {
-                continue; // only what the client saw of its requests
+                (e.detail & 1) == 0) {
+                continue; // only what the client saw of its requests (queued, HTTP/2 too)
             }
             event out = e;
             const auto shifted = static_cast<std::int64_t>(e.time_ns) + m_offset_ns;
