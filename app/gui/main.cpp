@@ -178,6 +178,8 @@ int main(int argc, char** argv) {
             request.target = target;
             request.count = options.fireCount;
             request.concurrency = options.fireConcurrency;
+            request.http2 = options.fireHttp2;
+            request.streams = options.fireStreams;
             QTimer::singleShot(delay, &window,
                                [&window, request] { window.session()->fire(request); });
             delay += 150;

@@ -5,6 +5,7 @@
 #include "widgets/control_panel.hpp"
 #include "widgets/main_window.hpp"
 
+#include <QComboBox>
 #include <QSpinBox>
 #include <catch2/catch.hpp>
 
@@ -113,6 +114,8 @@ TEST_CASE("the window offers the workers the command line and the runtime take",
 
 TEST_CASE("bad input names the option and what it takes", "[launch]") {
     CHECK(bad({"--port", "70000"}) == "--port takes a number from 0 to 65535");
+    CHECK(bad({"--http2", "--streams", "0"}) == "--streams takes a number from 1 to 100");
+    CHECK(bad({"--streams", "5"}) == "--streams needs --http2 (streams are HTTP/2's)");
     CHECK(bad({"--sleep-mode", "nap"}) == "--sleep-mode takes async, blocking or offload");
     CHECK(bad({"--accept-mode", "all"}) == "--accept-mode takes spawn, concurrent or inline");
     CHECK(bad({"--fire", "sleep?ms=3"}).starts_with("--fire takes a path"));
@@ -142,7 +145,8 @@ TEST_CASE("bad input names the option and what it takes", "[launch]") {
     CHECK(good({"--attach", " 127.0.0.1:6669 "}).attach == QStringLiteral("127.0.0.1:6669"));
 }
 
-TEST_CASE("the window shows the command line's --count and --concurrency in its panel, and --tab",
+TEST_CASE("the window shows the command line's --count, --concurrency, --http2 and --streams in "
+          "its panel, and --tab",
           "[launch]") {
     const LaunchOptions o =
         good({"--count", "5", "--concurrency", "5", "--size", "1280x720", "--tab", "Resources"});
@@ -151,10 +155,22 @@ TEST_CASE("the window shows the command line's --count and --concurrency in its 
     CHECK(window.tabs()->currentIndex() == 2); // --tab: the Resources tab shows
     CHECK(window.controls()->count()->value() == 5);
     CHECK(window.controls()->concurrency()->value() == 5);
+    CHECK(window.controls()->protocol()->currentText() == QStringLiteral("HTTP/1.1"));
     CHECK(window.size() == QSize(1280, 720));
     const auto request = window.controls()->currentRequest();
     CHECK(request.count == 5);
     CHECK(request.concurrency == 5);
+    CHECK_FALSE(request.http2);
+    // --http2 and --streams: the panel's protocol and streams.
+    const LaunchOptions h2 = good({"--http2", "--streams", "7", "--fire", "/"});
+    CHECK(h2.fireHttp2);
+    CHECK(h2.fireStreams == 7);
+    window.applyLaunchOptions(h2);
+    CHECK(window.controls()->protocol()->currentText() == QStringLiteral("HTTP/2"));
+    CHECK(window.controls()->streams()->value() == 7);
+    CHECK(window.controls()->streams()->isEnabled());
+    CHECK(window.controls()->currentRequest().http2);
+    CHECK(window.controls()->currentRequest().streams == 7);
 }
 
 TEST_CASE("keep options: --keep and --keep-events set what a live run keeps, for this start only",

@@ -76,6 +76,10 @@ LaunchParser::LaunchParser() {
                "TARGET"),
         option("count", "Requests per --fire (default 10)", "N", "10"),
         option("concurrency", "Connections per --fire (default 2)", "N", "2"),
+        option("http2", "Fire over HTTP/2 (cleartext, prior knowledge): streams multiplexed on "
+                        "each connection"),
+        option("streams", "With --http2: requests at once on each connection (default 10)", "N",
+               "10"),
         option("screenshot",
                "Save a PNG of the window and exit (after --after ms of live run, or once FILE "
                "is loaded or the lesson has ended)",
@@ -164,6 +168,15 @@ std::variant<LaunchOptions, QString> LaunchParser::read() const {
         return QStringLiteral("--concurrency takes a number from 1 to 1000");
     }
     o.fireConcurrency = static_cast<std::size_t>(*concurrency);
+    o.fireHttp2 = isSet("http2");
+    const auto streams = number(value("streams"), 1, 100);
+    if (!streams) {
+        return QStringLiteral("--streams takes a number from 1 to 100");
+    }
+    if (isSet("streams") && !o.fireHttp2) {
+        return QStringLiteral("--streams needs --http2 (streams are HTTP/2's)");
+    }
+    o.fireStreams = static_cast<std::size_t>(*streams);
 
     o.screenshot = value("screenshot");
     const auto after = number(value("after"), 0, 3'600'000);

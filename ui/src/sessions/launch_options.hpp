@@ -23,6 +23,8 @@ struct LaunchOptions {
     QStringList fireTargets;         ///< fired in order once running
     std::size_t fireCount = 10;      ///< requests per target
     std::size_t fireConcurrency = 2; ///< connections per target
+    bool fireHttp2 = false;          ///< fire over HTTP/2
+    std::size_t fireStreams = 10;    ///< with fireHttp2: streams at once per connection
     QString screenshot;              ///< save a PNG of the window and exit
     int screenshotAfterMs = 2000;    ///< live run time before the screenshot
     std::optional<QSize> size;       ///< the window's size

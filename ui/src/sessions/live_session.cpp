@@ -275,10 +275,18 @@ void LiveSession::fire(const FireRequest& request) {
     load.requests = std::max<std::size_t>(1, request.count);
     load.concurrency = std::max<std::size_t>(1, request.concurrency);
     load.timeout = std::chrono::milliseconds(120'000);
-    const QString what = QStringLiteral("%1 x %2 (%3 at once)")
-                             .arg(request.count)
-                             .arg(request.target)
-                             .arg(request.concurrency);
+    load.http2 = request.http2;
+    load.streams = std::max<std::size_t>(1, request.streams);
+    const QString what =
+        request.http2 ? QStringLiteral("%1 x %2 (HTTP/2: %3 connection(s), %4 stream(s) each)")
+                            .arg(request.count)
+                            .arg(request.target)
+                            .arg(request.concurrency)
+                            .arg(request.streams)
+                      : QStringLiteral("%1 x %2 (%3 at once)")
+                            .arg(request.count)
+                            .arg(request.target)
+                            .arg(request.concurrency);
     ++m_loadsRunning;
     QPointer<LiveSession> self(this);
     auto done = [self](QString summary) {

@@ -47,7 +47,9 @@ struct LiveOptions {
 struct FireRequest {
     QString target = QStringLiteral("/"); ///< "/", "/sleep?ms=300", "/cpu?ms=50"
     std::size_t count = 10;
-    std::size_t concurrency = 1;
+    std::size_t concurrency = 1; ///< connections at once
+    bool http2 = false;          ///< HTTP/2 (h2c): streams multiplexed on each connection
+    std::size_t streams = 1;     ///< with http2: requests at once on each connection
 };
 
 /// The chat server's settings (fixed while it runs).

@@ -91,6 +91,19 @@ ControlPanel::ControlPanel(LiveSession* session, QWidget* parent)
     m_concurrency = new QSpinBox(fireBox);
     m_concurrency->setRange(1, 1000);
     m_concurrency->setValue(1);
+    m_concurrency->setToolTip(tr("Connections at once"));
+    m_protocol = new QComboBox(fireBox);
+    m_protocol->addItem(QStringLiteral("HTTP/1.1"), false);
+    m_protocol->addItem(QStringLiteral("HTTP/2"), true);
+    m_protocol->setToolTip(tr("HTTP/2 (cleartext, prior knowledge) multiplexes requests on each "
+                              "connection: every stream is a task of the server"));
+    m_streams = new QSpinBox(fireBox);
+    m_streams->setRange(1, 100);
+    m_streams->setValue(10);
+    m_streams->setToolTip(tr("HTTP/2: requests at once on each connection"));
+    m_streams->setEnabled(false);
+    connect(m_protocol, &QComboBox::currentIndexChanged, m_streams,
+            [this] { m_streams->setEnabled(m_protocol->currentData().toBool()); });
     m_fire = new QPushButton(tr("&Fire"), fireBox);
     m_fire->setToolTip(tr("Send the requests with the built-in load generator (Ctrl+Return)"));
     m_lastResult = new QLabel(fireBox);
@@ -99,6 +112,8 @@ ControlPanel::ControlPanel(LiveSession* session, QWidget* parent)
     fireForm->addRow(tr("Duration"), m_routeMs);
     fireForm->addRow(tr("&Count"), m_count);
     fireForm->addRow(tr("C&oncurrency"), m_concurrency);
+    fireForm->addRow(tr("&Protocol"), m_protocol);
+    fireForm->addRow(tr("Strea&ms each"), m_streams);
     fireForm->addRow(m_fire);
     fireForm->addRow(m_lastResult);
     layout->addWidget(fireBox);
@@ -247,6 +262,10 @@ QString ControlPanel::note() const {
     return m_note->isVisible() ? m_note->text() : QString();
 }
 
+QString ControlPanel::lastResult() const {
+    return m_lastResult->text();
+}
+
 FireRequest ControlPanel::currentRequest() const {
     FireRequest request;
     const QString pattern = m_route->currentData().toString();
@@ -254,6 +273,8 @@ FireRequest ControlPanel::currentRequest() const {
         pattern.contains(QStringLiteral("%1")) ? pattern.arg(m_routeMs->value()) : pattern;
     request.count = static_cast<std::size_t>(m_count->value());
     request.concurrency = static_cast<std::size_t>(m_concurrency->value());
+    request.http2 = m_protocol->currentData().toBool();
+    request.streams = static_cast<std::size_t>(m_streams->value());
     return request;
 }
 

@@ -40,6 +40,10 @@ public:
     [[nodiscard]] QSpinBox* routeMs() const noexcept { return m_routeMs; }
     [[nodiscard]] QSpinBox* count() const noexcept { return m_count; }
     [[nodiscard]] QSpinBox* concurrency() const noexcept { return m_concurrency; }
+    [[nodiscard]] QComboBox* protocol() const noexcept { return m_protocol; }
+    [[nodiscard]] QSpinBox* streams() const noexcept { return m_streams; }
+    /// What the last load did ("firing ...", then its summary).
+    [[nodiscard]] QString lastResult() const;
     [[nodiscard]] QPushButton* chatServerButton() const noexcept { return m_chatServer; }
     [[nodiscard]] QSpinBox* chatCapacity() const noexcept { return m_chatCapacity; }
     [[nodiscard]] QComboBox* chatBacklog() const noexcept { return m_chatBacklog; }
@@ -79,6 +83,8 @@ private:
     QSpinBox* m_routeMs;
     QSpinBox* m_count;
     QSpinBox* m_concurrency;
+    QComboBox* m_protocol;
+    QSpinBox* m_streams;
     QPushButton* m_fire;
     QLabel* m_lastResult;
     QPushButton* m_chatServer;

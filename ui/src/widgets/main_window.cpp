@@ -26,6 +26,7 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -605,6 +606,8 @@ void MainWindow::applyLaunchOptions(const LaunchOptions& options) {
     }
     m_controls->count()->setValue(static_cast<int>(options.fireCount));
     m_controls->concurrency()->setValue(static_cast<int>(options.fireConcurrency));
+    m_controls->protocol()->setCurrentIndex(options.fireHttp2 ? 1 : 0);
+    m_controls->streams()->setValue(static_cast<int>(options.fireStreams));
     if (options.keepNs || options.keepEvents) { // for this start only, as --theme
         Retention r = m_document->retention();
         r.keepNs = options.keepNs.value_or(r.keepNs);

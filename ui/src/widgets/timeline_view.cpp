@@ -645,6 +645,15 @@ void TimelineView::paintMarkers(QPainter& p, int bottom) const {
     }
 }
 
+int TimelineView::requestStack(const analysis::request_span& r) noexcept {
+    if (!r.http2) {
+        return static_cast<int>(r.request_id % requestStacks);
+    }
+    constexpr int perConnection = requestStacks / 2;
+    const int band = static_cast<int>(r.connection() % 2);
+    return band * perConnection + static_cast<int>((r.stream() / 2) % perConnection);
+}
+
 void TimelineView::paintRequests(QPainter& p, const Row& row) const {
     const analysis::model& m = m_document->model();
     const TimeScale& s = m_view->scale();
@@ -658,6 +667,11 @@ void TimelineView::paintRequests(QPainter& p, const Row& row) const {
         s.startNs() - static_cast<double>(m.longest_request_ns()), s.endNs());
     const QColor background =
         row.shaded ? palette().alternateBase().color() : palette().base().color();
+    if (m.has_http2_requests()) { // the two connection bands of HTTP/2 streams
+        p.setPen(QPen(mix(background, palette().text().color(), 0.25f), 1));
+        const double y = row.top + 2 + (stacks / 2) * rowHeight - 0.5;
+        p.drawLine(QPointF(0, y), QPointF(width(), y));
+    }
     // Requests are drawn on whole pixels: [floor(begin), max(floor(begin) + 1, ceil(end))).
     // One that ends inside what its stack has drawn is folded into it.
     constexpr std::size_t block = analysis::model::request_block_size;
@@ -700,7 +714,7 @@ void TimelineView::paintRequests(QPainter& p, const Row& row) const {
         }
         const double x0 = std::floor(s.xOf(static_cast<double>(r.begin_ns)));
         const double x1 = std::max(x0 + 1.0, std::ceil(s.xOf(end)));
-        const int stack = static_cast<int>(r.request_id % stacks);
+        const int stack = requestStack(r);
         if (x1 <= lastX[static_cast<std::size_t>(stack)]) {
             continue; // folded: this pixel range of the stack is drawn already
         }
@@ -1396,7 +1410,7 @@ std::optional<std::size_t> TimelineView::requestAt(QPoint at) const {
         const std::size_t limit = std::min(last, first + 200'000);
         for (std::size_t i = first; i < limit; ++i) {
             const analysis::request_span& r = requests[i];
-            if (r.client != client || static_cast<int>(r.request_id % requestStacks) != stack) {
+            if (r.client != client || requestStack(r) != stack) {
                 continue;
             }
             const double end =
@@ -1413,11 +1427,13 @@ std::optional<std::size_t> TimelineView::requestAt(QPoint at) const {
 QString TimelineView::requestToolTip(std::size_t index) const {
     const analysis::model& m = m_document->model();
     const analysis::request_span& r = m.requests()[index];
+    const QString which =
+        r.http2 ? tr("HTTP/2 connection %1, stream %2").arg(r.connection()).arg(r.stream())
+                : tr("request %1").arg(r.request_id);
     QString text =
-        tr("<b>%1</b><br>request %2, %3")
-            .arg(QString::fromStdString(m.name(r.route)).toHtmlEscaped())
-            .arg(r.request_id)
-            .arg(r.client ? tr("as the load generator saw it") : tr("as the server saw it"));
+        tr("<b>%1</b><br>%2, %3")
+            .arg(QString::fromStdString(m.name(r.route)).toHtmlEscaped(), which,
+                 r.client ? tr("as the load generator saw it") : tr("as the server saw it"));
     if (r.finished()) {
         text += tr("<br>latency %1, status %2")
                     .arg(QString::fromStdString(analysis::format_duration(r.latency_ns(), 2)))

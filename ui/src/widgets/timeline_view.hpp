@@ -80,6 +80,10 @@ public:
     static constexpr std::size_t maxResourcePolls = 2000;
     /// The requests row's stacks: a request's stack is its id modulo this.
     static constexpr int requestStacks = 6;
+    /// The thin row of the requests lane a request is drawn in: HTTP/1.1 requests spread by
+    /// id; an HTTP/2 request goes in its connection's band (the upper or lower half, by
+    /// connection), spread over the band by stream.
+    [[nodiscard]] static int requestStack(const analysis::request_span& r) noexcept;
     /// The request drawn under `at` in the requests row (its index in model().requests()).
     [[nodiscard]] std::optional<std::size_t> requestAt(QPoint at) const;
     /// What hovering a request says: route, latency, status, the task that served it.
