@@ -84,6 +84,13 @@ const std::vector<lesson_entry>& entries() {
               {},
               12},
              detail::chat_backpressure},
+            {{"http2-multiplexing",
+              "HTTP/2 multiplexing",
+              "eleven requests on one connection: HTTP/2 streams answer as their tasks finish, "
+              "HTTP/1.1 pipelining answers in order, and a blocking sleep stalls every stream",
+              {},
+              7},
+             detail::http2_multiplexing},
         };
         for (lesson_entry& e : list) {
             e.info.explanation = explanation_text(e.info.name);
@@ -293,10 +300,15 @@ void http_stage::restart(net::http_server_options options) {
 join_handle<net::load_report> http_stage::fire(std::string target, std::size_t count,
                                                std::size_t concurrency) {
     net::load_options options;
-    options.port = m_server->port();
     options.target = std::move(target);
     options.requests = count;
     options.concurrency = concurrency;
+    return fire(std::move(options));
+}
+
+join_handle<net::load_report> http_stage::fire(net::load_options options) {
+    options.host = "127.0.0.1";
+    options.port = m_server->port();
     options.timeout = std::chrono::milliseconds(120'000);
     return m_clients.spawn(load(std::move(options)), "fire_requests");
 }

@@ -95,6 +95,8 @@ public:
     /// Starts `count` requests for `target` with `concurrency` at once from the clients.
     join_handle<net::load_report> fire(std::string target, std::size_t count,
                                        std::size_t concurrency);
+    /// Starts the load `options` describe against the server (its host and port are set).
+    join_handle<net::load_report> fire(net::load_options options);
     /// Waits for a load started by fire().
     net::load_report wait(join_handle<net::load_report>& load);
 
@@ -123,5 +125,6 @@ void work_stealing(lesson_context& cx);
 void cpu_heavy(lesson_context& cx);
 void locks_and_channels(lesson_context& cx);
 void chat_backpressure(lesson_context& cx);
+void http2_multiplexing(lesson_context& cx);
 
 } // namespace taskscope::lessons::detail

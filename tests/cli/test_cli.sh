@@ -120,7 +120,7 @@ grep -q "cannot open" "$work/err" || fail "missing-file message: $(cat "$work/er
 
 # Lessons: the list, a run's phase lines and recording, --explain, bad names and scales.
 "${cli[@]}" lessons | grep "^three-sleeps " >/dev/null || fail "lessons does not list three-sleeps"
-[ "$("${cli[@]}" lessons | grep -c " s  ")" -eq 9 ] || fail "lessons does not list nine lessons"
+[ "$("${cli[@]}" lessons | grep -c " s  ")" -eq 10 ] || fail "lessons does not list ten lessons"
 "${cli[@]}" lesson three-sleeps --scale 0.02 -o "$work/lesson.tstrace" >"$work/lesson.out" 2>"$work/err" ||
     fail "lesson three-sleeps failed: $(cat "$work/err")"
 [ "$(grep -cE '^phase [a-z-]+ [0-9]+\.[0-9]{3} result=6$' "$work/lesson.out")" -eq 4 ] ||

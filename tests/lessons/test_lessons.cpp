@@ -6,7 +6,9 @@
 #include "taskscope/lessons/lessons.hpp"
 
 #include <catch2/catch.hpp>
+#include <set>
 #include <stdexcept>
+#include <string_view>
 
 using namespace taskscope;
 using trace::event_kind;
@@ -102,8 +104,8 @@ double ms(std::uint64_t ns) {
 
 } // namespace
 
-TEST_CASE("the catalogue names nine lessons, each with an explanation", "[lessons]") {
-    REQUIRE(lessons::catalogue().size() == 9);
+TEST_CASE("the catalogue names ten lessons, each with an explanation", "[lessons]") {
+    REQUIRE(lessons::catalogue().size() == 10);
     for (const auto& info : lessons::catalogue()) {
         INFO(info.name);
         CHECK(lessons::find(info.name) == &info);
@@ -530,4 +532,64 @@ TEST_CASE("chat-backpressure, a stalled reader loses messages from a bounded rin
         received += p->count("fast_received") + p->count("slow_received");
     }
     CHECK(deliveries >= static_cast<long>(received));
+}
+
+TEST_CASE("http2-multiplexing, streams on one connection answer as their tasks finish, "
+          "pipelined HTTP/1.1 answers in order",
+          "[lessons]") {
+    const lesson_run r = run_lesson("http2-multiplexing");
+    const double sleep_ms = 2000 * scale;
+    for (const char* phase : {"http2-async", "http2-blocking", "http1-pipelined-async"}) {
+        INFO(phase);
+        CHECK(r.phase(phase).count("quick_answered") == 10);
+        CHECK(r.phase(phase).count("errors") == 0);
+        CHECK(r.phase(phase).count("sleep_ms") >= sleep_ms * 0.95);
+    }
+    // HTTP/2 with an async sleep: none of the ten waits for it.
+    CHECK(r.phase("http2-async").count("quick_waited") == 0);
+    CHECK(r.phase("http2-async").count("quick_slowest_ms") < sleep_ms * 0.5);
+    // A blocking sleep stalls the streams with it (all but one the LIFO slot ran first).
+    CHECK(r.phase("http2-blocking").count("quick_waited") >= 9);
+    CHECK(r.blocks_in("http2-blocking").size() == 1);
+    CHECK(r.blocks_in("http2-async").empty());
+    // Pipelined HTTP/1.1 answers in order: all ten wait, with the worker free.
+    CHECK(r.phase("http1-pipelined-async").count("quick_waited") == 10);
+    CHECK(r.blocks_in("http1-pipelined-async").empty());
+
+    // The trace: the server's eleven requests of an HTTP/2 phase are streams of one
+    // connection, with distinct odd stream ids; the HTTP/1.1 phase's are not streams.
+    for (const char* phase : {"http2-async", "http2-blocking", "http1-pipelined-async"}) {
+        INFO(phase);
+        const auto [begin, end] = r.window(phase);
+        std::set<std::uint32_t> connections;
+        std::set<std::uint32_t> streams;
+        std::size_t server_requests = 0;
+        std::size_t http2_requests = 0;
+        std::size_t client_requests = 0; // forwarded from the clients' runtime
+        for (const auto& q : r.model.requests()) {
+            if (q.begin_ns < begin || q.begin_ns >= end) {
+                continue;
+            }
+            if (q.client) {
+                client_requests += q.finished() && q.status == 200 ? 1U : 0U;
+                continue;
+            }
+            ++server_requests;
+            if (q.http2) {
+                ++http2_requests;
+                connections.insert(q.connection());
+                streams.insert(q.stream());
+                CHECK(q.stream() % 2 == 1);
+            }
+        }
+        CHECK(server_requests == 11);
+        CHECK(client_requests == 11);
+        if (std::string_view(phase).starts_with("http2")) {
+            CHECK(http2_requests == 11);
+            CHECK(connections.size() == 1);
+            CHECK(streams.size() == 11);
+        } else {
+            CHECK(http2_requests == 0);
+        }
+    }
 }

@@ -72,6 +72,8 @@ TEST_CASE("every lesson starts from the picker, explains itself and fills the ti
     REQUIRE(picker->count() == static_cast<int>(lessons::catalogue().size()) + 1);
     CHECK(panel->currentLesson().isEmpty());
     CHECK_FALSE(buttonNamed<QPushButton>(panel, QStringLiteral("Run lesson"))->isEnabled());
+    CHECK(panel->summary().startsWith(
+        QStringLiteral("%1 classic demonstrations").arg(lessons::catalogue().size())));
 
     for (int i = 1; i < picker->count(); ++i) {
         const lessons::lesson_info& info = lessons::catalogue()[static_cast<std::size_t>(i - 1)];

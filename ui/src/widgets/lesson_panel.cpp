@@ -126,8 +126,9 @@ void LessonPanel::showLesson() {
     const lessons::lesson_info* info = lessons::find(currentLesson().toStdString());
     m_run->setEnabled(info != nullptr || m_running);
     if (info == nullptr) {
-        m_summary->setText(tr("Seven classic demonstrations of how an executor schedules, each "
-                              "run on taskscope's own. Choose one, then Run lesson."));
+        m_summary->setText(tr("%1 classic demonstrations of how an executor schedules, each "
+                              "run on taskscope's own. Choose one, then Run lesson.")
+                               .arg(lessons::catalogue().size()));
         QString list;
         for (const lessons::lesson_info& l : lessons::catalogue()) {
             list += QStringLiteral("- **%1**: %2\n").arg(qstr(l.title), qstr(l.summary));
