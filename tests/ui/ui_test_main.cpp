@@ -2,13 +2,11 @@
 // Catch2. Widgets are driven with QTest and rendered to images the tests look at. Settings
 // and temporary files go to folders of the process's own (own_folders.hpp), never the
 // user's and never another test process's.
-#define CATCH_CONFIG_RUNNER
-#define CATCH_CONFIG_CONSOLE_WIDTH 400
+#include "catch_session.hpp"
 #include "own_folders.hpp"
 
 #include <QApplication>
 #include <QStandardPaths>
-#include <catch2/catch.hpp>
 #include <cstdlib>
 
 int main(int argc, char** argv) {
@@ -18,5 +16,5 @@ int main(int argc, char** argv) {
     }
     QStandardPaths::setTestModeEnabled(true);
     QApplication app(argc, argv);
-    return Catch::Session().run(argc, argv);
+    return taskscope::test::run_catch_session(argc, argv);
 }
