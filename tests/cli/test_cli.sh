@@ -83,7 +83,7 @@ echo "$stats" | grep '"count": 20' >/dev/null || fail "stats request count: $sta
 "${cli[@]}" export "$work/r.tstrace" --chrome "$work/r.json" --csv "$work/r.csv" >"$work/export.out" 2>&1 ||
     fail "export failed: $(cat "$work/export.out")"
 grep -q '"traceEvents":\[' "$work/r.json" || fail "chrome export lacks traceEvents"
-[ "$(head -1 "$work/r.csv")" = "start_ns,latency_ns,route,status,worker,side,bytes,request_id" ] ||
+[ "$(head -1 "$work/r.csv")" = "start_ns,latency_ns,route,status,worker,side,bytes,request_id,protocol,connection,stream" ] ||
     fail "csv header: $(head -1 "$work/r.csv")"
 [ "$(grep -c ',client,' "$work/r.csv")" -eq 20 ] || fail "csv client rows: $(cat "$work/r.csv")"
 "${cli[@]}" export "$work/r.tstrace" >/dev/null 2>"$work/err" && fail "export with no output accepted"

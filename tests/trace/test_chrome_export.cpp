@@ -915,26 +915,32 @@ TEST_CASE("request CSV lists finished requests in start order", "[export][csv]")
         make::raw(3'600, 1, event_kind::request_end, 23, 0, 500, server),
         make::request_end(4'000, 1, 21, 33, 404,
                           (client) ? trace::request_side::client : trace::request_side::server),
+        make::http2_request_begin(4'100, 1, 24, 2, 7, 1),
+        make::request_end(4'300, 1, 24, 5, 200),
     };
     analysis::model m;
     m.set_names(names);
     m.consume(track0);
     m.consume(track1);
     m.finish();
-    REQUIRE(m.requests().size() == 4);
+    REQUIRE(m.requests().size() == 5);
 
     std::ostringstream out;
     analysis::write_requests_csv(m, out);
-    CHECK(out.str() == "start_ns,latency_ns,route,status,worker,side,bytes,request_id\n"
-                       "500,2500,\"/a,b\",404,worker 1,client,33,1\n"
-                       "1000,600,/,200,worker 0,server,120,1\n"
-                       "2500,100,\"/q\"\"x\",500,worker 1,server,0,3\n");
+    // An HTTP/2 row names its connection and stream, never the id that packs them.
+    CHECK(out.str() == "start_ns,latency_ns,route,status,worker,side,bytes,request_id,protocol,"
+                       "connection,stream\n"
+                       "500,2500,\"/a,b\",404,worker 1,client,33,1,http/1.1,,\n"
+                       "1000,600,/,200,worker 0,server,120,1,http/1.1,,\n"
+                       "2500,100,\"/q\"\"x\",500,worker 1,server,0,3,http/1.1,,\n"
+                       "3100,200,/,200,worker 1,server,5,,h2,2,7\n");
 
     SECTION("a model with no requests gives the header alone") {
         analysis::model empty;
         std::ostringstream header;
         analysis::write_requests_csv(empty, header);
-        CHECK(header.str() == "start_ns,latency_ns,route,status,worker,side,bytes,request_id\n");
+        CHECK(header.str() == "start_ns,latency_ns,route,status,worker,side,bytes,request_id,"
+                              "protocol,connection,stream\n");
     }
 }
 

@@ -1,6 +1,7 @@
 // HTTP/2 in the window: the Fire panel's protocol choice, and the requests lane grouping
-// the streams of a connection.
+// the streams of a connection, and how a replay names a stream.
 #include "document/trace_document.hpp"
+#include "sessions/replay_controller.hpp"
 #include "ui_test_support.hpp"
 #include "widgets/control_panel.hpp"
 #include "widgets/main_window.hpp"
@@ -86,4 +87,29 @@ TEST_CASE("the Fire panel fires over HTTP/2, and the requests lane groups stream
             QStringLiteral("HTTP/2 connection %1, stream %2").arg(r.connection()).arg(r.stream())));
     }
     CHECK(w.lastError().isEmpty());
+}
+
+TEST_CASE("a replay step names an HTTP/2 request by its connection and stream", "[replay]") {
+    namespace make = trace::make;
+    analysis::model m;
+    m.set_names({"handle_connection", "/", "/a%1b"});
+    const std::vector<trace::event> events{
+        make::track_started(1'000, 0, trace::track_kind::worker, 0),
+        make::task_spawned(1'100, 0, 7, 0, 0),
+        make::task_spawned(1'200, 0, 9, 0, 0),
+    };
+    m.consume(events);
+    const QString task7 = QString::fromStdString(m.task_label(m.find_task(7)));
+    const QString task9 = QString::fromStdString(m.task_label(m.find_task(9)));
+    REQUIRE_FALSE(task7.isEmpty());
+
+    using ui::ReplayController;
+    // Each part lands in its own place, even when a name holds a "%1".
+    CHECK(ReplayController::sentence(m, make::request_begin(2'000, 0, 7, 12, 2)) ==
+          task7 + QStringLiteral(" starts serving request 12 to /a%1b"));
+    CHECK(ReplayController::sentence(m, make::http2_request_begin(2'000, 0, 9, 1, 3, 1)) ==
+          QStringLiteral("%1 starts serving HTTP/2 connection 1, stream 3 to /").arg(task9));
+    CHECK(ReplayController::sentence(
+              m, make::http2_request_begin(2'000, 0, 0, 2, 5, 1, trace::request_side::client)) ==
+          QStringLiteral("the load generator sends HTTP/2 connection 2, stream 5 to /"));
 }

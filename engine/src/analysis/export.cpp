@@ -651,14 +651,21 @@ void write_requests_csv(const model& m, std::ostream& out) {
         }
         return quoted + '"';
     };
-    out << "start_ns,latency_ns,route,status,worker,side,bytes,request_id\n";
+    // An HTTP/2 request has no request id of its own: its connection and stream name it.
+    out << "start_ns,latency_ns,route,status,worker,side,bytes,request_id,protocol,connection,"
+           "stream\n";
     for (const request_span* r : rows) {
         const std::string worker = r->lane < m.lanes().size() ? m.lanes()[r->lane].label()
                                    : r->client                ? std::string("load generator")
                                                               : std::string("?");
         out << r->begin_ns - m.first_ns() << ',' << r->latency_ns() << ','
             << csv_field(m.name(r->route)) << ',' << r->status << ',' << csv_field(worker) << ','
-            << (r->client ? "client" : "server") << ',' << r->bytes << ',' << r->request_id << '\n';
+            << (r->client ? "client" : "server") << ',' << r->bytes << ',';
+        if (r->http2) {
+            out << ",h2," << r->connection() << ',' << r->stream() << '\n';
+        } else {
+            out << r->request_id << ",http/1.1,,\n";
+        }
     }
 }
 

@@ -107,6 +107,14 @@ std::string track_label(trace::track_kind kind, std::uint32_t index) {
     return "thread " + std::to_string(index);
 }
 
+std::string request_label(std::uint64_t request_id, bool http2) {
+    if (!http2) {
+        return "request " + std::to_string(request_id);
+    }
+    return "HTTP/2 connection " + std::to_string(trace::http2_connection_of(request_id)) +
+           ", stream " + std::to_string(trace::http2_stream_of(request_id));
+}
+
 std::string_view to_string(task_state s) noexcept {
     switch (s) {
     case task_state::scheduled:

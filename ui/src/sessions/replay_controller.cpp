@@ -312,11 +312,13 @@ struct StepSentence {
         text = ReplayController::tr("a socket is ready for %1").arg(task(v.task));
     }
     void on(const trace::event&, const trace::request_begin_view& v) {
-        text = (v.side == trace::request_side::client
-                    ? ReplayController::tr("the load generator sends request %1 to %2")
-                    : ReplayController::tr("%3 starts serving request %1 to %2").arg(task(v.task)))
-                   .arg(v.request_id)
-                   .arg(QString::fromStdString(m.name(v.route)));
+        const QString request =
+            QString::fromStdString(analysis::request_label(v.request_id, v.http2));
+        const QString route = QString::fromStdString(m.name(v.route));
+        text = v.side == trace::request_side::client
+                   ? ReplayController::tr("the load generator sends %1 to %2").arg(request, route)
+                   : ReplayController::tr("%1 starts serving %2 to %3")
+                         .arg(task(v.task), request, route);
     }
     void on(const trace::event&, const trace::request_end_view& v) {
         text = v.side == trace::request_side::client
@@ -334,13 +336,16 @@ struct StepSentence {
 
 } // namespace
 
-void ReplayController::describe(const trace::event& e) {
-    StepSentence sentence{m_document->model(), {}};
+QString ReplayController::sentence(const analysis::model& m, const trace::event& e) {
+    StepSentence sentence{m, {}};
     if (!trace::dispatch(e, sentence) || sentence.text.isEmpty()) {
-        sentence.text =
-            tr("an event this taskscope does not know (kind %1)").arg(static_cast<int>(e.kind));
+        return tr("an event this taskscope does not know (kind %1)").arg(static_cast<int>(e.kind));
     }
-    m_lastStep = sentence.text;
+    return sentence.text;
+}
+
+void ReplayController::describe(const trace::event& e) {
+    m_lastStep = sentence(m_document->model(), e);
 }
 
 void ReplayController::publish() {

@@ -13,6 +13,10 @@
 #include <functional>
 #include <memory>
 
+namespace taskscope::analysis {
+class model;
+} // namespace taskscope::analysis
+
 namespace taskscope::ui {
 
 class TraceDocument;
@@ -42,6 +46,10 @@ public:
     [[nodiscard]] const analysis::replay_cursor* cursor() const noexcept { return m_cursor.get(); }
     /// What the last step landed on, for people: "poll of handle_connection#7 on worker 1".
     [[nodiscard]] const QString& lastStep() const noexcept { return m_lastStep; }
+
+    /// The sentence the replay shows when it lands on `e`, naming tasks, threads and
+    /// requests as `m` does: "worker 1 starts serving HTTP/2 connection 1, stream 3 to /".
+    [[nodiscard]] static QString sentence(const analysis::model& m, const trace::event& e);
 
     static constexpr double minSpeed = 0.1;
     static constexpr double maxSpeed = 10.0;

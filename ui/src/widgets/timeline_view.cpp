@@ -1427,9 +1427,7 @@ std::optional<std::size_t> TimelineView::requestAt(QPoint at) const {
 QString TimelineView::requestToolTip(std::size_t index) const {
     const analysis::model& m = m_document->model();
     const analysis::request_span& r = m.requests()[index];
-    const QString which =
-        r.http2 ? tr("HTTP/2 connection %1, stream %2").arg(r.connection()).arg(r.stream())
-                : tr("request %1").arg(r.request_id);
+    const QString which = QString::fromStdString(analysis::request_label(r.request_id, r.http2));
     QString text =
         tr("<b>%1</b><br>%2, %3")
             .arg(QString::fromStdString(m.name(r.route)).toHtmlEscaped(), which,

@@ -165,8 +165,10 @@ private:
 };
 
 /// Writes one row per finished request, in start order:
-/// start_ns,latency_ns,route,status,worker,side,bytes,request_id
-/// (start_ns counts from the trace's first event; worker is the lane that began it).
+/// start_ns,latency_ns,route,status,worker,side,bytes,request_id,protocol,connection,stream
+/// (start_ns counts from the trace's first event; worker is the lane that began it; an
+/// HTTP/1.1 row has protocol http/1.1 and a request id, an HTTP/2 row protocol h2, its
+/// connection and its stream instead).
 void write_requests_csv(const model& m, std::ostream& out);
 
 } // namespace taskscope::analysis

@@ -137,6 +137,9 @@ struct instant {
 [[nodiscard]] std::string format_duration(std::uint64_t ns, int decimals = 1);
 /// "worker 0", "blocking pool 1", "outside thread 0": how every view names a thread.
 [[nodiscard]] std::string track_label(trace::track_kind kind, std::uint32_t index);
+/// "request 12", or "HTTP/2 connection 3, stream 5" when `http2` (then `request_id` packs
+/// both, as trace::http2_request_id does): how every view names a request.
+[[nodiscard]] std::string request_label(std::uint64_t request_id, bool http2);
 
 enum class task_state : std::uint8_t { scheduled, running, idle, done, cancelled };
 [[nodiscard]] std::string_view to_string(task_state s) noexcept;
