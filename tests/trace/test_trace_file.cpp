@@ -282,8 +282,19 @@ TEST_CASE("a live runtime records to a file that reads back in full", "[trace_fi
         // Small chunks, so the file has many and the names spread over them.
         auto writer = std::make_shared<trace::file_writer>(
             file.path, info, trace::file_writer_options{.chunk_events = 64});
-        rt.trace().add_sink(memory);
-        rt.trace().add_sink(writer);
+        // One sink feeding both: two add_sink calls would let the drain thread hand an
+        // early batch (a worker's first events) to the first sink alone.
+        struct both_sinks final : trace::trace_sink {
+            std::shared_ptr<trace::trace_sink> first, second;
+            void consume(std::span<const event> batch) override {
+                first->consume(batch);
+                second->consume(batch);
+            }
+        };
+        auto both = std::make_shared<both_sinks>();
+        both->first = memory;
+        both->second = writer;
+        rt.trace().add_sink(both);
         rt.block_on(
             []() -> task<void> {
                 std::vector<join_handle<int>> children;
@@ -302,7 +313,7 @@ TEST_CASE("a live runtime records to a file that reads back in full", "[trace_fi
             "parent");
         rt.shutdown();
         rt.trace().flush();
-        rt.trace().remove_sink(writer);
+        rt.trace().remove_sink(both);
         writer->close();
         from_memory = memory->events();
     }
