@@ -263,9 +263,7 @@ struct StepSentence {
     void on(const trace::event& e, const trace::steal_view& v) {
         text = ReplayController::tr("%1 steals %n task(s) from worker %2 and runs %3", "",
                                     static_cast<int>(v.count))
-                   .arg(lane(e))
-                   .arg(v.victim)
-                   .arg(task(v.first_task));
+                   .arg(lane(e), QString::number(v.victim), task(v.first_task));
     }
     void on(const trace::event& e, const trace::global_push_view& v) {
         text = ReplayController::tr("%1 moves %n task(s) to the global queue", "",
@@ -276,7 +274,8 @@ struct StepSentence {
         text = ReplayController::tr("%1 takes %2 from the global queue").arg(lane(e), task(v.task));
     }
     void on(const trace::event& e, const trace::queue_depth_view& v) {
-        text = ReplayController::tr("%1's run queue holds %2").arg(lane(e)).arg(v.depth);
+        text =
+            ReplayController::tr("%1's run queue holds %2").arg(lane(e), QString::number(v.depth));
     }
     void on(const trace::event& e, const trace::block_begin_view& v) {
         text = v.intended_ns != 0
@@ -324,7 +323,8 @@ struct StepSentence {
         text = v.side == trace::request_side::client
                    ? ReplayController::tr("the load generator gets its answer (status %1)")
                          .arg(v.status)
-                   : ReplayController::tr("%1 answers (status %2)").arg(task(v.task)).arg(v.status);
+                   : ReplayController::tr("%1 answers (status %2)")
+                         .arg(task(v.task), QString::number(v.status));
     }
     void on(const trace::event&, const trace::marker_view& v) {
         text = QString::fromStdString(m.name(v.name));

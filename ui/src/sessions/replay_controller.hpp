@@ -48,7 +48,8 @@ public:
     [[nodiscard]] const QString& lastStep() const noexcept { return m_lastStep; }
 
     /// The sentence the replay shows when it lands on `e`, naming tasks, threads and
-    /// requests as `m` does: "worker 1 starts serving HTTP/2 connection 1, stream 3 to /".
+    /// requests as `m` does: "handle_connection#7 starts serving
+    /// HTTP/2 connection 1, stream 3 to /".
     [[nodiscard]] static QString sentence(const analysis::model& m, const trace::event& e);
 
     static constexpr double minSpeed = 0.1;
